@@ -1,0 +1,62 @@
+//! Parley's user interface: pages and components rendered on the server and hydrated in the
+//! browser, the server functions they call, and the types both sides share.
+
+pub mod api;
+pub mod model;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page live once hydration has finished,
+    // which the end-to-end tests (and curious admins) can observe.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="parley" href="/pkg/parley.css" />
+        <Title text="Parley" />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/") view=pages::Home />
+                <Route path=path!("/login") view=pages::Login />
+                <Route path=path!("/inbox") view=pages::Inbox />
+                <Route path=path!("/inbox/:conversation_id") view=pages::Inbox />
+                <Route path=path!("/admin") view=pages::AdminTeam />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The browser entry point, called from the WASM crate once the page has loaded.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,220 @@
+//! Types shared by the server and the browser. They cross the wire as JSON, so each one is the
+//! single definition both sides compile.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A team member's database id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a team member may do. Admins manage the team and templates; agents work conversations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            _ => Err(ParseError::new("role", "must be `admin` or `agent`")),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An email address, trimmed and lower-cased so that one person has one account.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let email = raw.trim().to_lowercase();
+        let invalid = |why| Err(ParseError::new("email", why));
+        if email.len() > 254 {
+            return invalid("is longer than 254 characters");
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return invalid("needs an @");
+        };
+        if local.is_empty() || domain.is_empty() || domain.contains('@') {
+            return invalid("must look like name@example.com");
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("must not contain spaces");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Email::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> String {
+        email.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A display name as people see it in the inbox: trimmed, 1 to 100 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let name = raw.trim();
+        match name.chars().count() {
+            0 => Err(ParseError::new("name", "must not be empty")),
+            n if n > 100 => Err(ParseError::new("name", "must be at most 100 characters")),
+            _ if name.chars().any(char::is_control) => Err(ParseError::new(
+                "name",
+                "must not contain control characters",
+            )),
+            _ => Ok(DisplayName(name.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        DisplayName::parse(&value)
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(name: DisplayName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value that failed to parse: which field, and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{field} {problem}")]
+pub struct ParseError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl ParseError {
+    pub fn new(field: &str, problem: &str) -> Self {
+        ParseError {
+            field: field.to_owned(),
+            problem: problem.to_owned(),
+        }
+    }
+}
+
+/// The signed-in team member, as every page and API call sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: UserId,
+    pub email: Email,
+    pub name: DisplayName,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A row of the team page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: UserId,
+    pub email: Email,
+    pub name: DisplayName,
+    pub role: Role,
+    pub disabled: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised() {
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+    }
+
+    #[test]
+    fn email_rejects_garbage() {
+        for bad in ["", "no-at", "@x", "x@", "a@b@c", "a b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"x".repeat(101)).is_err());
+        assert_eq!(DisplayName::parse(" Ana ").unwrap().as_str(), "Ana");
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in [Role::Admin, Role::Agent] {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

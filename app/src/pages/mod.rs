@@ -1,0 +1,34 @@
+//! One module per page. Pages that need a signed-in member are wrapped in [`AppFrame`].
+
+mod admin;
+mod frame;
+mod inbox;
+mod login;
+
+pub use admin::AdminTeam;
+pub use inbox::Inbox;
+pub use login::Login;
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+#[component]
+pub fn Home() -> impl IntoView {
+    view! { <Redirect path="/inbox" /> }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="centered-card">
+            <h1>"Page not found"</h1>
+            <p>
+                <a href="/inbox">"Back to the inbox"</a>
+            </p>
+        </main>
+    }
+}

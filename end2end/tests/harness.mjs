@@ -1,0 +1,96 @@
+// Starts a real Parley (the binary scripts/build produced) on a fresh SQLite database and a
+// free loopback port, and a headless Debian Chromium driven by playwright-core.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+const binary = process.env.PARLEY_BIN ?? join(root, "target/debug/parley");
+export const screenshotDir = join(root, "end2end/screenshots");
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Team members every test can sign in as. */
+export const team = {
+  admin: { email: "ada@parley.test", name: "Ada Admin", role: "admin", password: "admin-password-1" },
+  agent: { email: "bo@parley.test", name: "Bo Agent", role: "agent", password: "agent-password-1" },
+};
+
+export async function startParley() {
+  const dir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite:${join(dir, "parley.db")}`,
+    PARLEY_DATA_DIR: join(dir, "data"),
+    LEPTOS_SITE_ROOT: join(root, "target/site"),
+    PARLEY_BIND: `127.0.0.1:${port}`,
+    PARLEY_ADMIN_EMAIL: team.admin.email,
+    RUST_LOG: "warn",
+  };
+  for (const member of Object.values(team)) {
+    execFileSync(binary, ["user", "add", "--email", member.email, "--name", member.name, "--role", member.role], {
+      env: { ...env, PARLEY_PASSWORD: member.password },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
+  const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 200 || server.exitCode !== null) throw new Error("Parley did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise((ok) => {
+        server.once("exit", ok);
+        server.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function launchBrowser() {
+  mkdirSync(screenshotDir, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export async function signIn(page, url, member) {
+  await page.goto(`${url}/login`);
+  await page.getByLabel("Email").fill(member.email);
+  await page.getByLabel("Password").fill(member.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,158 @@
+//! Sign-in sessions: tower-sessions records in the application database (one sqlx store per
+//! backend), plus the rules Parley adds on top: an absolute lifetime, an idle timeout that is
+//! refreshed at most once a minute, and immediate end when a member is disabled.
+
+use crate::store::{Millis, SharedStore, StoreResult};
+use async_trait::async_trait;
+use parley_app::model::UserId;
+use std::time::Duration;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+pub const COOKIE_NAME: &str = "parley_session";
+const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+const SEEN_AT: &str = "seen_at";
+/// How stale `seen_at` may get before a request refreshes it (and with it the idle expiry).
+const SEEN_REFRESH: Duration = Duration::from_secs(60);
+
+/// The session store of whichever database Parley runs on.
+#[derive(Clone, Debug)]
+pub enum DbSessionStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl DbSessionStore {
+    pub fn sqlite(pool: sqlx::SqlitePool) -> Self {
+        DbSessionStore::Sqlite(SqliteStore::new(pool))
+    }
+
+    pub fn postgres(pool: sqlx::PgPool) -> Self {
+        DbSessionStore::Postgres(PostgresStore::new(pool))
+    }
+}
+
+pub async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> sqlx::Result<()> {
+    SqliteStore::new(pool.clone()).migrate().await
+}
+
+pub async fn migrate_postgres(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    PostgresStore::new(pool.clone()).migrate().await
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            DbSessionStore::Sqlite(s) => s.create(record).await,
+            DbSessionStore::Postgres(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            DbSessionStore::Sqlite(s) => s.save(record).await,
+            DbSessionStore::Postgres(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            DbSessionStore::Sqlite(s) => s.load(id).await,
+            DbSessionStore::Postgres(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            DbSessionStore::Sqlite(s) => s.delete(id).await,
+            DbSessionStore::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            DbSessionStore::Sqlite(s) => s.delete_expired().await,
+            DbSessionStore::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
+pub fn layer(
+    store: &SharedStore,
+    config: &crate::config::SessionConfig,
+) -> SessionManagerLayer<DbSessionStore> {
+    let idle = time::Duration::try_from(config.idle_timeout).unwrap_or(time::Duration::hours(12));
+    SessionManagerLayer::new(store.session_store())
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Removes expired session rows in the background.
+pub fn spawn_expired_cleanup(store: &SharedStore) {
+    let sessions = store.session_store();
+    tokio::spawn(async move {
+        if let Err(error) = sessions
+            .continuously_delete_expired(tokio::time::Duration::from_secs(600))
+            .await
+        {
+            tracing::warn!(%error, "expired-session cleanup stopped");
+        }
+    });
+}
+
+/// Begins a signed-in session with a fresh id (defeats session fixation).
+pub async fn begin(session: &Session, user: UserId) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    let now = Millis::now().0;
+    session.insert(USER_ID, user.0).await?;
+    session.insert(SIGNED_IN_AT, now).await?;
+    session.insert(SEEN_AT, now).await?;
+    Ok(())
+}
+
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
+/// The member this session belongs to, if it is still valid; ends it if not.
+pub async fn signed_in_user(
+    session: &Session,
+    store: &SharedStore,
+    absolute_timeout: Duration,
+) -> StoreResult<Option<crate::store::User>> {
+    let read = async {
+        let user_id: Option<i64> = session.get(USER_ID).await?;
+        let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT).await?;
+        let seen_at: Option<i64> = session.get(SEEN_AT).await?;
+        Ok::<_, tower_sessions::session::Error>((user_id, signed_in_at, seen_at))
+    };
+    let (Some(user_id), Some(signed_in_at), seen_at) = read.await.unwrap_or_default() else {
+        return Ok(None);
+    };
+    let now = Millis::now();
+    let user = store.user_by_id(UserId(user_id)).await?;
+    let expired = Millis(signed_in_at).plus(absolute_timeout) <= now;
+    match user {
+        Some(user) if !user.disabled && !expired => {
+            if seen_at.is_none_or(|seen| now.0 - seen >= SEEN_REFRESH.as_millis() as i64) {
+                // Modifying the session re-saves it, which pushes the idle expiry forward.
+                let _ = session.insert(SEEN_AT, now.0).await;
+            }
+            Ok(Some(user))
+        }
+        _ => {
+            let _ = session.flush().await;
+            Ok(None)
+        }
+    }
+}

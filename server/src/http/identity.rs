@@ -1,0 +1,152 @@
+//! Attaching the caller's identity to each request, and the gates built on it.
+
+use super::{ApiError, AppState};
+use crate::auth::{self, session, token};
+use crate::store::Millis;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use parley_app::model::Viewer;
+use tower_sessions::Session;
+
+/// How the caller proved who they are. Bearer callers carry no ambient credential, so the
+/// CSRF check does not apply to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    SessionCookie,
+    BearerToken,
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Resolves the session cookie or bearer token into a [`Viewer`] request extension. A bearer
+/// token that does not match answers 401 at once rather than falling back to the cookie.
+pub async fn attach_viewer(
+    State(app): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let resolved = match bearer_token(&parts) {
+        Some(presented) => {
+            let user = if token::looks_like_token(presented) {
+                app.store
+                    .user_by_api_token(&token::digest(presented), Millis::now())
+                    .await
+            } else {
+                Ok(None)
+            };
+            match user {
+                Ok(Some(user)) => Some((user, Credential::BearerToken)),
+                Ok(None) => return ApiError::Unauthorized.into_response(),
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
+        None => {
+            match session::signed_in_user(&session, &app.store, app.config.session.absolute_timeout)
+                .await
+            {
+                Ok(user) => user.map(|user| (user, Credential::SessionCookie)),
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
+    };
+    if let Some((user, credential)) = resolved {
+        parts.extensions.insert(auth::viewer_of(&user));
+        parts.extensions.insert(credential);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Extractor for handlers that need a signed-in member (401 otherwise).
+pub struct RequireViewer(pub Viewer);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .map(RequireViewer)
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Extractor for admin-only handlers (401 without sign-in, 403 for agents).
+pub struct RequireAdmin(pub Viewer);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RequireViewer(viewer) = RequireViewer::from_request_parts(parts, state).await?;
+        if viewer.is_admin() {
+            Ok(RequireAdmin(viewer))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// Who may open which page, decided before anything renders: visitors are sent to sign in,
+/// agents get 403 on admin pages, and server functions under `/rpc/admin` are admin-only.
+pub async fn page_access(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let viewer = request.extensions().get::<Viewer>();
+    let is_admin_area = path == "/admin" || path.starts_with("/admin/");
+    if path.starts_with("/rpc/admin/") {
+        return match viewer {
+            None => ApiError::Unauthorized.into_response(),
+            Some(v) if !v.is_admin() => ApiError::Forbidden.into_response(),
+            Some(_) => next.run(request).await,
+        };
+    }
+    if path.starts_with("/rpc/") {
+        return next.run(request).await;
+    }
+    if path == "/login" {
+        return match viewer {
+            Some(_) => Redirect::to("/inbox").into_response(),
+            None => next.run(request).await,
+        };
+    }
+    match viewer {
+        None => {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/inbox");
+            Redirect::to(&format!("/login?next={}", encode_query_value(target))).into_response()
+        }
+        Some(v) if is_admin_area && !v.is_admin() => forbidden_page(),
+        Some(_) => next.run(request).await,
+    }
+}
+
+fn forbidden_page() -> Response {
+    let body = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Forbidden · Parley</title><link rel="stylesheet" href="/pkg/parley.css"></head><body><main class="centered-card"><h1>Forbidden</h1><p>This page is for admins only.</p><p><a href="/inbox">Back to the inbox</a></p></main></body></html>"#;
+    (StatusCode::FORBIDDEN, Html(body)).into_response()
+}
+
+/// Percent-encodes a value for a query string (RFC 3986 unreserved characters pass).
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

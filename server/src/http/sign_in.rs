@@ -1,0 +1,119 @@
+//! `POST /login` and `POST /logout`. Browsers post the HTML form and get redirects; API
+//! clients post JSON and get JSON.
+
+use super::{ApiError, AppState, client_address, identity::encode_query_value};
+use crate::auth::{self, AuthError, session};
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where to go after signing in: a local path only, never another site.
+fn local_target(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/inbox",
+    }
+}
+
+fn wants_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+pub async fn sign_in(State(app): State<AppState>, session: Session, request: Request) -> Response {
+    let json = wants_json(&request);
+    let client = client_address(&request, app.config.trust_proxy);
+    let form = if json {
+        Json::<SignInForm>::from_request(request, &())
+            .await
+            .map(|Json(f)| f)
+            .map_err(|e| e.body_text())
+    } else {
+        axum::Form::<SignInForm>::from_request(request, &())
+            .await
+            .map(|axum::Form(f)| f)
+            .map_err(|e| e.body_text())
+    };
+    let form = match form {
+        Ok(form) => form,
+        Err(problem) => return ApiError::Invalid(problem).into_response(),
+    };
+    let outcome = app.auth.sign_in(&form.email, &form.password, &client).await;
+    let next = local_target(form.next.as_deref());
+    match (outcome, json) {
+        (Ok(user), _) => {
+            if let Err(e) = session::begin(&session, user.id).await {
+                return ApiError::from(e).into_response();
+            }
+            tracing::info!(user = %user.id, "signed in");
+            if json {
+                Json(serde_json::json!({ "user": auth::viewer_of(&user) })).into_response()
+            } else {
+                Redirect::to(next).into_response()
+            }
+        }
+        (Err(error), true) => ApiError::from(error).into_response(),
+        (Err(AuthError::InvalidCredentials), false) => Redirect::to(&format!(
+            "/login?error=invalid&next={}",
+            encode_query_value(next)
+        ))
+        .into_response(),
+        (Err(AuthError::Throttled { retry_after_secs }), false) => throttled_page(retry_after_secs),
+        (Err(error), false) => ApiError::from(error).into_response(),
+    }
+}
+
+/// The 429 a browser sees: the reason in words, and `Retry-After` for machines.
+fn throttled_page(retry_after_secs: u64) -> Response {
+    let minutes = retry_after_secs.div_ceil(60);
+    let body = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts · Parley</title><link rel="stylesheet" href="/pkg/parley.css"></head><body><main class="centered-card"><h1>Too many sign-in attempts</h1><p class="form-error" role="alert">Please wait {minutes} minute(s) and try again.</p><p><a href="/login">Back to sign-in</a></p></main></body></html>"#
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+pub async fn sign_out(session: Session, request: Request) -> Response {
+    let json = wants_json(&request);
+    if let Err(e) = session::end(&session).await {
+        return ApiError::from(e).into_response();
+    }
+    if json {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        Redirect::to("/login").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn only_local_targets() {
+        assert_eq!(local_target(Some("/inbox/42")), "/inbox/42");
+        assert_eq!(local_target(Some("//evil.test")), "/inbox");
+        assert_eq!(local_target(Some("https://evil.test")), "/inbox");
+        assert_eq!(local_target(Some("/\\evil.test")), "/inbox");
+        assert_eq!(local_target(None), "/inbox");
+    }
+}

@@ -1,0 +1,120 @@
+//! Parley's server: configuration, store, authentication and the HTTP application.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod store;
+
+use auth::Authenticator;
+use auth::password::PasswordHasher;
+use config::Config;
+use leptos::prelude::LeptosOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A bound, ready-to-serve Parley. Binding happens in [`Application::build`], so tests can
+/// ask for port 0 and read the real port before serving.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = store::connect(&config.database_url).await?;
+        Application::build_with_store(config, store).await
+    }
+
+    pub async fn build_with_store(
+        config: Config,
+        store: store::SharedStore,
+    ) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let leptos = LeptosOptions::builder()
+            .output_name("parley")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .build();
+        auth::session::spawn_expired_cleanup(&store);
+        let auth = Authenticator::new(store.clone(), password_hasher());
+        let state = http::AppState {
+            config: Arc::new(config),
+            store,
+            auth,
+            leptos,
+        };
+        Ok(Application {
+            listener,
+            router: http::router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM.
+    pub async fn serve(self) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "Parley is listening");
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// Argon2id at OWASP parameters uses about 19 MiB per hash: allow one per core.
+pub fn password_hasher() -> PasswordHasher {
+    PasswordHasher::new(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real application on port 0, and the store contract on both engines.
+//!
+//! PostgreSQL tests need `PARLEY_TEST_POSTGRES_URL` (scripts/test starts a throwaway server on
+//! loopback and sets it); each test gets a fresh database.
+
+mod auth;
+mod pages;
+mod store_contract;
+mod support;

@@ -1,0 +1,131 @@
+//! Pages and server functions: who sees what.
+
+use crate::support::{Engine, TestApp};
+use parley_app::model::Role;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn health_checks_need_no_sign_in() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn visitors_are_sent_to_sign_in() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let browser = app.browser();
+    let inbox = browser.get(app.url("/inbox/42")).send().await.unwrap();
+    assert_eq!(inbox.status(), StatusCode::SEE_OTHER);
+    assert_eq!(inbox.headers()["location"], "/login?next=/inbox/42");
+    let login = browser.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let html = login.text().await.unwrap();
+    assert!(
+        html.contains(r#"<form method="post" action="/login""#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_page_shows_the_reason() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let html = app
+        .browser()
+        .get(app.url("/login?error=invalid"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Wrong email or password."));
+}
+
+#[tokio::test]
+async fn admins_see_the_inbox_and_team() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.add_user("ada@example.com", Role::Admin, "correct horse")
+        .await;
+    let browser = app.browser();
+    app.sign_in(&browser, "ada@example.com", "correct horse")
+        .await;
+    let inbox = browser.get(app.url("/inbox")).send().await.unwrap();
+    assert_eq!(inbox.status(), StatusCode::OK);
+    let html = inbox.text().await.unwrap();
+    assert!(html.contains("Conversations"));
+    assert!(html.contains("ada"), "the member's name is shown");
+    let team = browser.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(team.status(), StatusCode::OK);
+    assert!(team.text().await.unwrap().contains("ada@example.com"));
+    // A signed-in member who opens /login goes to the inbox.
+    let login = browser.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.headers()["location"], "/inbox");
+}
+
+#[tokio::test]
+async fn agents_get_403_on_admin_pages_and_functions() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.add_user("bo@example.com", Role::Agent, "correct horse")
+        .await;
+    let browser = app.browser();
+    app.sign_in(&browser, "bo@example.com", "correct horse")
+        .await;
+    assert_eq!(
+        browser
+            .get(app.url("/inbox"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let page = browser.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.unwrap().contains("admins only"));
+    assert_eq!(
+        browser
+            .get(app.url("/api/v1/team"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let server_fn = browser
+        .post(app.url("/rpc/admin/team_members"))
+        .header("origin", app.origin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server_fn.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.add_user("bo@example.com", Role::Agent, "correct horse")
+        .await;
+    let browser = app.browser();
+    app.sign_in(&browser, "bo@example.com", "correct horse")
+        .await;
+    let missing = browser.get(app.url("/no-such-page")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,207 @@
+//! The store contract: every operation, against SQLite and PostgreSQL alike.
+
+use crate::on_both_engines;
+use crate::support::{Engine, fresh_database, fresh_store};
+use parley_app::model::{DisplayName, Email, Role, UserId};
+use parley_server::store::{self, Millis, NewUser, StoreError, ThrottleRecord};
+
+on_both_engines!(
+    ping_and_idempotent_migrations,
+    users_round_trip,
+    duplicate_email_is_a_conflict,
+    users_are_listed_by_name,
+    disabling_a_user,
+    api_tokens_resolve_to_active_users,
+    throttle_records_upsert_and_clear,
+);
+
+fn new_user(email: &str, name: &str, role: Role) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        name: DisplayName::parse(name).unwrap(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+async fn ping_and_idempotent_migrations(engine: Engine) {
+    let url = fresh_database(engine).await;
+    let store = store::connect(&url).await.unwrap();
+    store.ping().await.unwrap();
+    store.migrate().await.expect("migrating twice is harmless");
+    let again = store::connect(&url)
+        .await
+        .expect("reconnecting runs migrations again");
+    again.ping().await.unwrap();
+}
+
+async fn users_round_trip(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let created = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Admin))
+        .await
+        .unwrap();
+    assert_eq!(created.email.as_str(), "ana@example.com");
+    assert_eq!(created.role, Role::Admin);
+    assert!(!created.disabled);
+    assert!(created.created_at.0 > 1_700_000_000_000);
+
+    let by_id = store.user_by_id(created.id).await.unwrap().unwrap();
+    assert_eq!(by_id, created);
+    let credentials = store
+        .credentials_by_email(&created.email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(credentials.user, created);
+    assert!(credentials.password_hash.starts_with("$argon2id$"));
+
+    assert!(store.user_by_id(UserId(9999)).await.unwrap().is_none());
+    assert!(
+        store
+            .credentials_by_email(&Email::parse("nobody@example.com").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn duplicate_email_is_a_conflict(engine: Engine) {
+    let store = fresh_store(engine).await;
+    store
+        .create_user(new_user("ana@example.com", "Ana", Role::Agent))
+        .await
+        .unwrap();
+    let again = store
+        .create_user(new_user("ANA@example.com", "Ana Again", Role::Agent))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn users_are_listed_by_name(engine: Engine) {
+    let store = fresh_store(engine).await;
+    for (email, name) in [("c@x.io", "carla"), ("a@x.io", "Álvaro"), ("b@x.io", "Bea")] {
+        store
+            .create_user(new_user(email, name, Role::Agent))
+            .await
+            .unwrap();
+    }
+    let names: Vec<String> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name.to_string())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert_eq!(names[0], "Bea", "case-insensitive order: {names:?}");
+    assert_eq!(names[1], "carla");
+}
+
+async fn disabling_a_user(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let user = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Agent))
+        .await
+        .unwrap();
+    let disabled = store.set_user_disabled(&user.email, true).await.unwrap();
+    assert!(disabled.disabled);
+    assert!(store.user_by_id(user.id).await.unwrap().unwrap().disabled);
+    let enabled = store.set_user_disabled(&user.email, false).await.unwrap();
+    assert!(!enabled.disabled);
+    let missing = store
+        .set_user_disabled(&Email::parse("nobody@example.com").unwrap(), true)
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+}
+
+async fn api_tokens_resolve_to_active_users(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let user = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Agent))
+        .await
+        .unwrap();
+    let now = Millis::now();
+    store
+        .create_api_token(user.id, "digest-1", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_api_token("digest-1", now)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(user.id)
+    );
+    assert!(
+        store
+            .user_by_api_token("digest-2", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let duplicate = store.create_api_token(user.id, "digest-1", now).await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+
+    store.set_user_disabled(&user.email, true).await.unwrap();
+    assert!(
+        store
+            .user_by_api_token("digest-1", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a disabled member's token stops working"
+    );
+}
+
+async fn throttle_records_upsert_and_clear(engine: Engine) {
+    let store = fresh_store(engine).await;
+    assert!(
+        store
+            .throttle_record("account:a@x.io")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let first = ThrottleRecord {
+        failures: 1,
+        window_started_at: Millis(1_000),
+        blocked_until: None,
+    };
+    store
+        .put_throttle_record("account:a@x.io", first)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.throttle_record("account:a@x.io").await.unwrap(),
+        Some(first)
+    );
+    let blocked = ThrottleRecord {
+        failures: 5,
+        window_started_at: Millis(1_000),
+        blocked_until: Some(Millis(61_000)),
+    };
+    store
+        .put_throttle_record("account:a@x.io", blocked)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.throttle_record("account:a@x.io").await.unwrap(),
+        Some(blocked)
+    );
+    store.clear_throttle_record("account:a@x.io").await.unwrap();
+    assert!(
+        store
+            .throttle_record("account:a@x.io")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
