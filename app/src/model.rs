@@ -184,6 +184,176 @@ pub struct TeamMember {
     pub created_at: String,
 }
 
+/// Where an outbound message is on its way to the customer (inbound messages are `Received`).
+/// Statuses only move forward: a late `sent` never downgrades `delivered` or `read`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Received,
+    Queued,
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Accepted => "accepted",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    /// Order along the delivery path. `failed` ranks above `sent` (a sent message can still
+    /// fail to deliver) but below `delivered`: once delivered, a message cannot fail.
+    pub fn rank(self) -> i64 {
+        match self {
+            MessageStatus::Received => 0,
+            MessageStatus::Queued => 1,
+            MessageStatus::Accepted => 2,
+            MessageStatus::Sent => 3,
+            MessageStatus::Failed => 4,
+            MessageStatus::Delivered => 5,
+            MessageStatus::Read => 6,
+        }
+    }
+
+    /// The status after `update` arrives: the later one along the path.
+    pub fn advance(self, update: MessageStatus) -> MessageStatus {
+        if update.rank() > self.rank() {
+            update
+        } else {
+            self
+        }
+    }
+}
+
+impl std::str::FromStr for MessageStatus {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            MessageStatus::Received,
+            MessageStatus::Queued,
+            MessageStatus::Accepted,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| ParseError::new("status", "is not a message status"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// A customer as the inbox shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: i64,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    /// The phone-number id (`wa_id`), absent for customers known only by username.
+    pub wa_id: Option<String>,
+    /// The business-scoped user id.
+    pub bsuid: Option<String>,
+}
+
+/// A row of the conversation list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub contact: ContactView,
+    pub phone_number_id: String,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<UserId>,
+    /// RFC 3339.
+    pub last_message_at: String,
+    /// RFC 3339; free-form replies are allowed until then.
+    pub window_expires_at: Option<String>,
+    pub unread_count: i64,
+    pub last_message_preview: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Meta's reason for a failed message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryError {
+    pub code: i64,
+    pub title: String,
+    pub details: Option<String>,
+}
+
+/// A reaction shown on its target message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub direction: Direction,
+}
+
+/// A message in a thread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub wamid: Option<String>,
+    pub direction: Direction,
+    /// `text`, `image`, `video`, `audio`, `document`, `sticker`, `location`, `contacts`,
+    /// `interactive`, `button`, `order`, `system`, `template` or `unsupported`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Body, caption or reply title, exactly as received.
+    pub text: Option<String>,
+    pub status: MessageStatus,
+    /// RFC 3339 (Meta's timestamp for inbound messages).
+    pub created_at: String,
+    pub error: Option<DeliveryError>,
+    /// Where a signed-in member can fetch the media, once downloaded.
+    pub media_url: Option<String>,
+    pub media_mime_type: Option<String>,
+    pub filename: Option<String>,
+    pub reply_to_wamid: Option<String>,
+    pub reactions: Vec<ReactionView>,
+    pub edited: bool,
+    pub deleted: bool,
+    /// The type-specific payload as Meta sent it (location coordinates, contact cards…).
+    pub payload: serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

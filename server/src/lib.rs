@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod store;
+pub mod whatsapp;
 
 use auth::Authenticator;
 use auth::password::PasswordHasher;

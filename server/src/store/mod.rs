@@ -4,12 +4,21 @@
 //! Timestamps are stored as integer milliseconds since the Unix epoch in both backends: the
 //! same exact value on either engine, and cheap keyset comparisons.
 
+#[macro_use]
+mod portable;
 mod postgres;
 mod sqlite;
 
 use crate::config::DatabaseUrl;
+use crate::whatsapp::webhook::{
+    Change, ContactProfile, Content, CustomerKey, EchoMessage, InboundMessage, MessagesChange,
+    Notification, StatusUpdate, WaMessageId,
+};
 use async_trait::async_trait;
-use parley_app::model::{DisplayName, Email, Role, UserId};
+use parley_app::model::{
+    ContactView, ConversationPage, ConversationStatus, ConversationSummary, DeliveryError,
+    Direction, DisplayName, Email, MessageStatus, MessageView, ReactionView, Role, UserId,
+};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -132,6 +141,151 @@ pub trait Store: Send + Sync + 'static {
     async fn throttle_record(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
     async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()>;
     async fn clear_throttle_record(&self, key: &str) -> StoreResult<()>;
+
+    /// Durably records verified webhook bodies in one transaction (a group commit). A body
+    /// identical to one already stored is a redelivery and is not stored again.
+    async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()>;
+    /// Leases up to `limit` unprocessed webhooks, oldest first; a lease that runs out (the
+    /// holder died) makes the event claimable again.
+    async fn claim_webhooks(
+        &self,
+        now: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> StoreResult<Vec<PendingWebhook>>;
+    async fn complete_webhook(&self, id: i64, now: Millis) -> StoreResult<()>;
+    /// Records a processing failure; the event is retried once `retry_at` passes.
+    async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
+    /// Applies everything one webhook says (contacts, conversations, messages, statuses,
+    /// account events) in one transaction, with the live events it causes. Idempotent.
+    async fn apply_notification(
+        &self,
+        notification: &Notification,
+        received_at: Millis,
+    ) -> StoreResult<()>;
+    /// Records a business number (learned from the Graph API or seen in a webhook).
+    async fn register_business_number(
+        &self,
+        number: &BusinessNumber,
+        now: Millis,
+    ) -> StoreResult<()>;
+    async fn business_numbers(&self) -> StoreResult<Vec<BusinessNumber>>;
+
+    async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage>;
+    async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>>;
+    async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;
+    async fn message(&self, id: i64) -> StoreResult<Option<MessageView>>;
+
+    /// Live events after `after`, oldest first (the server-sent-event log).
+    async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>>;
+    async fn latest_live_event_id(&self) -> StoreResult<i64>;
+
+    /// Inbound media due for (another) download attempt.
+    async fn due_media(&self, now: Millis, limit: i64) -> StoreResult<Vec<MediaJob>>;
+    async fn media_stored(
+        &self,
+        media_id: &str,
+        path: &str,
+        size_bytes: i64,
+        mime_type: &str,
+    ) -> StoreResult<()>;
+    /// Records a failed download: retried at `retry_at`, or given up when `None`.
+    async fn media_failed(
+        &self,
+        media_id: &str,
+        error: &str,
+        retry_at: Option<Millis>,
+    ) -> StoreResult<()>;
+    async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>>;
+}
+
+/// A webhook body waiting to be processed.
+#[derive(Clone, Debug)]
+pub struct PendingWebhook {
+    pub id: i64,
+    pub body: Vec<u8>,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusinessNumber {
+    pub phone_number_id: String,
+    pub waba_id: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+}
+
+/// Which conversations a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignment {
+    All,
+    Mine(UserId),
+    Unassigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationOrder {
+    /// Most recent activity first.
+    LatestActivity,
+    /// Open service windows, closing soonest first.
+    WindowClosingSoonest,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationQuery {
+    pub assignment: Assignment,
+    pub status: Option<ConversationStatus>,
+    pub phone_number_id: Option<String>,
+    pub search: Option<String>,
+    pub order: ConversationOrder,
+    pub cursor: Option<ConversationCursor>,
+    pub limit: i64,
+    pub now: Millis,
+}
+
+/// Where a page of conversations ends: the sort key and id of its last row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConversationCursor {
+    pub sort_key: i64,
+    pub id: i64,
+}
+
+impl ConversationCursor {
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.sort_key, self.id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (key, id) = raw.split_once('.')?;
+        Some(ConversationCursor {
+            sort_key: key.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLiveEvent {
+    pub id: i64,
+    pub kind: String,
+    pub conversation_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub payload: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaJob {
+    pub media_id: String,
+    pub mime_type: Option<String>,
+    pub sha256: Option<String>,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMedia {
+    pub path: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
 }
 
 pub type SharedStore = Arc<dyn Store>;
@@ -225,3 +379,199 @@ impl From<ThrottleRow> for ThrottleRecord {
 }
 
 const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at";
+
+/// A customer's message opens a 24-hour customer-service window (by Meta's timestamp).
+pub const SERVICE_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// A message through a free entry point (a click-to-WhatsApp ad) opens 72 hours.
+pub const FREE_ENTRY_WINDOW_MS: i64 = 72 * 3600 * 1000;
+
+fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(body))
+}
+
+/// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped
+}
+
+/// The profile the change carries for this customer, if any.
+fn profile_for(contacts: &[ContactProfile], key: &CustomerKey) -> ContactProfile {
+    contacts
+        .iter()
+        .find(|c| {
+            (key.wa_id.is_some() && c.key.wa_id == key.wa_id)
+                || (key.bsuid.is_some() && c.key.bsuid == key.bsuid)
+        })
+        .cloned()
+        .unwrap_or(ContactProfile {
+            key: key.clone(),
+            name: None,
+            username: None,
+        })
+}
+
+/// The line shown under a conversation in the list.
+fn preview(content: &Content) -> String {
+    let text = content.text().filter(|t| !t.trim().is_empty());
+    let preview = match (content, text) {
+        (_, Some(text)) => text,
+        (Content::Media(m), None) => format!("[{}]", m.kind.as_str()),
+        (other, None) => format!("[{}]", other.type_name()),
+    };
+    preview.chars().take(160).collect()
+}
+
+fn direction_str(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status, c.assignee_id, c.last_message_at,
+    c.window_expires_at, c.unread_count, c.last_message_preview,
+    ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id, ct.bsuid
+    FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
+
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: i64,
+    phone_number_id: String,
+    status: String,
+    assignee_id: Option<i64>,
+    last_message_at: i64,
+    window_expires_at: Option<i64>,
+    unread_count: i64,
+    last_message_preview: Option<String>,
+    contact_id: i64,
+    contact_name: Option<String>,
+    contact_username: Option<String>,
+    wa_id: Option<String>,
+    bsuid: Option<String>,
+}
+
+impl ConversationRow {
+    fn into_summary(self) -> StoreResult<ConversationSummary> {
+        let status = match self.status.as_str() {
+            "open" => ConversationStatus::Open,
+            "resolved" => ConversationStatus::Resolved,
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "conversation status {other:?}"
+                )));
+            }
+        };
+        Ok(ConversationSummary {
+            id: self.id,
+            contact: ContactView {
+                id: self.contact_id,
+                name: self.contact_name,
+                username: self.contact_username,
+                wa_id: self.wa_id,
+                bsuid: self.bsuid,
+            },
+            phone_number_id: self.phone_number_id,
+            status,
+            assignee_id: self.assignee_id.map(UserId),
+            last_message_at: Millis(self.last_message_at).to_rfc3339(),
+            window_expires_at: self.window_expires_at.map(|w| Millis(w).to_rfc3339()),
+            unread_count: self.unread_count,
+            last_message_preview: self.last_message_preview,
+        })
+    }
+}
+
+const MESSAGE_SELECT: &str =
+    "SELECT m.id, m.conversation_id, m.wamid, m.direction, m.kind, m.body, m.payload,
+    m.status, m.sent_at, m.reply_to_wamid, m.media_id, m.media_mime_type, m.filename, m.error_code,
+    m.error_title, m.error_details, m.edited_at, m.deleted_at, mf.state AS media_state
+    FROM messages m LEFT JOIN media_files mf ON mf.media_id = m.media_id";
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    wamid: Option<String>,
+    direction: String,
+    kind: String,
+    body: Option<String>,
+    payload: String,
+    status: String,
+    sent_at: i64,
+    reply_to_wamid: Option<String>,
+    media_id: Option<String>,
+    media_mime_type: Option<String>,
+    filename: Option<String>,
+    error_code: Option<i64>,
+    error_title: Option<String>,
+    error_details: Option<String>,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+    media_state: Option<String>,
+}
+
+fn parse_direction(raw: &str) -> StoreResult<Direction> {
+    match raw {
+        "inbound" => Ok(Direction::Inbound),
+        "outbound" => Ok(Direction::Outbound),
+        other => Err(StoreError::Corrupt(format!("message direction {other:?}"))),
+    }
+}
+
+impl MessageRow {
+    /// The view of this message; `reactions` are (target wamid, direction, emoji) rows.
+    fn into_view(self, reactions: &[(String, String, String)]) -> StoreResult<MessageView> {
+        let status = self
+            .status
+            .parse::<MessageStatus>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let reactions = match &self.wamid {
+            Some(wamid) => reactions
+                .iter()
+                .filter(|(target, ..)| target == wamid)
+                .map(|(_, direction, emoji)| {
+                    Ok(ReactionView {
+                        emoji: emoji.clone(),
+                        direction: parse_direction(direction)?,
+                    })
+                })
+                .collect::<StoreResult<_>>()?,
+            None => Vec::new(),
+        };
+        let media_url = match (&self.media_id, self.media_state.as_deref()) {
+            (Some(media_id), Some("stored")) => Some(format!("/api/v1/media/{media_id}")),
+            _ => None,
+        };
+        Ok(MessageView {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            wamid: self.wamid,
+            direction: parse_direction(&self.direction)?,
+            kind: self.kind,
+            text: self.body,
+            status,
+            created_at: Millis(self.sent_at).to_rfc3339(),
+            error: self.error_code.map(|code| DeliveryError {
+                code,
+                title: self.error_title.unwrap_or_default(),
+                details: self.error_details,
+            }),
+            media_url,
+            media_mime_type: self.media_mime_type,
+            filename: self.filename,
+            reply_to_wamid: self.reply_to_wamid,
+            reactions,
+            edited: self.edited_at.is_some(),
+            deleted: self.deleted_at.is_some(),
+            payload: serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null),
+        })
+    }
+}

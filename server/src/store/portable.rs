@@ -1,0 +1,1029 @@
+//! The store operations both engines run with the same SQL. SQLite and PostgreSQL agree on
+//! `$n` parameters, `ON CONFLICT`, `RETURNING` and partial indexes, so the differences reduce
+//! to a few [`Dialect`] fragments; the macro instantiates one implementation per engine.
+
+/// SQL fragments where the engines differ.
+pub(super) trait Dialect {
+    /// Case-insensitive pattern match operator.
+    const ILIKE: &'static str;
+    /// Row locking for work claiming: lets several PostgreSQL nodes share a queue.
+    const SKIP_LOCKED: &'static str;
+    /// Case-insensitive ordering of names.
+    const NAME_ORDER: &'static str;
+}
+
+macro_rules! portable_store {
+    ($engine:ident, $db:ty) => {
+        #[async_trait]
+        impl Store for $engine {
+            async fn migrate(&self) -> StoreResult<()> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            fn session_store(&self) -> crate::auth::session::DbSessionStore {
+                self.sessions()
+            }
+
+            async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+                let sql = format!(
+                    "INSERT INTO users (email, name, role, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
+                );
+                sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(user.email.as_str())
+                    .bind(user.name.as_str())
+                    .bind(user.role.as_str())
+                    .bind(&user.password_hash)
+                    .bind(Millis::now().0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "a user with this email"))?
+                    .into_user()
+            }
+
+            async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+                let row = sqlx::query_as::<_, UserRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+                row.map(UserRow::into_user).transpose()
+            }
+
+            async fn credentials_by_email(&self, email: &Email) -> StoreResult<Option<UserCredentials>> {
+                let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
+                let row = sqlx::query_as::<_, CredentialsRow>(&sql)
+                    .bind(email.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(CredentialsRow::into_credentials).transpose()
+            }
+
+            async fn list_users(&self) -> StoreResult<Vec<User>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY {}, id", <$engine>::NAME_ORDER);
+                let rows = sqlx::query_as::<_, UserRow>(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(UserRow::into_user).collect()
+            }
+
+            async fn set_user_disabled(&self, email: &Email, disabled: bool) -> StoreResult<User> {
+                let sql = format!(
+                    "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END
+                     WHERE email = $3 RETURNING {USER_COLUMNS}"
+                );
+                let row = sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(disabled)
+                    .bind(Millis::now().0)
+                    .bind(email.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.ok_or(StoreError::NotFound("user"))?.into_user()
+            }
+
+            async fn create_api_token(&self, user: UserId, token_digest: &str, now: Millis) -> StoreResult<()> {
+                sqlx::query("INSERT INTO api_tokens (user_id, token_digest, created_at) VALUES ($1, $2, $3)")
+                    .bind(user.0)
+                    .bind(token_digest)
+                    .bind(now.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "this token"))?;
+                Ok(())
+            }
+
+            async fn user_by_api_token(&self, token_digest: &str, now: Millis) -> StoreResult<Option<User>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE disabled_at IS NULL
+                       AND id = (SELECT user_id FROM api_tokens WHERE token_digest = $1)"
+                );
+                let row = sqlx::query_as::<_, UserRow>(&sql).bind(token_digest).fetch_optional(&self.pool).await?;
+                if row.is_some() {
+                    // Last use is informational: refresh it at most once a minute, not per call.
+                    sqlx::query(
+                        "UPDATE api_tokens SET last_used_at = $1
+                         WHERE token_digest = $2 AND COALESCE(last_used_at, 0) < $3",
+                    )
+                    .bind(now.0)
+                    .bind(token_digest)
+                    .bind(now.0 - 60_000)
+                    .execute(&self.pool)
+                    .await?;
+                }
+                row.map(UserRow::into_user).transpose()
+            }
+
+            async fn throttle_record(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
+                let row = sqlx::query_as::<_, ThrottleRow>(
+                    "SELECT failures, window_started_at, blocked_until FROM login_throttle WHERE throttle_key = $1",
+                )
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(ThrottleRecord::from))
+            }
+
+            async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO login_throttle (throttle_key, failures, window_started_at, blocked_until)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures,
+                       window_started_at = excluded.window_started_at, blocked_until = excluded.blocked_until",
+                )
+                .bind(key)
+                .bind(i64::from(record.failures))
+                .bind(record.window_started_at.0)
+                .bind(record.blocked_until.map(|m| m.0))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn clear_throttle_record(&self, key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for body in bodies {
+                    sqlx::query(
+                        "INSERT INTO webhook_events (body_digest, body, received_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (body_digest) DO NOTHING",
+                    )
+                    .bind(body_digest(body))
+                    .bind(*body)
+                    .bind(received_at.0)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_webhooks(
+                &self,
+                now: Millis,
+                lease_until: Millis,
+                limit: i64,
+            ) -> StoreResult<Vec<PendingWebhook>> {
+                let sql = format!(
+                    "UPDATE webhook_events SET lease_until = $1, attempts = attempts + 1
+                     WHERE id IN (SELECT id FROM webhook_events
+                                  WHERE processed_at IS NULL AND (lease_until IS NULL OR lease_until <= $2)
+                                  ORDER BY id LIMIT $3 {})
+                     RETURNING id, body, attempts",
+                    <$engine>::SKIP_LOCKED
+                );
+                let mut rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(&sql)
+                    .bind(lease_until.0)
+                    .bind(now.0)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.sort_by_key(|row| row.0);
+                Ok(rows.into_iter().map(|(id, body, attempts)| PendingWebhook { id, body, attempts }).collect())
+            }
+
+            async fn complete_webhook(&self, id: i64, now: Millis) -> StoreResult<()> {
+                sqlx::query("UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
+                    .bind(now.0)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
+                sqlx::query("UPDATE webhook_events SET lease_until = $1, last_error = $2 WHERE id = $3")
+                    .bind(retry_at.0)
+                    .bind(error)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn apply_notification(&self, notification: &Notification, received_at: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for change in &notification.changes {
+                    match change {
+                        Change::Messages(change) => {
+                            <$engine>::apply_messages_change(&mut tx, change, received_at).await?
+                        }
+                        Change::Account { waba_id, field, value } => {
+                            <$engine>::record_account_event(&mut tx, waba_id, field, value, received_at).await?
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn register_business_number(&self, number: &BusinessNumber, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                <$engine>::upsert_business_number(&mut tx, number, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn business_numbers(&self) -> StoreResult<Vec<BusinessNumber>> {
+                let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT phone_number_id, waba_id, display_phone_number, verified_name
+                     FROM business_numbers ORDER BY phone_number_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(phone_number_id, waba_id, display_phone_number, verified_name)| BusinessNumber {
+                        phone_number_id,
+                        waba_id,
+                        display_phone_number,
+                        verified_name,
+                    })
+                    .collect())
+            }
+
+            async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage> {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(CONVERSATION_SELECT);
+                sql.push(" WHERE 1 = 1");
+                match query.assignment {
+                    Assignment::All => {}
+                    Assignment::Mine(user) => {
+                        sql.push(" AND c.assignee_id = ").push_bind(user.0);
+                    }
+                    Assignment::Unassigned => {
+                        sql.push(" AND c.assignee_id IS NULL");
+                    }
+                }
+                if let Some(status) = query.status {
+                    sql.push(" AND c.status = ").push_bind(status.as_str());
+                }
+                if let Some(number) = &query.phone_number_id {
+                    sql.push(" AND c.phone_number_id = ").push_bind(number.clone());
+                }
+                if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    let pattern = format!("%{}%", escape_like(search));
+                    let ilike = <$engine>::ILIKE;
+                    sql.push(format!(" AND (ct.name {ilike} "))
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\'")
+                        .push(format!(" OR ct.username {ilike} "))
+                        .push_bind(pattern.clone())
+                        .push(" ESCAPE '\\' OR ct.wa_id LIKE ")
+                        .push_bind(pattern.clone())
+                        .push(format!(
+                            " ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.body {ilike} "
+                        ))
+                        .push_bind(pattern)
+                        .push(" ESCAPE '\\'))");
+                }
+                match query.order {
+                    ConversationOrder::LatestActivity => {
+                        if let Some(cursor) = query.cursor {
+                            sql.push(" AND (c.last_message_at < ")
+                                .push_bind(cursor.sort_key)
+                                .push(" OR (c.last_message_at = ")
+                                .push_bind(cursor.sort_key)
+                                .push(" AND c.id < ")
+                                .push_bind(cursor.id)
+                                .push("))");
+                        }
+                        sql.push(" ORDER BY c.last_message_at DESC, c.id DESC");
+                    }
+                    ConversationOrder::WindowClosingSoonest => {
+                        sql.push(" AND c.window_expires_at > ").push_bind(query.now.0);
+                        if let Some(cursor) = query.cursor {
+                            sql.push(" AND (c.window_expires_at > ")
+                                .push_bind(cursor.sort_key)
+                                .push(" OR (c.window_expires_at = ")
+                                .push_bind(cursor.sort_key)
+                                .push(" AND c.id > ")
+                                .push_bind(cursor.id)
+                                .push("))");
+                        }
+                        sql.push(" ORDER BY c.window_expires_at ASC, c.id ASC");
+                    }
+                }
+                // One row more than asked tells whether another page exists.
+                sql.push(" LIMIT ").push_bind(query.limit + 1);
+                let mut rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+                let more = rows.len() as i64 > query.limit;
+                rows.truncate(query.limit.max(0) as usize);
+                let next_cursor = if more {
+                    rows.last().map(|row| {
+                        let sort_key = match query.order {
+                            ConversationOrder::LatestActivity => row.last_message_at,
+                            ConversationOrder::WindowClosingSoonest => row.window_expires_at.unwrap_or_default(),
+                        };
+                        ConversationCursor { sort_key, id: row.id }.encode()
+                    })
+                } else {
+                    None
+                };
+                let conversations = rows.into_iter().map(ConversationRow::into_summary).collect::<StoreResult<_>>()?;
+                Ok(ConversationPage { conversations, next_cursor })
+            }
+
+            async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>> {
+                let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+                let row: Option<ConversationRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(ConversationRow::into_summary).transpose()
+            }
+
+            async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>> {
+                let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.sent_at, m.id");
+                let rows: Vec<MessageRow> = sqlx::query_as(&sql).bind(conversation_id).fetch_all(&self.pool).await?;
+                let reactions: Vec<(String, String, String)> = sqlx::query_as(
+                    "SELECT r.target_wamid, r.direction, r.emoji FROM reactions r
+                     JOIN messages m ON m.wamid = r.target_wamid WHERE m.conversation_id = $1",
+                )
+                .bind(conversation_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|row| row.into_view(&reactions)).collect()
+            }
+
+            async fn message(&self, id: i64) -> StoreResult<Option<MessageView>> {
+                let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
+                let Some(row): Option<MessageRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?
+                else {
+                    return Ok(None);
+                };
+                let reactions: Vec<(String, String, String)> = match &row.wamid {
+                    Some(wamid) => sqlx::query_as(
+                        "SELECT target_wamid, direction, emoji FROM reactions WHERE target_wamid = $1",
+                    )
+                    .bind(wamid)
+                    .fetch_all(&self.pool)
+                    .await?,
+                    None => Vec::new(),
+                };
+                row.into_view(&reactions).map(Some)
+            }
+
+            async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>> {
+                let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+                    "SELECT id, kind, conversation_id, message_id, payload FROM live_events
+                     WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, kind, conversation_id, message_id, payload)| StoredLiveEvent {
+                        id,
+                        kind,
+                        conversation_id,
+                        message_id,
+                        payload,
+                    })
+                    .collect())
+            }
+
+            async fn latest_live_event_id(&self) -> StoreResult<i64> {
+                let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM live_events").fetch_one(&self.pool).await?;
+                Ok(id.unwrap_or(0))
+            }
+
+            async fn due_media(&self, now: Millis, limit: i64) -> StoreResult<Vec<MediaJob>> {
+                let rows: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT media_id, mime_type, sha256, attempts FROM media_files
+                     WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+                )
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(media_id, mime_type, sha256, attempts)| MediaJob { media_id, mime_type, sha256, attempts })
+                    .collect())
+            }
+
+            async fn media_stored(&self, media_id: &str, path: &str, size_bytes: i64, mime_type: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE media_files SET state = 'stored', path = $1, size_bytes = $2, mime_type = $3,
+                       last_error = NULL WHERE media_id = $4",
+                )
+                .bind(path)
+                .bind(size_bytes)
+                .bind(mime_type)
+                .bind(media_id)
+                .execute(&mut *tx)
+                .await?;
+                // Threads showing this media learn that it can now be displayed.
+                let messages: Vec<(i64, i64)> =
+                    sqlx::query_as("SELECT id, conversation_id FROM messages WHERE media_id = $1")
+                        .bind(media_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (message_id, conversation_id) in messages {
+                    <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, Millis::now()).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn media_failed(&self, media_id: &str, error: &str, retry_at: Option<Millis>) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE media_files SET attempts = attempts + 1, last_error = $1,
+                       state = CASE WHEN $2 THEN 'pending' ELSE 'failed' END,
+                       next_attempt_at = COALESCE($3, next_attempt_at)
+                     WHERE media_id = $4",
+                )
+                .bind(error)
+                .bind(retry_at.is_some())
+                .bind(retry_at.map(|m| m.0))
+                .bind(media_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>> {
+                let row: Option<(String, String, i64)> = sqlx::query_as(
+                    "SELECT path, mime_type, size_bytes FROM media_files WHERE media_id = $1 AND state = 'stored'",
+                )
+                .bind(media_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(path, mime_type, size_bytes)| StoredMedia { path, mime_type, size_bytes }))
+            }
+        }
+
+        /// Steps of applying a webhook, each inside the caller's transaction.
+        impl $engine {
+            async fn apply_messages_change(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                change: &MessagesChange,
+                now: Millis,
+            ) -> StoreResult<()> {
+                let routable = !change.phone_number_id.is_empty();
+                if routable {
+                    let number = BusinessNumber {
+                        phone_number_id: change.phone_number_id.clone(),
+                        waba_id: Some(change.waba_id.clone()).filter(|w| !w.is_empty()),
+                        display_phone_number: change.display_phone_number.clone(),
+                        verified_name: None,
+                    };
+                    Self::upsert_business_number(tx, &number, now).await?;
+                }
+                for profile in &change.contacts {
+                    if !profile.key.is_empty() {
+                        Self::resolve_contact(tx, &profile.key, profile, now).await?;
+                    }
+                }
+                for message in change.messages.iter().filter(|_| routable) {
+                    let key = if message.from.is_empty() && change.contacts.len() == 1 {
+                        change.contacts[0].key.clone()
+                    } else {
+                        message.from.clone()
+                    };
+                    if key.is_empty() {
+                        continue;
+                    }
+                    let profile = profile_for(&change.contacts, &key);
+                    let contact_id = Self::resolve_contact(tx, &key, &profile, now).await?;
+                    Self::apply_inbound(tx, change, message, contact_id, now).await?;
+                }
+                for echo in change.echoes.iter().filter(|_| routable) {
+                    if echo.to.is_empty() {
+                        continue;
+                    }
+                    let profile = profile_for(&change.contacts, &echo.to);
+                    let contact_id = Self::resolve_contact(tx, &echo.to, &profile, now).await?;
+                    Self::apply_echo(tx, change, echo, contact_id, now).await?;
+                }
+                for status in &change.statuses {
+                    Self::apply_status(tx, status, now).await?;
+                }
+                for preference in &change.user_preferences {
+                    Self::record_account_event(tx, &change.waba_id, "user_preferences", preference, now).await?;
+                }
+                if !change.errors.is_empty() {
+                    let errors = serde_json::json!(change
+                        .errors
+                        .iter()
+                        .map(|e| serde_json::json!({"code": e.code, "title": e.title, "details": e.details}))
+                        .collect::<Vec<_>>());
+                    Self::record_account_event(tx, &change.waba_id, "messages.errors", &errors, now).await?;
+                }
+                Ok(())
+            }
+
+            async fn upsert_business_number(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                number: &BusinessNumber,
+                now: Millis,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO business_numbers (phone_number_id, waba_id, display_phone_number, verified_name, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (phone_number_id) DO UPDATE SET
+                       waba_id = COALESCE(excluded.waba_id, business_numbers.waba_id),
+                       display_phone_number = COALESCE(excluded.display_phone_number, business_numbers.display_phone_number),
+                       verified_name = COALESCE(excluded.verified_name, business_numbers.verified_name)",
+                )
+                .bind(&number.phone_number_id)
+                .bind(&number.waba_id)
+                .bind(&number.display_phone_number)
+                .bind(&number.verified_name)
+                .bind(now.0)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// The contact for `key`, created if new, merged when the phone and the
+            /// business-scoped id turn out to be two records of one person.
+            async fn resolve_contact(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: &CustomerKey,
+                profile: &ContactProfile,
+                now: Millis,
+            ) -> StoreResult<i64> {
+                let by_phone: Option<i64> = match &key.wa_id {
+                    Some(wa_id) => sqlx::query_scalar("SELECT id FROM contacts WHERE wa_id = $1")
+                        .bind(wa_id)
+                        .fetch_optional(&mut **tx)
+                        .await?,
+                    None => None,
+                };
+                let by_bsuid: Option<i64> = match &key.bsuid {
+                    Some(bsuid) => sqlx::query_scalar("SELECT id FROM contacts WHERE bsuid = $1")
+                        .bind(bsuid)
+                        .fetch_optional(&mut **tx)
+                        .await?,
+                    None => None,
+                };
+                let id = match (by_phone, by_bsuid) {
+                    (Some(a), Some(b)) if a == b => a,
+                    (Some(keep), Some(merged)) => {
+                        // The merged record's open conversations give way where the kept one
+                        // already has one open on the same number (one open per number).
+                        sqlx::query(
+                            "UPDATE conversations SET status = 'resolved'
+                             WHERE contact_id = $1 AND status = 'open' AND phone_number_id IN
+                               (SELECT phone_number_id FROM conversations WHERE contact_id = $2 AND status = 'open')",
+                        )
+                        .bind(merged)
+                        .bind(keep)
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query("UPDATE conversations SET contact_id = $1 WHERE contact_id = $2")
+                            .bind(keep)
+                            .bind(merged)
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query("DELETE FROM contacts WHERE id = $1").bind(merged).execute(&mut **tx).await?;
+                        sqlx::query("UPDATE contacts SET bsuid = $1 WHERE id = $2")
+                            .bind(&key.bsuid)
+                            .bind(keep)
+                            .execute(&mut **tx)
+                            .await?;
+                        keep
+                    }
+                    (Some(id), None) | (None, Some(id)) => {
+                        sqlx::query("UPDATE contacts SET wa_id = COALESCE($1, wa_id), bsuid = COALESCE($2, bsuid) WHERE id = $3")
+                            .bind(&key.wa_id)
+                            .bind(&key.bsuid)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?;
+                        id
+                    }
+                    (None, None) => {
+                        sqlx::query_scalar(
+                            "INSERT INTO contacts (wa_id, bsuid, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+                        )
+                        .bind(&key.wa_id)
+                        .bind(&key.bsuid)
+                        .bind(now.0)
+                        .fetch_one(&mut **tx)
+                        .await?
+                    }
+                };
+                if profile.name.is_some() || profile.username.is_some() {
+                    sqlx::query(
+                        "UPDATE contacts SET name = COALESCE($1, name), username = COALESCE($2, username), updated_at = $3
+                         WHERE id = $4",
+                    )
+                    .bind(&profile.name)
+                    .bind(&profile.username)
+                    .bind(now.0)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(id)
+            }
+
+            /// The conversation a new message belongs to: the open one, else the latest one
+            /// reopened, else a new one.
+            async fn conversation_for(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                contact_id: i64,
+                phone_number_id: &str,
+                at: i64,
+                now: Millis,
+            ) -> StoreResult<i64> {
+                let latest: Option<(i64, String)> = sqlx::query_as(
+                    "SELECT id, status FROM conversations WHERE contact_id = $1 AND phone_number_id = $2
+                     ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, last_message_at DESC, id DESC LIMIT 1",
+                )
+                .bind(contact_id)
+                .bind(phone_number_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match latest {
+                    Some((id, status)) => {
+                        if status != "open" {
+                            sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
+                                .bind(id)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
+                        Ok(id)
+                    }
+                    None => Ok(sqlx::query_scalar(
+                        "INSERT INTO conversations (contact_id, phone_number_id, status, last_message_at, created_at)
+                         VALUES ($1, $2, 'open', $3, $4) RETURNING id",
+                    )
+                    .bind(contact_id)
+                    .bind(phone_number_id)
+                    .bind(at)
+                    .bind(now.0)
+                    .fetch_one(&mut **tx)
+                    .await?),
+                }
+            }
+
+            async fn message_exists(tx: &mut sqlx::Transaction<'_, $db>, wamid: &WaMessageId) -> StoreResult<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wamid = $1")
+                    .bind(&wamid.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn apply_inbound(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                change: &MessagesChange,
+                message: &InboundMessage,
+                contact_id: i64,
+                now: Millis,
+            ) -> StoreResult<()> {
+                match &message.content {
+                    Content::Reaction { target, emoji } => {
+                        return Self::apply_reaction(tx, target, emoji.as_deref(), Direction::Inbound, message.timestamp_ms, now).await;
+                    }
+                    Content::Edit { original, replacement } => {
+                        return Self::apply_edit(tx, original, replacement, message.timestamp_ms, now).await;
+                    }
+                    Content::Revoke { original } => return Self::apply_revoke(tx, original, message.timestamp_ms, now).await,
+                    _ => {}
+                }
+                if Self::message_exists(tx, &message.wamid).await? {
+                    return Ok(()); // a redelivery: already stored, nothing changes
+                }
+                let conversation_id =
+                    Self::conversation_for(tx, contact_id, &change.phone_number_id, message.timestamp_ms, now).await?;
+                let message_id = Self::insert_message(
+                    tx,
+                    conversation_id,
+                    &message.wamid,
+                    Direction::Inbound,
+                    &message.content,
+                    &message.raw,
+                    MessageStatus::Received,
+                    message.timestamp_ms,
+                    message.reply_to.as_ref(),
+                    now,
+                )
+                .await?;
+                let Some(message_id) = message_id else { return Ok(()) };
+                // System notices (number changes and the like) do not open a service window.
+                let window = match (&message.content, message.referral.is_some()) {
+                    (Content::System { .. }, _) => None,
+                    (_, true) => Some(message.timestamp_ms + FREE_ENTRY_WINDOW_MS),
+                    (_, false) => Some(message.timestamp_ms + SERVICE_WINDOW_MS),
+                };
+                sqlx::query(
+                    "UPDATE conversations SET
+                       last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
+                       window_expires_at = CASE WHEN $2 IS NULL THEN window_expires_at
+                                                WHEN window_expires_at IS NULL OR window_expires_at < $2 THEN $2
+                                                ELSE window_expires_at END,
+                       unread_count = unread_count + 1,
+                       last_message_preview = CASE WHEN last_message_at > $1 THEN last_message_preview ELSE $3 END
+                     WHERE id = $4",
+                )
+                .bind(message.timestamp_ms)
+                .bind(window)
+                .bind(preview(&message.content))
+                .bind(conversation_id)
+                .execute(&mut **tx)
+                .await?;
+                Self::push_live_event(tx, "message.created", Some(conversation_id), Some(message_id), None, now).await
+            }
+
+            async fn apply_echo(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                change: &MessagesChange,
+                echo: &EchoMessage,
+                contact_id: i64,
+                now: Millis,
+            ) -> StoreResult<()> {
+                match &echo.content {
+                    Content::Reaction { target, emoji } => {
+                        return Self::apply_reaction(tx, target, emoji.as_deref(), Direction::Outbound, echo.timestamp_ms, now).await;
+                    }
+                    Content::Edit { original, replacement } => {
+                        return Self::apply_edit(tx, original, replacement, echo.timestamp_ms, now).await;
+                    }
+                    Content::Revoke { original } => return Self::apply_revoke(tx, original, echo.timestamp_ms, now).await,
+                    _ => {}
+                }
+                if Self::message_exists(tx, &echo.wamid).await? {
+                    return Ok(());
+                }
+                let conversation_id =
+                    Self::conversation_for(tx, contact_id, &change.phone_number_id, echo.timestamp_ms, now).await?;
+                let message_id = Self::insert_message(
+                    tx,
+                    conversation_id,
+                    &echo.wamid,
+                    Direction::Outbound,
+                    &echo.content,
+                    &echo.raw,
+                    MessageStatus::Sent,
+                    echo.timestamp_ms,
+                    None,
+                    now,
+                )
+                .await?;
+                let Some(message_id) = message_id else { return Ok(()) };
+                sqlx::query(
+                    "UPDATE conversations SET
+                       last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
+                       last_message_preview = CASE WHEN last_message_at > $1 THEN last_message_preview ELSE $2 END
+                     WHERE id = $3",
+                )
+                .bind(echo.timestamp_ms)
+                .bind(preview(&echo.content))
+                .bind(conversation_id)
+                .execute(&mut **tx)
+                .await?;
+                // A status may have arrived before its echo.
+                Self::apply_recorded_statuses(tx, &echo.wamid).await?;
+                Self::push_live_event(tx, "message.created", Some(conversation_id), Some(message_id), None, now).await
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            async fn insert_message(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                conversation_id: i64,
+                wamid: &WaMessageId,
+                direction: Direction,
+                content: &Content,
+                raw: &serde_json::Value,
+                status: MessageStatus,
+                sent_at: i64,
+                reply_to: Option<&WaMessageId>,
+                now: Millis,
+            ) -> StoreResult<Option<i64>> {
+                let media = content.media();
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO messages (conversation_id, wamid, direction, kind, body, payload, status, status_rank,
+                       sent_at, created_at, reply_to_wamid, media_id, media_mime_type, filename)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                     ON CONFLICT (wamid) DO NOTHING RETURNING id",
+                )
+                .bind(conversation_id)
+                .bind(&wamid.0)
+                .bind(direction_str(direction))
+                .bind(content.type_name())
+                .bind(content.text())
+                .bind(raw.to_string())
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(sent_at)
+                .bind(now.0)
+                .bind(reply_to.map(|r| r.0.clone()))
+                .bind(media.and_then(|m| m.media_id.clone()))
+                .bind(media.and_then(|m| m.mime_type.clone()))
+                .bind(media.and_then(|m| m.filename.clone()))
+                .fetch_optional(&mut **tx)
+                .await?;
+                if let (Some(_), Some(media)) = (id, media) {
+                    if let Some(media_id) = &media.media_id {
+                        sqlx::query(
+                            "INSERT INTO media_files (media_id, mime_type, sha256, state, next_attempt_at, created_at)
+                             VALUES ($1, $2, $3, 'pending', $4, $4) ON CONFLICT (media_id) DO NOTHING",
+                        )
+                        .bind(media_id)
+                        .bind(&media.mime_type)
+                        .bind(&media.sha256)
+                        .bind(now.0)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(id)
+            }
+
+            async fn apply_reaction(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                target: &WaMessageId,
+                emoji: Option<&str>,
+                direction: Direction,
+                reacted_at: i64,
+                now: Millis,
+            ) -> StoreResult<()> {
+                let side = direction_str(direction);
+                let current: Option<i64> = sqlx::query_scalar(
+                    "SELECT reacted_at FROM reactions WHERE target_wamid = $1 AND direction = $2",
+                )
+                .bind(&target.0)
+                .bind(side)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if current.is_some_and(|at| at > reacted_at) {
+                    return Ok(()); // an older reaction arriving late does not replace a newer one
+                }
+                match emoji {
+                    Some(emoji) => {
+                        sqlx::query(
+                            "INSERT INTO reactions (target_wamid, direction, emoji, reacted_at) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (target_wamid, direction) DO UPDATE SET emoji = excluded.emoji,
+                               reacted_at = excluded.reacted_at",
+                        )
+                        .bind(&target.0)
+                        .bind(side)
+                        .bind(emoji)
+                        .bind(reacted_at)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM reactions WHERE target_wamid = $1 AND direction = $2")
+                            .bind(&target.0)
+                            .bind(side)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+                Self::touch_message(tx, target, now).await
+            }
+
+            async fn apply_edit(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                original: &WaMessageId,
+                replacement: &Content,
+                edited_at: i64,
+                now: Millis,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE wamid = $3 AND deleted_at IS NULL")
+                    .bind(replacement.text())
+                    .bind(edited_at)
+                    .bind(&original.0)
+                    .execute(&mut **tx)
+                    .await?;
+                Self::touch_message(tx, original, now).await
+            }
+
+            async fn apply_revoke(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                original: &WaMessageId,
+                deleted_at: i64,
+                now: Millis,
+            ) -> StoreResult<()> {
+                // The customer withdrew it: keep the record, drop what it said.
+                sqlx::query("UPDATE messages SET body = NULL, deleted_at = $1 WHERE wamid = $2")
+                    .bind(deleted_at)
+                    .bind(&original.0)
+                    .execute(&mut **tx)
+                    .await?;
+                Self::touch_message(tx, original, now).await
+            }
+
+            /// Tells browsers a stored message changed (if it is stored).
+            async fn touch_message(tx: &mut sqlx::Transaction<'_, $db>, wamid: &WaMessageId, now: Millis) -> StoreResult<()> {
+                let found: Option<(i64, i64)> =
+                    sqlx::query_as("SELECT id, conversation_id FROM messages WHERE wamid = $1")
+                        .bind(&wamid.0)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if let Some((message_id, conversation_id)) = found {
+                    Self::push_live_event(tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                }
+                Ok(())
+            }
+
+            async fn apply_status(tx: &mut sqlx::Transaction<'_, $db>, status: &StatusUpdate, now: Millis) -> StoreResult<()> {
+                let error = status.errors.first();
+                sqlx::query(
+                    "INSERT INTO message_statuses (wamid, status, occurred_at, error_code, error_title, error_details,
+                       conversation, pricing, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (wamid, status) DO NOTHING",
+                )
+                .bind(&status.wamid.0)
+                .bind(status.status.as_str())
+                .bind(status.timestamp_ms)
+                .bind(error.map(|e| e.code))
+                .bind(error.map(|e| e.title.clone()))
+                .bind(error.and_then(|e| e.details.clone().or_else(|| e.message.clone())))
+                .bind(status.conversation.as_ref().map(|v| v.to_string()))
+                .bind(status.pricing.as_ref().map(|v| v.to_string()))
+                .bind(now.0)
+                .execute(&mut **tx)
+                .await?;
+                Self::apply_recorded_statuses(tx, &status.wamid).await
+            }
+
+            /// Moves a stored message to the furthest status recorded for it (forward only).
+            async fn apply_recorded_statuses(tx: &mut sqlx::Transaction<'_, $db>, wamid: &WaMessageId) -> StoreResult<()> {
+                let recorded: Vec<(String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT status, error_code, error_title, error_details FROM message_statuses WHERE wamid = $1",
+                )
+                .bind(&wamid.0)
+                .fetch_all(&mut **tx)
+                .await?;
+                let best = recorded
+                    .into_iter()
+                    .filter_map(|(status, code, title, details)| {
+                        status.parse::<MessageStatus>().ok().map(|s| (s, code, title, details))
+                    })
+                    .max_by_key(|(status, ..)| status.rank());
+                let Some((status, code, title, details)) = best else { return Ok(()) };
+                let updated: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE messages SET status = $1, status_rank = $2, error_code = $3, error_title = $4, error_details = $5
+                     WHERE wamid = $6 AND status_rank < $2 RETURNING id, conversation_id",
+                )
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(code)
+                .bind(title)
+                .bind(details)
+                .bind(&wamid.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if let Some((message_id, conversation_id)) = updated {
+                    Self::push_live_event(tx, "message.updated", Some(conversation_id), Some(message_id), None, Millis::now()).await?;
+                }
+                Ok(())
+            }
+
+            async fn record_account_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                waba_id: &str,
+                field: &str,
+                value: &serde_json::Value,
+                now: Millis,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO account_events (waba_id, field, payload, received_at) VALUES ($1, $2, $3, $4)")
+                    .bind(waba_id)
+                    .bind(field)
+                    .bind(value.to_string())
+                    .bind(now.0)
+                    .execute(&mut **tx)
+                    .await?;
+                if field.starts_with("message_template") || field.starts_with("template_") {
+                    let payload = serde_json::json!({ "field": field, "value": value }).to_string();
+                    Self::push_live_event(tx, "template.updated", None, None, Some(payload), now).await?;
+                }
+                Ok(())
+            }
+
+            async fn push_live_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                kind: &str,
+                conversation_id: Option<i64>,
+                message_id: Option<i64>,
+                payload: Option<String>,
+                now: Millis,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO live_events (kind, conversation_id, message_id, payload, created_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(kind)
+                .bind(conversation_id)
+                .bind(message_id)
+                .bind(payload)
+                .bind(now.0)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
