@@ -354,6 +354,38 @@ pub struct MessageView {
     pub payload: serde_json::Value,
 }
 
+/// What the server pushes to browsers over server-sent events. The SSE `event:` field carries
+/// [`LiveEvent::name`]; the `data:` field this value as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A new message, with its conversation as it now stands.
+    MessageCreated {
+        conversation: ConversationSummary,
+        message: MessageView,
+    },
+    /// A message changed: delivery status, reaction, edit, deletion or downloaded media.
+    MessageUpdated {
+        conversation: ConversationSummary,
+        message: MessageView,
+    },
+    /// Assignment, status, unread count or window changed.
+    ConversationUpdated { conversation: ConversationSummary },
+    /// A message template's status, quality or category changed at Meta.
+    TemplateUpdated { payload: serde_json::Value },
+}
+
+impl LiveEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveEvent::MessageCreated { .. } => "message.created",
+            LiveEvent::MessageUpdated { .. } => "message.updated",
+            LiveEvent::ConversationUpdated { .. } => "conversation.updated",
+            LiveEvent::TemplateUpdated { .. } => "template.updated",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod intake;
+pub mod live;
 pub mod store;
 pub mod whatsapp;
 
@@ -61,10 +63,17 @@ impl Application {
             .build();
         auth::session::spawn_expired_cleanup(&store);
         let auth = Authenticator::new(store.clone(), password_hasher());
+        store.release_orphaned_claims().await?;
+        let live = live::LiveHub::spawn(store.clone()).await?;
+        let committed = Arc::new(tokio::sync::Notify::new());
+        let journal = intake::Journal::spawn(store.clone(), committed.clone());
+        intake::spawn_processor(store.clone(), committed, live.waker());
         let state = http::AppState {
             config: Arc::new(config),
             store,
             auth,
+            journal,
+            live,
             leptos,
         };
         Ok(Application {

@@ -2,10 +2,12 @@
 //! health checks, assembled into one axum router.
 
 mod api;
+mod conversations;
 mod csrf;
 mod error;
 mod identity;
 mod sign_in;
+mod webhook;
 
 pub use error::ApiError;
 pub use identity::{Credential, RequireAdmin, RequireViewer};
@@ -32,6 +34,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: SharedStore,
     pub auth: Authenticator,
+    pub journal: crate::intake::Journal,
+    pub live: crate::live::LiveHub,
     pub leptos: LeptosOptions,
 }
 
@@ -84,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
         .merge(pages)
         .merge(api::router())
+        .merge(conversations::router())
         .route("/login", post(sign_in::sign_in))
         .route("/logout", post(sign_in::sign_out))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
@@ -96,6 +101,7 @@ pub fn router(state: AppState) -> Router {
     let site_pkg = state.config.site_root.join("pkg");
     Router::new()
         .merge(authenticated)
+        .merge(webhook::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .nest_service("/pkg", tower_http::services::ServeDir::new(site_pkg))

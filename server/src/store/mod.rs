@@ -154,6 +154,11 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<PendingWebhook>>;
     async fn complete_webhook(&self, id: i64, now: Millis) -> StoreResult<()>;
+    /// At start-up: frees claims a previous run of this node left behind when it died. Only
+    /// where one node owns the database (SQLite); elsewhere claims simply run out.
+    async fn release_orphaned_claims(&self) -> StoreResult<()>;
+    /// How many stored webhooks are not processed yet (a health signal).
+    async fn webhook_backlog(&self) -> StoreResult<i64>;
     /// Records a processing failure; the event is retried once `retry_at` passes.
     async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
     /// Applies everything one webhook says (contacts, conversations, messages, statuses,

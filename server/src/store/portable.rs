@@ -10,6 +10,11 @@ pub(super) trait Dialect {
     const SKIP_LOCKED: &'static str;
     /// Case-insensitive ordering of names.
     const NAME_ORDER: &'static str;
+    /// Run before writing a live event: makes event ids become visible in id order, so the
+    /// event stream never skips an id that commits late (empty where writers are serial).
+    const SERIALIZE_LIVE_EVENTS: &'static str;
+    /// Whether this process is the only one working on the database.
+    const SINGLE_NODE: bool;
 }
 
 macro_rules! portable_store {
@@ -195,6 +200,24 @@ macro_rules! portable_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn release_orphaned_claims(&self) -> StoreResult<()> {
+                if <$engine>::SINGLE_NODE {
+                    sqlx::query(
+                        "UPDATE webhook_events SET lease_until = NULL WHERE processed_at IS NULL AND last_error IS NULL",
+                    )
+                    .execute(&self.pool)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn webhook_backlog(&self) -> StoreResult<i64> {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE processed_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(count)
             }
 
             async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
@@ -1011,6 +1034,9 @@ macro_rules! portable_store {
                 payload: Option<String>,
                 now: Millis,
             ) -> StoreResult<()> {
+                if !<$engine>::SERIALIZE_LIVE_EVENTS.is_empty() {
+                    sqlx::query(<$engine>::SERIALIZE_LIVE_EVENTS).execute(&mut **tx).await?;
+                }
                 sqlx::query(
                     "INSERT INTO live_events (kind, conversation_id, message_id, payload, created_at)
                      VALUES ($1, $2, $3, $4, $5)",

@@ -38,6 +38,9 @@ impl Dialect for PostgresStore {
     // Several nodes may claim work at once: each takes rows the others have not locked.
     const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
     const NAME_ORDER: &'static str = "lower(name)";
+    // A transaction-scoped lock held until commit: concurrent writers cannot interleave ids.
+    const SERIALIZE_LIVE_EVENTS: &'static str = "SELECT pg_advisory_xact_lock(7220601)";
+    const SINGLE_NODE: bool = false;
 }
 
 portable_store!(PostgresStore, sqlx::Postgres);

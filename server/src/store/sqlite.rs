@@ -48,6 +48,9 @@ impl Dialect for SqliteStore {
     // SQLite has one writer at a time: claiming needs no row locks.
     const SKIP_LOCKED: &'static str = "";
     const NAME_ORDER: &'static str = "name COLLATE NOCASE";
+    // One writer at a time already commits events in id order.
+    const SERIALIZE_LIVE_EVENTS: &'static str = "";
+    const SINGLE_NODE: bool = true;
 }
 
 portable_store!(SqliteStore, sqlx::Sqlite);

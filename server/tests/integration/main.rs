@@ -4,6 +4,9 @@
 //! loopback and sets it); each test gets a fresh database.
 
 mod auth;
+mod crash;
+mod intake;
 mod pages;
 mod store_contract;
 mod support;
+mod wa;

@@ -8,6 +8,9 @@ use parley_server::store::{self, NewUser, SharedStore, User};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+
 /// Which engine a test runs on.
 #[derive(Clone, Copy, Debug)]
 pub enum Engine {
@@ -59,8 +62,12 @@ pub async fn fresh_store(engine: Engine) -> SharedStore {
 }
 
 pub fn test_config(database_url: DatabaseUrl) -> Config {
-    let mut config = Config::from_sources(&Sources::from_pairs([("PARLEY_BIND", "127.0.0.1:0")]))
-        .expect("config");
+    let mut config = Config::from_sources(&Sources::from_pairs([
+        ("PARLEY_BIND", "127.0.0.1:0"),
+        ("WA_APP_SECRET", APP_SECRET),
+        ("WA_VERIFY_TOKEN", VERIFY_TOKEN),
+    ]))
+    .expect("config");
     config.database_url = database_url;
     config
 }
@@ -136,6 +143,119 @@ impl TestApp {
             .await
             .expect("POST /login")
     }
+}
+
+impl TestApp {
+    /// POSTs `body` to the webhook, signed as Meta signs it.
+    pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                parley_server::whatsapp::signature::sign(APP_SECRET.as_bytes(), body),
+            )
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("POST webhook")
+    }
+
+    /// Serialises `payload` the way Meta does (escaped unicode) and posts it, expecting 200.
+    pub async fn deliver(&self, payload: &serde_json::Value) {
+        let body = parley_server::whatsapp::signature::meta_json(payload);
+        let response = self.post_webhook(body.as_bytes()).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// A client authenticated with a fresh admin's API token.
+    pub async fn api(&self) -> ApiClient {
+        let user = self
+            .add_user(
+                &format!("api-{}@example.com", random_suffix()),
+                Role::Admin,
+                "api password",
+            )
+            .await;
+        let minted = parley_server::auth::token::mint();
+        self.store
+            .create_api_token(user.id, &minted.digest, parley_server::store::Millis::now())
+            .await
+            .expect("token");
+        ApiClient {
+            base: self.url(""),
+            token: minted.token,
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
+/// Calls the REST API with a bearer token.
+pub struct ApiClient {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    pub async fn conversations(&self, query: &str) -> serde_json::Value {
+        self.get(&format!("/api/v1/conversations?{query}")).await
+    }
+
+    pub async fn messages(&self, conversation_id: i64) -> Vec<serde_json::Value> {
+        let body = self
+            .get(&format!("/api/v1/conversations/{conversation_id}/messages"))
+            .await;
+        body["messages"].as_array().unwrap().clone()
+    }
+
+    /// Every message in every conversation.
+    pub async fn all_messages(&self) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        for conversation in self.conversations("limit=200").await["conversations"]
+            .as_array()
+            .unwrap()
+        {
+            all.extend(self.messages(conversation["id"].as_i64().unwrap()).await);
+        }
+        all
+    }
+}
+
+/// Polls `check` until it returns `Some`, for up to 15 seconds (processing is asynchronous).
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {

@@ -1,0 +1,272 @@
+//! Reading conversations, messages and media, and the live event stream.
+
+use super::identity::RequireViewer;
+use super::{ApiError, AppState};
+use crate::store::{Assignment, ConversationCursor, ConversationOrder, ConversationQuery, Millis};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::Stream;
+use parley_app::model::{ConversationPage, ConversationStatus, ConversationSummary, MessageView};
+use serde::Deserialize;
+use std::convert::Infallible;
+use tokio::sync::broadcast::error::RecvError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conversations", get(list))
+        .route("/api/v1/conversations/{id}", get(one))
+        .route("/api/v1/conversations/{id}/messages", get(messages))
+        .route("/api/v1/media/{media_id}", get(media))
+        .route("/api/v1/events", get(events))
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    filter: Option<String>,
+    status: Option<String>,
+    phone_number_id: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+    order: Option<String>,
+    limit: Option<i64>,
+}
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 200;
+
+async fn list(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ConversationPage>, ApiError> {
+    let assignment = match params.filter.as_deref() {
+        None | Some("all") => Assignment::All,
+        Some("mine") => Assignment::Mine(viewer.id),
+        Some("unassigned") => Assignment::Unassigned,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "filter must be all, mine or unassigned, not {other:?}"
+            )));
+        }
+    };
+    let status = match params.status.as_deref() {
+        None | Some("") => None,
+        Some("open") => Some(ConversationStatus::Open),
+        Some("resolved") => Some(ConversationStatus::Resolved),
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "status must be open or resolved, not {other:?}"
+            )));
+        }
+    };
+    let order = match params.order.as_deref() {
+        None | Some("activity") => ConversationOrder::LatestActivity,
+        Some("window") => ConversationOrder::WindowClosingSoonest,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "order must be activity or window, not {other:?}"
+            )));
+        }
+    };
+    let cursor = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            ConversationCursor::parse(raw)
+                .ok_or_else(|| ApiError::Invalid("cursor is not valid".into()))?,
+        ),
+    };
+    let query = ConversationQuery {
+        assignment,
+        status,
+        phone_number_id: params.phone_number_id.filter(|p| !p.is_empty()),
+        search: params.q,
+        order,
+        cursor,
+        limit: params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
+        now: Millis::now(),
+    };
+    Ok(Json(app.store.list_conversations(&query).await?))
+}
+
+async fn one(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<ConversationSummary>, ApiError> {
+    app.store
+        .conversation(id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("conversation"))
+}
+
+#[derive(serde::Serialize)]
+struct MessageList {
+    messages: Vec<MessageView>,
+}
+
+async fn messages(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageList>, ApiError> {
+    if app.store.conversation(id).await?.is_none() {
+        return Err(ApiError::NotFound("conversation"));
+    }
+    Ok(Json(MessageList {
+        messages: app.store.conversation_messages(id).await?,
+    }))
+}
+
+/// Media types a browser may show inline. Everything else (SVG, HTML, XML, PDF…) downloads,
+/// because customer-sent files are attacker-controlled.
+const INLINE_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "video/mp4",
+    "video/3gpp",
+    "audio/aac",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/amr",
+    "audio/ogg",
+];
+
+async fn media(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(media_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stored = app
+        .store
+        .media_file(&media_id)
+        .await?
+        .ok_or(ApiError::NotFound("media"))?;
+    let bytes = tokio::fs::read(&stored.path)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading media {media_id}: {e}")))?;
+    let essence = stored
+        .mime_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let inline = INLINE_TYPES.contains(&essence.as_str());
+    let content_type = if inline {
+        stored.mime_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(if inline { "inline" } else { "attachment" }),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+struct EventParams {
+    last_event_id: Option<i64>,
+}
+
+/// The server-sent-event stream. It opens with a `ready` event carrying the id it starts from;
+/// a client reconnecting with `Last-Event-ID` first receives everything after that id.
+async fn events(
+    State(app): State<AppState>,
+    RequireViewer(_viewer): RequireViewer,
+    headers: HeaderMap,
+    Query(params): Query<EventParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume_from = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(params.last_event_id);
+    // Subscribe before reading the log, so nothing falls between the replay and the live feed.
+    let mut live = app.live.subscribe();
+    let start = match resume_from {
+        Some(id) => id,
+        None => app.live.latest_id().await?,
+    };
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(64);
+    let hub = app.live.clone();
+    tokio::spawn(async move {
+        let ready = Event::default()
+            .event("ready")
+            .id(start.to_string())
+            .data(format!("{{\"last_event_id\":{start}}}"));
+        if sender.send(ready).await.is_err() {
+            return;
+        }
+        let mut sent = start;
+        // Replays what was missed (after a reconnect, or after falling behind the broadcast).
+        let mut replay = true;
+        loop {
+            if replay {
+                loop {
+                    let Ok(batch) = hub.events_after(sent, 500).await else {
+                        return;
+                    };
+                    let done = batch.len() < 500;
+                    for event in batch {
+                        sent = event.id;
+                        if sender.send(to_sse(&event)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                replay = false;
+            }
+            match live.recv().await {
+                Ok(event) if event.id > sent => {
+                    sent = event.id;
+                    if sender.send(to_sse(&event)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {} // already sent during the replay
+                Err(RecvError::Lagged(_)) => replay = true,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    let stream =
+        futures_util::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(receiver), Ok);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+fn to_sse(event: &crate::live::OutgoingEvent) -> Event {
+    Event::default()
+        .id(event.id.to_string())
+        .event(event.name)
+        .data(&event.data)
+}

@@ -1,0 +1,85 @@
+//! `/webhooks/whatsapp`: Meta's subscription check (GET) and event delivery (POST).
+//!
+//! A POST is verified over the raw bytes, checked to be a WhatsApp notification, committed to
+//! the journal, and only then answered 200. Processing happens afterwards, off the request.
+
+use super::AppState;
+use crate::whatsapp::signature::{self, SignatureError};
+use crate::whatsapp::webhook::Notification;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+/// Meta batches up to 1,000 updates per POST; 3 MiB is the documented ceiling, with headroom.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/whatsapp", get(verify_subscription).post(receive))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+#[derive(Deserialize)]
+struct Subscription {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn verify_subscription(
+    State(app): State<AppState>,
+    Query(query): Query<Subscription>,
+) -> Response {
+    let expected = app.config.whatsapp.verify_token.as_ref();
+    let token_ok = match (expected, query.verify_token.as_deref()) {
+        (Some(expected), Some(given)) => {
+            bool::from(expected.expose().as_bytes().ct_eq(given.as_bytes()))
+        }
+        _ => false,
+    };
+    match (query.mode.as_deref(), token_ok, query.challenge) {
+        (Some("subscribe"), true, Some(challenge)) => (StatusCode::OK, challenge).into_response(),
+        _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
+    }
+}
+
+async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret) = app.config.whatsapp.app_secret.as_ref() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhooks are not configured: set WA_APP_SECRET",
+        )
+            .into_response();
+    };
+    let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+    match signature::verify(secret.expose().as_bytes(), &body, header) {
+        Ok(()) => {}
+        Err(SignatureError::Missing) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                SignatureError::Missing.to_string(),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            tracing::warn!(%error, "refused a webhook with a bad signature");
+            return (StatusCode::FORBIDDEN, error.to_string()).into_response();
+        }
+    }
+    if let Err(error) = Notification::parse(&body) {
+        return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
+    }
+    match app.journal.append(body).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        // Not acknowledged, so Meta delivers it again later: nothing is lost.
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    }
+}
