@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod graph;
 pub mod http;
 pub mod intake;
 pub mod live;
+pub mod media;
 pub mod store;
 pub mod whatsapp;
 
@@ -68,6 +70,12 @@ impl Application {
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone());
         intake::spawn_processor(store.clone(), committed, live.waker());
+        if let Some(graph) = graph::GraphClient::from_config(&config.whatsapp) {
+            media::spawn_downloader(store.clone(), graph.clone(), config.data_dir.clone(), Arc::new(tokio::sync::Notify::new()));
+            if let Some(waba_id) = config.whatsapp.waba_id.clone() {
+                spawn_number_sync(store.clone(), graph, waba_id);
+            }
+        }
         let state = http::AppState {
             config: Arc::new(config),
             store,
@@ -98,6 +106,29 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
+}
+
+/// Learns the account's business numbers from Meta at start-up (numbers seen in webhooks are
+/// registered on sight anyway).
+fn spawn_number_sync(store: store::SharedStore, graph: graph::GraphClient, waba_id: String) {
+    tokio::spawn(async move {
+        match graph.phone_numbers(&waba_id).await {
+            Ok(numbers) => {
+                for number in numbers {
+                    let number = store::BusinessNumber {
+                        phone_number_id: number.id,
+                        waba_id: Some(waba_id.clone()),
+                        display_phone_number: number.display_phone_number,
+                        verified_name: number.verified_name,
+                    };
+                    if let Err(error) = store.register_business_number(&number, store::Millis::now()).await {
+                        tracing::warn!(%error, "cannot record a business number");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot list the account's phone numbers"),
+        }
+    });
 }
 
 /// Argon2id at OWASP parameters uses about 19 MiB per hash: allow one per core.

@@ -6,6 +6,7 @@
 mod auth;
 mod crash;
 mod intake;
+mod media;
 mod pages;
 mod store_contract;
 mod support;

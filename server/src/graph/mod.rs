@@ -1,0 +1,170 @@
+//! The Graph API client: what Parley asks of Meta's Cloud API (or of the built-in simulator,
+//! which speaks the same protocol).
+
+use crate::config::{Secret, WhatsAppConfig};
+use bytes::Bytes;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Largest media file Parley downloads (Meta's own limit is 100 MB for documents).
+pub const MAX_MEDIA_BYTES: usize = 100 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: String,
+    token: Secret,
+}
+
+/// An error as Meta reports it (`{"error": {...}}`), or a failure to get an answer at all.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("Graph API error {code} ({status}): {message}")]
+    Api { status: u16, code: i64, subcode: Option<i64>, message: String, details: Option<String> },
+    #[error("Graph API unreachable: {0}")]
+    Transport(String),
+    #[error("Graph API answered something unexpected: {0}")]
+    Decode(String),
+}
+
+impl GraphError {
+    /// Whether trying again later may succeed (throttling, Meta-side trouble, network).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GraphError::Transport(_) => true,
+            GraphError::Decode(_) => false,
+            GraphError::Api { status, code, .. } => {
+                *status >= 500 || *status == 429 || matches!(code, 1 | 2 | 4 | 80007 | 130429 | 131000 | 131056)
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: i64,
+    error_subcode: Option<i64>,
+    error_data: Option<serde_json::Value>,
+}
+
+/// What `GET /{media-id}` says about a media object.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MediaInfo {
+    pub url: String,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PhoneNumber {
+    pub id: String,
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+    #[serde(default)]
+    pub verified_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Paged<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    next: Option<String>,
+}
+
+impl GraphClient {
+    /// A client when an access token is configured.
+    pub fn from_config(config: &WhatsAppConfig) -> Option<GraphClient> {
+        let token = config.access_token.clone()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Some(GraphClient { http, base: format!("{}/{}", config.graph_url, config.api_version), token })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, GraphError> {
+        let response = request
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        Err(match serde_json::from_slice::<ErrorEnvelope>(&body) {
+            Ok(envelope) => GraphError::Api {
+                status,
+                code: envelope.error.code,
+                subcode: envelope.error.error_subcode,
+                message: envelope.error.message,
+                details: envelope.error.error_data.and_then(|d| d.get("details").and_then(|v| v.as_str()).map(str::to_owned)),
+            },
+            Err(_) => GraphError::Api {
+                status,
+                code: 0,
+                subcode: None,
+                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+                details: None,
+            },
+        })
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: String) -> Result<T, GraphError> {
+        let response = self.send(self.http.get(url)).await?;
+        response.json().await.map_err(|e| GraphError::Decode(e.to_string()))
+    }
+
+    pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
+        self.get_json(self.url(media_id)).await
+    }
+
+    /// Downloads a media URL (short-lived; it needs the bearer token too).
+    pub async fn download(&self, url: &str) -> Result<Bytes, GraphError> {
+        let mut response = self.send(self.http.get(url).timeout(Duration::from_secs(300))).await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))? {
+            if body.len() + chunk.len() > MAX_MEDIA_BYTES {
+                return Err(GraphError::Decode(format!("media larger than {MAX_MEDIA_BYTES} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    }
+
+    /// Every phone number of a WhatsApp Business Account, following paging.
+    pub async fn phone_numbers(&self, waba_id: &str) -> Result<Vec<PhoneNumber>, GraphError> {
+        let mut numbers = Vec::new();
+        let mut next = Some(self.url(&format!("{waba_id}/phone_numbers")));
+        while let Some(url) = next.take() {
+            let page: Paged<PhoneNumber> = self.get_json(url).await?;
+            numbers.extend(page.data);
+            next = page.paging.and_then(|p| p.next);
+        }
+        Ok(numbers)
+    }
+}
