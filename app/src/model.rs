@@ -6,7 +6,9 @@ use std::fmt;
 
 /// A team member's database id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
+#[cfg_attr(feature = "ssr", schema(value_type = i64))]
 pub struct UserId(pub i64);
 
 impl fmt::Display for UserId {
@@ -17,6 +19,7 @@ impl fmt::Display for UserId {
 
 /// What a team member may do. Admins manage the team and templates; agents work conversations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -51,7 +54,9 @@ impl fmt::Display for Role {
 
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ssr", schema(value_type = String, format = "email"))]
 pub struct Email(String);
 
 impl Email {
@@ -99,7 +104,9 @@ impl fmt::Display for Email {
 
 /// A display name as people see it in the inbox: trimmed, 1 to 100 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ssr", schema(value_type = String))]
 pub struct DisplayName(String);
 
 impl DisplayName {
@@ -159,6 +166,7 @@ impl ParseError {
 
 /// The signed-in team member, as every page and API call sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Viewer {
     pub id: UserId,
     pub email: Email,
@@ -174,6 +182,7 @@ impl Viewer {
 
 /// A row of the team page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMember {
     pub id: UserId,
     pub email: Email,
@@ -187,6 +196,7 @@ pub struct TeamMember {
 /// Where an outbound message is on its way to the customer (inbound messages are `Received`).
 /// Statuses only move forward: a late `sent` never downgrades `delivered` or `read`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     Received,
@@ -254,6 +264,7 @@ impl std::str::FromStr for MessageStatus {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
@@ -261,6 +272,7 @@ pub enum Direction {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationStatus {
     Open,
@@ -278,6 +290,7 @@ impl ConversationStatus {
 
 /// A customer as the inbox shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContactView {
     pub id: i64,
     pub name: Option<String>,
@@ -290,6 +303,7 @@ pub struct ContactView {
 
 /// A row of the conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     pub id: i64,
     pub contact: ContactView,
@@ -305,6 +319,7 @@ pub struct ConversationSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationPage {
     pub conversations: Vec<ConversationSummary>,
     pub next_cursor: Option<String>,
@@ -312,6 +327,7 @@ pub struct ConversationPage {
 
 /// Meta's reason for a failed message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryError {
     pub code: i64,
     pub title: String,
@@ -320,6 +336,7 @@ pub struct DeliveryError {
 
 /// A reaction shown on its target message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReactionView {
     pub emoji: String,
     pub direction: Direction,
@@ -327,6 +344,7 @@ pub struct ReactionView {
 
 /// A message in a thread.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageView {
     pub id: i64,
     pub conversation_id: i64,
@@ -351,12 +369,14 @@ pub struct MessageView {
     pub edited: bool,
     pub deleted: bool,
     /// The type-specific payload as Meta sent it (location coordinates, contact cards…).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub payload: serde_json::Value,
 }
 
 /// What the server pushes to browsers over server-sent events. The SSE `event:` field carries
 /// [`LiveEvent::name`]; the `data:` field this value as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A new message, with its conversation as it now stands.
@@ -372,7 +392,10 @@ pub enum LiveEvent {
     /// Assignment, status, unread count or window changed.
     ConversationUpdated { conversation: ConversationSummary },
     /// A message template's status, quality or category changed at Meta.
-    TemplateUpdated { payload: serde_json::Value },
+    TemplateUpdated {
+        #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+        payload: serde_json::Value,
+    },
 }
 
 impl LiveEvent {

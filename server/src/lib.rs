@@ -71,7 +71,12 @@ impl Application {
         let journal = intake::Journal::spawn(store.clone(), committed.clone());
         intake::spawn_processor(store.clone(), committed, live.waker());
         if let Some(graph) = graph::GraphClient::from_config(&config.whatsapp) {
-            media::spawn_downloader(store.clone(), graph.clone(), config.data_dir.clone(), Arc::new(tokio::sync::Notify::new()));
+            media::spawn_downloader(
+                store.clone(),
+                graph.clone(),
+                config.data_dir.clone(),
+                Arc::new(tokio::sync::Notify::new()),
+            );
             if let Some(waba_id) = config.whatsapp.waba_id.clone() {
                 spawn_number_sync(store.clone(), graph, waba_id);
             }
@@ -121,7 +126,10 @@ fn spawn_number_sync(store: store::SharedStore, graph: graph::GraphClient, waba_
                         display_phone_number: number.display_phone_number,
                         verified_name: number.verified_name,
                     };
-                    if let Err(error) = store.register_business_number(&number, store::Millis::now()).await {
+                    if let Err(error) = store
+                        .register_business_number(&number, store::Millis::now())
+                        .await
+                    {
                         tracing::warn!(%error, "cannot record a business number");
                     }
                 }

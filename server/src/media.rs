@@ -13,7 +13,12 @@ use tokio::sync::Notify;
 const MAX_ATTEMPTS: i64 = 8;
 const POLL: Duration = Duration::from_secs(2);
 
-pub fn spawn_downloader(store: SharedStore, graph: GraphClient, data_dir: PathBuf, wake: Arc<Notify>) {
+pub fn spawn_downloader(
+    store: SharedStore,
+    graph: GraphClient,
+    data_dir: PathBuf,
+    wake: Arc<Notify>,
+) {
     tokio::spawn(async move {
         loop {
             match store.due_media(Millis::now(), 8).await {
@@ -32,13 +37,20 @@ pub fn spawn_downloader(store: SharedStore, graph: GraphClient, data_dir: PathBu
 async fn download_one(store: &SharedStore, graph: &GraphClient, data_dir: &Path, job: MediaJob) {
     let outcome = fetch(graph, data_dir, &job).await;
     let result = match outcome {
-        Ok((path, size, mime)) => store.media_stored(&job.media_id, &path.to_string_lossy(), size, &mime).await,
+        Ok((path, size, mime)) => {
+            store
+                .media_stored(&job.media_id, &path.to_string_lossy(), size, &mime)
+                .await
+        }
         Err(failure) => {
             let attempts = job.attempts + 1;
-            let retry_at = (failure.retryable && attempts < MAX_ATTEMPTS)
-                .then(|| Millis::now().plus(Duration::from_secs(2u64.pow(attempts.clamp(1, 12) as u32))));
+            let retry_at = (failure.retryable && attempts < MAX_ATTEMPTS).then(|| {
+                Millis::now().plus(Duration::from_secs(2u64.pow(attempts.clamp(1, 12) as u32)))
+            });
             tracing::warn!(media_id = %job.media_id, attempts, error = %failure.reason, retry = retry_at.is_some(), "media download failed");
-            store.media_failed(&job.media_id, &failure.reason, retry_at).await
+            store
+                .media_failed(&job.media_id, &failure.reason, retry_at)
+                .await
         }
     };
     if let Err(error) = result {
@@ -54,21 +66,41 @@ struct Failure {
 impl From<GraphError> for Failure {
     fn from(error: GraphError) -> Self {
         // An expired or missing URL is worth another attempt: the next one asks for a new URL.
-        let retryable = error.is_retryable() || matches!(error, GraphError::Api { status: 401 | 403 | 404, .. });
-        Failure { reason: error.to_string(), retryable }
+        let retryable = error.is_retryable()
+            || matches!(
+                error,
+                GraphError::Api {
+                    status: 401 | 403 | 404,
+                    ..
+                }
+            );
+        Failure {
+            reason: error.to_string(),
+            retryable,
+        }
     }
 }
 
-async fn fetch(graph: &GraphClient, data_dir: &Path, job: &MediaJob) -> Result<(PathBuf, i64, String), Failure> {
+async fn fetch(
+    graph: &GraphClient,
+    data_dir: &Path,
+    job: &MediaJob,
+) -> Result<(PathBuf, i64, String), Failure> {
     let info = graph.media_info(&job.media_id).await?;
     let bytes = graph.download(&info.url).await?;
     let expected = job.sha256.as_deref().or(info.sha256.as_deref());
-    if let Some(expected) = expected {
-        if !sha256_matches(&bytes, expected) {
-            return Err(Failure { reason: "downloaded media does not match its SHA-256".into(), retryable: true });
-        }
+    if let Some(expected) = expected
+        && !sha256_matches(&bytes, expected)
+    {
+        return Err(Failure {
+            reason: "downloaded media does not match its SHA-256".into(),
+            retryable: true,
+        });
     }
-    let mime = info.mime_type.or_else(|| job.mime_type.clone()).unwrap_or_else(|| "application/octet-stream".into());
+    let mime = info
+        .mime_type
+        .or_else(|| job.mime_type.clone())
+        .unwrap_or_else(|| "application/octet-stream".into());
     let dir = data_dir.join("media");
     let path = dir.join(file_name(&job.media_id));
     let write = async {
@@ -78,7 +110,10 @@ async fn fetch(graph: &GraphClient, data_dir: &Path, job: &MediaJob) -> Result<(
         tokio::fs::File::open(&partial).await?.sync_all().await?;
         tokio::fs::rename(&partial, &path).await
     };
-    write.await.map_err(|e| Failure { reason: format!("cannot write {}: {e}", path.display()), retryable: true })?;
+    write.await.map_err(|e| Failure {
+        reason: format!("cannot write {}: {e}", path.display()),
+        retryable: true,
+    })?;
     Ok((path, bytes.len() as i64, mime))
 }
 
@@ -94,7 +129,10 @@ fn sha256_matches(bytes: &[u8], expected: &str) -> bool {
 
 /// A file name that cannot escape the media directory, whatever the id contains.
 fn file_name(media_id: &str) -> String {
-    if !media_id.is_empty() && media_id.len() <= 64 && media_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if !media_id.is_empty()
+        && media_id.len() <= 64
+        && media_id.chars().all(|c| c.is_ascii_alphanumeric())
+    {
         media_id.to_owned()
     } else {
         hex::encode(Sha256::digest(media_id.as_bytes()))
@@ -109,7 +147,10 @@ mod tests {
     fn digests_in_either_encoding() {
         let hex = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
         assert!(sha256_matches(b"hello", hex));
-        assert!(sha256_matches(b"hello", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+        assert!(sha256_matches(
+            b"hello",
+            "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+        ));
         assert!(!sha256_matches(b"hullo", hex));
     }
 

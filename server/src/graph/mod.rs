@@ -20,7 +20,13 @@ pub struct GraphClient {
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
     #[error("Graph API error {code} ({status}): {message}")]
-    Api { status: u16, code: i64, subcode: Option<i64>, message: String, details: Option<String> },
+    Api {
+        status: u16,
+        code: i64,
+        subcode: Option<i64>,
+        message: String,
+        details: Option<String>,
+    },
     #[error("Graph API unreachable: {0}")]
     Transport(String),
     #[error("Graph API answered something unexpected: {0}")]
@@ -34,7 +40,9 @@ impl GraphError {
             GraphError::Transport(_) => true,
             GraphError::Decode(_) => false,
             GraphError::Api { status, code, .. } => {
-                *status >= 500 || *status == 429 || matches!(code, 1 | 2 | 4 | 80007 | 130429 | 131000 | 131056)
+                *status >= 500
+                    || *status == 429
+                    || matches!(code, 1 | 2 | 4 | 80007 | 130429 | 131000 | 131056)
             }
         }
     }
@@ -98,14 +106,21 @@ impl GraphClient {
             .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds");
-        Some(GraphClient { http, base: format!("{}/{}", config.graph_url, config.api_version), token })
+        Some(GraphClient {
+            http,
+            base: format!("{}/{}", config.graph_url, config.api_version),
+            token,
+        })
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, GraphError> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, GraphError> {
         let response = request
             .bearer_auth(self.token.expose())
             .send()
@@ -122,7 +137,10 @@ impl GraphClient {
                 code: envelope.error.code,
                 subcode: envelope.error.error_subcode,
                 message: envelope.error.message,
-                details: envelope.error.error_data.and_then(|d| d.get("details").and_then(|v| v.as_str()).map(str::to_owned)),
+                details: envelope
+                    .error
+                    .error_data
+                    .and_then(|d| d.get("details").and_then(|v| v.as_str()).map(str::to_owned)),
             },
             Err(_) => GraphError::Api {
                 status,
@@ -136,7 +154,10 @@ impl GraphClient {
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: String) -> Result<T, GraphError> {
         let response = self.send(self.http.get(url)).await?;
-        response.json().await.map_err(|e| GraphError::Decode(e.to_string()))
+        response
+            .json()
+            .await
+            .map_err(|e| GraphError::Decode(e.to_string()))
     }
 
     pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
@@ -145,11 +166,19 @@ impl GraphClient {
 
     /// Downloads a media URL (short-lived; it needs the bearer token too).
     pub async fn download(&self, url: &str) -> Result<Bytes, GraphError> {
-        let mut response = self.send(self.http.get(url).timeout(Duration::from_secs(300))).await?;
+        let mut response = self
+            .send(self.http.get(url).timeout(Duration::from_secs(300)))
+            .await?;
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?
+        {
             if body.len() + chunk.len() > MAX_MEDIA_BYTES {
-                return Err(GraphError::Decode(format!("media larger than {MAX_MEDIA_BYTES} bytes")));
+                return Err(GraphError::Decode(format!(
+                    "media larger than {MAX_MEDIA_BYTES} bytes"
+                )));
             }
             body.extend_from_slice(&chunk);
         }

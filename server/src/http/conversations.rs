@@ -24,21 +24,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events", get(events))
 }
 
-#[derive(Deserialize, Default)]
-struct ListParams {
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListParams {
+    /// `all` (default), `mine` or `unassigned`.
     filter: Option<String>,
+    /// `open` or `resolved`; both when absent.
     status: Option<String>,
+    /// Only conversations on this business number.
     phone_number_id: Option<String>,
+    /// Search in the customer's name, username, phone and message text.
     q: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `activity` (latest first, default) or `window` (open windows closing soonest first).
     order: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     limit: Option<i64>,
 }
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 
-async fn list(
+/// Conversations, keyset-paged: a page costs the same however deep it is.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListParams),
+    responses((status = 200, body = ConversationPage), (status = 401, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub(super) async fn list(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
     Query(params): Query<ListParams>,
@@ -92,7 +104,9 @@ async fn list(
     Ok(Json(app.store.list_conversations(&query).await?))
 }
 
-async fn one(
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    responses((status = 200, body = ConversationSummary), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn one(
     State(app): State<AppState>,
     RequireViewer(_): RequireViewer,
     Path(id): Path<i64>,
@@ -104,12 +118,15 @@ async fn one(
         .ok_or(ApiError::NotFound("conversation"))
 }
 
-#[derive(serde::Serialize)]
-struct MessageList {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct MessageList {
     messages: Vec<MessageView>,
 }
 
-async fn messages(
+/// A conversation's messages in Meta's time order.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    responses((status = 200, body = MessageList), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn messages(
     State(app): State<AppState>,
     RequireViewer(_): RequireViewer,
     Path(id): Path<i64>,
@@ -138,7 +155,11 @@ const INLINE_TYPES: &[&str] = &[
     "audio/ogg",
 ];
 
-async fn media(
+/// A downloaded media file. Active types (SVG, HTML…) are sent as attachments.
+#[utoipa::path(get, path = "/api/v1/media/{media_id}", tag = "conversations",
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+        (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn media(
     State(app): State<AppState>,
     RequireViewer(_): RequireViewer,
     Path(media_id): Path<String>,
@@ -191,13 +212,18 @@ async fn media(
 }
 
 #[derive(Deserialize, Default)]
-struct EventParams {
+pub(super) struct EventParams {
     last_event_id: Option<i64>,
 }
 
-/// The server-sent-event stream. It opens with a `ready` event carrying the id it starts from;
+/// The server-sent-event stream (`text/event-stream`). Each event's `event:` is
+/// `message.created`, `message.updated`, `conversation.updated` or `template.updated`, its
+/// `data:` a `LiveEvent`. It opens with a `ready` event carrying the id it starts from;
 /// a client reconnecting with `Last-Event-ID` first receives everything after that id.
-async fn events(
+#[utoipa::path(get, path = "/api/v1/events", tag = "live",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
+    responses((status = 200, description = "server-sent events", body = parley_app::model::LiveEvent, content_type = "text/event-stream")))]
+pub(super) async fn events(
     State(app): State<AppState>,
     RequireViewer(_viewer): RequireViewer,
     headers: HeaderMap,

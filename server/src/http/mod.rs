@@ -6,6 +6,7 @@ mod conversations;
 mod csrf;
 mod error;
 mod identity;
+mod openapi;
 mod sign_in;
 mod webhook;
 
@@ -102,7 +103,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(authenticated)
         .merge(webhook::router())
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(alive))
         .route("/readyz", get(ready))
         .nest_service("/pkg", tower_http::services::ServeDir::new(site_pkg))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -110,6 +111,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Alive: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "alive")))]
+async fn alive() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 async fn ready(State(app): State<AppState>) -> impl IntoResponse {
     match app.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignInForm {
     email: String,
     password: String,
@@ -36,6 +36,12 @@ fn wants_json(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// Signs in. Browsers post the form and are redirected; JSON clients get the member, 401 for
+/// wrong credentials, or 429 with `Retry-After` after repeated failures.
+#[utoipa::path(post, path = "/login", tag = "team",
+    request_body(content = SignInForm, content_type = "application/json"),
+    responses((status = 200, description = "signed in; the session cookie is set"),
+        (status = 401, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
 pub async fn sign_in(State(app): State<AppState>, session: Session, request: Request) -> Response {
     let json = wants_json(&request);
     let client = client_address(&request, app.config.trust_proxy);
@@ -92,6 +98,7 @@ fn throttled_page(retry_after_secs: u64) -> Response {
     response
 }
 
+#[utoipa::path(post, path = "/logout", tag = "team", responses((status = 204, description = "signed out")))]
 pub async fn sign_out(session: Session, request: Request) -> Response {
     let json = wants_json(&request);
     if let Err(e) = session::end(&session).await {

@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct Subscription {
+pub(super) struct Subscription {
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
     #[serde(rename = "hub.verify_token")]
@@ -34,7 +34,11 @@ struct Subscription {
     challenge: Option<String>,
 }
 
-async fn verify_subscription(
+/// Meta's subscription check: answers `hub.challenge` when the verify token matches.
+#[utoipa::path(get, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(("hub.mode" = String, Query), ("hub.verify_token" = String, Query), ("hub.challenge" = String, Query)),
+    responses((status = 200, description = "the challenge, as plain text"), (status = 403, description = "wrong token")))]
+pub(super) async fn verify_subscription(
     State(app): State<AppState>,
     Query(query): Query<Subscription>,
 ) -> Response {
@@ -51,7 +55,19 @@ async fn verify_subscription(
     }
 }
 
-async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Event delivery from Meta, signed with `X-Hub-Signature-256`. Answered 200 only once the body
+/// is durably stored.
+#[utoipa::path(post, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "stored"), (status = 400, description = "not a WhatsApp notification"),
+        (status = 401, description = "no signature"), (status = 403, description = "wrong signature"),
+        (status = 413, description = "body over 4 MiB"), (status = 503, description = "not stored; Meta will retry")))]
+pub(super) async fn receive(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(secret) = app.config.whatsapp.app_secret.as_ref() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -35,7 +35,10 @@ fn content(media_id: &str) -> (&'static [u8], &'static str) {
 /// Just enough of the Graph API for media and phone numbers (the full simulator is the sandbox).
 async fn start_fake_graph() -> FakeGraph {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let graph = FakeGraph { base: format!("http://{}", listener.local_addr().unwrap()), expired_downloads: Arc::default() };
+    let graph = FakeGraph {
+        base: format!("http://{}", listener.local_addr().unwrap()),
+        expired_downloads: Arc::default(),
+    };
     let app = axum::Router::new()
         .route("/v23.0/{id}", get(media_info))
         .route("/v23.0/{id}/phone_numbers", get(phone_numbers))
@@ -45,18 +48,28 @@ async fn start_fake_graph() -> FakeGraph {
     graph
 }
 
-async fn media_info(State(graph): State<FakeGraph>, headers: HeaderMap, Path(id): Path<String>) -> impl IntoResponse {
+async fn media_info(
+    State(graph): State<FakeGraph>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> impl IntoResponse {
     if !authorized(&headers) {
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": {"message": "Invalid OAuth access token", "type": "OAuthException", "code": 190, "fbtrace_id": "x"}}))).into_response();
     }
     let (bytes, mime) = content(&id);
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
-    axum::Json(json!({ "url": format!("{}/download/{id}", graph.base), "mime_type": mime, "sha256": sha256,
-        "file_size": bytes.len(), "id": id, "messaging_product": "whatsapp" }))
+    axum::Json(
+        json!({ "url": format!("{}/download/{id}", graph.base), "mime_type": mime, "sha256": sha256,
+        "file_size": bytes.len(), "id": id, "messaging_product": "whatsapp" }),
+    )
     .into_response()
 }
 
-async fn download(State(graph): State<FakeGraph>, headers: HeaderMap, Path(id): Path<String>) -> impl IntoResponse {
+async fn download(
+    State(graph): State<FakeGraph>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> impl IntoResponse {
     if !authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -67,7 +80,12 @@ async fn download(State(graph): State<FakeGraph>, headers: HeaderMap, Path(id): 
     content(&id).0.into_response()
 }
 
-async fn phone_numbers(State(graph): State<FakeGraph>, headers: HeaderMap, Path(_waba): Path<String>, query: axum::extract::RawQuery) -> impl IntoResponse {
+async fn phone_numbers(
+    State(graph): State<FakeGraph>,
+    headers: HeaderMap,
+    Path(_waba): Path<String>,
+    query: axum::extract::RawQuery,
+) -> impl IntoResponse {
     if !authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -82,13 +100,22 @@ async fn phone_numbers(State(graph): State<FakeGraph>, headers: HeaderMap, Path(
 
 const NUMBER_A_ID2: &str = "1100000000009";
 
-fn image_message(wamid: &str, media_id: &str, mime: &str, sha256: Option<String>) -> serde_json::Value {
+fn image_message(
+    wamid: &str,
+    media_id: &str,
+    mime: &str,
+    sha256: Option<String>,
+) -> serde_json::Value {
     let mut payload = wa::inbound_text(NUMBER_A, "15550050", "Media", wamid, wa::now_secs(), "");
     let mut media = json!({ "id": media_id, "mime_type": mime });
     if let Some(sha) = sha256 {
         media["sha256"] = json!(sha);
     }
-    let kind = if mime.starts_with("image/svg") { "document" } else { "image" };
+    let kind = if mime.starts_with("image/svg") {
+        "document"
+    } else {
+        "image"
+    };
     let message = &mut payload["entry"][0]["changes"][0]["value"]["messages"][0];
     message["type"] = json!(kind);
     message.as_object_mut().unwrap().remove("text");
@@ -109,38 +136,93 @@ async fn media_is_downloaded_checked_and_served_safely() {
     })
     .await;
     use base64::Engine as _;
-    let jpeg_b64 = base64::engine::general_purpose::STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(JPEG));
-    app.deliver(&image_message("wamid.media.1", "jpeg1", "image/jpeg", Some(jpeg_b64))).await;
-    app.deliver(&image_message("wamid.media.2", "svg1", "image/svg+xml", None)).await;
-    app.deliver(&image_message("wamid.media.3", "expiring1", "image/jpeg", None)).await;
+    let jpeg_b64 = base64::engine::general_purpose::STANDARD
+        .encode(<sha2::Sha256 as sha2::Digest>::digest(JPEG));
+    app.deliver(&image_message(
+        "wamid.media.1",
+        "jpeg1",
+        "image/jpeg",
+        Some(jpeg_b64),
+    ))
+    .await;
+    app.deliver(&image_message(
+        "wamid.media.2",
+        "svg1",
+        "image/svg+xml",
+        None,
+    ))
+    .await;
+    app.deliver(&image_message(
+        "wamid.media.3",
+        "expiring1",
+        "image/jpeg",
+        None,
+    ))
+    .await;
     let api = app.api().await;
     let messages = eventually("all media downloaded", || async {
         let messages = api.all_messages().await;
-        (messages.len() == 3 && messages.iter().all(|m| m["media_url"].is_string())).then_some(messages)
+        (messages.len() == 3 && messages.iter().all(|m| m["media_url"].is_string()))
+            .then_some(messages)
     })
     .await;
-    assert!(graph.expired_downloads.load(Ordering::SeqCst) >= 2, "an expired URL was retried with a fresh one");
+    assert!(
+        graph.expired_downloads.load(Ordering::SeqCst) >= 2,
+        "an expired URL was retried with a fresh one"
+    );
 
     let url = |wamid: &str| {
         let m = messages.iter().find(|m| m["wamid"] == wamid).unwrap();
         app.url(m["media_url"].as_str().unwrap())
     };
-    let jpeg = api.http.get(url("wamid.media.1")).bearer_auth(&api.token).send().await.unwrap();
+    let jpeg = api
+        .http
+        .get(url("wamid.media.1"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(jpeg.status(), 200);
     assert_eq!(jpeg.headers()["content-type"], "image/jpeg");
     assert_eq!(jpeg.headers()["x-content-type-options"], "nosniff");
     assert_eq!(jpeg.headers()["content-disposition"], "inline");
     assert_eq!(jpeg.bytes().await.unwrap().as_ref(), JPEG);
 
-    let svg = api.http.get(url("wamid.media.2")).bearer_auth(&api.token).send().await.unwrap();
-    assert_eq!(svg.headers()["content-type"], "application/octet-stream", "active content is never served as itself");
+    let svg = api
+        .http
+        .get(url("wamid.media.2"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        svg.headers()["content-type"],
+        "application/octet-stream",
+        "active content is never served as itself"
+    );
     assert_eq!(svg.headers()["content-disposition"], "attachment");
-    assert!(svg.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(
+        svg.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
 
-    let anonymous = reqwest::Client::new().get(url("wamid.media.1")).send().await.unwrap();
+    let anonymous = reqwest::Client::new()
+        .get(url("wamid.media.1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
 
     let numbers = app.store.business_numbers().await.unwrap();
-    let names: Vec<_> = numbers.iter().filter_map(|n| n.verified_name.clone()).collect();
-    assert_eq!(names.len(), 2, "both pages of phone numbers were learned: {numbers:?}");
+    let names: Vec<_> = numbers
+        .iter()
+        .filter_map(|n| n.verified_name.clone())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "both pages of phone numbers were learned: {numbers:?}"
+    );
 }

@@ -129,3 +129,53 @@ async fn unknown_pages_are_404() {
     let missing = browser.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_api_describes_itself() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}/messages",
+        "/api/v1/events",
+        "/webhooks/whatsapp",
+        "/login",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is described");
+    }
+    let summary = &doc["components"]["schemas"]["ConversationSummary"];
+    for field in [
+        "id",
+        "contact",
+        "phone_number_id",
+        "status",
+        "window_expires_at",
+        "unread_count",
+    ] {
+        assert!(
+            summary["properties"].get(field).is_some(),
+            "ConversationSummary.{field}"
+        );
+    }
+    let message = &doc["components"]["schemas"]["MessageView"]["properties"];
+    for field in [
+        "wamid",
+        "direction",
+        "type",
+        "text",
+        "status",
+        "created_at",
+        "error",
+        "media_url",
+    ] {
+        assert!(message.get(field).is_some(), "MessageView.{field}");
+    }
+    assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
+}

@@ -1,0 +1,221 @@
+//! Load generators for Parley's benchmarks. Every request is a unique webhook payload (emoji,
+//! right-to-left text, batches), serialised and signed exactly as Meta does.
+//!
+//!   parley-bench ingest --url URL --secret S --rate 4000 --seconds 10   open loop: ack latency
+//!   parley-bench ingest --url URL --secret S --concurrency 64 --seconds 10   closed loop: throughput
+
+use clap::Parser;
+use parley_server::whatsapp::signature::{meta_json, sign};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Parley load generators")]
+enum Command {
+    /// Signed webhook POSTs against /webhooks/whatsapp.
+    Ingest {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        #[arg(long, env = "WA_APP_SECRET")]
+        secret: String,
+        /// Requests per second, open loop (latency measured from each request's scheduled time).
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Concurrent senders, closed loop (throughput), when no --rate is given.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Messages per webhook POST.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Distinguishes runs so that bodies never repeat across them.
+        #[arg(long, default_value = "run")]
+        tag: String,
+    },
+}
+
+const SAMPLES: &[&str] = &[
+    "Hello! Is my order on its way? 📦",
+    "مرحبا، أريد تغيير عنوان التوصيل",
+    "שלום, ההזמנה שלי לא הגיעה 😕",
+    "Olá! Vocês entregam no sábado? 🙏🏽",
+    "您好，我想退货 🧾",
+    "नमस्ते, मेरा रिफंड कब आएगा?",
+];
+
+fn body(tag: &str, n: u64, batch: usize) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let customer = format!("1555{:07}", n % 5000);
+    let messages: Vec<_> = (0..batch)
+        .map(|i| {
+            json!({ "from": customer, "id": format!("wamid.bench.{tag}.{n}.{i}"), "timestamp": now.to_string(),
+                    "type": "text", "text": { "body": SAMPLES[(n as usize + i) % SAMPLES.len()] } })
+        })
+        .collect();
+    meta_json(
+        &json!({ "object": "whatsapp_business_account", "entry": [{ "id": "900000000001", "changes": [{
+        "field": "messages", "value": { "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550100", "phone_number_id": if n.is_multiple_of(2) { "1100000000001" } else { "1100000000002" } },
+            "contacts": [{ "profile": { "name": format!("Customer {} 🌍", n % 5000) }, "wa_id": customer }],
+            "messages": messages } }] }] }),
+    )
+}
+
+struct Outcome {
+    latencies: Vec<Duration>,
+    errors: u64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let Command::Ingest {
+        url,
+        secret,
+        rate,
+        concurrency,
+        seconds,
+        batch,
+        tag,
+    } = Command::parse();
+    let endpoint = format!("{}/webhooks/whatsapp", url.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap();
+    let duration = Duration::from_secs(seconds);
+    let total = match rate {
+        Some(rate) => rate * seconds,
+        None => u64::MAX,
+    };
+    // Bodies are prepared up front (open loop) so the generator's own work stays off the clock.
+    let prepared: Option<Arc<Vec<(String, String)>>> = rate.map(|_| {
+        Arc::new(
+            (0..total)
+                .map(|n| {
+                    let body = body(&tag, n, batch);
+                    let signature = sign(secret.as_bytes(), body.as_bytes());
+                    (body, signature)
+                })
+                .collect(),
+        )
+    });
+    let started = Instant::now();
+    let outcome = match (rate, prepared) {
+        (Some(rate), Some(prepared)) => {
+            let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+            let interval = Duration::from_secs_f64(1.0 / rate as f64);
+            for n in 0..total {
+                let scheduled = started + interval.mul_f64(n as f64);
+                tokio::time::sleep_until(scheduled.into()).await;
+                let (client, endpoint, prepared, sender) = (
+                    client.clone(),
+                    endpoint.clone(),
+                    prepared.clone(),
+                    sender.clone(),
+                );
+                tokio::spawn(async move {
+                    let (body, signature) = &prepared[n as usize];
+                    let response = client
+                        .post(&endpoint)
+                        .header("x-hub-signature-256", signature)
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    let ok = matches!(&response, Ok(r) if r.status().is_success());
+                    let _ = sender.send((ok, scheduled.elapsed()));
+                });
+            }
+            drop(sender);
+            let mut outcome = Outcome {
+                latencies: Vec::new(),
+                errors: 0,
+            };
+            while let Some((ok, latency)) = receiver.recv().await {
+                if ok {
+                    outcome.latencies.push(latency)
+                } else {
+                    outcome.errors += 1
+                }
+            }
+            outcome
+        }
+        _ => {
+            let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let workers: Vec<_> = (0..concurrency)
+                .map(|_| {
+                    let (client, endpoint, secret, tag, counter) = (
+                        client.clone(),
+                        endpoint.clone(),
+                        secret.clone(),
+                        tag.clone(),
+                        counter.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let mut outcome = Outcome {
+                            latencies: Vec::new(),
+                            errors: 0,
+                        };
+                        while started.elapsed() < duration {
+                            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let body = body(&tag, n, batch);
+                            let signature = sign(secret.as_bytes(), body.as_bytes());
+                            let sent = Instant::now();
+                            match client
+                                .post(&endpoint)
+                                .header("x-hub-signature-256", signature)
+                                .body(body)
+                                .send()
+                                .await
+                            {
+                                Ok(r) if r.status().is_success() => {
+                                    outcome.latencies.push(sent.elapsed())
+                                }
+                                _ => outcome.errors += 1,
+                            }
+                        }
+                        outcome
+                    })
+                })
+                .collect();
+            let mut outcome = Outcome {
+                latencies: Vec::new(),
+                errors: 0,
+            };
+            for worker in workers {
+                let part = worker.await.unwrap();
+                outcome.latencies.extend(part.latencies);
+                outcome.errors += part.errors;
+            }
+            outcome
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = outcome.latencies;
+    latencies.sort();
+    let acked = latencies.len() as f64;
+    println!(
+        "{{\"requests_ok\":{},\"errors\":{},\"seconds\":{:.2},\"requests_per_s\":{:.0},\"messages_per_s\":{:.0},\"p50_ms\":{:.3},\"p90_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3}}}",
+        latencies.len(),
+        outcome.errors,
+        elapsed,
+        acked / elapsed,
+        acked * batch as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+}
