@@ -1,8 +1,8 @@
 //! Turns stored webhook bodies into contacts, conversations and messages.
 //!
-//! Events are leased, applied in one transaction each (idempotently: wamids are unique and
-//! statuses only move forward), then marked processed. A failure is recorded and retried with
-//! backoff without holding back the events after it.
+//! Events are leased in batches and applied in one transaction per batch (each isolated by a
+//! savepoint), idempotently: wamids are unique and statuses only move forward. A failed event
+//! is recorded and retried with backoff without holding back the events after it.
 
 use crate::store::{Millis, SharedStore};
 use crate::whatsapp::webhook::Notification;
@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 /// How long a claim lasts before another worker (or this one, after a restart) may retry it.
 const LEASE: Duration = Duration::from_secs(30);
-const BATCH: i64 = 64;
+const BATCH: i64 = 256;
 /// Also look for work this often: retries come due, and other nodes may have written.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -25,13 +25,13 @@ pub struct Processor {
 
 /// Starts the processor; `wake` is notified when new events are committed.
 pub fn spawn_processor(store: SharedStore, wake: Arc<Notify>, applied: Arc<Notify>) {
-    let processor = Processor { store, applied };
+    let processor = Processor::new(store, applied);
     tokio::spawn(async move {
         loop {
             match processor.run_once().await {
                 Ok(count) if count as i64 == BATCH => continue, // more may be waiting
                 Ok(_) => {}
-                Err(error) => tracing::error!(%error, "webhook processing: cannot claim events"),
+                Err(error) => tracing::error!(%error, "webhook processing failed"),
             }
             let _ = tokio::time::timeout(POLL, wake.notified()).await;
         }
@@ -46,39 +46,39 @@ impl Processor {
     /// Claims and applies one batch; returns how many events it claimed.
     pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
         let now = Millis::now();
-        let events = self
+        let claimed = self
             .store
             .claim_webhooks(now, now.plus(LEASE), BATCH)
             .await?;
-        for event in &events {
-            let outcome = match Notification::parse(&event.body) {
-                Ok(notification) => {
-                    self.store
-                        .apply_notification(&notification, Millis::now())
-                        .await
-                }
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let events: Vec<(i64, Option<Notification>)> = claimed
+            .iter()
+            .map(|event| match Notification::parse(&event.body) {
+                Ok(notification) => (event.id, Some(notification)),
                 Err(error) => {
-                    // Verified but unreadable bodies are refused at the door; one stored
-                    // before a parser change is kept, marked, and not retried forever.
+                    // Unreadable bodies are refused at the door; one stored before a parser
+                    // change stays in the table for inspection but is not retried forever.
                     tracing::warn!(id = event.id, %error, "stored webhook cannot be parsed");
-                    Ok(())
+                    (event.id, None)
                 }
-            };
-            match outcome {
-                Ok(()) => self.store.complete_webhook(event.id, Millis::now()).await?,
-                Err(error) => {
-                    let retry_at = Millis::now().plus(backoff(event.attempts));
-                    tracing::warn!(id = event.id, attempts = event.attempts, %error, "webhook processing failed; will retry");
-                    self.store
-                        .fail_webhook(event.id, &error.to_string(), retry_at)
-                        .await?;
-                }
-            }
+            })
+            .collect();
+        let failures = self.store.apply_webhooks(&events, Millis::now()).await?;
+        for (id, error) in failures {
+            let attempts = claimed
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(1, |e| e.attempts);
+            let retry_at = Millis::now().plus(backoff(attempts));
+            tracing::warn!(id, attempts, %error, "webhook processing failed; will retry");
+            self.store
+                .fail_webhook(id, &error.to_string(), retry_at)
+                .await?;
         }
-        if !events.is_empty() {
-            self.applied.notify_one();
-        }
-        Ok(events.len())
+        self.applied.notify_one();
+        Ok(claimed.len())
     }
 }
 

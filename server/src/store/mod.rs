@@ -153,7 +153,6 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Millis,
         limit: i64,
     ) -> StoreResult<Vec<PendingWebhook>>;
-    async fn complete_webhook(&self, id: i64, now: Millis) -> StoreResult<()>;
     /// At start-up: frees claims a previous run of this node left behind when it died. Only
     /// where one node owns the database (SQLite); elsewhere claims simply run out.
     async fn release_orphaned_claims(&self) -> StoreResult<()>;
@@ -161,13 +160,16 @@ pub trait Store: Send + Sync + 'static {
     async fn webhook_backlog(&self) -> StoreResult<i64>;
     /// Records a processing failure; the event is retried once `retry_at` passes.
     async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
-    /// Applies everything one webhook says (contacts, conversations, messages, statuses,
-    /// account events) in one transaction, with the live events it causes. Idempotent.
-    async fn apply_notification(
+    /// Applies claimed webhooks (contacts, conversations, messages, statuses, account events,
+    /// and the live events they cause) and marks them processed, all in one transaction: one
+    /// commit per batch. Each event is isolated by a savepoint, so one that fails is rolled back
+    /// alone and returned with its error; `None` (unreadable) is simply marked processed.
+    /// Idempotent: applying an event twice changes nothing the second time.
+    async fn apply_webhooks(
         &self,
-        notification: &Notification,
-        received_at: Millis,
-    ) -> StoreResult<()>;
+        events: &[(i64, Option<Notification>)],
+        now: Millis,
+    ) -> StoreResult<Vec<(i64, StoreError)>>;
     /// Records a business number (learned from the Graph API or seen in a webhook).
     async fn register_business_number(
         &self,
@@ -176,6 +178,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn business_numbers(&self) -> StoreResult<Vec<BusinessNumber>>;
 
+    /// Resolves or reopens a conversation (with a live event). Reopening fails with a conflict
+    /// when the customer already has another open conversation on that number.
+    async fn set_conversation_status(
+        &self,
+        id: i64,
+        status: ConversationStatus,
+        now: Millis,
+    ) -> StoreResult<()>;
     async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage>;
     async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>>;
     async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;

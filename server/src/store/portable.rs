@@ -193,15 +193,6 @@ macro_rules! portable_store {
                 Ok(rows.into_iter().map(|(id, body, attempts)| PendingWebhook { id, body, attempts }).collect())
             }
 
-            async fn complete_webhook(&self, id: i64, now: Millis) -> StoreResult<()> {
-                sqlx::query("UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2")
-                    .bind(now.0)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
             async fn release_orphaned_claims(&self) -> StoreResult<()> {
                 if <$engine>::SINGLE_NODE {
                     sqlx::query(
@@ -230,20 +221,38 @@ macro_rules! portable_store {
                 Ok(())
             }
 
-            async fn apply_notification(&self, notification: &Notification, received_at: Millis) -> StoreResult<()> {
+            async fn apply_webhooks(
+                &self,
+                events: &[(i64, Option<Notification>)],
+                now: Millis,
+            ) -> StoreResult<Vec<(i64, StoreError)>> {
                 let mut tx = self.pool.begin().await?;
-                for change in &notification.changes {
-                    match change {
-                        Change::Messages(change) => {
-                            <$engine>::apply_messages_change(&mut tx, change, received_at).await?
+                let mut failures = Vec::new();
+                for (id, notification) in events {
+                    let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
+                    let applied = match notification {
+                        Some(notification) => <$engine>::apply_notification(&mut savepoint, notification, now).await,
+                        None => Ok(()),
+                    };
+                    match applied {
+                        Ok(()) => {
+                            savepoint.commit().await?;
+                            sqlx::query(
+                                "UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
+                            )
+                            .bind(now.0)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
                         }
-                        Change::Account { waba_id, field, value } => {
-                            <$engine>::record_account_event(&mut tx, waba_id, field, value, received_at).await?
+                        Err(error) => {
+                            savepoint.rollback().await?;
+                            failures.push((*id, error));
                         }
                     }
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(failures)
             }
 
             async fn register_business_number(&self, number: &BusinessNumber, now: Millis) -> StoreResult<()> {
@@ -269,6 +278,22 @@ macro_rules! portable_store {
                         verified_name,
                     })
                     .collect())
+            }
+
+            async fn set_conversation_status(&self, id: i64, status: ConversationStatus, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+                    .bind(status.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_on_unique(e, "an open conversation with this customer on this number"))?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("conversation"));
+                }
+                <$engine>::push_live_event(&mut tx, "conversation.updated", Some(id), None, None, now).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage> {
@@ -484,6 +509,22 @@ macro_rules! portable_store {
 
         /// Steps of applying a webhook, each inside the caller's transaction.
         impl $engine {
+            async fn apply_notification(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                notification: &Notification,
+                now: Millis,
+            ) -> StoreResult<()> {
+                for change in &notification.changes {
+                    match change {
+                        Change::Messages(change) => Self::apply_messages_change(tx, change, now).await?,
+                        Change::Account { waba_id, field, value } => {
+                            Self::record_account_event(tx, waba_id, field, value, now).await?
+                        }
+                    }
+                }
+                Ok(())
+            }
+
             async fn apply_messages_change(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 change: &MessagesChange,

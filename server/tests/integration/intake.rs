@@ -63,6 +63,7 @@ on_both_engines!(
     every_reference_payload_is_accepted,
     batches_redeliveries_and_out_of_order_statuses,
     contacts_merge_across_phone_and_bsuid,
+    resolved_conversations_reopen_on_a_new_message,
 );
 
 async fn every_pywa_message_fixture_is_stored(engine: Engine) {
@@ -836,4 +837,69 @@ async fn live_events_stream_and_resume() {
         second < body.find(r#""text":"third""#).expect("third replayed"),
         "in order"
     );
+}
+
+async fn resolved_conversations_reopen_on_a_new_message(engine: Engine) {
+    use parley_app::model::ConversationStatus;
+    let app = TestApp::spawn(engine).await;
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        NUMBER_A,
+        "15550060",
+        "Re",
+        "wamid.reopen.1",
+        now - 60,
+        "first",
+    ))
+    .await;
+    drained(&app).await;
+    let api = app.api().await;
+    let id = api.conversations("").await["conversations"][0]["id"]
+        .as_i64()
+        .unwrap();
+    app.store
+        .set_conversation_status(
+            id,
+            ConversationStatus::Resolved,
+            parley_server::store::Millis::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        api.conversations("status=open").await["conversations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // A redelivery of the old message does not reopen it…
+    app.deliver(&json!({"object": "whatsapp_business_account", "entry": [{"id": "900000000002", "changes": [
+        wa::messages_change(NUMBER_A, vec![wa::contact(Some("15550060"), None, "Re")],
+            vec![wa::text("wamid.reopen.1", Some("15550060"), None, now - 60, "first")], vec![])]}]})).await;
+    drained(&app).await;
+    assert_eq!(
+        api.conversations("status=resolved").await["conversations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // …a new message does, in the same conversation.
+    app.deliver(&wa::inbound_text(
+        NUMBER_A,
+        "15550060",
+        "Re",
+        "wamid.reopen.2",
+        now - 30,
+        "again",
+    ))
+    .await;
+    drained(&app).await;
+    let open = api.conversations("status=open").await["conversations"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["id"].as_i64().unwrap(), id);
+    assert_eq!(api.messages(id).await.len(), 2);
 }
