@@ -8,6 +8,7 @@ pub mod http;
 pub mod intake;
 pub mod live;
 pub mod media;
+pub mod sandbox;
 pub mod store;
 pub mod whatsapp;
 

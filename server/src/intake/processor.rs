@@ -13,6 +13,10 @@ use tokio::sync::Notify;
 /// How long a claim lasts before another worker (or this one, after a restart) may retry it.
 const LEASE: Duration = Duration::from_secs(30);
 const BATCH: i64 = 256;
+/// Events applied per transaction. Small enough that the database's single writer (SQLite) is
+/// never held long, so the journal's commits (and with them webhook acks) do not queue behind
+/// processing; large enough to share one fsync among many events.
+const APPLY_CHUNK: usize = 16;
 /// Also look for work this often: retries come due, and other nodes may have written.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -65,7 +69,12 @@ impl Processor {
                 }
             })
             .collect();
-        let failures = self.store.apply_webhooks(&events, Millis::now()).await?;
+        let mut failures = Vec::new();
+        for chunk in events.chunks(APPLY_CHUNK) {
+            failures.extend(self.store.apply_webhooks(chunk, Millis::now()).await?);
+            // Let a waiting journal commit take the writer between chunks.
+            tokio::task::yield_now().await;
+        }
         for (id, error) in failures {
             let attempts = claimed
                 .iter()

@@ -1,0 +1,341 @@
+//! The simulator's HTTP surface: Graph API routes as Parley (or any client) calls them, plus
+//! `/_simulator/*` controls for tests and demos.
+
+use super::errors::GraphApiError;
+use super::validate::{self, Request};
+use super::{Simulator, demo_number, personas};
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+pub fn router(sim: Simulator) -> Router {
+    Router::new()
+        .route("/{version}/{id}/messages", post(send))
+        .route("/{version}/{id}/media", post(upload_media))
+        .route("/{version}/{id}/phone_numbers", get(phone_numbers))
+        .route("/{version}/{id}", get(media_info).delete(delete_media))
+        .route("/_media/{id}", get(download_media))
+        .route("/_simulator/faults", post(set_faults))
+        .route("/_simulator/accepted", get(accepted))
+        .route(
+            "/_simulator/customers/{address}/messages",
+            post(customer_message),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024))
+        .with_state(sim)
+}
+
+/// Checks the bearer token and the API version, then applies injected faults.
+async fn authorize(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    version: &str,
+) -> Result<(), GraphApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .unwrap_or_default();
+    if !bool::from(
+        presented
+            .as_bytes()
+            .ct_eq(sim.config().access_token.as_bytes()),
+    ) {
+        return Err(GraphApiError::invalid_token());
+    }
+    let valid_version = version.strip_prefix('v').is_some_and(|rest| {
+        rest.split('.').count() == 2
+            && rest
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if !valid_version {
+        return Err(GraphApiError::invalid_parameter(format!(
+            "Unknown path components: /{version}"
+        )));
+    }
+    sim.before_call().await
+}
+
+async fn send(
+    State(sim): State<Simulator>,
+    Path((version, number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match send_inner(&sim, &version, &number_id, &headers, &body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn send_inner(
+    sim: &Simulator,
+    version: &str,
+    number_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, GraphApiError> {
+    authorize(sim, headers, version).await?;
+    let number = demo_number(number_id).ok_or_else(|| GraphApiError::unknown_object(number_id))?;
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|_| GraphApiError::invalid_parameter("The request body is not valid JSON."))?;
+    match validate::request(&body)? {
+        Request::MarkRead { .. } => Ok(Json(json!({ "success": true })).into_response()),
+        Request::Send {
+            to,
+            kind,
+            body,
+            template_name,
+        } => {
+            sim.admit(number.id, &to)?;
+            let wamid = sim.next_id("wamid.OUT");
+            sim.state().accepted.push(body.clone());
+            let persona = personas::by_address(&to);
+            // Meta accepts first and reports undeliverable messages through status webhooks.
+            let failure = match (persona, kind.as_str()) {
+                (None, _) => Some((
+                    131026,
+                    "Message undeliverable",
+                    "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
+                )),
+                (Some(p), "template")
+                    if sim.state().opted_out_of_marketing.contains(p.address()) =>
+                {
+                    Some((
+                        131050,
+                        "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+                        "The user has stopped marketing messages.",
+                    ))
+                }
+                (Some(p), kind)
+                    if kind != "template" && !sim.window_open(number.id, p.address()) =>
+                {
+                    Some((
+                        131047,
+                        "Re-engagement message",
+                        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+                    ))
+                }
+                _ => None,
+            };
+            sim.schedule_statuses(number, &to, &wamid, failure);
+            if failure.is_none() {
+                sim.customer_responds(&to, &kind, &body, &wamid);
+            }
+            let mut message = json!({ "id": wamid });
+            if template_name.is_some() {
+                message["message_status"] = json!("accepted");
+            }
+            let wa_id = persona.and_then(|p| p.wa_id).unwrap_or(&to);
+            Ok(Json(json!({ "messaging_product": "whatsapp", "contacts": [{ "input": to, "wa_id": wa_id }], "messages": [message] })).into_response())
+        }
+    }
+}
+
+async fn upload_media(
+    State(sim): State<Simulator>,
+    Path((version, number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let result = async {
+        authorize(&sim, &headers, &version).await?;
+        demo_number(&number_id).ok_or_else(|| GraphApiError::unknown_object(&number_id))?;
+        let (mut file, mut mime, mut product) = (None, None, None);
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| GraphApiError::invalid_parameter(e.to_string()))?
+        {
+            match field.name() {
+                Some("file") => {
+                    let content_type = field.content_type().map(str::to_owned);
+                    file = Some(
+                        field
+                            .bytes()
+                            .await
+                            .map_err(|e| GraphApiError::invalid_parameter(e.to_string()))?,
+                    );
+                    mime = mime.or(content_type);
+                }
+                Some("type") => mime = Some(field.text().await.unwrap_or_default()),
+                Some("messaging_product") => product = Some(field.text().await.unwrap_or_default()),
+                _ => {}
+            }
+        }
+        if product.as_deref() != Some("whatsapp") {
+            return Err(GraphApiError::invalid_parameter(
+                "Parameter 'messaging_product' is required and must be 'whatsapp'.",
+            ));
+        }
+        let file =
+            file.ok_or_else(|| GraphApiError::invalid_parameter("Parameter 'file' is required."))?;
+        let mime = mime
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| GraphApiError::invalid_parameter("Parameter 'type' is required."))?;
+        let id = sim.store_media(file, &mime);
+        Ok::<_, GraphApiError>(Json(json!({ "id": id })).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// How long a media URL stays valid (Meta: 5 minutes).
+const MEDIA_URL_LIFETIME_MS: i64 = 5 * 60 * 1000;
+
+fn media_signature(sim: &Simulator, id: &str, expires: i64) -> String {
+    crate::whatsapp::signature::sign(
+        sim.config().app_secret.as_bytes(),
+        format!("{id}:{expires}").as_bytes(),
+    )
+    .trim_start_matches("sha256=")
+    .to_owned()
+}
+
+async fn media_info(
+    State(sim): State<Simulator>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        authorize(&sim, &headers, &version).await?;
+        let object = sim.state().media.get(&id).cloned().ok_or_else(|| GraphApiError::unknown_object(&id))?;
+        let expires = super::now_ms() + MEDIA_URL_LIFETIME_MS;
+        let url = format!("{}/_media/{id}?expires={expires}&signature={}", sim.base_url(), media_signature(&sim, &id, expires));
+        Ok::<_, GraphApiError>(Json(json!({ "messaging_product": "whatsapp", "url": url, "mime_type": object.mime_type,
+            "sha256": hex::encode(sha2::Sha256::digest(&object.bytes)), "file_size": object.bytes.len(), "id": id })).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct DownloadParams {
+    expires: i64,
+    signature: String,
+}
+
+/// Media downloads need the bearer token too, and the link expires.
+async fn download_media(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(params): Query<DownloadParams>,
+) -> Response {
+    if let Err(error) = authorize(&sim, &headers, "v23.0").await {
+        return error.into_response();
+    }
+    let signature_ok = bool::from(
+        media_signature(&sim, &id, params.expires)
+            .as_bytes()
+            .ct_eq(params.signature.as_bytes()),
+    );
+    if !signature_ok || params.expires < super::now_ms() {
+        return (StatusCode::NOT_FOUND, "URL signature mismatch or expired").into_response();
+    }
+    match sim.state().media.get(&id).cloned() {
+        Some(object) => ([(header::CONTENT_TYPE, object.mime_type)], object.bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn delete_media(
+    State(sim): State<Simulator>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(error) = authorize(&sim, &headers, &version).await {
+        return error.into_response();
+    }
+    match sim.state().media.remove(&id) {
+        Some(_) => Json(json!({ "success": true })).into_response(),
+        None => GraphApiError::unknown_object(&id).into_response(),
+    }
+}
+
+async fn phone_numbers(
+    State(sim): State<Simulator>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(error) = authorize(&sim, &headers, &version).await {
+        return error.into_response();
+    }
+    if waba_id != sim.config().waba_id {
+        return GraphApiError::unknown_object(&waba_id).into_response();
+    }
+    let data: Vec<Value> = super::DEMO_NUMBERS
+        .iter()
+        .map(|n| json!({ "id": n.id, "display_phone_number": n.display, "verified_name": n.verified_name,
+                          "quality_rating": "GREEN", "code_verification_status": "VERIFIED", "platform_type": "CLOUD_API",
+                          "throughput": { "level": "STANDARD" } }))
+        .collect();
+    Json(
+        json!({ "data": data, "paging": { "cursors": { "before": "QVFIUk", "after": "QVFIUl" } } }),
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    #[serde(default)]
+    fail_next: usize,
+    #[serde(default = "default_code")]
+    code: i64,
+    #[serde(default = "default_status")]
+    status: u16,
+    #[serde(default)]
+    hang_next: usize,
+    latency_ms: Option<u64>,
+}
+
+fn default_code() -> i64 {
+    131000
+}
+
+fn default_status() -> u16 {
+    500
+}
+
+/// `POST /_simulator/faults`: `{"fail_next": 2, "code": 130429, "status": 400}`,
+/// `{"hang_next": 1}`, `{"latency_ms": 250}`.
+async fn set_faults(State(sim): State<Simulator>, Json(request): Json<FaultRequest>) -> StatusCode {
+    sim.fail_next(request.fail_next, request.code, request.status);
+    sim.hang_next(request.hang_next);
+    if let Some(latency) = request.latency_ms {
+        sim.set_latency(Duration::from_millis(latency));
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn accepted(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!({ "accepted": sim.accepted() }))
+}
+
+/// `POST /_simulator/customers/{wa_id or bsuid}/messages` with a message's type-specific part
+/// (`{"type": "text", "text": {"body": "hi"}}`): that customer writes in now.
+async fn customer_message(
+    State(sim): State<Simulator>,
+    Path(address): Path<String>,
+    Json(content): Json<Value>,
+) -> Response {
+    match personas::by_address(&address) {
+        Some(persona) => {
+            Json(json!({ "id": sim.customer_writes(persona, content, Duration::ZERO) }))
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such simulated customer").into_response(),
+    }
+}

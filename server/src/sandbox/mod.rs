@@ -1,0 +1,501 @@
+//! The sandbox: a simulator of the WhatsApp Cloud API (the Graph API side Parley calls) and of
+//! customers (who write in, read, react and answer), so Parley runs, demos and is tested end to
+//! end with no Meta account and no network.
+//!
+//! It speaks Meta's protocol: the same request validation and error envelopes, status webhooks
+//! after each accepted send (with small random delays, sometimes out of order, sometimes
+//! twice), signed exactly as Meta signs. Its rules follow Meta's documentation, not Parley's
+//! code, so it catches Parley's mistakes.
+
+pub mod errors;
+mod graph;
+mod personas;
+pub mod validate;
+
+pub use personas::{PERSONAS, Persona};
+
+use crate::whatsapp::signature::{meta_json, sign};
+use rand::Rng as _;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A business number the simulator serves.
+#[derive(Clone, Debug)]
+pub struct DemoNumber {
+    pub id: &'static str,
+    pub display: &'static str,
+    pub verified_name: &'static str,
+}
+
+pub const DEMO_NUMBERS: [DemoNumber; 2] = [
+    DemoNumber {
+        id: "1100000000001",
+        display: "+1 555-010-0100",
+        verified_name: "Parley Demo Sales",
+    },
+    DemoNumber {
+        id: "1100000000002",
+        display: "+1 555-010-0200",
+        verified_name: "Parley Demo Support",
+    },
+];
+
+pub const DEMO_WABA_ID: &str = "900000000001";
+pub const API_VERSION_PREFIX: char = 'v';
+
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// Where status and customer webhooks go (`None`: kept silent).
+    pub webhook_url: Option<String>,
+    pub app_secret: String,
+    pub access_token: String,
+    pub waba_id: String,
+    /// Per-number throughput above which sends get 130429 (Meta's default is 80/s).
+    pub messages_per_second: usize,
+    /// Messages to one customer within [`SimulatorConfig::pair_window`] before 131056.
+    pub pair_burst: usize,
+    pub pair_window: Duration,
+    /// Multiplies the pace of everything simulated: 1.0 is lifelike, 20.0 a brisk demo or test.
+    pub speed: f64,
+}
+
+impl SimulatorConfig {
+    pub fn new(app_secret: impl Into<String>, access_token: impl Into<String>) -> Self {
+        SimulatorConfig {
+            webhook_url: None,
+            app_secret: app_secret.into(),
+            access_token: access_token.into(),
+            waba_id: DEMO_WABA_ID.into(),
+            messages_per_second: 80,
+            pair_burst: 45,
+            pair_window: Duration::from_secs(6),
+            speed: 1.0,
+        }
+    }
+}
+
+/// A fault to inject into the next Graph API calls.
+#[derive(Clone, Debug, Default)]
+struct Faults {
+    /// Remaining calls to fail, and how.
+    fail: VecDeque<errors::GraphApiError>,
+    /// Remaining calls that never answer.
+    hang: usize,
+    latency: Duration,
+}
+
+#[derive(Clone, Debug)]
+struct MediaObject {
+    bytes: bytes::Bytes,
+    mime_type: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// When each customer last wrote to each number (ms): the service window.
+    last_inbound: HashMap<(String, String), i64>,
+    opted_out_of_marketing: HashSet<String>,
+    recent_sends: HashMap<String, VecDeque<Instant>>,
+    recent_pair_sends: HashMap<(String, String), VecDeque<Instant>>,
+    media: HashMap<String, MediaObject>,
+    faults: Faults,
+    /// Every send request accepted, in order (tests count Graph calls with it).
+    accepted: Vec<Value>,
+    next_id: u64,
+}
+
+struct Inner {
+    config: SimulatorConfig,
+    state: Mutex<State>,
+    http: reqwest::Client,
+    /// The simulator's own base URL (for media download links), once bound.
+    base_url: Mutex<String>,
+}
+
+/// The simulator; cheap to clone.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+fn now_ms() -> i64 {
+    crate::store::Millis::now().0
+}
+
+impl Simulator {
+    pub fn new(config: SimulatorConfig) -> Simulator {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client");
+        Simulator {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::default(),
+                http,
+                base_url: Mutex::new(String::new()),
+            }),
+        }
+    }
+
+    /// Binds `addr` and serves the Graph API there; returns the bound address.
+    pub async fn start(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        *self.inner.base_url.lock().unwrap() = format!("http://{bound}");
+        let router = graph::router(self.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "simulator stopped");
+            }
+        });
+        Ok(bound)
+    }
+
+    pub fn base_url(&self) -> String {
+        self.inner.base_url.lock().unwrap().clone()
+    }
+
+    pub fn config(&self) -> &SimulatorConfig {
+        &self.inner.config
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes the next `count` Graph API calls fail with `code` (HTTP `status`).
+    pub fn fail_next(&self, count: usize, code: i64, status: u16) {
+        let mut state = self.state();
+        for _ in 0..count {
+            state
+                .faults
+                .fail
+                .push_back(errors::GraphApiError::injected(code, status));
+        }
+    }
+
+    /// Makes the next `count` calls never answer.
+    pub fn hang_next(&self, count: usize) {
+        self.state().faults.hang += count;
+    }
+
+    /// Adds latency to every call.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().faults.latency = latency;
+    }
+
+    /// Every send request accepted so far.
+    pub fn accepted(&self) -> Vec<Value> {
+        self.state().accepted.clone()
+    }
+
+    pub fn opt_out_of_marketing(&self, address: &str) {
+        self.state()
+            .opted_out_of_marketing
+            .insert(address.to_owned());
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        let mut state = self.state();
+        state.next_id += 1;
+        let n = state.next_id;
+        let noise: u64 = rand::thread_rng().r#gen();
+        format!("{prefix}{:016X}{n:08X}", noise)
+    }
+
+    /// Scales a lifelike delay by the speed knob.
+    fn paced(&self, lifelike: Duration) -> Duration {
+        lifelike.div_f64(self.inner.config.speed.max(0.01))
+    }
+
+    /// Applies injected faults before a call is answered.
+    async fn before_call(&self) -> Result<(), errors::GraphApiError> {
+        let (latency, hang, failure) = {
+            let mut state = self.state();
+            let hang = if state.faults.hang > 0 {
+                state.faults.hang -= 1;
+                true
+            } else {
+                false
+            };
+            (state.faults.latency, hang, state.faults.fail.pop_front())
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if hang {
+            std::future::pending::<()>().await;
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Enforces the per-number throughput and the per-customer pair limit.
+    fn admit(&self, number: &str, to: &str) -> Result<(), errors::GraphApiError> {
+        let now = Instant::now();
+        let config = &self.inner.config;
+        let mut state = self.state();
+        let sends = state.recent_sends.entry(number.to_owned()).or_default();
+        while sends
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            sends.pop_front();
+        }
+        if sends.len() >= config.messages_per_second {
+            return Err(errors::GraphApiError::rate_limited());
+        }
+        let pair = state
+            .recent_pair_sends
+            .entry((number.to_owned(), to.to_owned()))
+            .or_default();
+        while pair
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= config.pair_window)
+        {
+            pair.pop_front();
+        }
+        if pair.len() >= config.pair_burst {
+            return Err(errors::GraphApiError::pair_rate_limited());
+        }
+        pair.push_back(now);
+        state
+            .recent_sends
+            .get_mut(number)
+            .expect("inserted above")
+            .push_back(now);
+        Ok(())
+    }
+
+    fn window_open(&self, number: &str, address: &str) -> bool {
+        let last = self
+            .state()
+            .last_inbound
+            .get(&(number.to_owned(), address.to_owned()))
+            .copied();
+        last.is_some_and(|at| now_ms() - at < 24 * 3600 * 1000)
+    }
+
+    /// Signs and posts a webhook after `delay`, retrying as Meta does when it is not accepted.
+    fn post_webhook(&self, payload: Value, delay: Duration) {
+        let Some(url) = self.inner.config.webhook_url.clone() else {
+            return;
+        };
+        let sim = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let body = meta_json(&payload);
+            let signature = sign(sim.inner.config.app_secret.as_bytes(), body.as_bytes());
+            for attempt in 0..6u32 {
+                let sent = sim
+                    .inner
+                    .http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", &signature)
+                    .body(body.clone())
+                    .send()
+                    .await;
+                if matches!(&sent, Ok(response) if response.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+            }
+            tracing::warn!("simulator: a webhook was not accepted after 6 attempts");
+        });
+    }
+
+    fn envelope(&self, number: &DemoNumber, value: Value) -> Value {
+        let mut value = value;
+        value["messaging_product"] = json!("whatsapp");
+        value["metadata"] = json!({ "display_phone_number": number.display.replace(['+', ' ', '-'], ""), "phone_number_id": number.id });
+        json!({ "object": "whatsapp_business_account",
+                "entry": [{ "id": self.inner.config.waba_id, "changes": [{ "field": "messages", "value": value }] }] })
+    }
+
+    fn contact_of(persona: &Persona) -> Value {
+        let mut profile = json!({ "name": persona.name });
+        if let Some(username) = persona.username {
+            profile["username"] = json!(username);
+        }
+        let mut contact = json!({ "profile": profile, "user_id": persona.bsuid });
+        if let Some(wa_id) = persona.wa_id {
+            contact["wa_id"] = json!(wa_id);
+        }
+        contact
+    }
+
+    /// A customer writes to their business number. `content` is the type-specific part of a
+    /// message (`{"type": "text", "text": {...}}`); returns the new message's wamid.
+    pub fn customer_writes(&self, persona: &Persona, content: Value, delay: Duration) -> String {
+        self.customer_writes_at(persona, content, delay, now_ms())
+    }
+
+    /// As [`Simulator::customer_writes`], with Meta's timestamp set to `sent_at_ms` (to seed
+    /// conversations whose window is already running out).
+    pub fn customer_writes_at(
+        &self,
+        persona: &Persona,
+        content: Value,
+        delay: Duration,
+        sent_at_ms: i64,
+    ) -> String {
+        let number = &DEMO_NUMBERS[persona.number % DEMO_NUMBERS.len()];
+        let wamid = self.next_id("wamid.SIM");
+        let mut message = content;
+        message["id"] = json!(wamid);
+        message["timestamp"] = json!((sent_at_ms / 1000).to_string());
+        message["from_user_id"] = json!(persona.bsuid);
+        if let Some(wa_id) = persona.wa_id {
+            message["from"] = json!(wa_id);
+        }
+        {
+            let mut state = self.state();
+            let key = (number.id.to_owned(), persona.address().to_owned());
+            let last = state.last_inbound.entry(key).or_insert(sent_at_ms);
+            *last = (*last).max(sent_at_ms);
+        }
+        let payload = self.envelope(
+            number,
+            json!({ "contacts": [Self::contact_of(persona)], "messages": [message] }),
+        );
+        self.post_webhook(payload, delay);
+        wamid
+    }
+
+    /// Stores media as if a customer had uploaded it; returns its id.
+    pub fn store_media(&self, bytes: bytes::Bytes, mime_type: &str) -> String {
+        let id = format!(
+            "{}",
+            rand::thread_rng().gen_range(10_000_000_000_000u64..99_999_999_999_999)
+        );
+        self.state().media.insert(
+            id.clone(),
+            MediaObject {
+                bytes,
+                mime_type: mime_type.to_owned(),
+            },
+        );
+        id
+    }
+
+    /// After an accepted send: the delivery story, as status webhooks.
+    fn schedule_statuses(
+        &self,
+        number: &DemoNumber,
+        to: &str,
+        wamid: &str,
+        failure: Option<(i64, &str, &str)>,
+    ) {
+        let persona = personas::by_address(to);
+        let statuses: Vec<(&str, Option<(i64, &str, &str)>)> = match failure {
+            Some(error) => vec![("failed", Some(error))],
+            None if persona.is_some_and(|p| p.responsive) => {
+                vec![("sent", None), ("delivered", None), ("read", None)]
+            }
+            None => vec![("sent", None), ("delivered", None)],
+        };
+        let mut rng = rand::thread_rng();
+        let mut at = Duration::ZERO;
+        let mut deliveries: Vec<(Value, Duration)> = Vec::new();
+        for (status, error) in statuses {
+            at += self.paced(Duration::from_millis(rng.gen_range(300..1500)));
+            let mut value = json!({ "id": wamid, "status": status, "timestamp": (now_ms() / 1000).to_string(),
+                                    "recipient_id": to });
+            if let Some(p) = persona {
+                value["recipient_user_id"] = json!(p.bsuid);
+            }
+            match error {
+                Some((code, title, details)) => {
+                    value["errors"] = json!([{ "code": code, "title": title, "message": title,
+                        "error_data": { "details": details },
+                        "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/" }]);
+                }
+                None => {
+                    value["conversation"] = json!({ "id": format!("CONV{:08x}", rng.r#gen::<u32>()), "origin": { "type": "service" } });
+                    value["pricing"] = json!({ "billable": true, "pricing_model": "PMP", "category": "service", "type": "regular" });
+                }
+            }
+            let payload = self.envelope(number, json!({ "statuses": [value] }));
+            deliveries.push((payload, at));
+        }
+        // Like Meta: sometimes out of order, sometimes twice.
+        if deliveries.len() >= 2 && rng.gen_bool(0.15) {
+            let (first, second) = (deliveries[0].1, deliveries[1].1);
+            deliveries[0].1 = second;
+            deliveries[1].1 = first;
+        }
+        if rng.gen_bool(0.15) {
+            let index = rng.gen_range(0..deliveries.len());
+            let (payload, at) = deliveries[index].clone();
+            deliveries.push((payload, at + self.paced(Duration::from_millis(400))));
+        }
+        for (payload, at) in deliveries {
+            self.post_webhook(payload, at);
+        }
+    }
+
+    /// The customer's side of an accepted send: they may read, react and answer.
+    fn customer_responds(&self, to: &str, kind: &str, body: &Value, wamid: &str) {
+        let Some(persona) = personas::by_address(to) else {
+            return;
+        };
+        if !persona.responsive {
+            return;
+        }
+        let mut rng = rand::thread_rng();
+        let delay = self.paced(Duration::from_millis(rng.gen_range(2_000..6_000)));
+        let reply = match kind {
+            "interactive" => {
+                let interactive = &body["interactive"];
+                match interactive["type"].as_str() {
+                    Some("button") => {
+                        let buttons = interactive["action"]["buttons"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        let chosen = &buttons[rng
+                            .gen_range(0..buttons.len().max(1))
+                            .min(buttons.len().saturating_sub(1))]["reply"];
+                        json!({ "type": "interactive", "context": { "id": wamid },
+                                "interactive": { "type": "button_reply", "button_reply": { "id": chosen["id"], "title": chosen["title"] } } })
+                    }
+                    Some("list") => {
+                        let rows: Vec<Value> = interactive["action"]["sections"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default())
+                            .collect();
+                        let row = rows
+                            .get(rng.gen_range(0..rows.len().max(1)))
+                            .cloned()
+                            .unwrap_or_default();
+                        json!({ "type": "interactive", "context": { "id": wamid },
+                                "interactive": { "type": "list_reply", "list_reply": { "id": row["id"], "title": row["title"], "description": row["description"] } } })
+                    }
+                    _ => return,
+                }
+            }
+            _ if rng.gen_bool(0.25) => {
+                let emoji = ["👍", "❤️", "🙏", "😂"][rng.gen_range(0..4)];
+                json!({ "type": "reaction", "reaction": { "message_id": wamid, "emoji": emoji } })
+            }
+            _ => {
+                json!({ "type": "text", "text": { "body": persona.lines[rng.gen_range(0..persona.lines.len())] } })
+            }
+        };
+        self.customer_writes(persona, reply, delay);
+    }
+}
+
+/// One of the demo numbers by id.
+pub fn demo_number(id: &str) -> Option<&'static DemoNumber> {
+    DEMO_NUMBERS.iter().find(|n| n.id == id)
+}
