@@ -2,7 +2,8 @@
 
 use crate::auth::password::NewPassword;
 use crate::auth::token;
-use crate::config::Config;
+use crate::config::{Config, Secret};
+use crate::sandbox;
 use crate::store::{self, Millis, NewUser, SharedStore};
 use clap::{Parser, Subcommand};
 use parley_app::model::{DisplayName, Email, Role};
@@ -21,8 +22,30 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the web server (applies migrations first).
+    /// Run the web server (applies migrations first). Without WA_ACCESS_TOKEN it runs against
+    /// the built-in WhatsApp simulator, with a demo workspace.
     Serve,
+    /// Run the WhatsApp Cloud API simulator alone, for any webhook consumer.
+    Simulate {
+        /// Where to POST webhooks (statuses and customer messages).
+        #[arg(long)]
+        webhook_url: String,
+        /// Signs the webhooks (X-Hub-Signature-256), as the app secret does at Meta.
+        #[arg(long)]
+        app_secret: String,
+        /// Address for the simulated Graph API.
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: std::net::SocketAddr,
+        /// The bearer token clients must send (generated and printed when absent).
+        #[arg(long, env = "WA_ACCESS_TOKEN")]
+        access_token: Option<String>,
+        /// Pace of the simulated customers (1.0 lifelike; higher is faster).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Only answer API calls: no scripted customers writing in.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage team members.
@@ -83,15 +106,38 @@ pub type CliResult = Result<(), String>;
 
 pub async fn run(cli: Cli, config: Config) -> CliResult {
     match cli.command {
-        Command::Serve => {
-            let store = store::connect(&config.database_url)
+        Command::Serve => serve(config).await,
+        Command::Simulate {
+            webhook_url,
+            app_secret,
+            listen,
+            access_token,
+            speed,
+            quiet,
+        } => {
+            let access_token = access_token.unwrap_or_else(random_secret);
+            let mut sim_config = sandbox::SimulatorConfig::new(app_secret, access_token.clone());
+            sim_config.webhook_url = Some(webhook_url.clone());
+            sim_config.speed = speed;
+            let sim = sandbox::Simulator::new(sim_config);
+            let addr = sim
+                .start(listen)
                 .await
-                .map_err(|e| e.to_string())?;
-            create_first_admin(&store).await?;
-            let app = crate::Application::build_with_store(config, store)
-                .await
-                .map_err(|e| e.to_string())?;
-            app.serve().await.map_err(|e| e.to_string())
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            println!(
+                "WhatsApp Cloud API simulator on http://{addr} (WABA {}, access token {access_token})",
+                sandbox::DEMO_WABA_ID
+            );
+            println!(
+                "Webhooks go to {webhook_url}; business numbers: {}",
+                sandbox::DEMO_NUMBERS.map(|n| n.id).join(", ")
+            );
+            if !quiet {
+                sandbox::seed_conversations(&sim);
+                sandbox::spawn_traffic(&sim);
+            }
+            let _ = tokio::signal::ctrl_c().await;
+            Ok(())
         }
         Command::Migrate => {
             store::connect(&config.database_url)
@@ -168,6 +214,111 @@ async fn run_user(command: UserCommand, store: &SharedStore) -> CliResult {
             Ok(())
         }
     }
+}
+
+async fn serve(mut config: Config) -> CliResult {
+    let store = store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sandbox = match config.whatsapp.access_token {
+        Some(_) => {
+            create_first_admin(&store).await?;
+            None
+        }
+        None => Some(start_sandbox(&mut config, &store).await?),
+    };
+    let app = crate::Application::build_with_store(config, store)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some((sim, first_run)) = sandbox {
+        let addr = app.local_addr();
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        sim.set_webhook_url(format!("http://{host}:{}/webhooks/whatsapp", addr.port()));
+        if first_run {
+            sandbox::seed_conversations(&sim);
+        }
+        sandbox::spawn_traffic(&sim);
+    }
+    app.serve().await.map_err(|e| e.to_string())
+}
+
+/// No Meta credentials: run against the built-in simulator, with a demo workspace. Returns the
+/// simulator and whether this is the workspace's first start.
+async fn start_sandbox(
+    config: &mut Config,
+    store: &SharedStore,
+) -> Result<(sandbox::Simulator, bool), String> {
+    let app_secret = config
+        .whatsapp
+        .app_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_else(random_secret);
+    let access_token = random_secret();
+    let mut sim_config = sandbox::SimulatorConfig::new(app_secret.clone(), access_token.clone());
+    sim_config.speed = config.sandbox_speed;
+    let sim = sandbox::Simulator::new(sim_config);
+    let addr = sim
+        .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(|e| format!("cannot start the WhatsApp simulator: {e}"))?;
+    config.whatsapp.app_secret = Some(Secret::new(app_secret));
+    config.whatsapp.access_token = Some(Secret::new(access_token));
+    config.whatsapp.graph_url = format!("http://{addr}");
+    config.whatsapp.waba_id = Some(sandbox::DEMO_WABA_ID.to_owned());
+    println!(
+        "Sandbox mode: no WA_ACCESS_TOKEN is set, so Parley talks to its built-in WhatsApp simulator (http://{addr})."
+    );
+    let first_run = create_demo_team(store).await?;
+    Ok((sim, first_run))
+}
+
+/// The demo team, created once; its passwords are printed only then.
+async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
+    let admin = Email::parse("admin@demo.parley").expect("a valid address");
+    if store
+        .credentials_by_email(&admin)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        println!("Demo login: {admin} (its password was printed at the first start)");
+        return Ok(false);
+    }
+    for (email, name, role) in [
+        ("admin@demo.parley", "Demo Admin", Role::Admin),
+        ("agent@demo.parley", "Demo Agent", Role::Agent),
+    ] {
+        let password = generate_password();
+        let password_hash = crate::password_hasher()
+            .hash(NewPassword::parse(&password)?)
+            .await
+            .map_err(|e| e.to_string())?;
+        let email = Email::parse(email).expect("a valid address");
+        let name = DisplayName::parse(name).expect("a valid name");
+        store
+            .create_user(NewUser {
+                email: email.clone(),
+                name,
+                role,
+                password_hash,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("Demo login: {email} / {password}");
+    }
+    Ok(true)
+}
+
+fn random_secret() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// A new installation has nobody to sign in as: create an admin with a generated password and

@@ -95,6 +95,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub session: SessionConfig,
     pub whatsapp: WhatsAppConfig,
+    /// Pace of the built-in simulator's customers (1.0 lifelike; higher is faster).
+    pub sandbox_speed: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -302,6 +304,14 @@ impl Config {
             site_root,
             public_origin,
             trust_proxy: sources.parsed("PARLEY_TRUST_PROXY", false, parse_bool)?,
+            sandbox_speed: sources.parsed("PARLEY_SANDBOX_SPEED", 1.0, |raw| {
+                match raw.parse::<f64>() {
+                    Ok(speed) if speed > 0.0 && speed <= 1000.0 => Ok(speed),
+                    _ => Err(format!(
+                        "expected a number above 0 and at most 1000, got {raw:?}"
+                    )),
+                }
+            })?,
             session,
             whatsapp,
         })

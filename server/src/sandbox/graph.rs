@@ -3,7 +3,7 @@
 
 use super::errors::GraphApiError;
 use super::validate::{self, Request};
-use super::{Simulator, demo_number, personas};
+use super::{DeliveryFailure, Simulator, demo_number, personas};
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -105,28 +105,28 @@ async fn send_inner(
             let persona = personas::by_address(&to);
             // Meta accepts first and reports undeliverable messages through status webhooks.
             let failure = match (persona, kind.as_str()) {
-                (None, _) => Some((
-                    131026,
-                    "Message undeliverable",
-                    "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
-                )),
+                (None, _) => Some(DeliveryFailure {
+                    code: 131026,
+                    title: "Message undeliverable",
+                    details: "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
+                }),
                 (Some(p), "template")
                     if sim.state().opted_out_of_marketing.contains(p.address()) =>
                 {
-                    Some((
-                        131050,
-                        "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
-                        "The user has stopped marketing messages.",
-                    ))
+                    Some(DeliveryFailure {
+                        code: 131050,
+                        title: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+                        details: "The user has stopped marketing messages.",
+                    })
                 }
                 (Some(p), kind)
                     if kind != "template" && !sim.window_open(number.id, p.address()) =>
                 {
-                    Some((
-                        131047,
-                        "Re-engagement message",
-                        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
-                    ))
+                    Some(DeliveryFailure {
+                        code: 131047,
+                        title: "Re-engagement message",
+                        details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+                    })
                 }
                 _ => None,
             };

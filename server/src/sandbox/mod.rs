@@ -7,11 +7,13 @@
 //! twice), signed exactly as Meta signs. Its rules follow Meta's documentation, not Parley's
 //! code, so it catches Parley's mistakes.
 
+mod demo;
 pub mod errors;
 mod graph;
 mod personas;
 pub mod validate;
 
+pub use demo::{customer_content, seed_conversations, spawn_traffic};
 pub use personas::{PERSONAS, Persona};
 
 use crate::whatsapp::signature::{meta_json, sign};
@@ -48,7 +50,7 @@ pub const API_VERSION_PREFIX: char = 'v';
 
 #[derive(Clone, Debug)]
 pub struct SimulatorConfig {
-    /// Where status and customer webhooks go (`None`: kept silent).
+    /// Where status and customer webhooks go (`None`: kept silent until set).
     pub webhook_url: Option<String>,
     pub app_secret: String,
     pub access_token: String,
@@ -113,6 +115,7 @@ struct Inner {
     http: reqwest::Client,
     /// The simulator's own base URL (for media download links), once bound.
     base_url: Mutex<String>,
+    webhook_url: Mutex<Option<String>>,
 }
 
 /// The simulator; cheap to clone.
@@ -133,6 +136,7 @@ impl Simulator {
             .expect("HTTP client");
         Simulator {
             inner: Arc::new(Inner {
+                webhook_url: Mutex::new(config.webhook_url.clone()),
                 config,
                 state: Mutex::default(),
                 http,
@@ -153,6 +157,11 @@ impl Simulator {
             }
         });
         Ok(bound)
+    }
+
+    /// Points the simulator's webhooks at `url` (e.g. once Parley knows its own address).
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        *self.inner.webhook_url.lock().unwrap() = Some(url.into());
     }
 
     pub fn base_url(&self) -> String {
@@ -284,7 +293,7 @@ impl Simulator {
 
     /// Signs and posts a webhook after `delay`, retrying as Meta does when it is not accepted.
     fn post_webhook(&self, payload: Value, delay: Duration) {
-        let Some(url) = self.inner.config.webhook_url.clone() else {
+        let Some(url) = self.inner.webhook_url.lock().unwrap().clone() else {
             return;
         };
         let sim = self.clone();
@@ -391,10 +400,10 @@ impl Simulator {
         number: &DemoNumber,
         to: &str,
         wamid: &str,
-        failure: Option<(i64, &str, &str)>,
+        failure: Option<DeliveryFailure>,
     ) {
         let persona = personas::by_address(to);
-        let statuses: Vec<(&str, Option<(i64, &str, &str)>)> = match failure {
+        let statuses: Vec<(&str, Option<DeliveryFailure>)> = match failure {
             Some(error) => vec![("failed", Some(error))],
             None if persona.is_some_and(|p| p.responsive) => {
                 vec![("sent", None), ("delivered", None), ("read", None)]
@@ -412,7 +421,11 @@ impl Simulator {
                 value["recipient_user_id"] = json!(p.bsuid);
             }
             match error {
-                Some((code, title, details)) => {
+                Some(DeliveryFailure {
+                    code,
+                    title,
+                    details,
+                }) => {
                     value["errors"] = json!([{ "code": code, "title": title, "message": title,
                         "error_data": { "details": details },
                         "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/" }]);
@@ -493,6 +506,14 @@ impl Simulator {
         };
         self.customer_writes(persona, reply, delay);
     }
+}
+
+/// Why Meta could not deliver an accepted message, as its status webhook says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    pub code: i64,
+    pub title: &'static str,
+    pub details: &'static str,
 }
 
 /// One of the demo numbers by id.

@@ -210,10 +210,11 @@ fn template(object: &Value) -> Result<String, GraphApiError> {
         .get("language")
         .ok_or_else(|| invalid("Parameter 'template['language']' is required."))?;
     required_str(language, "code", "template['language']['code']")?;
-    if let Some(components) = object.get("components") {
-        if !components.is_array() {
-            return Err(invalid("Param template['components'] must be an array."));
-        }
+    if object
+        .get("components")
+        .is_some_and(|components| !components.is_array())
+    {
+        return Err(invalid("Param template['components'] must be an array."));
     }
     Ok(name.to_owned())
 }
@@ -246,10 +247,12 @@ pub fn request(body: &Value) -> Result<Request, GraphApiError> {
         };
         return Ok(Request::MarkRead { message_id, typing });
     }
-    if let Some(kind) = body.get("recipient_type").and_then(Value::as_str) {
-        if kind != "individual" {
-            return Err(invalid("Param recipient_type must be 'individual'."));
-        }
+    if body
+        .get("recipient_type")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind != "individual")
+    {
+        return Err(invalid("Param recipient_type must be 'individual'."));
     }
     let to = body
         .get("to")
@@ -261,7 +264,28 @@ pub fn request(body: &Value) -> Result<Request, GraphApiError> {
             "Param 'to' is not a valid phone number: {to}"
         )));
     }
-    let kind = body.get("type").and_then(Value::as_str).unwrap_or("text");
+    // `type` defaults to text; Meta's own examples also omit it where the object says it.
+    const KINDS: [&str; 12] = [
+        "text",
+        "image",
+        "video",
+        "audio",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "reaction",
+        "template",
+        "order",
+    ];
+    let kind = match body.get("type").and_then(Value::as_str) {
+        Some(kind) => kind,
+        None => KINDS
+            .into_iter()
+            .find(|k| body.get(*k).is_some())
+            .unwrap_or("text"),
+    };
     let object = body.get(kind).ok_or_else(|| {
         invalid(format!(
             "Parameter '{kind}' is required for messages of type {kind}."

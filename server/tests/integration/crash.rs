@@ -22,6 +22,9 @@ async fn start(database_url: &str, port: u16) -> Child {
         .env("DATABASE_URL", database_url)
         .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
         .env("WA_APP_SECRET", APP_SECRET)
+        // Credentials (never used here) keep `serve` out of sandbox mode and its demo traffic.
+        .env("WA_ACCESS_TOKEN", "unused-token")
+        .env("WA_GRAPH_URL", "http://127.0.0.1:9")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

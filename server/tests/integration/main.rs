@@ -8,6 +8,7 @@ mod crash;
 mod intake;
 mod media;
 mod pages;
+mod sandbox;
 mod store_contract;
 mod support;
 mod wa;
