@@ -80,6 +80,18 @@ impl GraphApiError {
         }
     }
 
+    /// 132xxx: the template cannot be sent (missing, paused, disabled).
+    pub fn template(code: i64, title: &str, name: &str, language: &str) -> Self {
+        GraphApiError {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            subcode: None,
+            error_type: "OAuthException",
+            message: format!("(#{code}) {title}"),
+            details: format!("template name ({name}) in {language}: {title}"),
+        }
+    }
+
     /// Any code, for fault injection.
     pub fn injected(code: i64, status: u16) -> Self {
         GraphApiError {

@@ -21,6 +21,12 @@ pub fn router(sim: Simulator) -> Router {
         .route("/{version}/{id}/messages", post(send))
         .route("/{version}/{id}/media", post(upload_media))
         .route("/{version}/{id}/phone_numbers", get(phone_numbers))
+        .route(
+            "/{version}/{id}/message_templates",
+            get(list_templates)
+                .post(create_template)
+                .delete(delete_template),
+        )
         .route("/{version}/{id}", get(media_info).delete(delete_media))
         .route("/_media/{id}", get(download_media))
         .route("/_simulator/faults", post(set_faults))
@@ -99,6 +105,45 @@ async fn send_inner(
             body,
             template_name,
         } => {
+            let mut marketing = false;
+            if let Some(name) = &template_name {
+                let language = body
+                    .pointer("/template/language/code")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let state = sim.state();
+                let found = state
+                    .templates
+                    .iter()
+                    .find(|t| &t.name == name && t.language == language);
+                match found {
+                    Some(t) if t.status == "APPROVED" => marketing = t.category == "MARKETING",
+                    Some(t) if t.status == "PAUSED" => {
+                        return Err(GraphApiError::template(
+                            132015,
+                            "Template is Paused",
+                            name,
+                            language,
+                        ));
+                    }
+                    Some(t) if t.status == "DISABLED" => {
+                        return Err(GraphApiError::template(
+                            132016,
+                            "Template is disabled",
+                            name,
+                            language,
+                        ));
+                    }
+                    _ => {
+                        return Err(GraphApiError::template(
+                            132001,
+                            "Template name does not exist in the translation",
+                            name,
+                            language,
+                        ));
+                    }
+                }
+            }
             sim.admit(number.id, &to)?;
             let wamid = sim.next_id("wamid.OUT");
             sim.state().accepted.push(body.clone());
@@ -111,7 +156,7 @@ async fn send_inner(
                     details: "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
                 }),
                 (Some(p), "template")
-                    if sim.state().opted_out_of_marketing.contains(p.address()) =>
+                    if marketing && sim.state().opted_out_of_marketing.contains(p.address()) =>
                 {
                     Some(DeliveryFailure {
                         code: 131050,
@@ -338,4 +383,125 @@ async fn customer_message(
         }
         None => (StatusCode::NOT_FOUND, "no such simulated customer").into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct TemplateQuery {
+    limit: Option<usize>,
+    after: Option<String>,
+    name: Option<String>,
+    status: Option<String>,
+    hsm_id: Option<String>,
+}
+
+/// Templates, paged with `limit` and the `after` cursor as Meta pages them.
+async fn list_templates(
+    State(sim): State<Simulator>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<TemplateQuery>,
+) -> Response {
+    if let Err(error) = authorize(&sim, &headers, &version).await {
+        return error.into_response();
+    }
+    if waba_id != sim.config().waba_id {
+        return GraphApiError::unknown_object(&waba_id).into_response();
+    }
+    let all: Vec<Value> = sim
+        .state()
+        .templates
+        .iter()
+        .filter(|t| {
+            query
+                .name
+                .as_ref()
+                .is_none_or(|n| t.name.contains(n.as_str()))
+        })
+        .filter(|t| {
+            query
+                .status
+                .as_ref()
+                .is_none_or(|s| t.status.eq_ignore_ascii_case(s))
+        })
+        .map(|t| t.to_json())
+        .collect();
+    let start = query
+        .after
+        .as_deref()
+        .and_then(|a| a.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(all.len());
+    let limit = query.limit.unwrap_or(25).clamp(1, 100);
+    let end = (start + limit).min(all.len());
+    let mut paging =
+        json!({ "cursors": { "before": start.to_string(), "after": end.to_string() } });
+    if end < all.len() {
+        paging["next"] = json!(format!(
+            "{}/{version}/{waba_id}/message_templates?limit={limit}&after={end}",
+            sim.base_url()
+        ));
+    }
+    Json(json!({ "data": all[start..end], "paging": paging })).into_response()
+}
+
+async fn create_template(
+    State(sim): State<Simulator>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        authorize(&sim, &headers, &version).await?;
+        if waba_id != sim.config().waba_id {
+            return Err(GraphApiError::unknown_object(&waba_id));
+        }
+        let body: Value = serde_json::from_slice(&body)
+            .map_err(|_| GraphApiError::invalid_parameter("The request body is not valid JSON."))?;
+        let template = super::templates::create(&body, sim.numeric_id())?;
+        let duplicate = sim
+            .state()
+            .templates
+            .iter()
+            .any(|t| t.name == template.name && t.language == template.language);
+        if duplicate {
+            let mut error = GraphApiError::invalid_parameter(format!(
+                "Content in this language already exists: {} ({})",
+                template.name, template.language
+            ));
+            error.subcode = Some(2388024);
+            return Err(error);
+        }
+        let answer =
+            json!({ "id": template.id, "status": "PENDING", "category": template.category });
+        sim.submit_template(template);
+        Ok(Json(answer).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn delete_template(
+    State(sim): State<Simulator>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<TemplateQuery>,
+) -> Response {
+    if let Err(error) = authorize(&sim, &headers, &version).await {
+        return error.into_response();
+    }
+    if waba_id != sim.config().waba_id {
+        return GraphApiError::unknown_object(&waba_id).into_response();
+    }
+    let Some(name) = query.name else {
+        return GraphApiError::invalid_parameter("Parameter 'name' is required.").into_response();
+    };
+    let mut state = sim.state();
+    let before = state.templates.len();
+    state
+        .templates
+        .retain(|t| !(t.name == name && query.hsm_id.as_ref().is_none_or(|id| &t.id == id)));
+    if state.templates.len() == before {
+        return GraphApiError::unknown_object(&name).into_response();
+    }
+    Json(json!({ "success": true })).into_response()
 }

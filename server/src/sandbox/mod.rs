@@ -11,6 +11,7 @@ mod demo;
 pub mod errors;
 mod graph;
 mod personas;
+pub mod templates;
 pub mod validate;
 
 pub use demo::{customer_content, seed_conversations, spawn_traffic};
@@ -62,6 +63,8 @@ pub struct SimulatorConfig {
     pub pair_window: Duration,
     /// Multiplies the pace of everything simulated: 1.0 is lifelike, 20.0 a brisk demo or test.
     pub speed: f64,
+    /// How long Meta's review of a submitted template takes (before the speed knob).
+    pub template_review: Duration,
 }
 
 impl SimulatorConfig {
@@ -75,6 +78,7 @@ impl SimulatorConfig {
             pair_burst: 45,
             pair_window: Duration::from_secs(6),
             speed: 1.0,
+            template_review: Duration::from_secs(60),
         }
     }
 }
@@ -106,6 +110,7 @@ struct State {
     faults: Faults,
     /// Every send request accepted, in order (tests count Graph calls with it).
     accepted: Vec<Value>,
+    templates: Vec<templates::Template>,
     next_id: u64,
 }
 
@@ -138,7 +143,10 @@ impl Simulator {
             inner: Arc::new(Inner {
                 webhook_url: Mutex::new(config.webhook_url.clone()),
                 config,
-                state: Mutex::default(),
+                state: Mutex::new(State {
+                    templates: templates::seeded(),
+                    ..State::default()
+                }),
                 http,
                 base_url: Mutex::new(String::new()),
             }),
@@ -217,6 +225,17 @@ impl Simulator {
         let n = state.next_id;
         let noise: u64 = rand::thread_rng().r#gen();
         format!("{prefix}{:016X}{n:08X}", noise)
+    }
+
+    /// A Graph-style numeric object id (templates, media).
+    fn numeric_id(&self) -> String {
+        let mut state = self.state();
+        state.next_id += 1;
+        format!(
+            "{}{:06}",
+            rand::thread_rng().gen_range(1_000_000_000u64..9_999_999_999),
+            state.next_id % 1_000_000
+        )
     }
 
     /// Scales a lifelike delay by the speed knob.
@@ -318,6 +337,64 @@ impl Simulator {
             }
             tracing::warn!("simulator: a webhook was not accepted after 6 attempts");
         });
+    }
+
+    /// An account-level webhook (template status and the like).
+    fn account_webhook(&self, field: &str, value: Value, delay: Duration) {
+        let payload = json!({ "object": "whatsapp_business_account",
+            "entry": [{ "id": self.inner.config.waba_id, "time": now_ms() / 1000, "changes": [{ "field": field, "value": value }] }] });
+        self.post_webhook(payload, delay);
+    }
+
+    /// Submits a template for review: PENDING now, the verdict (and its webhook) later.
+    fn submit_template(&self, template: templates::Template) {
+        let (verdict, reason) = templates::review(&template);
+        let delay = self.paced(self.inner.config.template_review);
+        let sim = self.clone();
+        let id = template.id.clone();
+        self.state().templates.push(template);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let reviewed = {
+                let mut state = sim.state();
+                let Some(template) = state.templates.iter_mut().find(|t| t.id == id) else {
+                    return;
+                };
+                template.status = verdict.to_owned();
+                template.rejected_reason = reason.map(str::to_owned);
+                template.clone()
+            };
+            let mut value = json!({ "event": verdict, "message_template_id": reviewed.id.parse::<u64>().unwrap_or_default(),
+                "message_template_name": reviewed.name, "message_template_language": reviewed.language,
+                "message_template_category": reviewed.category, "reason": reason.unwrap_or("NONE") });
+            if let Some(reason) = reason {
+                value["rejection_info"] = json!({ "reason": format!("The template was rejected: {reason}."),
+                    "recommendation": "Review the template guidelines and submit again." });
+            }
+            sim.account_webhook("message_template_status_update", value, Duration::ZERO);
+        });
+    }
+
+    /// Changes a template's status at "Meta" (e.g. PAUSED for low quality) and says so.
+    pub fn set_template_status(&self, name: &str, status: &str, reason: &str) {
+        let changed = {
+            let mut state = self.state();
+            state
+                .templates
+                .iter_mut()
+                .filter(|t| t.name == name)
+                .map(|t| {
+                    t.status = status.to_owned();
+                    t.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        for template in changed {
+            let value = json!({ "event": status, "message_template_id": template.id.parse::<u64>().unwrap_or_default(),
+                "message_template_name": template.name, "message_template_language": template.language,
+                "message_template_category": template.category, "reason": reason });
+            self.account_webhook("message_template_status_update", value, Duration::ZERO);
+        }
     }
 
     fn envelope(&self, number: &DemoNumber, value: Value) -> Value {

@@ -37,6 +37,45 @@ async fn post(sim: &Simulator, body: &Value) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+async fn create_template(sim: &Simulator, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/v23.0/{}/message_templates",
+            sim.base_url(),
+            parley_server::sandbox::DEMO_WABA_ID
+        ))
+        .bearer_auth(TOKEN)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn list_templates(sim: &Simulator, query: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{}/v23.0/{}/message_templates?{query}",
+            sim.base_url(),
+            parley_server::sandbox::DEMO_WABA_ID
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn approved(sim: &Simulator, name: &str) -> bool {
+    list_templates(sim, &format!("name={name}")).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == name && t["status"] == "APPROVED")
+}
+
 /// Collects the webhooks a simulator posts, checking each signature.
 #[derive(Clone, Default)]
 struct Inbox {
@@ -53,6 +92,20 @@ impl Inbox {
             .with_state(inbox.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (inbox, url)
+    }
+
+    fn template_events(&self, name: &str) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|p| p["entry"][0]["changes"][0].clone())
+            .filter(|c| {
+                c["field"] == "message_template_status_update"
+                    && c["value"]["message_template_name"] == name
+            })
+            .map(|c| c["value"].clone())
+            .collect()
     }
 
     fn statuses_for(&self, wamid: &str) -> Vec<Value> {
@@ -111,6 +164,7 @@ async fn meta_documented_requests_get_documented_answers() {
     let sim = simulator(|c| {
         c.messages_per_second = 1000;
         c.pair_burst = 1000;
+        c.template_review = Duration::ZERO;
     })
     .await;
     let persona = &PERSONAS[0];
@@ -136,7 +190,38 @@ async fn meta_documented_requests_get_documented_answers() {
         if body.get("to").is_some() {
             body["to"] = json!(persona.wa_id.unwrap()); // some examples name a literal test number
         }
+        // Templates must exist and be approved: create the examples' templates first. Names
+        // that are placeholders ("template-name") cannot exist, and Meta answers 132001.
+        let mut expect_missing_template = false;
+        if let Some(template) = body.get("template") {
+            let name = template["name"].as_str().unwrap();
+            let language = template["language"]["code"].as_str().unwrap();
+            let created = create_template(
+                &sim,
+                &json!({ "name": name, "language": language, "category": "UTILITY",
+                "components": [{ "type": "BODY", "text": "Sample body" }] }),
+            )
+            .await;
+            let already_there = created.1["error"]["error_subcode"] == 2388024;
+            expect_missing_template = created.0 != 200 && !already_there;
+            if !expect_missing_template {
+                eventually("the template's approval", || async {
+                    approved(&sim, name).await.then_some(())
+                })
+                .await;
+            }
+        }
         let (status, answer) = post(&sim, &body).await;
+        if expect_missing_template {
+            assert_eq!(
+                answer["error"]["code"],
+                132001,
+                "{}: {answer}",
+                name.as_str().unwrap()
+            );
+            checked += 1;
+            continue;
+        }
         assert_eq!(status, 200, "{}: {answer}", name.as_str().unwrap());
         if body.get("status").is_some() {
             assert_eq!(answer, json!({"success": true}));
@@ -326,4 +411,134 @@ async fn parley_accepts_the_simulators_webhooks() {
         .map(|c| c["phone_number_id"].as_str().unwrap())
         .collect();
     assert_eq!(numbers.len(), 2, "customers write to both business numbers");
+}
+
+#[tokio::test]
+async fn templates_are_validated_reviewed_and_paged() {
+    let (inbox, url) = Inbox::start().await;
+    let sim = simulator(|c| {
+        c.webhook_url = Some(url);
+        c.template_review = Duration::from_millis(500);
+    })
+    .await;
+    let body = |name: &str, text: &str| {
+        json!({ "name": name, "language": "en_US", "category": "UTILITY",
+        "components": [{ "type": "BODY", "text": text, "example": { "body_text": [["Ana", "#1"]] } }] })
+    };
+    let (status, created) =
+        create_template(&sim, &body("order_ready", "Hi {{1}}, order {{2}} is ready")).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["status"], "PENDING");
+    assert!(
+        created["id"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    );
+    let (_, rejected) =
+        create_template(&sim, &body("reject_this_one", "Hi {{1}}, order {{2}}")).await;
+    assert_eq!(rejected["status"], "PENDING");
+
+    assert_eq!(
+        create_template(&sim, &body("Bad-Name", "x")).await.1["error"]["code"],
+        100
+    );
+    let no_examples = json!({ "name": "needs_examples", "language": "en_US", "category": "UTILITY",
+        "components": [{ "type": "BODY", "text": "Hi {{1}}" }] });
+    assert_eq!(
+        create_template(&sim, &no_examples).await.1["error"]["code"],
+        100
+    );
+    let duplicate = create_template(&sim, &body("order_ready", "Hi {{1}} {{2}}"))
+        .await
+        .1;
+    assert_eq!(duplicate["error"]["error_subcode"], 2388024);
+
+    let verdict = |name: &'static str| {
+        let inbox = inbox.clone();
+        async move { inbox.template_events(name).first().cloned() }
+    };
+    let approved = eventually("approval webhook", || verdict("order_ready")).await;
+    assert_eq!(approved["event"], "APPROVED");
+    let rejection = eventually("rejection webhook", || verdict("reject_this_one")).await;
+    assert_eq!(rejection["event"], "REJECTED");
+    assert_eq!(rejection["reason"], "INVALID_FORMAT");
+
+    // Paged like Meta: follow `paging.next` to the end.
+    let mut names = Vec::new();
+    let mut page = list_templates(&sim, "limit=2").await;
+    loop {
+        names.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned()),
+        );
+        let Some(next) = page["paging"]["next"].as_str() else {
+            break;
+        };
+        page = reqwest::Client::new()
+            .get(next)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    assert!(
+        names.contains(&"hello_world".to_owned()) && names.contains(&"order_ready".to_owned()),
+        "{names:?}"
+    );
+
+    // Only approved templates can be sent.
+    let send = |name: &str| {
+        json!({ "messaging_product": "whatsapp", "to": PERSONAS[0].wa_id.unwrap(), "type": "template",
+        "template": { "name": name, "language": { "code": "en_US" } } })
+    };
+    assert_eq!(post(&sim, &send("order_ready")).await.0, 200);
+    assert_eq!(
+        post(&sim, &send("reject_this_one")).await.1["error"]["code"],
+        132001
+    );
+    sim.set_template_status("order_ready", "PAUSED", "Low quality");
+    assert_eq!(
+        post(&sim, &send("order_ready")).await.1["error"]["code"],
+        132015
+    );
+    let paused = eventually("paused webhook", || async {
+        inbox
+            .template_events("order_ready")
+            .into_iter()
+            .find(|e| e["event"] == "PAUSED")
+    })
+    .await;
+    assert_eq!(paused["reason"], "Low quality");
+
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/v23.0/{}/message_templates?name=order_ready",
+            sim.base_url(),
+            parley_server::sandbox::DEMO_WABA_ID
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.json::<Value>().await.unwrap(),
+        json!({"success": true})
+    );
+    assert!(!approved_or_listed(&sim, "order_ready").await);
+}
+
+async fn approved_or_listed(sim: &Simulator, name: &str) -> bool {
+    list_templates(sim, &format!("name={name}")).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == name)
 }
