@@ -512,7 +512,12 @@ impl Simulator {
                     value["pricing"] = json!({ "billable": true, "pricing_model": "PMP", "category": "service", "type": "regular" });
                 }
             }
-            let payload = self.envelope(number, json!({ "statuses": [value] }));
+            // Since 2026 Meta names the recipient in `contacts` on status webhooks too.
+            let contact = match persona {
+                Some(p) => Self::contact_of(p),
+                None => json!({ "wa_id": to, "user_id": format!("US.{to}") }),
+            };
+            let payload = self.envelope(number, json!({ "contacts": [contact], "statuses": [value] }));
             deliveries.push((payload, at));
         }
         // Like Meta: sometimes out of order, sometimes twice.
