@@ -517,7 +517,10 @@ impl Simulator {
                 Some(p) => Self::contact_of(p),
                 None => json!({ "wa_id": to, "user_id": format!("US.{to}") }),
             };
-            let payload = self.envelope(number, json!({ "contacts": [contact], "statuses": [value] }));
+            let payload = self.envelope(
+                number,
+                json!({ "contacts": [contact], "statuses": [value] }),
+            );
             deliveries.push((payload, at));
         }
         // Like Meta: sometimes out of order, sometimes twice.
