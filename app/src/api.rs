@@ -1,7 +1,10 @@
 //! Server functions: the browser's typed door into the server. Each one checks who is asking
 //! before it touches data; the data itself comes from the [`ssr::Backend`] the server provides.
 
-use crate::model::{TeamMember, Viewer};
+use crate::model::{
+    ConversationPage, ConversationStatus, ConversationSummary, MessageView, TeamMember, UserId,
+    Viewer,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -14,6 +17,8 @@ pub enum AppError {
     Unauthorized,
     #[error("Only admins can do this.")]
     Forbidden,
+    #[error("Not found.")]
+    NotFound,
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -26,6 +31,81 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
     }
+}
+
+/// Which conversations the list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboxTab {
+    Mine,
+    Unassigned,
+    All,
+}
+
+/// What the conversation list asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxQuery {
+    pub tab: InboxTab,
+    pub status: ConversationStatus,
+    pub search: String,
+    /// Open windows closing soonest first, instead of latest activity.
+    pub window_order: bool,
+    pub cursor: Option<String>,
+}
+
+/// A conversation with its messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    pub conversation: ConversationSummary,
+    pub messages: Vec<MessageView>,
+}
+
+/// A page of the conversation list.
+#[server(prefix = "/rpc", endpoint = "inbox_conversations")]
+pub async fn inbox_conversations(query: InboxQuery) -> Result<ConversationPage, AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.conversations(&viewer, query).await
+}
+
+/// One conversation and its messages; opening it marks it read.
+#[server(prefix = "/rpc", endpoint = "conversation_thread")]
+pub async fn conversation_thread(id: i64) -> Result<Thread, AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.thread(&viewer, id).await
+}
+
+/// Who a conversation is being assigned to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssignTarget {
+    Me,
+    Member(UserId),
+    Nobody,
+}
+
+/// Assigns a conversation (to oneself or any member) or unassigns it.
+#[server(prefix = "/rpc", endpoint = "assign_conversation")]
+pub async fn assign_conversation(id: i64, target: AssignTarget) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    let assignee = match target {
+        AssignTarget::Me => Some(viewer.id),
+        AssignTarget::Member(member) => Some(member),
+        AssignTarget::Nobody => None,
+    };
+    ssr::backend()?.assign(&viewer, id, assignee).await
+}
+
+/// Resolves or reopens a conversation.
+#[server(prefix = "/rpc", endpoint = "set_conversation_status")]
+pub async fn set_conversation_status(id: i64, status: ConversationStatus) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.set_status(&viewer, id, status).await
+}
+
+/// The active members a conversation can be assigned to.
+#[server(prefix = "/rpc", endpoint = "assignable_members")]
+pub async fn assignable_members() -> Result<Vec<TeamMember>, AppError> {
+    ssr::require_viewer()?;
+    let members = ssr::backend()?.team_members().await?;
+    Ok(members.into_iter().filter(|m| !m.disabled).collect())
 }
 
 /// The signed-in team member, or `None` for a visitor.
@@ -46,14 +126,32 @@ pub mod ssr {
     //! What server functions need from the server, without depending on it: the server crate
     //! implements [`Backend`] and provides it (and the request's [`Viewer`]) as context.
 
-    use super::AppError;
-    use crate::model::{TeamMember, Viewer};
+    use super::{AppError, InboxQuery, Thread};
+    use crate::model::{ConversationPage, ConversationStatus, TeamMember, UserId, Viewer};
     use leptos::prelude::*;
     use std::sync::Arc;
 
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync {
         async fn team_members(&self) -> Result<Vec<TeamMember>, AppError>;
+        async fn conversations(
+            &self,
+            viewer: &Viewer,
+            query: InboxQuery,
+        ) -> Result<ConversationPage, AppError>;
+        async fn thread(&self, viewer: &Viewer, id: i64) -> Result<Thread, AppError>;
+        async fn assign(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            assignee: Option<UserId>,
+        ) -> Result<(), AppError>;
+        async fn set_status(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            status: ConversationStatus,
+        ) -> Result<(), AppError>;
     }
 
     /// The backend as it travels through Leptos context.

@@ -2,8 +2,10 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
+mod live;
 pub mod model;
 mod pages;
+pub mod window;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -33,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::provide_live();
     // Effects run only in the browser: this marks the page live once hydration has finished,
     // which the end-to-end tests (and curious admins) can observe.
     Effect::new(|_| {

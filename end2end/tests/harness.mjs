@@ -46,7 +46,20 @@ export async function startParley() {
       stdio: ["ignore", "ignore", "inherit"],
     });
   }
-  const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  // No WA_ACCESS_TOKEN: Parley runs against its built-in WhatsApp simulator (sandbox mode),
+  // at a pace brisk enough for tests; its address is printed on stdout.
+  env.PARLEY_SANDBOX_SPEED = process.env.PARLEY_SANDBOX_SPEED ?? "5";
+  const server = spawn(binary, ["serve"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let simulator;
+  const simulatorKnown = new Promise((ok) => {
+    server.stdout.on("data", (chunk) => {
+      const found = /simulator \((http:\/\/[^)]+)\)/.exec(chunk.toString());
+      if (found) {
+        simulator = found[1];
+        ok();
+      }
+    });
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -57,8 +70,19 @@ export async function startParley() {
     if (attempt > 200 || server.exitCode !== null) throw new Error("Parley did not start");
     await new Promise((r) => setTimeout(r, 50));
   }
+  await simulatorKnown;
   return {
     url,
+    simulator,
+    /** A simulated customer (by phone number) writes in now. */
+    customerWrites: async (waId, content) => {
+      const response = await fetch(`${simulator}/_simulator/customers/${waId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(content),
+      });
+      if (!response.ok) throw new Error(`simulator refused: ${response.status}`);
+    },
     stop: () =>
       new Promise((ok) => {
         server.once("exit", ok);

@@ -2,6 +2,7 @@
 //! health checks, assembled into one axum router.
 
 mod api;
+mod backend;
 mod conversations;
 mod csrf;
 mod error;
@@ -23,7 +24,6 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use parley_app::api::{AppError, ssr::Backend};
 use parley_app::model::TeamMember;
 use parley_app::{App, shell};
 use std::net::SocketAddr;
@@ -60,17 +60,6 @@ impl AppState {
                 created_at: u.created_at.to_rfc3339(),
             })
             .collect())
-    }
-}
-
-/// The server side of the app crate's server functions.
-#[async_trait::async_trait]
-impl Backend for AppState {
-    async fn team_members(&self) -> Result<Vec<TeamMember>, AppError> {
-        AppState::team_members(self).await.map_err(|error| {
-            tracing::error!(%error, "listing the team failed");
-            AppError::Internal
-        })
     }
 }
 

@@ -186,6 +186,15 @@ pub trait Store: Send + Sync + 'static {
         status: ConversationStatus,
         now: Millis,
     ) -> StoreResult<()>;
+    /// Assigns a conversation to a member, or unassigns it (with a live event).
+    async fn assign_conversation(
+        &self,
+        id: i64,
+        assignee: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// Clears the unread count once a member has opened the conversation.
+    async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<()>;
     async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage>;
     async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>>;
     async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;

@@ -296,6 +296,34 @@ macro_rules! portable_store {
                 Ok(())
             }
 
+            async fn assign_conversation(&self, id: i64, assignee: Option<UserId>, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+                    .bind(assignee.map(|a| a.0))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("conversation"));
+                }
+                <$engine>::push_live_event(&mut tx, "conversation.updated", Some(id), None, None, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if updated.rows_affected() > 0 {
+                    <$engine>::push_live_event(&mut tx, "conversation.updated", Some(id), None, None, now).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage> {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(CONVERSATION_SELECT);
                 sql.push(" WHERE 1 = 1");

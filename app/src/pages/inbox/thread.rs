@@ -1,0 +1,190 @@
+//! The open conversation: header with the live window countdown and actions, the messages,
+//! and the composer (which locks when the window closes).
+
+use super::bubble::Bubble;
+use super::list::display_name;
+use crate::api::{AppError, AssignTarget, Thread, assign_conversation, set_conversation_status};
+use crate::model::{ConversationStatus, MessageView};
+use crate::window::{Urgency, rfc3339_millis, window_status};
+use leptos::prelude::*;
+
+#[component]
+pub fn ThreadPane(
+    thread: Resource<Result<Option<Thread>, AppError>>,
+    clock: RwSignal<i64>,
+) -> impl IntoView {
+    view! {
+        <section class="thread" aria-label="Conversation">
+            <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match thread.await {
+                        Ok(Some(thread)) => view! { <OpenThread thread clock /> }.into_any(),
+                        Ok(None) => {
+                            view! {
+                                <p class="empty-state">"Select a conversation to read and reply."</p>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! {
+                                <p class="form-error" role="alert">
+                                    {error.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Runs a server call from a click; the live event it causes refreshes the views.
+fn act(call: impl std::future::Future<Output = Result<(), AppError>> + 'static) {
+    leptos::task::spawn_local(async move {
+        if let Err(error) = call.await {
+            leptos::logging::warn!("action failed: {error}");
+        }
+    });
+}
+
+#[component]
+fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
+    let conversation = thread.conversation.clone();
+    let id = conversation.id;
+    let name = display_name(&conversation);
+    let expires = conversation
+        .window_expires_at
+        .as_deref()
+        .and_then(rfc3339_millis);
+    let window = move || window_status(expires, clock.get());
+    let closed = move || window().1 == Urgency::Closed;
+    let status = conversation.status;
+    let assigned = conversation.assignee_id.is_some();
+    let phone = conversation.contact.wa_id.clone().map(|w| format!("+{w}"));
+    let username = conversation.contact.username.clone();
+    let days = day_groups(thread.messages.clone());
+    let all_messages = thread.messages;
+    view! {
+        <header class="thread-header">
+            <div class="thread-who">
+                <h2 dir="auto">{name}</h2>
+                <p class="thread-meta">
+                    {phone.unwrap_or_default()} " " {username.unwrap_or_default()}
+                </p>
+            </div>
+            <div class=move || format!("countdown {}", window().1.class()) role="timer" aria-live="off">
+                <span class="countdown-label">"Window"</span>
+                <span class="countdown-value">{move || window().0}</span>
+            </div>
+            <div class="thread-actions">
+                {if assigned {
+                    view! {
+                        <button type="button" on:click=move |_| act(assign_conversation(id, AssignTarget::Nobody))>
+                            "Unassign"
+                        </button>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <button type="button" on:click=move |_| act(assign_conversation(id, AssignTarget::Me))>
+                            "Assign to me"
+                        </button>
+                    }
+                        .into_any()
+                }}
+                {match status {
+                    ConversationStatus::Open => {
+                        view! {
+                            <button
+                                type="button"
+                                on:click=move |_| act(set_conversation_status(id, ConversationStatus::Resolved))
+                            >
+                                "Resolve"
+                            </button>
+                        }
+                            .into_any()
+                    }
+                    ConversationStatus::Resolved => {
+                        view! {
+                            <button
+                                type="button"
+                                on:click=move |_| act(set_conversation_status(id, ConversationStatus::Open))
+                            >
+                                "Reopen"
+                            </button>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+        </header>
+        <ol class="messages" aria-label="Messages">
+            {days
+                .into_iter()
+                .map(|(day, messages)| {
+                    let all = all_messages.clone();
+                    view! {
+                        <li class="day">
+                            <span class="day-label">{day}</span>
+                        </li>
+                        {messages
+                            .into_iter()
+                            .map(|message| view! { <Bubble message thread=all.clone() /> })
+                            .collect_view()}
+                    }
+                })
+                .collect_view()}
+        </ol>
+        <Composer closed=Signal::derive(closed) />
+    }
+}
+
+/// Messages grouped by calendar day (UTC), in order.
+fn day_groups(messages: Vec<MessageView>) -> Vec<(String, Vec<MessageView>)> {
+    let mut groups: Vec<(String, Vec<MessageView>)> = Vec::new();
+    for message in messages {
+        let day = message.created_at.get(..10).unwrap_or_default().to_owned();
+        match groups.last_mut() {
+            Some((current, list)) if *current == day => list.push(message),
+            _ => groups.push((day, vec![message])),
+        }
+    }
+    groups
+}
+
+/// Free-form replies inside the window; outside it, only templates (the send path and the
+/// template picker arrive with the outbox and template features).
+#[component]
+fn Composer(closed: Signal<bool>) -> impl IntoView {
+    view! {
+        <div class="composer" class:locked=closed>
+            <Show
+                when=move || !closed.get()
+                fallback=|| {
+                    view! {
+                        <p class="composer-locked" role="status">
+                            "The 24-hour window is closed: only an approved template can reopen the conversation."
+                        </p>
+                        <button type="button" class="primary" disabled=true>
+                            "Send a template…"
+                        </button>
+                    }
+                }
+            >
+                <label class="visually-hidden" for="reply">
+                    "Reply"
+                </label>
+                <textarea
+                    id="reply"
+                    rows="2"
+                    placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
+                ></textarea>
+                <button type="button" class="primary" disabled=true title="Sending arrives with the outbox">
+                    "Send"
+                </button>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,122 @@
+// The agent inbox in a real browser, against the real server and its WhatsApp simulator:
+// the list, a thread, live messages, the ticking window countdown, the locked composer of an
+// expired conversation, assignment seen live by another agent, and hostile text kept inert.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+
+let parley;
+let browser;
+
+// Seeded by the simulator: Noa's window has about 40 minutes left, Fatima's has expired.
+const NOA = { name: "Noa Levi", waId: "15550100002" };
+const FATIMA = { name: "Fatima Zahra" };
+const OLIVIA = { name: "Olivia Brown 🌻", waId: "15550100006" };
+
+before(async () => {
+  parley = await startParley();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await parley?.stop();
+});
+
+async function openConversation(page, name) {
+  await page.locator(".row", { hasText: name }).first().click();
+  await page.locator(".thread-header h2", { hasText: name }).waitFor();
+}
+
+test("an agent works a conversation live", async () => {
+  const page = await browser.newPage();
+  const dialogs = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    dialog.dismiss();
+  });
+  await signIn(page, parley.url, team.agent);
+  await page.waitForURL(`${parley.url}/inbox`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator(".row", { hasText: NOA.name }).waitFor();
+  assert.ok((await page.locator(".row").count()) >= 6, "the seeded conversations are listed");
+
+  await openConversation(page, NOA.name);
+  assert.match(page.url(), /\/inbox\/\d+$/);
+  // Under an hour left: mm:ss, amber, and ticking without a reload.
+  const countdown = page.locator(".thread-header .countdown-value");
+  const first = await countdown.textContent();
+  assert.match(first, /^\d{2}:\d{2}$/);
+  assert.ok(await page.locator(".thread-header .countdown.window-soon").isVisible());
+  await page.waitForFunction(
+    (before) => document.querySelector(".thread-header .countdown-value")?.textContent !== before,
+    first,
+    { timeout: 5000 },
+  );
+
+  // A new inbound message appears live.
+  await parley.customerWrites(NOA.waId, { type: "text", text: { body: "Live from the simulator 🚀" } });
+  await page.locator(".bubble", { hasText: "Live from the simulator 🚀" }).waitFor({ timeout: 10000 });
+
+  // Hostile text stays text.
+  const hostile = `<img src=x onerror="alert('xss')"><script>alert('xss')</script> https://example.com/ok`;
+  await parley.customerWrites(OLIVIA.waId, { type: "text", text: { body: hostile } });
+  await openConversation(page, OLIVIA.name);
+  const bubble = page.locator(".bubble", { hasText: "onerror" });
+  await bubble.waitFor({ timeout: 10000 });
+  assert.ok((await bubble.textContent()).includes(`<img src=x onerror="alert('xss')">`));
+  assert.equal(await bubble.locator("img, script").count(), 0, "no markup from the customer");
+  const link = bubble.locator("a", { hasText: "https://example.com/ok" });
+  assert.equal(await link.getAttribute("rel"), "noopener noreferrer");
+  assert.deepEqual(dialogs, []);
+  await screenshot(page, "inbox-thread");
+
+  // An expired window locks the composer and offers a template instead.
+  await openConversation(page, FATIMA.name);
+  assert.equal(await page.locator(".thread-header .countdown-value").textContent(), "closed");
+  assert.ok(await page.getByText("The 24-hour window is closed").isVisible());
+  assert.equal(await page.locator("textarea#reply").count(), 0);
+  assert.ok(await page.getByRole("button", { name: "Send a template…" }).isVisible());
+  await screenshot(page, "inbox-window-closed");
+  await page.close();
+});
+
+test("an assignment made by one agent shows up live for another", async () => {
+  const agentPage = await browser.newPage();
+  await signIn(agentPage, parley.url, team.agent);
+  await agentPage.waitForSelector("body[data-hydrated=true]");
+  await openConversation(agentPage, NOA.name);
+  const conversationUrl = agentPage.url();
+  const agentButton = agentPage.locator(".thread-actions button").first();
+  await agentButton.waitFor();
+
+  const adminContext = await browser.newContext();
+  const adminPage = await adminContext.newPage();
+  await signIn(adminPage, parley.url, team.admin);
+  await adminPage.waitForSelector("body[data-hydrated=true]");
+  await adminPage.goto(conversationUrl);
+  await adminPage.waitForSelector("body[data-hydrated=true]");
+  const label = (await adminPage.locator(".thread-actions button").first().textContent()).trim();
+  const expected = label === "Assign to me" ? "Unassign" : "Assign to me";
+  await adminPage.locator(".thread-actions button").first().click();
+  await adminPage.locator(".thread-actions button", { hasText: expected }).waitFor({ timeout: 10000 });
+  // The other agent's open thread follows without a reload.
+  await agentPage.locator(".thread-actions button", { hasText: expected }).waitFor({ timeout: 10000 });
+  await screenshot(agentPage, "inbox-assignment-live");
+  await adminContext.close();
+  await agentPage.close();
+});
+
+test("the inbox is usable at 390 px", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signIn(page, parley.url, team.agent);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator(".row", { hasText: NOA.name }).waitFor();
+  await openConversation(page, NOA.name);
+  assert.ok(await page.locator(".thread-header").isVisible());
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no horizontal scrolling (${overflow}px)`);
+  await screenshot(page, "inbox-390px");
+  await context.close();
+});
