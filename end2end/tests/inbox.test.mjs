@@ -23,9 +23,18 @@ after(async () => {
   await parley?.stop();
 });
 
+// Live traffic reorders the list while the test clicks, so a click may land as a row moves:
+// try again until the thread is open.
 async function openConversation(page, name) {
-  await page.locator(".row", { hasText: name }).first().click();
-  await page.locator(".thread-header h2", { hasText: name }).waitFor();
+  for (let attempt = 0; ; attempt++) {
+    await page.locator(".row", { hasText: name }).first().click();
+    try {
+      await page.locator(".thread-header h2", { hasText: name }).waitFor({ timeout: 3000 });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 test("an agent works a conversation live", async () => {
@@ -119,4 +128,21 @@ test("the inbox is usable at 390 px", async () => {
   assert.ok(overflow <= 1, `no horizontal scrolling (${overflow}px)`);
   await screenshot(page, "inbox-390px");
   await context.close();
+});
+
+test("keyboard shortcuts move through the list and into search", async () => {
+  const page = await browser.newPage();
+  await signIn(page, parley.url, team.agent);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator(".row").nth(1).waitFor();
+  // (The list may reorder as customers write, so check movement, not particular rows.)
+  await page.keyboard.press("j");
+  await page.waitForURL(/\/inbox\/\d+$/);
+  await page.locator(".row[aria-current=page]").waitFor();
+  const first = page.url();
+  await page.keyboard.press("j");
+  await page.waitForURL((url) => /\/inbox\/\d+$/.test(url.href) && url.href !== first);
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Search conversations");
+  await page.close();
 });

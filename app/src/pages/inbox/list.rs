@@ -108,6 +108,7 @@ pub fn ConversationList(
                     }
                 })}
             </Transition>
+            <p class="shortcuts-hint">"Keys: j/k move · r reply · e resolve · a assign to me · / search"</p>
         </section>
     }
 }

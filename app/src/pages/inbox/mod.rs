@@ -2,6 +2,8 @@
 
 mod bubble;
 mod list;
+#[cfg(feature = "hydrate")]
+mod shortcuts;
 mod thread;
 
 use super::frame::AppFrame;
@@ -59,6 +61,8 @@ pub fn Inbox() -> impl IntoView {
             }
         },
     );
+    #[cfg(feature = "hydrate")]
+    shortcuts::install(conversations, selected);
     // The tab title carries the unread count, so a background tab shows new messages.
     let title = move || {
         Suspend::new(async move {

@@ -3,8 +3,11 @@
 
 use super::bubble::Bubble;
 use super::list::display_name;
-use crate::api::{AppError, AssignTarget, Thread, assign_conversation, set_conversation_status};
-use crate::model::{ConversationStatus, MessageView};
+use crate::api::{
+    AppError, AssignTarget, Thread, assign_conversation, assignable_members,
+    set_conversation_status,
+};
+use crate::model::{ConversationStatus, ConversationSummary, MessageView, UserId};
 use crate::window::{Urgency, rfc3339_millis, window_status};
 use leptos::prelude::*;
 
@@ -79,6 +82,7 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
                 <span class="countdown-value">{move || window().0}</span>
             </div>
             <div class="thread-actions">
+                <AssigneePicker id assignee=conversation.assignee_id />
                 {if assigned {
                     view! {
                         <button type="button" on:click=move |_| act(assign_conversation(id, AssignTarget::Nobody))>
@@ -120,6 +124,7 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
                 }}
             </div>
         </header>
+        <ContactPanel conversation=thread.conversation.clone() />
         <ol class="messages" aria-label="Messages">
             {days
                 .into_iter()
@@ -186,5 +191,74 @@ fn Composer(closed: Signal<bool>) -> impl IntoView {
                 </button>
             </Show>
         </div>
+    }
+}
+
+/// Assign to any active member (or nobody).
+#[component]
+fn AssigneePicker(id: i64, assignee: Option<UserId>) -> impl IntoView {
+    let members = Resource::new(|| (), |_| assignable_members());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let members = members.await.unwrap_or_default();
+                view! {
+                    <select
+                        class="assignee"
+                        aria-label="Assignee"
+                        on:change=move |ev| {
+                            let target = match event_target_value(&ev).parse::<i64>() {
+                                Ok(member) => AssignTarget::Member(UserId(member)),
+                                Err(_) => AssignTarget::Nobody,
+                            };
+                            act(assign_conversation(id, target));
+                        }
+                    >
+                        <option value="" selected=assignee.is_none()>
+                            "Unassigned"
+                        </option>
+                        {members
+                            .into_iter()
+                            .map(|member| {
+                                let selected = assignee == Some(member.id);
+                                view! {
+                                    <option value=member.id.0.to_string() selected=selected>
+                                        {member.name.to_string()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Who the customer is, as far as WhatsApp tells.
+#[component]
+fn ContactPanel(conversation: ConversationSummary) -> impl IntoView {
+    let contact = conversation.contact;
+    let row = |label: &'static str, value: Option<String>| {
+        value.map(|value| {
+            view! {
+                <div>
+                    <dt>{label}</dt>
+                    <dd dir="auto">{value}</dd>
+                </div>
+            }
+        })
+    };
+    view! {
+        <details class="contact-panel">
+            <summary>"Contact details"</summary>
+            <dl>
+                {row("Name", contact.name)}
+                {row("Phone", contact.wa_id.map(|w| format!("+{w}")))}
+                {row("Username", contact.username)}
+                {row("WhatsApp user id", contact.bsuid)}
+                {row("Business number", Some(conversation.phone_number_id))}
+            </dl>
+        </details>
     }
 }
