@@ -2,7 +2,7 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
-mod live;
+pub mod live;
 pub mod model;
 mod pages;
 pub mod window;

@@ -3,6 +3,7 @@
 //!
 //!   parley-bench ingest --url URL --secret S --rate 4000 --seconds 10   open loop: ack latency
 //!   parley-bench ingest --url URL --secret S --concurrency 64 --seconds 10   closed loop: throughput
+//!   parley-bench seed --database-url sqlite:big.db --conversations 100000 --messages 1000000
 
 use clap::Parser;
 use parley_server::whatsapp::signature::{meta_json, sign};
@@ -33,6 +34,16 @@ enum Command {
         /// Distinguishes runs so that bodies never repeat across them.
         #[arg(long, default_value = "run")]
         tag: String,
+    },
+    /// Fills a database with conversations and messages for the inbox-at-scale measurements
+    /// (bulk SQL: this is a fixture generator, not how Parley writes).
+    Seed {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        conversations: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: i64,
     },
 }
 
@@ -81,15 +92,24 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let Command::Ingest {
-        url,
-        secret,
-        rate,
-        concurrency,
-        seconds,
-        batch,
-        tag,
-    } = Command::parse();
+    let (url, secret, rate, concurrency, seconds, batch, tag) = match Command::parse() {
+        Command::Ingest {
+            url,
+            secret,
+            rate,
+            concurrency,
+            seconds,
+            batch,
+            tag,
+        } => (url, secret, rate, concurrency, seconds, batch, tag),
+        Command::Seed {
+            database_url,
+            conversations,
+            messages,
+        } => {
+            return seed(&database_url, conversations, messages).await;
+        }
+    };
     let endpoint = format!("{}/webhooks/whatsapp", url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
@@ -217,5 +237,96 @@ async fn main() {
         percentile(&latencies, 0.90),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
+    );
+}
+
+/// Bulk-inserts `conversations` conversations (one customer each, spread over two numbers and
+/// the last 60 days) with `messages` messages in total. SQLite or PostgreSQL.
+async fn seed(database_url: &str, conversations: i64, messages: i64) {
+    use parley_server::config::DatabaseUrl;
+    let url = DatabaseUrl::parse(database_url).expect("a sqlite: or postgres:// URL");
+    parley_server::store::connect(&url)
+        .await
+        .expect("migrations");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.expect("connect");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let started = Instant::now();
+    sqlx::query("INSERT INTO business_numbers (phone_number_id, display_phone_number, created_at) VALUES ('1100000000001', '15550100', $1), ('1100000000002', '15550200', $1) ON CONFLICT DO NOTHING")
+        .bind(now).execute(&pool).await.unwrap();
+    let per = (messages / conversations.max(1)).max(1);
+    const CHUNK: i64 = 2_000;
+    for start in (0..conversations).step_by(CHUNK as usize) {
+        let end = (start + CHUNK).min(conversations);
+        let mut tx = pool.begin().await.unwrap();
+        let mut contacts = sqlx::QueryBuilder::<sqlx::Any>::new(
+            "INSERT INTO contacts (wa_id, bsuid, name, created_at, updated_at) ",
+        );
+        contacts.push_values(start..end, |mut row, i| {
+            row.push_bind(format!("1999{i:08}"))
+                .push_bind(format!("US.SEED{i}"))
+                .push_bind(format!("Customer {i} 🌍"))
+                .push_bind(now)
+                .push_bind(now);
+        });
+        contacts.build().execute(&mut *tx).await.unwrap();
+        let first_contact: i64 = sqlx::query_scalar("SELECT id FROM contacts WHERE wa_id = $1")
+            .bind(format!("1999{start:08}"))
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let mut convs = sqlx::QueryBuilder::<sqlx::Any>::new(
+            "INSERT INTO conversations (contact_id, phone_number_id, status, last_message_at, window_expires_at, unread_count, last_message_preview, created_at) ",
+        );
+        convs.push_values(start..end, |mut row, i| {
+            let last = now - (i * 51_840) % (60 * 86_400_000);
+            row.push_bind(first_contact + (i - start))
+                .push_bind(if i % 2 == 0 {
+                    "1100000000001"
+                } else {
+                    "1100000000002"
+                })
+                .push_bind(if i % 5 == 0 { "resolved" } else { "open" })
+                .push_bind(last)
+                .push_bind(last + 86_400_000)
+                .push_bind(i % 3)
+                .push_bind(SAMPLES[(i as usize) % SAMPLES.len()])
+                .push_bind(now);
+        });
+        convs.build().execute(&mut *tx).await.unwrap();
+        let first_conversation: i64 =
+            sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1")
+                .bind(first_contact)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        for part in (0..(end - start) * per).collect::<Vec<_>>().chunks(3_000) {
+            let mut rows = sqlx::QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO messages (conversation_id, wamid, direction, kind, body, payload, status, status_rank, sent_at, created_at) ",
+            );
+            rows.push_values(part, |mut row, n| {
+                let conversation = first_conversation + n / per;
+                row.push_bind(conversation)
+                    .push_bind(format!("wamid.seed.{conversation}.{}", n % per))
+                    .push_bind(if n % 2 == 0 { "inbound" } else { "outbound" })
+                    .push_bind("text")
+                    .push_bind(SAMPLES[(*n as usize) % SAMPLES.len()])
+                    .push_bind("{}")
+                    .push_bind(if n % 2 == 0 { "received" } else { "read" })
+                    .push_bind(if n % 2 == 0 { 0 } else { 6 })
+                    .push_bind(now - (n % per) * 60_000)
+                    .push_bind(now);
+            });
+            rows.build().execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    println!(
+        "{{\"conversations\":{conversations},\"messages\":{},\"seconds\":{:.1}}}",
+        conversations * per,
+        started.elapsed().as_secs_f64()
     );
 }

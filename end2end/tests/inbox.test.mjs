@@ -12,6 +12,7 @@ let browser;
 const NOA = { name: "Noa Levi", waId: "15550100002" };
 const FATIMA = { name: "Fatima Zahra" };
 const OLIVIA = { name: "Olivia Brown 🌻", waId: "15550100006" };
+const AMIRA = { name: "Amira Haddad", waId: "15550100001" }; // nobody assigns her in these tests
 
 before(async () => {
   parley = await startParley();
@@ -145,4 +146,36 @@ test("keyboard shortcuts move through the list and into search", async () => {
   await page.keyboard.press("/");
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Search conversations");
   await page.close();
+});
+
+test("new customer messages raise a desktop notification while the tab is in the background", async () => {
+  const context = await browser.newContext({ permissions: ["notifications"] });
+  await context.addInitScript(() => {
+    window.__notifications = [];
+    const Real = window.Notification;
+    window.Notification = class extends Real {
+      constructor(title, options) {
+        window.__notifications.push({ title, body: options?.body });
+        super(title, options);
+      }
+    };
+    window.Notification.requestPermission = Real.requestPermission.bind(Real);
+    Object.defineProperty(window.Notification, "permission", { get: () => Real.permission });
+  });
+  const page = await context.newPage();
+  await signIn(page, parley.url, team.agent);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("button", { name: "🔕 Notifications off" }).click();
+  await page.getByRole("button", { name: "🔔 Notifications on" }).waitFor();
+  // The agent is elsewhere: headless Chromium keeps every page focused, so say it is not.
+  await page.evaluate(() => {
+    Document.prototype.hasFocus = () => false;
+  });
+  await parley.customerWrites(AMIRA.waId, { type: "text", text: { body: "Are you there? 🙂" } });
+  await page.waitForFunction(() => window.__notifications.some((n) => n.body === "Are you there? 🙂"), null, {
+    timeout: 10000,
+  });
+  const [notification] = await page.evaluate(() => window.__notifications.filter((n) => n.body === "Are you there? 🙂"));
+  assert.equal(notification.title, AMIRA.name);
+  await context.close();
 });

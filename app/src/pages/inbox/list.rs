@@ -1,7 +1,7 @@
 //! The conversation list: tabs, filters, search, and one row per conversation.
 
 use super::Filters;
-use crate::api::{AppError, InboxTab};
+use crate::api::{AppError, InboxQuery, InboxTab, inbox_conversations};
 use crate::model::{ConversationPage, ConversationStatus, ConversationSummary};
 use crate::window::{relative_time, rfc3339_millis, window_status};
 use leptos::prelude::*;
@@ -23,7 +23,14 @@ pub fn ConversationList(
     filters: Filters,
     selected: Memo<Option<i64>>,
     clock: RwSignal<i64>,
+    notify: RwSignal<bool>,
 ) -> impl IntoView {
+    let toggle_notifications = move |_| {
+        let on = !notify.get_untracked();
+        #[cfg(feature = "hydrate")]
+        crate::live::notifications::set(on);
+        notify.set(on);
+    };
     let tab_button = move |tab: InboxTab, label: &'static str| {
         view! {
             <button
@@ -38,7 +45,21 @@ pub fn ConversationList(
         }
     };
     view! {
-        <section class="conversation-list" aria-label="Conversations">
+        <section
+            class="conversation-list"
+            aria-label="Conversations"
+            on:scroll=move |ev| {
+                // Near the bottom: fetch the next page, as the button would.
+                let list = event_target::<leptos::web_sys::HtmlElement>(&ev);
+                let near_bottom = list.scroll_top() + list.client_height() + 200 >= list.scroll_height();
+                if near_bottom
+                    && let Some(button) = list.query_selector(".load-more:not([disabled])").ok().flatten()
+                    && let Some(button) = leptos::wasm_bindgen::JsCast::dyn_ref::<leptos::web_sys::HtmlElement>(&button)
+                {
+                    button.click();
+                }
+            }
+        >
             <div class="list-controls">
                 <div class="tabs" role="tablist" aria-label="Assignment">
                     {tab_button(InboxTab::Mine, "Mine")}
@@ -71,6 +92,14 @@ pub fn ConversationList(
                         <option value="window">"Window closing soonest"</option>
                     </select>
                 </div>
+                <button
+                    type="button"
+                    class="notify-toggle"
+                    aria-pressed=move || notify.get().to_string()
+                    on:click=toggle_notifications
+                >
+                    {move || if notify.get() { "🔔 Notifications on" } else { "🔕 Notifications off" }}
+                </button>
                 <input
                     type="search"
                     class="search"
@@ -94,6 +123,7 @@ pub fn ConversationList(
                                         .map(|c| view! { <Row conversation=c selected clock /> })
                                         .collect_view()}
                                 </ul>
+                                <OlderPages first_cursor=page.next_cursor filters selected clock />
                             }
                                 .into_any()
                         }
@@ -153,5 +183,54 @@ fn Row(
                 </span>
             </a>
         </li>
+    }
+}
+
+/// Pages after the first, fetched by keyset cursor as the agent scrolls (or presses the
+/// button): each page costs the same however deep it is.
+#[component]
+fn OlderPages(
+    first_cursor: Option<String>,
+    filters: Filters,
+    selected: Memo<Option<i64>>,
+    clock: RwSignal<i64>,
+) -> impl IntoView {
+    let loaded = RwSignal::new(Vec::<ConversationSummary>::new());
+    let cursor = RwSignal::new(first_cursor);
+    let loading = RwSignal::new(false);
+    let load_more = move || {
+        let Some(next) = cursor.get_untracked() else {
+            return;
+        };
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        let query = InboxQuery {
+            tab: filters.tab.get_untracked(),
+            status: filters.status.get_untracked(),
+            search: filters.search.get_untracked(),
+            window_order: filters.window_order.get_untracked(),
+            cursor: Some(next),
+        };
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = inbox_conversations(query).await {
+                loaded.update(|rows| rows.extend(page.conversations));
+                cursor.set(page.next_cursor);
+            }
+            loading.set(false);
+        });
+    };
+    view! {
+        <ul class="rows">
+            <For each=move || loaded.get() key=|c| c.id let:conversation>
+                <Row conversation selected clock />
+            </For>
+        </ul>
+        <Show when=move || cursor.get().is_some()>
+            <button type="button" class="load-more" on:click=move |_| load_more() disabled=move || loading.get()>
+                {move || if loading.get() { "Loading…" } else { "Load older conversations" }}
+            </button>
+        </Show>
     }
 }

@@ -7,7 +7,7 @@ mod shortcuts;
 mod thread;
 
 use super::frame::AppFrame;
-use crate::api::{InboxQuery, InboxTab, conversation_thread, inbox_conversations};
+use crate::api::{InboxQuery, InboxTab, conversation_thread, current_viewer, inbox_conversations};
 use crate::live::use_live;
 use crate::model::ConversationStatus;
 use leptos::prelude::*;
@@ -63,6 +63,12 @@ pub fn Inbox() -> impl IntoView {
     );
     #[cfg(feature = "hydrate")]
     shortcuts::install(conversations, selected);
+    let viewer = Resource::new(|| (), |_| current_viewer());
+    Effect::new(move |_| {
+        if let Some(Ok(Some(me))) = viewer.get() {
+            live.viewer.set(Some(me.id.0));
+        }
+    });
     // The tab title carries the unread count, so a background tab shows new messages.
     let title = move || {
         Suspend::new(async move {
@@ -83,7 +89,7 @@ pub fn Inbox() -> impl IntoView {
         <Transition fallback=|| view! { <Title text="Inbox · Parley" /> }>{title}</Transition>
         <AppFrame>
             <main class="inbox" class:thread-open=move || selected.get().is_some() aria-label="Inbox">
-                <list::ConversationList conversations filters selected clock=live.clock />
+                <list::ConversationList conversations filters selected clock=live.clock notify=live.notify />
                 <thread::ThreadPane thread clock=live.clock />
             </main>
         </AppFrame>
