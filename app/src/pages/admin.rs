@@ -4,6 +4,7 @@
 use super::frame::AppFrame;
 use crate::api::team_members;
 use crate::model::TeamMember;
+use crate::pages::ErrorNotice;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,14 +20,7 @@ pub fn AdminTeam() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match members.await {
                             Ok(members) => view! { <TeamTable members /> }.into_any(),
-                            Err(error) => {
-                                view! {
-                                    <p class="form-error" role="alert">
-                                        {error.to_string()}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
+                            Err(error) => view! { <ErrorNotice error /> }.into_any()
                         }
                     })}
                 </Transition>

@@ -12,6 +12,16 @@ pub use login::Login;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+/// A failed request, told to the person in words (and to screen readers as an alert).
+#[component]
+pub fn ErrorNotice(error: crate::api::AppError) -> impl IntoView {
+    view! {
+        <p class="form-error" role="alert">
+            {error.to_string()}
+        </p>
+    }
+}
+
 #[component]
 pub fn Home() -> impl IntoView {
     view! { <Redirect path="/inbox" /> }

@@ -74,6 +74,21 @@ async fn authorize(
     sim.before_call().await
 }
 
+/// [`authorize`], for the business account's own edges (numbers, templates).
+async fn authorize_account(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    version: &str,
+    waba_id: &str,
+) -> Result<(), GraphApiError> {
+    authorize(sim, headers, version).await?;
+    if waba_id == sim.config().waba_id {
+        Ok(())
+    } else {
+        Err(GraphApiError::unknown_object(waba_id))
+    }
+}
+
 async fn send(
     State(sim): State<Simulator>,
     Path((version, number_id)): Path<(String, String)>,
@@ -315,11 +330,8 @@ async fn phone_numbers(
     Path((version, waba_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(error) = authorize(&sim, &headers, &version).await {
+    if let Err(error) = authorize_account(&sim, &headers, &version, &waba_id).await {
         return error.into_response();
-    }
-    if waba_id != sim.config().waba_id {
-        return GraphApiError::unknown_object(&waba_id).into_response();
     }
     let data: Vec<Value> = super::DEMO_NUMBERS
         .iter()
@@ -401,11 +413,8 @@ async fn list_templates(
     headers: HeaderMap,
     Query(query): Query<TemplateQuery>,
 ) -> Response {
-    if let Err(error) = authorize(&sim, &headers, &version).await {
+    if let Err(error) = authorize_account(&sim, &headers, &version, &waba_id).await {
         return error.into_response();
-    }
-    if waba_id != sim.config().waba_id {
-        return GraphApiError::unknown_object(&waba_id).into_response();
     }
     let all: Vec<Value> = sim
         .state()
@@ -451,10 +460,7 @@ async fn create_template(
     body: Bytes,
 ) -> Response {
     let result = async {
-        authorize(&sim, &headers, &version).await?;
-        if waba_id != sim.config().waba_id {
-            return Err(GraphApiError::unknown_object(&waba_id));
-        }
+        authorize_account(&sim, &headers, &version, &waba_id).await?;
         let body: Value = serde_json::from_slice(&body)
             .map_err(|_| GraphApiError::invalid_parameter("The request body is not valid JSON."))?;
         let template = super::templates::create(&body, sim.numeric_id())?;
@@ -486,11 +492,8 @@ async fn delete_template(
     headers: HeaderMap,
     Query(query): Query<TemplateQuery>,
 ) -> Response {
-    if let Err(error) = authorize(&sim, &headers, &version).await {
+    if let Err(error) = authorize_account(&sim, &headers, &version, &waba_id).await {
         return error.into_response();
-    }
-    if waba_id != sim.config().waba_id {
-        return GraphApiError::unknown_object(&waba_id).into_response();
     }
     let Some(name) = query.name else {
         return GraphApiError::invalid_parameter("Parameter 'name' is required.").into_response();

@@ -3,6 +3,7 @@
 use super::Filters;
 use crate::api::{AppError, InboxQuery, InboxTab, inbox_conversations};
 use crate::model::{ConversationPage, ConversationStatus, ConversationSummary};
+use crate::pages::ErrorNotice;
 use crate::window::{relative_time, rfc3339_millis, window_status};
 use leptos::prelude::*;
 
@@ -127,14 +128,7 @@ pub fn ConversationList(
                             }
                                 .into_any()
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="form-error" role="alert">
-                                    {error.to_string()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <ErrorNotice error /> }.into_any()
                     }
                 })}
             </Transition>

@@ -8,6 +8,7 @@ use crate::api::{
     set_conversation_status,
 };
 use crate::model::{ConversationStatus, ConversationSummary, MessageView, UserId};
+use crate::pages::ErrorNotice;
 use crate::window::{Urgency, rfc3339_millis, window_status};
 use leptos::prelude::*;
 
@@ -28,14 +29,7 @@ pub fn ThreadPane(
                             }
                                 .into_any()
                         }
-                        Err(error) => {
-                            view! {
-                                <p class="form-error" role="alert">
-                                    {error.to_string()}
-                                </p>
-                            }
-                                .into_any()
-                        }
+                        Err(error) => view! { <ErrorNotice error /> }.into_any()
                     }
                 })}
             </Transition>
