@@ -19,6 +19,10 @@ pub enum AppError {
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    #[error("The 24-hour window is closed: only an approved template can be sent.")]
+    WindowClosed,
+    #[error("{0}")]
+    Invalid(String),
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -100,6 +104,15 @@ pub async fn set_conversation_status(id: i64, status: ConversationStatus) -> Res
     ssr::backend()?.set_status(&viewer, id, status).await
 }
 
+/// Queues a text reply; it shows as queued at once and its ticks follow.
+#[server(prefix = "/rpc", endpoint = "send_reply")]
+pub async fn send_reply(conversation_id: i64, text: String) -> Result<MessageView, AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?
+        .send_text(&viewer, conversation_id, text)
+        .await
+}
+
 /// The active members a conversation can be assigned to.
 #[server(prefix = "/rpc", endpoint = "assignable_members")]
 pub async fn assignable_members() -> Result<Vec<TeamMember>, AppError> {
@@ -127,7 +140,9 @@ pub mod ssr {
     //! implements [`Backend`] and provides it (and the request's [`Viewer`]) as context.
 
     use super::{AppError, InboxQuery, Thread};
-    use crate::model::{ConversationPage, ConversationStatus, TeamMember, UserId, Viewer};
+    use crate::model::{
+        ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
+    };
     use leptos::prelude::*;
     use std::sync::Arc;
 
@@ -152,6 +167,12 @@ pub mod ssr {
             id: i64,
             status: ConversationStatus,
         ) -> Result<(), AppError>;
+        async fn send_text(
+            &self,
+            viewer: &Viewer,
+            conversation_id: i64,
+            text: String,
+        ) -> Result<MessageView, AppError>;
     }
 
     /// The backend as it travels through Leptos context.

@@ -68,6 +68,14 @@ test("an agent works a conversation live", async () => {
   await parley.customerWrites(NOA.waId, { type: "text", text: { body: "Live from the simulator 🚀" } });
   await page.locator(".bubble", { hasText: "Live from the simulator 🚀" }).waitFor({ timeout: 10000 });
 
+  // A reply: queued at once, then its ticks follow as the simulated customer receives it.
+  await page.locator("textarea#reply").fill("Thanks Noa, a replacement is on its way.");
+  await page.keyboard.press("Enter");
+  const reply = page.locator(".bubble-row.outbound", { hasText: "a replacement is on its way" });
+  await reply.waitFor({ timeout: 10000 });
+  await reply.locator(".ticks[aria-label='Delivered'], .ticks[aria-label='Read']").waitFor({ timeout: 15000 });
+  assert.equal(await page.locator("textarea#reply").inputValue(), "", "the composer clears after sending");
+
   // Hostile text stays text.
   const hostile = `<img src=x onerror="alert('xss')"><script>alert('xss')</script> https://example.com/ok`;
   await parley.customerWrites(OLIVIA.waId, { type: "text", text: { body: hostile } });

@@ -8,6 +8,7 @@ pub mod http;
 pub mod intake;
 pub mod live;
 pub mod media;
+pub mod outbox;
 pub mod sandbox;
 pub mod store;
 pub mod whatsapp;
@@ -71,7 +72,15 @@ impl Application {
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone());
         intake::spawn_processor(store.clone(), committed, live.waker());
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
         if let Some(graph) = graph::GraphClient::from_config(&config.whatsapp) {
+            outbox::spawn_sender(
+                store.clone(),
+                graph.clone(),
+                80,
+                outbox_wake.clone(),
+                live.waker(),
+            );
             media::spawn_downloader(
                 store.clone(),
                 graph.clone(),
@@ -88,6 +97,7 @@ impl Application {
             auth,
             journal,
             live,
+            outbox_wake,
             leptos,
         };
         Ok(Application {

@@ -185,6 +185,31 @@ impl GraphClient {
         Ok(Bytes::from(body))
     }
 
+    /// Sends a message (`body` is the documented request); returns the new wamid.
+    pub async fn send_message(
+        &self,
+        phone_number_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<String, GraphError> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.url(&format!("{phone_number_id}/messages")))
+                    .timeout(Duration::from_secs(20))
+                    .json(body),
+            )
+            .await?;
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| GraphError::Decode(e.to_string()))?;
+        answer
+            .pointer("/messages/0/id")
+            .and_then(|id| id.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| GraphError::Decode(format!("no message id in {answer}")))
+    }
+
     /// Every phone number of a WhatsApp Business Account, following paging.
     pub async fn phone_numbers(&self, waba_id: &str) -> Result<Vec<PhoneNumber>, GraphError> {
         let mut numbers = Vec::new();

@@ -7,7 +7,9 @@ use crate::store::{
 };
 use parley_app::api::ssr::Backend;
 use parley_app::api::{AppError, InboxQuery, InboxTab, Thread};
-use parley_app::model::{ConversationPage, ConversationStatus, TeamMember, UserId, Viewer};
+use parley_app::model::{
+    ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
+};
 
 /// Store failures as the UI should see them; details go to the log, not the browser.
 fn app_error(error: StoreError) -> AppError {
@@ -97,6 +99,26 @@ impl Backend for AppState {
             .map_err(app_error)?;
         self.live.waker().notify_one();
         Ok(())
+    }
+
+    async fn send_text(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        text: String,
+    ) -> Result<MessageView, AppError> {
+        use crate::outbox::{SendError, queue_text};
+        let message = queue_text(&self.store, viewer.id, conversation_id, &text)
+            .await
+            .map_err(|error| match error {
+                SendError::WindowClosed { .. } => AppError::WindowClosed,
+                SendError::Invalid(problem) => AppError::Invalid(problem),
+                SendError::NotFound => AppError::NotFound,
+                SendError::Store(e) => app_error(e),
+            })?;
+        self.outbox_wake.notify_one();
+        self.live.waker().notify_one();
+        Ok(message)
     }
 
     async fn set_status(

@@ -19,7 +19,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(one))
-        .route("/api/v1/conversations/{id}/messages", get(messages))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            get(messages).post(send),
+        )
         .route("/api/v1/media/{media_id}", get(media))
         .route("/api/v1/events", get(events))
 }
@@ -295,4 +298,38 @@ fn to_sse(event: &crate::live::OutgoingEvent) -> Event {
         .id(event.id.to_string())
         .event(event.name)
         .data(&event.data)
+}
+
+/// What an agent sends. (Text for now; media, templates, interactive and the rest follow.)
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(super) enum SendRequest {
+    Text { text: String },
+}
+
+/// Queues a reply: 202 with the stored message (`queued`); 409 `window_closed` outside the
+/// service window (nothing is queued); 422 when Meta's limits are broken.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    request_body = SendRequest,
+    responses((status = 202, body = MessageView), (status = 409, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+pub(super) async fn send(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<(axum::http::StatusCode, Json<MessageView>), ApiError> {
+    let request: SendRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Invalid(format!(
+            "not a message this API can send yet (text only): {e}"
+        ))
+    })?;
+    let message = match request {
+        SendRequest::Text { text } => {
+            crate::outbox::queue_text(&app.store, viewer.id, id, &text).await?
+        }
+    };
+    app.outbox_wake.notify_one();
+    app.live.waker().notify_one();
+    Ok((axum::http::StatusCode::ACCEPTED, Json(message)))
 }

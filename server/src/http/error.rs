@@ -23,6 +23,8 @@ pub enum ApiError {
     Invalid(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("the 24-hour customer service window is closed; send an approved template instead")]
+    WindowClosed { window_expires_at: Option<String> },
     #[error("internal error")]
     Internal(String),
 }
@@ -39,6 +41,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
+            ApiError::WindowClosed { .. } => (StatusCode::CONFLICT, "window_closed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -59,6 +62,10 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let (status, code) = self.status_and_code();
+        if let ApiError::WindowClosed { window_expires_at } = &self {
+            let body = serde_json::json!({ "error": code, "message": self.to_string(), "window_expires_at": window_expires_at });
+            return (status, Json(body)).into_response();
+        }
         let body = ErrorBody {
             error: code.to_owned(),
             message: self.to_string(),
@@ -79,6 +86,20 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::outbox::SendError> for ApiError {
+    fn from(error: crate::outbox::SendError) -> Self {
+        use crate::outbox::SendError;
+        match error {
+            SendError::WindowClosed { window_expires_at } => ApiError::WindowClosed {
+                window_expires_at: window_expires_at.map(|m| m.to_rfc3339()),
+            },
+            SendError::Invalid(problem) => ApiError::Invalid(problem),
+            SendError::NotFound => ApiError::NotFound("conversation"),
+            SendError::Store(e) => e.into(),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub auth: Authenticator,
     pub journal: crate::intake::Journal,
     pub live: crate::live::LiveHub,
+    /// Poked when a send is queued, so the sender does not wait for its next poll.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     pub leptos: LeptosOptions,
 }
 

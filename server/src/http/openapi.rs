@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::conversations::list,
         super::conversations::one,
         super::conversations::messages,
+        super::conversations::send,
         super::conversations::media,
         super::conversations::events,
         super::sign_in::sign_in,

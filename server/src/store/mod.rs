@@ -200,6 +200,30 @@ pub trait Store: Send + Sync + 'static {
     async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;
     async fn message(&self, id: i64) -> StoreResult<Option<MessageView>>;
 
+    /// Where a conversation's replies go, and until when free-form replies are allowed.
+    async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>>;
+    /// Stores an outbound message (status `queued`) and its send job in one transaction.
+    async fn enqueue_outbound(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64>;
+    /// Leases up to `limit` due send jobs, oldest first.
+    async fn claim_outbox(
+        &self,
+        now: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxJob>>;
+    /// Meta accepted the send: record the wamid (and any status that arrived before it).
+    async fn outbox_accepted(&self, message_id: i64, wamid: &str, now: Millis) -> StoreResult<()>;
+    /// A retryable failure: try again at `retry_at`.
+    async fn outbox_retry(&self, message_id: i64, error: &str, retry_at: Millis)
+    -> StoreResult<()>;
+    /// A permanent failure: the message is `failed` with Meta's reason.
+    async fn outbox_failed(
+        &self,
+        message_id: i64,
+        error: &DeliveryError,
+        now: Millis,
+    ) -> StoreResult<()>;
+
     /// Live events after `after`, oldest first (the server-sent-event log).
     async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>>;
     async fn latest_live_event_id(&self) -> StoreResult<i64>;
@@ -221,6 +245,37 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<Millis>,
     ) -> StoreResult<()>;
     async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>>;
+}
+
+/// Where a conversation's replies go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationRoute {
+    pub phone_number_id: String,
+    /// The customer's phone (`wa_id`), else their business-scoped user id.
+    pub recipient: String,
+    pub window_expires_at: Option<Millis>,
+}
+
+/// An outbound message to queue.
+#[derive(Clone, Debug)]
+pub struct NewOutbound {
+    pub conversation_id: i64,
+    pub author: UserId,
+    pub kind: String,
+    pub text: Option<String>,
+    pub phone_number_id: String,
+    pub recipient: String,
+    /// The Graph API request body, exactly as it will be sent.
+    pub request: serde_json::Value,
+}
+
+/// A send job as the sender sees it.
+#[derive(Clone, Debug)]
+pub struct OutboxJob {
+    pub message_id: i64,
+    pub phone_number_id: String,
+    pub request: serde_json::Value,
+    pub attempts: i64,
 }
 
 /// A webhook body waiting to be processed.

@@ -442,6 +442,145 @@ macro_rules! portable_store {
                 row.into_view(&reactions).map(Some)
             }
 
+            async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
+                let row: Option<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at
+                     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.and_then(|(phone_number_id, wa_id, bsuid, window)| {
+                    Some(ConversationRoute {
+                        phone_number_id,
+                        recipient: wa_id.or(bsuid)?,
+                        window_expires_at: window.map(Millis),
+                    })
+                }))
+            }
+
+            async fn enqueue_outbound(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64> {
+                let mut tx = self.pool.begin().await?;
+                let status = MessageStatus::Queued;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO messages (conversation_id, direction, kind, body, payload, status, status_rank,
+                       sent_at, created_at, author_id)
+                     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+                )
+                .bind(message.conversation_id)
+                .bind(&message.kind)
+                .bind(&message.text)
+                .bind(message.request.to_string())
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(now.0)
+                .bind(message.author.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO outbox (message_id, phone_number_id, recipient, request, state, next_attempt_at, created_at)
+                     VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                )
+                .bind(id)
+                .bind(&message.phone_number_id)
+                .bind(&message.recipient)
+                .bind(message.request.to_string())
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE conversations SET last_message_at = $1, last_message_preview = $2 WHERE id = $3")
+                    .bind(now.0)
+                    .bind(message.text.clone().unwrap_or_else(|| format!("[{}]", message.kind)).chars().take(160).collect::<String>())
+                    .bind(message.conversation_id)
+                    .execute(&mut *tx)
+                    .await?;
+                <$engine>::push_live_event(&mut tx, "message.created", Some(message.conversation_id), Some(id), None, now).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: i64) -> StoreResult<Vec<OutboxJob>> {
+                let sql = format!(
+                    "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
+                     WHERE message_id IN (SELECT message_id FROM outbox
+                                          WHERE state = 'pending' AND next_attempt_at <= $2
+                                            AND (lease_until IS NULL OR lease_until <= $2)
+                                          ORDER BY next_attempt_at, message_id LIMIT $3 {})
+                     RETURNING message_id, phone_number_id, request, attempts",
+                    <$engine>::SKIP_LOCKED
+                );
+                let mut rows: Vec<(i64, String, String, i64)> =
+                    sqlx::query_as(&sql).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
+                rows.sort_by_key(|row| row.0);
+                Ok(rows
+                    .into_iter()
+                    .map(|(message_id, phone_number_id, request, attempts)| OutboxJob {
+                        message_id,
+                        phone_number_id,
+                        request: serde_json::from_str(&request).unwrap_or_default(),
+                        attempts,
+                    })
+                    .collect())
+            }
+
+            async fn outbox_accepted(&self, message_id: i64, wamid: &str, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE outbox SET state = 'done', lease_until = NULL, last_error = NULL WHERE message_id = $1")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let status = MessageStatus::Accepted;
+                let conversation_id: i64 = sqlx::query_scalar(
+                    "UPDATE messages SET wamid = $1, status = $2, status_rank = $3 WHERE id = $4 RETURNING conversation_id",
+                )
+                .bind(wamid)
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(message_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                // Statuses can arrive before the send's response.
+                <$engine>::apply_recorded_statuses(&mut tx, &WaMessageId(wamid.to_owned())).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn outbox_retry(&self, message_id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
+                sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE message_id = $3")
+                    .bind(retry_at.0)
+                    .bind(error)
+                    .bind(message_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, message_id: i64, error: &DeliveryError, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1 WHERE message_id = $2")
+                    .bind(&error.title)
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let status = MessageStatus::Failed;
+                let conversation_id: i64 = sqlx::query_scalar(
+                    "UPDATE messages SET status = $1, status_rank = $2, error_code = $3, error_title = $4, error_details = $5
+                     WHERE id = $6 RETURNING conversation_id",
+                )
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(error.code)
+                .bind(&error.title)
+                .bind(&error.details)
+                .bind(message_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>> {
                 let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
                     "SELECT id, kind, conversation_id, message_id, payload FROM live_events

@@ -7,6 +7,7 @@ mod auth;
 mod crash;
 mod intake;
 mod media;
+mod outbox;
 mod pages;
 mod sandbox;
 mod store_contract;

@@ -3,6 +3,7 @@
 
 use super::bubble::Bubble;
 use super::list::display_name;
+use crate::api::send_reply;
 use crate::api::{
     AppError, AssignTarget, Thread, assign_conversation, assignable_members,
     set_conversation_status,
@@ -136,7 +137,7 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
                 })
                 .collect_view()}
         </ol>
-        <Composer closed=Signal::derive(closed) />
+        <Composer conversation_id=id closed=Signal::derive(closed) />
     }
 }
 
@@ -153,10 +154,30 @@ fn day_groups(messages: Vec<MessageView>) -> Vec<(String, Vec<MessageView>)> {
     groups
 }
 
-/// Free-form replies inside the window; outside it, only templates (the send path and the
-/// template picker arrive with the outbox and template features).
+/// Free-form replies inside the window (Enter sends, Shift+Enter breaks the line); outside it,
+/// only templates (the template picker arrives with the templates feature).
 #[component]
-fn Composer(closed: Signal<bool>) -> impl IntoView {
+fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let send = move || {
+        let text = draft.get_untracked();
+        if text.trim().is_empty() || sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            match send_reply(conversation_id, text).await {
+                Ok(_) => {
+                    draft.set(String::new());
+                    problem.set(None);
+                }
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+            sending.set(false);
+        });
+    };
     view! {
         <div class="composer" class:locked=closed>
             <Show
@@ -179,11 +200,25 @@ fn Composer(closed: Signal<bool>) -> impl IntoView {
                     id="reply"
                     rows="2"
                     placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
                 ></textarea>
-                <button type="button" class="primary" disabled=true title="Sending arrives with the outbox">
+                <button
+                    type="button"
+                    class="primary"
+                    on:click=move |_| send()
+                    disabled=move || sending.get() || draft.get().trim().is_empty()
+                >
                     "Send"
                 </button>
             </Show>
+            {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
         </div>
     }
 }

@@ -1,0 +1,199 @@
+//! Sending through the outbox to the simulator: queued at once, delivered through Meta's
+//! statuses; refused outside the window without a Graph call; throttling retried, permanent
+//! errors shown with Meta's code.
+
+use crate::support::{APP_SECRET, Engine, TestApp, eventually};
+use parley_server::config::Secret;
+use parley_server::sandbox::{PERSONAS, Simulator, SimulatorConfig};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TOKEN: &str = "outbox-test-token";
+
+async fn app_with_simulator() -> (TestApp, Simulator) {
+    let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
+    config.speed = 50.0;
+    let sim = Simulator::new(config);
+    sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let graph_url = sim.base_url();
+    let app = TestApp::spawn_with(Engine::Sqlite, move |c| {
+        c.whatsapp.access_token = Some(Secret::new(TOKEN));
+        c.whatsapp.graph_url = graph_url;
+    })
+    .await;
+    sim.set_webhook_url(app.url("/webhooks/whatsapp"));
+    (app, sim)
+}
+
+async fn conversation_of(api: &crate::support::ApiClient, name: &str) -> i64 {
+    let name = name.to_owned();
+    eventually("the conversation", || async {
+        let page = api.conversations("limit=50").await;
+        page["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["contact"]["name"] == name.as_str())
+            .map(|c| c["id"].as_i64().unwrap())
+    })
+    .await
+}
+
+async fn send(
+    app: &TestApp,
+    api: &crate::support::ApiClient,
+    id: i64,
+    body: Value,
+) -> (u16, Value) {
+    let response = api
+        .http
+        .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
+        .bearer_auth(&api.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn status_of(api: &crate::support::ApiClient, conversation: i64, message: i64) -> Value {
+    api.messages(conversation)
+        .await
+        .into_iter()
+        .find(|m| m["id"] == message)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn replies_are_queued_sent_and_delivered() {
+    let (app, sim) = app_with_simulator().await;
+    let amira = &PERSONAS[0];
+    sim.customer_writes(
+        amira,
+        json!({"type": "text", "text": {"body": "Hello?"}}),
+        Duration::ZERO,
+    );
+    let api = app.api().await;
+    let id = conversation_of(&api, amira.name).await;
+
+    let (status, queued) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "Hi Amira! 👋 Your order ships today."}),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(queued["direction"], "outbound");
+    let message = queued["id"].as_i64().unwrap();
+    let delivered = eventually("delivery", || async {
+        let m = status_of(&api, id, message).await;
+        matches!(m["status"].as_str(), Some("delivered" | "read")).then_some(m)
+    })
+    .await;
+    assert!(delivered["wamid"].as_str().unwrap().starts_with("wamid."));
+    let sent = sim.accepted();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["to"], amira.wa_id.unwrap());
+    assert_eq!(
+        sent[0]["text"]["body"],
+        "Hi Amira! 👋 Your order ships today."
+    );
+
+    let (status, invalid) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "x".repeat(4097)}),
+    )
+    .await;
+    assert_eq!((status, invalid["error"].as_str()), (422, Some("invalid")));
+}
+
+#[tokio::test]
+async fn a_closed_window_refuses_free_form_without_calling_meta() {
+    let (app, sim) = app_with_simulator().await;
+    let quiet = PERSONAS.iter().find(|p| !p.responsive).unwrap();
+    let two_days_ago = parley_server::store::Millis::now().0 - 48 * 3600 * 1000;
+    sim.customer_writes_at(
+        quiet,
+        json!({"type": "text", "text": {"body": "old"}}),
+        Duration::ZERO,
+        two_days_ago,
+    );
+    let api = app.api().await;
+    let id = conversation_of(&api, quiet.name).await;
+    let (status, refused) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "Are you still there?"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(refused["error"], "window_closed");
+    assert!(refused["window_expires_at"].as_str().is_some());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(sim.accepted().is_empty(), "no Graph call");
+    assert_eq!(api.messages(id).await.len(), 1, "nothing queued");
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_permanent_errors_are_shown() {
+    let (app, sim) = app_with_simulator().await;
+    let amira = &PERSONAS[0];
+    sim.customer_writes(
+        amira,
+        json!({"type": "text", "text": {"body": "Hello?"}}),
+        Duration::ZERO,
+    );
+    let api = app.api().await;
+    let id = conversation_of(&api, amira.name).await;
+
+    sim.fail_next(2, 130429, 400);
+    let (_, queued) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "After two throttles"}),
+    )
+    .await;
+    let message = queued["id"].as_i64().unwrap();
+    eventually("delivery after throttling", || async {
+        matches!(
+            status_of(&api, id, message).await["status"].as_str(),
+            Some("delivered" | "read")
+        )
+        .then_some(())
+    })
+    .await;
+    let accepted: Vec<Value> = sim
+        .accepted()
+        .into_iter()
+        .filter(|a| a["text"]["body"] == "After two throttles")
+        .collect();
+    assert_eq!(accepted.len(), 1, "sent exactly once");
+
+    sim.fail_next(1, 100, 400);
+    let (_, queued) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "Refused for good"}),
+    )
+    .await;
+    let message = queued["id"].as_i64().unwrap();
+    let failed = eventually("the failure", || async {
+        let m = status_of(&api, id, message).await;
+        (m["status"] == "failed").then_some(m)
+    })
+    .await;
+    assert_eq!(failed["error"]["code"], 100);
+    assert!(
+        failed["error"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Injected")
+    );
+}
