@@ -363,7 +363,11 @@ pub struct MessageView {
     /// Where a signed-in member can fetch the media, once downloaded.
     pub media_url: Option<String>,
     pub media_mime_type: Option<String>,
+    /// Size in bytes of downloaded media.
+    pub media_size: Option<i64>,
     pub filename: Option<String>,
+    /// The team member who sent an outbound message from Parley.
+    pub author_name: Option<String>,
     pub reply_to_wamid: Option<String>,
     pub reactions: Vec<ReactionView>,
     pub edited: bool,

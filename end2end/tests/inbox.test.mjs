@@ -75,6 +75,7 @@ test("an agent works a conversation live", async () => {
   await reply.waitFor({ timeout: 10000 });
   await reply.locator(".ticks[aria-label='Delivered'], .ticks[aria-label='Read']").waitFor({ timeout: 15000 });
   assert.equal(await page.locator("textarea#reply").inputValue(), "", "the composer clears after sending");
+  assert.equal((await reply.locator(".author").textContent()).trim(), team.agent.name, "the agent is named");
 
   // Hostile text stays text.
   const hostile = `<img src=x onerror="alert('xss')"><script>alert('xss')</script> https://example.com/ok`;

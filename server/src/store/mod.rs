@@ -571,8 +571,10 @@ impl ConversationRow {
 const MESSAGE_SELECT: &str =
     "SELECT m.id, m.conversation_id, m.wamid, m.direction, m.kind, m.body, m.payload,
     m.status, m.sent_at, m.reply_to_wamid, m.media_id, m.media_mime_type, m.filename, m.error_code,
-    m.error_title, m.error_details, m.edited_at, m.deleted_at, mf.state AS media_state
-    FROM messages m LEFT JOIN media_files mf ON mf.media_id = m.media_id";
+    m.error_title, m.error_details, m.edited_at, m.deleted_at, mf.state AS media_state,
+    mf.size_bytes AS media_size, u.name AS author_name
+    FROM messages m LEFT JOIN media_files mf ON mf.media_id = m.media_id
+    LEFT JOIN users u ON u.id = m.author_id";
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -595,6 +597,8 @@ struct MessageRow {
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
     media_state: Option<String>,
+    media_size: Option<i64>,
+    author_name: Option<String>,
 }
 
 fn parse_direction(raw: &str) -> StoreResult<Direction> {
@@ -645,7 +649,9 @@ impl MessageRow {
             }),
             media_url,
             media_mime_type: self.media_mime_type,
+            media_size: self.media_size,
             filename: self.filename,
+            author_name: self.author_name,
             reply_to_wamid: self.reply_to_wamid,
             reactions,
             edited: self.edited_at.is_some(),

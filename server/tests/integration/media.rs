@@ -175,6 +175,11 @@ async fn media_is_downloaded_checked_and_served_safely() {
         let m = messages.iter().find(|m| m["wamid"] == wamid).unwrap();
         app.url(m["media_url"].as_str().unwrap())
     };
+    let first = messages
+        .iter()
+        .find(|m| m["wamid"] == "wamid.media.1")
+        .unwrap();
+    assert_eq!(first["media_size"], JPEG.len());
     let jpeg = api
         .http
         .get(url("wamid.media.1"))

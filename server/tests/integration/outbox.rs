@@ -86,6 +86,10 @@ async fn replies_are_queued_sent_and_delivered() {
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["status"], "queued");
     assert_eq!(queued["direction"], "outbound");
+    assert!(
+        queued["author_name"].as_str().unwrap().starts_with("api-"),
+        "the sender is named"
+    );
     let message = queued["id"].as_i64().unwrap();
     let delivered = eventually("delivery", || async {
         let m = status_of(&api, id, message).await;

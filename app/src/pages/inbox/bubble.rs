@@ -29,6 +29,15 @@ fn linked_text(text: &str) -> impl IntoView + use<> {
         .collect_view()
 }
 
+/// `12 KB`, `3.4 MB`.
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
 fn ticks(status: MessageStatus) -> (&'static str, &'static str) {
     match status {
         MessageStatus::Queued => ("🕓", "Queued"),
@@ -84,6 +93,7 @@ pub fn Bubble(message: MessageView, thread: Vec<MessageView>) -> impl IntoView {
                 {quoted.map(|q| view! { <blockquote class="quoted" dir="auto">{q}</blockquote> })}
                 <Body message=message.clone() />
                 <footer class="bubble-meta">
+                    {message.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
                     {message.edited.then_some(view! { <span class="edited">"edited"</span> })}
                     <time>{time}</time>
                     {outbound
@@ -165,6 +175,7 @@ fn Body(message: MessageView) -> impl IntoView {
                         }
                         None => view! { <span>{filename.clone()} " (downloading…)"</span> }.into_any(),
                     }}
+                    {message.media_size.map(|bytes| view! { <span class="size">{format!(" · {}", human_size(bytes))}</span> })}
                 </p>
                 {(!text.is_empty()).then(|| view! { <p class="text" dir="auto">{linked_text(&text)}</p> })}
             }
