@@ -2,6 +2,7 @@
 //! statuses; refused outside the window without a Graph call; throttling retried, permanent
 //! errors shown with Meta's code.
 
+use crate::on_both_engines;
 use crate::support::{APP_SECRET, Engine, TestApp, eventually};
 use parley_server::config::Secret;
 use parley_server::sandbox::{PERSONAS, Simulator, SimulatorConfig};
@@ -11,12 +12,16 @@ use std::time::Duration;
 const TOKEN: &str = "outbox-test-token";
 
 async fn app_with_simulator() -> (TestApp, Simulator) {
+    app_with_simulator_on(Engine::Sqlite).await
+}
+
+async fn app_with_simulator_on(engine: Engine) -> (TestApp, Simulator) {
     let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
     config.speed = 50.0;
     let sim = Simulator::new(config);
     sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let graph_url = sim.base_url();
-    let app = TestApp::spawn_with(Engine::Sqlite, move |c| {
+    let app = TestApp::spawn_with(engine, move |c| {
         c.whatsapp.access_token = Some(Secret::new(TOKEN));
         c.whatsapp.graph_url = graph_url;
     })
@@ -64,9 +69,10 @@ async fn status_of(api: &crate::support::ApiClient, conversation: i64, message: 
         .unwrap()
 }
 
-#[tokio::test]
-async fn replies_are_queued_sent_and_delivered() {
-    let (app, sim) = app_with_simulator().await;
+on_both_engines!(replies_are_queued_sent_and_delivered);
+
+async fn replies_are_queued_sent_and_delivered(engine: Engine) {
+    let (app, sim) = app_with_simulator_on(engine).await;
     let amira = &PERSONAS[0];
     sim.customer_writes(
         amira,
