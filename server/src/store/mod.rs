@@ -153,8 +153,8 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Millis,
         limit: i64,
     ) -> StoreResult<Vec<PendingWebhook>>;
-    /// At start-up: frees claims a previous run of this node left behind when it died. Only
-    /// where one node owns the database (SQLite); elsewhere claims simply run out.
+    /// At start-up: frees claims (webhooks, sends) a previous run of this node left behind when
+    /// it died. Only where one node owns the database (SQLite); elsewhere claims run out.
     async fn release_orphaned_claims(&self) -> StoreResult<()>;
     /// How many stored webhooks are not processed yet (a health signal).
     async fn webhook_backlog(&self) -> StoreResult<i64>;

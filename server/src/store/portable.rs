@@ -200,6 +200,10 @@ macro_rules! portable_store {
                     )
                     .execute(&self.pool)
                     .await?;
+                    // Sends in flight when the process died go out again now, not after the lease.
+                    sqlx::query("UPDATE outbox SET lease_until = NULL WHERE state = 'pending'")
+                        .execute(&self.pool)
+                        .await?;
                 }
                 Ok(())
             }
