@@ -113,6 +113,20 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<MessageVie
         .await
 }
 
+/// Sends a failed message again (a new attempt).
+#[server(prefix = "/rpc", endpoint = "retry_message")]
+pub async fn retry_message(message_id: i64) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.retry(&viewer, message_id).await
+}
+
+/// Withdraws a message still waiting in the queue.
+#[server(prefix = "/rpc", endpoint = "cancel_message")]
+pub async fn cancel_message(message_id: i64) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.cancel(&viewer, message_id).await
+}
+
 /// The active members a conversation can be assigned to.
 #[server(prefix = "/rpc", endpoint = "assignable_members")]
 pub async fn assignable_members() -> Result<Vec<TeamMember>, AppError> {
@@ -173,6 +187,8 @@ pub mod ssr {
             conversation_id: i64,
             text: String,
         ) -> Result<MessageView, AppError>;
+        async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
+        async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
     }
 
     /// The backend as it travels through Leptos context.

@@ -22,6 +22,14 @@ fn app_error(error: StoreError) -> AppError {
     }
 }
 
+/// As [`app_error`], but an operation that does not apply says why.
+fn state_error(error: StoreError) -> AppError {
+    match error {
+        StoreError::WrongState(why) => AppError::Invalid(why.to_owned()),
+        other => app_error(other),
+    }
+}
+
 const PAGE: i64 = 50;
 
 #[async_trait::async_trait]
@@ -119,6 +127,25 @@ impl Backend for AppState {
         self.outbox_wake.notify_one();
         self.live.waker().notify_one();
         Ok(message)
+    }
+
+    async fn retry(&self, _viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
+        self.store
+            .retry_message(message_id, Millis::now())
+            .await
+            .map_err(state_error)?;
+        self.outbox_wake.notify_one();
+        self.live.waker().notify_one();
+        Ok(())
+    }
+
+    async fn cancel(&self, _viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
+        self.store
+            .cancel_message(message_id, Millis::now())
+            .await
+            .map_err(state_error)?;
+        self.live.waker().notify_one();
+        Ok(())
     }
 
     async fn set_status(

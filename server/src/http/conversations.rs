@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/messages",
             get(messages).post(send),
         )
+        .route("/api/v1/messages/{id}/retry", axum::routing::post(retry))
+        .route("/api/v1/messages/{id}/cancel", axum::routing::post(cancel))
         .route("/api/v1/media/{media_id}", get(media))
         .route("/api/v1/events", get(events))
 }
@@ -332,4 +334,41 @@ pub(super) async fn send(
     app.outbox_wake.notify_one();
     app.live.waker().notify_one();
     Ok((axum::http::StatusCode::ACCEPTED, Json(message)))
+}
+
+/// Sends a failed message again (a new attempt); 409 unless it failed.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "conversations",
+    responses((status = 202, body = MessageView), (status = 409, body = super::error::ErrorBody)))]
+pub(super) async fn retry(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<(axum::http::StatusCode, Json<MessageView>), ApiError> {
+    app.store.retry_message(id, Millis::now()).await?;
+    app.outbox_wake.notify_one();
+    app.live.waker().notify_one();
+    let message = app
+        .store
+        .message(id)
+        .await?
+        .ok_or(ApiError::NotFound("message"))?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(message)))
+}
+
+/// Withdraws a message still waiting in the queue; 409 once it is on its way.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "conversations",
+    responses((status = 200, body = MessageView), (status = 409, body = super::error::ErrorBody)))]
+pub(super) async fn cancel(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageView>, ApiError> {
+    app.store.cancel_message(id, Millis::now()).await?;
+    app.live.waker().notify_one();
+    Ok(Json(
+        app.store
+            .message(id)
+            .await?
+            .ok_or(ApiError::NotFound("message"))?,
+    ))
 }

@@ -85,6 +85,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::WrongState(why) => ApiError::Conflict(why.to_owned()),
             other => ApiError::Internal(other.to_string()),
         }
     }

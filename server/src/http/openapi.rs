@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         super::conversations::one,
         super::conversations::messages,
         super::conversations::send,
+        super::conversations::retry,
+        super::conversations::cancel,
         super::conversations::media,
         super::conversations::events,
         super::sign_in::sign_in,

@@ -97,6 +97,9 @@ pub struct ThrottleRecord {
 pub enum StoreError {
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The operation does not apply to the record as it stands.
+    #[error("{0}")]
+    WrongState(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("stored data is corrupt: {0}")]
@@ -223,6 +226,11 @@ pub trait Store: Send + Sync + 'static {
         error: &DeliveryError,
         now: Millis,
     ) -> StoreResult<()>;
+
+    /// Sends a failed outbound message again, as a new attempt (a new wamid).
+    async fn retry_message(&self, message_id: i64, now: Millis) -> StoreResult<()>;
+    /// Withdraws a message that is still queued (not yet handed to Meta).
+    async fn cancel_message(&self, message_id: i64, now: Millis) -> StoreResult<()>;
 
     /// Live events after `after`, oldest first (the server-sent-event log).
     async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>>;

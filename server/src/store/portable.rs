@@ -585,6 +585,66 @@ macro_rules! portable_store {
                 Ok(())
             }
 
+            async fn retry_message(&self, message_id: i64, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let queued = MessageStatus::Queued;
+                let conversation_id: Option<i64> = sqlx::query_scalar(
+                    "UPDATE messages SET status = $1, status_rank = $2, wamid = NULL, error_code = NULL,
+                       error_title = NULL, error_details = NULL
+                     WHERE id = $3 AND direction = 'outbound' AND status = 'failed'
+                       AND EXISTS (SELECT 1 FROM outbox WHERE outbox.message_id = messages.id)
+                     RETURNING conversation_id",
+                )
+                .bind(queued.as_str())
+                .bind(queued.rank())
+                .bind(message_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(conversation_id) = conversation_id else {
+                    return Err(StoreError::WrongState("only a failed message sent from Parley can be retried"));
+                };
+                sqlx::query(
+                    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL,
+                       last_error = NULL WHERE message_id = $2",
+                )
+                .bind(now.0)
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await?;
+                <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn cancel_message(&self, message_id: i64, now: Millis) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                // Only while no sender holds it: once handed to Meta it cannot be called back.
+                let withdrawn = sqlx::query(
+                    "UPDATE outbox SET state = 'failed', last_error = 'cancelled'
+                     WHERE message_id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $2)",
+                )
+                .bind(message_id)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?;
+                if withdrawn.rows_affected() == 0 {
+                    return Err(StoreError::WrongState("only a message still waiting in the queue can be cancelled"));
+                }
+                let failed = MessageStatus::Failed;
+                let conversation_id: i64 = sqlx::query_scalar(
+                    "UPDATE messages SET status = $1, status_rank = $2, error_code = 0, error_title = 'Cancelled',
+                       error_details = 'Cancelled by an agent before it was sent.' WHERE id = $3 RETURNING conversation_id",
+                )
+                .bind(failed.as_str())
+                .bind(failed.rank())
+                .bind(message_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn live_events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<StoredLiveEvent>> {
                 let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
                     "SELECT id, kind, conversation_id, message_id, payload FROM live_events

@@ -207,3 +207,87 @@ async fn throttling_is_retried_and_permanent_errors_are_shown() {
             .contains("Injected")
     );
 }
+
+#[tokio::test]
+async fn failed_messages_can_be_retried_and_queued_ones_cancelled() {
+    let (app, sim) = app_with_simulator().await;
+    let amira = &PERSONAS[0];
+    sim.customer_writes(
+        amira,
+        json!({"type": "text", "text": {"body": "Hello?"}}),
+        Duration::ZERO,
+    );
+    let api = app.api().await;
+    let id = conversation_of(&api, amira.name).await;
+    let post = |path: String| {
+        let request = api.http.post(app.url(&path)).bearer_auth(&api.token);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+
+    sim.fail_next(1, 100, 400);
+    let (_, queued) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "Second time lucky"}),
+    )
+    .await;
+    let message = queued["id"].as_i64().unwrap();
+    eventually("the failure", || async {
+        (status_of(&api, id, message).await["status"] == "failed").then_some(())
+    })
+    .await;
+    let (status, retried) = post(format!("/api/v1/messages/{message}/retry")).await;
+    assert_eq!(
+        (status, retried["status"].as_str()),
+        (202, Some("queued")),
+        "{retried}"
+    );
+    eventually("delivery on retry", || async {
+        matches!(
+            status_of(&api, id, message).await["status"].as_str(),
+            Some("delivered" | "read")
+        )
+        .then_some(())
+    })
+    .await;
+    let sent: Vec<Value> = sim
+        .accepted()
+        .into_iter()
+        .filter(|a| a["text"]["body"] == "Second time lucky")
+        .collect();
+    assert_eq!(sent.len(), 1, "the retry really sent it");
+    let (status, _) = post(format!("/api/v1/messages/{message}/retry")).await;
+    assert_eq!(status, 409, "a delivered message cannot be retried");
+
+    // The sender hangs on one call, so the next reply waits in the queue: it can be cancelled.
+    sim.hang_next(1);
+    send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "stuck at Meta"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (_, waiting) = send(
+        &app,
+        &api,
+        id,
+        json!({"type": "text", "text": "never mind"}),
+    )
+    .await;
+    let waiting = waiting["id"].as_i64().unwrap();
+    let (status, cancelled) = post(format!("/api/v1/messages/{waiting}/cancel")).await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "failed");
+    assert_eq!(cancelled["error"]["title"], "Cancelled");
+    let (status, _) = post(format!("/api/v1/messages/{waiting}/cancel")).await;
+    assert_eq!(status, 409);
+}

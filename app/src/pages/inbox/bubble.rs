@@ -111,6 +111,7 @@ pub fn Bubble(message: MessageView, thread: Vec<MessageView>) -> impl IntoView {
                         })}
                 </footer>
                 {failure.map(|f| view! { <p class="bubble-error" role="note">{f}</p> })}
+                <MessageActions id=message.id status=message.status outbound />
                 {(!reactions.is_empty()).then(|| view! { <span class="reactions" aria-label="Reactions">{reactions}</span> })}
             </article>
         </li>
@@ -218,5 +219,31 @@ fn Body(message: MessageView) -> impl IntoView {
             view! { <p class="unsupported">{format!("Unsupported message type ({declared})")}</p> }
                 .into_any()
         }
+    }
+}
+
+/// Retry for a failed reply; Cancel for one still queued.
+#[component]
+fn MessageActions(id: i64, status: MessageStatus, outbound: bool) -> impl IntoView {
+    let run = move |retry: bool| {
+        leptos::task::spawn_local(async move {
+            let outcome = if retry {
+                crate::api::retry_message(id).await
+            } else {
+                crate::api::cancel_message(id).await
+            };
+            if let Err(error) = outcome {
+                leptos::logging::warn!("{error}");
+            }
+        });
+    };
+    match (outbound, status) {
+        (true, MessageStatus::Failed) => {
+            view! { <button type="button" class="link-button" on:click=move |_| run(true)>"Retry"</button> }.into_any()
+        }
+        (true, MessageStatus::Queued) => {
+            view! { <button type="button" class="link-button" on:click=move |_| run(false)>"Cancel"</button> }.into_any()
+        }
+        _ => ().into_any(),
     }
 }
