@@ -318,6 +318,15 @@ pub struct ConversationSummary {
     pub last_message_preview: Option<String>,
 }
 
+impl ConversationSummary {
+    /// When the service window closes, in milliseconds since the epoch.
+    pub fn window_expires_at_ms(&self) -> Option<i64> {
+        self.window_expires_at
+            .as_deref()
+            .and_then(crate::window::rfc3339_millis)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationPage {

@@ -969,6 +969,26 @@ macro_rules! portable_store {
                 Ok(found.is_some())
             }
 
+            /// Applies a message that changes another (reaction, edit, revoke) rather than
+            /// standing on its own; `false` when `content` is an ordinary message.
+            async fn apply_amendment(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                content: &Content,
+                direction: Direction,
+                at: i64,
+                now: Millis,
+            ) -> StoreResult<bool> {
+                match content {
+                    Content::Reaction { target, emoji } => {
+                        Self::apply_reaction(tx, target, emoji.as_deref(), direction, at, now).await?
+                    }
+                    Content::Edit { original, replacement } => Self::apply_edit(tx, original, replacement, at, now).await?,
+                    Content::Revoke { original } => Self::apply_revoke(tx, original, at, now).await?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+
             async fn apply_inbound(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 change: &MessagesChange,
@@ -976,15 +996,8 @@ macro_rules! portable_store {
                 contact_id: i64,
                 now: Millis,
             ) -> StoreResult<()> {
-                match &message.content {
-                    Content::Reaction { target, emoji } => {
-                        return Self::apply_reaction(tx, target, emoji.as_deref(), Direction::Inbound, message.timestamp_ms, now).await;
-                    }
-                    Content::Edit { original, replacement } => {
-                        return Self::apply_edit(tx, original, replacement, message.timestamp_ms, now).await;
-                    }
-                    Content::Revoke { original } => return Self::apply_revoke(tx, original, message.timestamp_ms, now).await,
-                    _ => {}
+                if Self::apply_amendment(tx, &message.content, Direction::Inbound, message.timestamp_ms, now).await? {
+                    return Ok(());
                 }
                 if Self::message_exists(tx, &message.wamid).await? {
                     return Ok(()); // a redelivery: already stored, nothing changes
@@ -1037,15 +1050,8 @@ macro_rules! portable_store {
                 contact_id: i64,
                 now: Millis,
             ) -> StoreResult<()> {
-                match &echo.content {
-                    Content::Reaction { target, emoji } => {
-                        return Self::apply_reaction(tx, target, emoji.as_deref(), Direction::Outbound, echo.timestamp_ms, now).await;
-                    }
-                    Content::Edit { original, replacement } => {
-                        return Self::apply_edit(tx, original, replacement, echo.timestamp_ms, now).await;
-                    }
-                    Content::Revoke { original } => return Self::apply_revoke(tx, original, echo.timestamp_ms, now).await,
-                    _ => {}
+                if Self::apply_amendment(tx, &echo.content, Direction::Outbound, echo.timestamp_ms, now).await? {
+                    return Ok(());
                 }
                 if Self::message_exists(tx, &echo.wamid).await? {
                     return Ok(());

@@ -61,6 +61,30 @@ async fn send(
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// Waits until the message reaches one of `statuses`; returns it.
+async fn until_status(
+    api: &crate::support::ApiClient,
+    conversation: i64,
+    message: i64,
+    statuses: &[&str],
+) -> Value {
+    eventually(&format!("message {message} to be {statuses:?}"), || async {
+        let m = status_of(api, conversation, message).await;
+        statuses
+            .contains(&m["status"].as_str().unwrap_or_default())
+            .then_some(m)
+    })
+    .await
+}
+
+/// The send requests the simulated Meta accepted with this text body.
+fn accepted_with_body(sim: &Simulator, body: &str) -> Vec<Value> {
+    sim.accepted()
+        .into_iter()
+        .filter(|a| a["text"]["body"] == body)
+        .collect()
+}
+
 async fn status_of(api: &crate::support::ApiClient, conversation: i64, message: i64) -> Value {
     api.messages(conversation)
         .await
@@ -97,11 +121,7 @@ async fn replies_are_queued_sent_and_delivered(engine: Engine) {
         "the sender is named"
     );
     let message = queued["id"].as_i64().unwrap();
-    let delivered = eventually("delivery", || async {
-        let m = status_of(&api, id, message).await;
-        matches!(m["status"].as_str(), Some("delivered" | "read")).then_some(m)
-    })
-    .await;
+    let delivered = until_status(&api, id, message, &["delivered", "read"]).await;
     assert!(delivered["wamid"].as_str().unwrap().starts_with("wamid."));
     let sent = sim.accepted();
     assert_eq!(sent.len(), 1);
@@ -170,19 +190,8 @@ async fn throttling_is_retried_and_permanent_errors_are_shown() {
     )
     .await;
     let message = queued["id"].as_i64().unwrap();
-    eventually("delivery after throttling", || async {
-        matches!(
-            status_of(&api, id, message).await["status"].as_str(),
-            Some("delivered" | "read")
-        )
-        .then_some(())
-    })
-    .await;
-    let accepted: Vec<Value> = sim
-        .accepted()
-        .into_iter()
-        .filter(|a| a["text"]["body"] == "After two throttles")
-        .collect();
+    until_status(&api, id, message, &["delivered", "read"]).await;
+    let accepted = accepted_with_body(&sim, "After two throttles");
     assert_eq!(accepted.len(), 1, "sent exactly once");
 
     sim.fail_next(1, 100, 400);
@@ -194,11 +203,7 @@ async fn throttling_is_retried_and_permanent_errors_are_shown() {
     )
     .await;
     let message = queued["id"].as_i64().unwrap();
-    let failed = eventually("the failure", || async {
-        let m = status_of(&api, id, message).await;
-        (m["status"] == "failed").then_some(m)
-    })
-    .await;
+    let failed = until_status(&api, id, message, &["failed"]).await;
     assert_eq!(failed["error"]["code"], 100);
     assert!(
         failed["error"]["title"]
@@ -239,29 +244,15 @@ async fn failed_messages_can_be_retried_and_queued_ones_cancelled() {
     )
     .await;
     let message = queued["id"].as_i64().unwrap();
-    eventually("the failure", || async {
-        (status_of(&api, id, message).await["status"] == "failed").then_some(())
-    })
-    .await;
+    until_status(&api, id, message, &["failed"]).await;
     let (status, retried) = post(format!("/api/v1/messages/{message}/retry")).await;
     assert_eq!(
         (status, retried["status"].as_str()),
         (202, Some("queued")),
         "{retried}"
     );
-    eventually("delivery on retry", || async {
-        matches!(
-            status_of(&api, id, message).await["status"].as_str(),
-            Some("delivered" | "read")
-        )
-        .then_some(())
-    })
-    .await;
-    let sent: Vec<Value> = sim
-        .accepted()
-        .into_iter()
-        .filter(|a| a["text"]["body"] == "Second time lucky")
-        .collect();
+    until_status(&api, id, message, &["delivered", "read"]).await;
+    let sent = accepted_with_body(&sim, "Second time lucky");
     assert_eq!(sent.len(), 1, "the retry really sent it");
     let (status, _) = post(format!("/api/v1/messages/{message}/retry")).await;
     assert_eq!(status, 409, "a delivered message cannot be retried");

@@ -145,10 +145,7 @@ fn Row(
 ) -> impl IntoView {
     let id = conversation.id;
     let name = display_name(&conversation);
-    let expires = conversation
-        .window_expires_at
-        .as_deref()
-        .and_then(rfc3339_millis);
+    let expires = conversation.window_expires_at_ms();
     let last = rfc3339_millis(&conversation.last_message_at).unwrap_or_default();
     let window = move || window_status(expires, clock.get());
     let unread = conversation.unread_count;

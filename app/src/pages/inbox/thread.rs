@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::model::{ConversationStatus, ConversationSummary, MessageView, UserId};
 use crate::pages::ErrorNotice;
-use crate::window::{Urgency, rfc3339_millis, window_status};
+use crate::window::{Urgency, window_status};
 use leptos::prelude::*;
 
 #[component]
@@ -52,10 +52,7 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
     let conversation = thread.conversation.clone();
     let id = conversation.id;
     let name = display_name(&conversation);
-    let expires = conversation
-        .window_expires_at
-        .as_deref()
-        .and_then(rfc3339_millis);
+    let expires = conversation.window_expires_at_ms();
     let window = move || window_status(expires, clock.get());
     let closed = move || window().1 == Urgency::Closed;
     let status = conversation.status;
