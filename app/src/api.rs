@@ -1,10 +1,12 @@
 //! Server functions: the browser's typed door into the server. Each one checks who is asking
 //! before it touches data; the data itself comes from the [`ssr::Backend`] the server provides.
 
+use crate::compose::SendRequest;
 use crate::model::{
     ConversationPage, ConversationStatus, ConversationSummary, MessageView, TeamMember, UserId,
     Viewer,
 };
+use crate::templates::{TemplateDetail, TemplateDraft, TemplateView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -104,13 +106,64 @@ pub async fn set_conversation_status(id: i64, status: ConversationStatus) -> Res
     ssr::backend()?.set_status(&viewer, id, status).await
 }
 
-/// Queues a text reply; it shows as queued at once and its ticks follow.
-#[server(prefix = "/rpc", endpoint = "send_reply")]
-pub async fn send_reply(conversation_id: i64, text: String) -> Result<MessageView, AppError> {
+/// Queues a message (the same path as `POST /api/v1/conversations/{id}/messages`); it shows
+/// as queued at once and its ticks follow.
+#[server(prefix = "/rpc", endpoint = "send_message", input = leptos::server_fn::codec::Json)]
+pub async fn send_message(
+    conversation_id: i64,
+    request: SendRequest,
+) -> Result<MessageView, AppError> {
     let viewer = ssr::require_viewer()?;
     ssr::backend()?
-        .send_text(&viewer, conversation_id, text)
+        .send(&viewer, conversation_id, request)
         .await
+}
+
+/// Templates: the approved ones for agents (to send), all of them for admins.
+#[server(prefix = "/rpc", endpoint = "templates")]
+pub async fn templates() -> Result<Vec<TemplateView>, AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.templates(&viewer).await
+}
+
+/// A template with its approval timeline (admins).
+#[server(prefix = "/rpc", endpoint = "template_with_timeline")]
+pub async fn template_with_timeline(id: String) -> Result<TemplateDetail, AppError> {
+    let viewer = ssr::require_admin()?;
+    ssr::backend()?.template(&viewer, id).await
+}
+
+/// Re-reads the templates from Meta now; answers how many changed.
+#[server(prefix = "/rpc", endpoint = "sync_templates")]
+pub async fn sync_templates() -> Result<usize, AppError> {
+    let viewer = ssr::require_admin()?;
+    ssr::backend()?.sync_templates(&viewer).await
+}
+
+/// Submits a new template for Meta's review; answers its id.
+#[server(prefix = "/rpc", endpoint = "submit_template", input = leptos::server_fn::codec::Json)]
+pub async fn submit_template(draft: TemplateDraft) -> Result<String, AppError> {
+    let viewer = ssr::require_admin()?;
+    draft.check().map_err(AppError::Invalid)?;
+    ssr::backend()?.submit_template(&viewer, draft).await
+}
+
+/// Deletes a template at Meta.
+#[server(prefix = "/rpc", endpoint = "delete_template")]
+pub async fn delete_template(id: String) -> Result<(), AppError> {
+    let viewer = ssr::require_admin()?;
+    ssr::backend()?.delete_template(&viewer, id).await
+}
+
+/// Templates sent in the last 30 days that Meta has since paused, disabled or rejected (for
+/// the admins' banner; empty for agents).
+#[server(prefix = "/rpc", endpoint = "template_alerts")]
+pub async fn template_alerts() -> Result<Vec<TemplateView>, AppError> {
+    let viewer = ssr::require_viewer()?;
+    if !viewer.is_admin() {
+        return Ok(Vec::new());
+    }
+    ssr::backend()?.template_alerts().await
 }
 
 /// Sends a failed message again (a new attempt).
@@ -154,9 +207,11 @@ pub mod ssr {
     //! implements [`Backend`] and provides it (and the request's [`Viewer`]) as context.
 
     use super::{AppError, InboxQuery, Thread};
+    use crate::compose::SendRequest;
     use crate::model::{
         ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
     };
+    use crate::templates::{TemplateDetail, TemplateDraft, TemplateView};
     use leptos::prelude::*;
     use std::sync::Arc;
 
@@ -181,12 +236,22 @@ pub mod ssr {
             id: i64,
             status: ConversationStatus,
         ) -> Result<(), AppError>;
-        async fn send_text(
+        async fn send(
             &self,
             viewer: &Viewer,
             conversation_id: i64,
-            text: String,
+            request: SendRequest,
         ) -> Result<MessageView, AppError>;
+        async fn templates(&self, viewer: &Viewer) -> Result<Vec<TemplateView>, AppError>;
+        async fn template(&self, viewer: &Viewer, id: String) -> Result<TemplateDetail, AppError>;
+        async fn sync_templates(&self, viewer: &Viewer) -> Result<usize, AppError>;
+        async fn submit_template(
+            &self,
+            viewer: &Viewer,
+            draft: TemplateDraft,
+        ) -> Result<String, AppError>;
+        async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError>;
+        async fn template_alerts(&self) -> Result<Vec<TemplateView>, AppError>;
         async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
         async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
     }

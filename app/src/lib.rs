@@ -2,9 +2,11 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
+pub mod compose;
 pub mod live;
 pub mod model;
 mod pages;
+pub mod templates;
 pub mod window;
 
 use leptos::prelude::*;
@@ -53,6 +55,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/inbox") view=pages::Inbox />
                 <Route path=path!("/inbox/:conversation_id") view=pages::Inbox />
                 <Route path=path!("/admin") view=pages::AdminTeam />
+                <Route path=path!("/admin/templates") view=pages::TemplatesPage />
+                <Route path=path!("/admin/templates/new") view=pages::NewTemplatePage />
+                <Route path=path!("/admin/templates/:template_id") view=pages::TemplatePage />
             </Routes>
         </Router>
     }

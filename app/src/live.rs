@@ -75,7 +75,12 @@ mod browser {
                     }
                 },
             );
-            for name in ["message.created", "message.updated", "conversation.updated"] {
+            for name in [
+                "message.created",
+                "message.updated",
+                "conversation.updated",
+                "template.updated",
+            ] {
                 let _ = source
                     .add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
             }

@@ -64,12 +64,14 @@ test("an agent works a conversation live", async () => {
     { timeout: 5000 },
   );
 
-  // A new inbound message appears live.
+  // A new inbound message appears live, and the draft being written survives it.
+  await page.locator("textarea#reply").fill("Thanks Noa, a replacement is on its way.");
   await parley.customerWrites(NOA.waId, { type: "text", text: { body: "Live from the simulator 🚀" } });
   await page.locator(".bubble", { hasText: "Live from the simulator 🚀" }).waitFor({ timeout: 10000 });
+  assert.equal(await page.locator("textarea#reply").inputValue(), "Thanks Noa, a replacement is on its way.");
 
   // A reply: queued at once, then its ticks follow as the simulated customer receives it.
-  await page.locator("textarea#reply").fill("Thanks Noa, a replacement is on its way.");
+  await page.locator("textarea#reply").focus();
   await page.keyboard.press("Enter");
   const reply = page.locator(".bubble-row.outbound", { hasText: "a replacement is on its way" });
   await reply.waitFor({ timeout: 10000 });
@@ -95,8 +97,44 @@ test("an agent works a conversation live", async () => {
   assert.equal(await page.locator(".thread-header .countdown-value").textContent(), "closed");
   assert.ok(await page.getByText("The 24-hour window is closed").isVisible());
   assert.equal(await page.locator("textarea#reply").count(), 0);
-  assert.ok(await page.getByRole("button", { name: "Send a template…" }).isVisible());
+  await page.getByRole("button", { name: "Send a template…" }).click();
   await screenshot(page, "inbox-window-closed");
+  // The picker: choose an approved template, fill its parameters, preview, send.
+  await page.locator("#template-choice").selectOption({ label: "order_update · en_US · utility" });
+  await page.locator("#template-parameter-0").fill("Fatima");
+  await page.locator("#template-parameter-1").fill("#9001");
+  const preview = page.locator(".template-preview");
+  assert.equal((await preview.textContent()).trim(), "Hi Fatima, your order #9001 is on its way.");
+  await page.getByRole("button", { name: "Send template" }).click();
+  const sent = page.locator(".bubble-row.outbound", { hasText: "Hi Fatima, your order #9001 is on its way." });
+  await sent.waitFor({ timeout: 10000 });
+  await sent.locator(".ticks[aria-label='Delivered'], .ticks[aria-label='Read']").waitFor({ timeout: 15000 });
+  await screenshot(page, "inbox-template-sent");
+  await page.close();
+});
+
+test("an agent attaches an image with a caption", async () => {
+  const page = await browser.newPage();
+  await signIn(page, parley.url, team.agent);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await openConversation(page, NOA.name);
+  // A real (1×1) PNG, chosen in the file picker.
+  const png = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  await page.locator(".composer input[type=file]").setInputFiles({ name: "parcel.png", mimeType: "image/png", buffer: png });
+  await page.locator(".attachment", { hasText: "parcel.png" }).waitFor({ timeout: 10000 });
+  await page.locator("textarea#reply").fill("Here is your parcel");
+  await page.keyboard.press("Enter");
+  const sent = page.locator(".bubble-row.outbound", { hasText: "Here is your parcel" });
+  await sent.waitFor({ timeout: 10000 });
+  const image = sent.locator("img");
+  await image.waitFor({ timeout: 10000 });
+  assert.match(await image.getAttribute("src"), /^\/api\/v1\/media\//);
+  await sent.locator(".ticks[aria-label='Delivered'], .ticks[aria-label='Read']").waitFor({ timeout: 15000 });
+  assert.equal(await page.locator(".attachment").count(), 0, "the attachment is cleared once sent");
+  await screenshot(page, "inbox-attachment-sent");
   await page.close();
 });
 

@@ -11,6 +11,7 @@ pub mod media;
 pub mod outbox;
 pub mod sandbox;
 pub mod store;
+pub mod templates;
 pub mod whatsapp;
 
 use auth::Authenticator;
@@ -73,7 +74,8 @@ impl Application {
         let journal = intake::Journal::spawn(store.clone(), committed.clone());
         intake::spawn_processor(store.clone(), committed, live.waker());
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
-        if let Some(graph) = graph::GraphClient::from_config(&config.whatsapp) {
+        let graph = graph::GraphClient::from_config(&config.whatsapp);
+        if let Some(graph) = graph.clone() {
             outbox::spawn_sender(
                 store.clone(),
                 graph.clone(),
@@ -88,7 +90,8 @@ impl Application {
                 Arc::new(tokio::sync::Notify::new()),
             );
             if let Some(waba_id) = config.whatsapp.waba_id.clone() {
-                spawn_number_sync(store.clone(), graph, waba_id);
+                spawn_number_sync(store.clone(), graph.clone(), waba_id.clone());
+                templates::spawn_sync(store.clone(), graph, waba_id, live.waker());
             }
         }
         let state = http::AppState {
@@ -98,6 +101,7 @@ impl Application {
             journal,
             live,
             outbox_wake,
+            graph,
             leptos,
         };
         Ok(Application {

@@ -1,7 +1,7 @@
 //! The frame around every signed-in page: top bar with navigation, the member's name and
 //! sign-out.
 
-use crate::api::current_viewer;
+use crate::api::{current_viewer, template_alerts};
 use crate::model::Viewer;
 use leptos::prelude::*;
 
@@ -21,6 +21,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     })}
                 </Transition>
             </header>
+            <TemplateAlerts />
             {children()}
         </div>
     }
@@ -33,6 +34,7 @@ fn TopNav(viewer: Viewer) -> impl IntoView {
         <nav class="topnav" aria-label="Main">
             <a href="/inbox">"Inbox"</a>
             <Show when=move || is_admin>
+                <a href="/admin/templates">"Templates"</a>
                 <a href="/admin">"Team"</a>
             </Show>
         </nav>
@@ -45,5 +47,33 @@ fn TopNav(viewer: Viewer) -> impl IntoView {
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
         </div>
+    }
+}
+
+/// For admins: templates used in the last 30 days that Meta has paused, disabled or rejected
+/// (agents get an empty list). Live: it rereads on every event.
+#[component]
+fn TemplateAlerts() -> impl IntoView {
+    let live = crate::live::use_live();
+    let alerts = Resource::new(move || live.tick.get(), |_| template_alerts());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let alerts = alerts.await.unwrap_or_default();
+                (!alerts.is_empty()).then(|| view! {
+                    <div class="banner warning" role="alert">
+                        {alerts.into_iter().map(|t| {
+                            let href = format!("/admin/templates/{}", t.id);
+                            view! {
+                                <p>
+                                    "Template " <a href=href>{t.name.clone()}</a>
+                                    {format!(" ({}) is {} at Meta: sends that use it will fail.", t.language, t.status)}
+                                </p>
+                            }
+                        }).collect_view()}
+                    </div>
+                })
+            })}
+        </Transition>
     }
 }

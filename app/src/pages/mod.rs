@@ -4,10 +4,12 @@ mod admin;
 mod frame;
 mod inbox;
 mod login;
+mod templates;
 
 pub use admin::AdminTeam;
 pub use inbox::Inbox;
 pub use login::Login;
+pub use templates::{NewTemplatePage, TemplatePage, TemplatesPage};
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;

@@ -84,6 +84,43 @@ pub struct PhoneNumber {
     pub verified_name: Option<String>,
 }
 
+/// A template as `GET /{waba}/message_templates` describes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GraphTemplate {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub category: String,
+    pub status: String,
+    #[serde(default)]
+    pub quality_score: Option<serde_json::Value>,
+    #[serde(default)]
+    pub components: serde_json::Value,
+    #[serde(default)]
+    pub rejected_reason: Option<String>,
+}
+
+impl GraphTemplate {
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`, from `quality_score.score`.
+    pub fn quality(&self) -> Option<String> {
+        self.quality_score
+            .as_ref()?
+            .get("score")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// Meta's answer to a template submission.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CreatedTemplate {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub category: String,
+}
+
 #[derive(Deserialize)]
 struct Paged<T> {
     data: Vec<T>,
@@ -208,6 +245,114 @@ impl GraphClient {
             .and_then(|id| id.as_str())
             .map(str::to_owned)
             .ok_or_else(|| GraphError::Decode(format!("no message id in {answer}")))
+    }
+
+    /// Uploads a file for a business number; returns Meta's media id.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        file: Bytes,
+        mime_type: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let part = reqwest::multipart::Part::stream(file)
+            .file_name(filename.to_owned())
+            .mime_str(mime_type)
+            .map_err(|e| GraphError::Decode(format!("media type {mime_type}: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", part);
+        let response = self
+            .send(
+                self.http
+                    .post(self.url(&format!("{phone_number_id}/media")))
+                    .timeout(Duration::from_secs(300))
+                    .multipart(form),
+            )
+            .await?;
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| GraphError::Decode(e.to_string()))?;
+        answer
+            .get("id")
+            .and_then(|id| id.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| GraphError::Decode(format!("no media id in {answer}")))
+    }
+
+    /// Marks an inbound message read (blue ticks for the customer), optionally showing the
+    /// typing indicator until the agent's reply or 25 seconds pass.
+    pub async fn mark_read(
+        &self,
+        phone_number_id: &str,
+        wamid: &str,
+        typing: bool,
+    ) -> Result<(), GraphError> {
+        let mut body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        if typing {
+            body["typing_indicator"] = serde_json::json!({ "type": "text" });
+        }
+        self.send(
+            self.http
+                .post(self.url(&format!("{phone_number_id}/messages")))
+                .timeout(Duration::from_secs(20))
+                .json(&body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Every message template of a WhatsApp Business Account, following paging.
+    pub async fn message_templates(&self, waba_id: &str) -> Result<Vec<GraphTemplate>, GraphError> {
+        let mut templates = Vec::new();
+        let mut next = Some(self.url(&format!(
+            "{waba_id}/message_templates?limit=100&fields=id,name,language,category,status,quality_score,components,rejected_reason"
+        )));
+        while let Some(url) = next.take() {
+            let page: Paged<GraphTemplate> = self.get_json(url).await?;
+            templates.extend(page.data);
+            next = page.paging.and_then(|p| p.next);
+        }
+        Ok(templates)
+    }
+
+    /// Submits a template for review; Meta answers with its id, status and category.
+    pub async fn create_template(
+        &self,
+        waba_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<CreatedTemplate, GraphError> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.url(&format!("{waba_id}/message_templates")))
+                    .timeout(Duration::from_secs(30))
+                    .json(body),
+            )
+            .await?;
+        response
+            .json()
+            .await
+            .map_err(|e| GraphError::Decode(e.to_string()))
+    }
+
+    /// Deletes one template (by id and name, so other languages of the name survive).
+    pub async fn delete_template(
+        &self,
+        waba_id: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<(), GraphError> {
+        self.send(
+            self.http
+                .delete(self.url(&format!("{waba_id}/message_templates")))
+                .query(&[("name", name), ("hsm_id", id)])
+                .timeout(Duration::from_secs(30)),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Every phone number of a WhatsApp Business Account, following paging.

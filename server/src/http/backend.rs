@@ -5,11 +5,14 @@ use super::AppState;
 use crate::store::{
     Assignment, ConversationCursor, ConversationOrder, ConversationQuery, Millis, StoreError,
 };
+use crate::templates::{self, TemplateError};
 use parley_app::api::ssr::Backend;
 use parley_app::api::{AppError, InboxQuery, InboxTab, Thread};
+use parley_app::compose::SendRequest;
 use parley_app::model::{
     ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
 };
+use parley_app::templates::{TemplateDetail, TemplateDraft, TemplateStatus, TemplateView};
 
 /// Store failures as the UI should see them; details go to the log, not the browser.
 fn app_error(error: StoreError) -> AppError {
@@ -68,10 +71,23 @@ impl Backend for AppState {
     }
 
     async fn thread(&self, _viewer: &Viewer, id: i64) -> Result<Thread, AppError> {
-        self.store
+        let receipt = self
+            .store
             .mark_conversation_read(id, Millis::now())
             .await
             .map_err(app_error)?;
+        // The customer sees blue ticks once an agent has opened what they sent.
+        if let (Some(receipt), Some(graph)) = (receipt.filter(|r| r.was_unread), &self.graph) {
+            let graph = graph.clone();
+            tokio::spawn(async move {
+                if let Err(error) = graph
+                    .mark_read(&receipt.phone_number_id, &receipt.wamid, false)
+                    .await
+                {
+                    tracing::warn!(%error, "cannot mark a message read at Meta");
+                }
+            });
+        }
         let conversation = self
             .store
             .conversation(id)
@@ -109,14 +125,14 @@ impl Backend for AppState {
         Ok(())
     }
 
-    async fn send_text(
+    async fn send(
         &self,
         viewer: &Viewer,
         conversation_id: i64,
-        text: String,
+        request: SendRequest,
     ) -> Result<MessageView, AppError> {
-        use crate::outbox::{SendError, queue_text};
-        let message = queue_text(&self.store, viewer.id, conversation_id, &text)
+        use crate::outbox::{SendError, queue};
+        let message = queue(&self.store, viewer.id, conversation_id, request)
             .await
             .map_err(|error| match error {
                 SendError::WindowClosed { .. } => AppError::WindowClosed,
@@ -163,5 +179,87 @@ impl Backend for AppState {
             })?;
         self.live.waker().notify_one();
         Ok(())
+    }
+
+    async fn templates(&self, viewer: &Viewer) -> Result<Vec<TemplateView>, AppError> {
+        let all = self.store.templates().await.map_err(app_error)?;
+        Ok(all
+            .into_iter()
+            .filter(|t| viewer.is_admin() || t.status == TemplateStatus::Approved)
+            .collect())
+    }
+
+    async fn template(&self, _viewer: &Viewer, id: String) -> Result<TemplateDetail, AppError> {
+        self.store
+            .template(&id)
+            .await
+            .map_err(app_error)?
+            .ok_or(AppError::NotFound)
+    }
+
+    async fn sync_templates(&self, _viewer: &Viewer) -> Result<usize, AppError> {
+        let waba_id = self.account().map_err(template_error)?;
+        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
+        let changed = templates::sync(&self.store, graph, &waba_id)
+            .await
+            .map_err(template_error)?;
+        self.live.waker().notify_one();
+        Ok(changed)
+    }
+
+    async fn submit_template(
+        &self,
+        _viewer: &Viewer,
+        draft: TemplateDraft,
+    ) -> Result<String, AppError> {
+        let waba_id = self.account().map_err(template_error)?;
+        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
+        let id = templates::submit(&self.store, graph, &waba_id, &draft.to_meta())
+            .await
+            .map_err(template_error)?;
+        self.live.waker().notify_one();
+        Ok(id)
+    }
+
+    async fn delete_template(&self, _viewer: &Viewer, id: String) -> Result<(), AppError> {
+        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
+        templates::delete(&self.store, graph, &id)
+            .await
+            .map_err(template_error)?;
+        self.live.waker().notify_one();
+        Ok(())
+    }
+
+    async fn template_alerts(&self) -> Result<Vec<TemplateView>, AppError> {
+        let month_ago = Millis(Millis::now().0 - 30 * 24 * 3600 * 1000);
+        self.store
+            .troubled_templates(month_ago)
+            .await
+            .map_err(app_error)
+    }
+}
+
+impl AppState {
+    /// The WhatsApp Business Account whose templates Parley manages.
+    fn account(&self) -> Result<String, TemplateError> {
+        self.config
+            .whatsapp
+            .waba_id
+            .clone()
+            .ok_or(TemplateError::NoAccount)
+    }
+}
+
+/// Template failures for the UI: Meta's objections in Meta's words.
+fn template_error(error: TemplateError) -> AppError {
+    match error {
+        TemplateError::Store(e) => app_error(e),
+        TemplateError::Graph(crate::graph::GraphError::Api {
+            message, details, ..
+        }) => AppError::Invalid(match details {
+            Some(details) if !details.is_empty() => format!("{message} {details}"),
+            _ => message,
+        }),
+        other => AppError::Invalid(other.to_string()),
     }
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::Stream;
+use parley_app::compose::SendRequest;
 use parley_app::model::{ConversationPage, ConversationStatus, ConversationSummary, MessageView};
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/messages",
             get(messages).post(send),
         )
+        .route("/api/v1/conversations/{id}/read", axum::routing::post(read))
         .route("/api/v1/messages/{id}/retry", axum::routing::post(retry))
         .route("/api/v1/messages/{id}/cancel", axum::routing::post(cancel))
         .route("/api/v1/media/{media_id}", get(media))
@@ -230,7 +232,7 @@ pub(super) struct EventParams {
     responses((status = 200, description = "server-sent events", body = parley_app::model::LiveEvent, content_type = "text/event-stream")))]
 pub(super) async fn events(
     State(app): State<AppState>,
-    RequireViewer(_viewer): RequireViewer,
+    RequireViewer(viewer): RequireViewer,
     headers: HeaderMap,
     Query(params): Query<EventParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -245,6 +247,11 @@ pub(super) async fn events(
         Some(id) => id,
         None => app.live.latest_id().await?,
     };
+    // Every member works every conversation (one team inbox); template changes are the
+    // admins' business, so agents are not sent them.
+    let admin = viewer.is_admin();
+    let visible =
+        move |event: &crate::live::OutgoingEvent| admin || event.name != "template.updated";
     let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(64);
     let hub = app.live.clone();
     tokio::spawn(async move {
@@ -267,7 +274,7 @@ pub(super) async fn events(
                     let done = batch.len() < 500;
                     for event in batch {
                         sent = event.id;
-                        if sender.send(to_sse(&event)).await.is_err() {
+                        if visible(&event) && sender.send(to_sse(&event)).await.is_err() {
                             return;
                         }
                     }
@@ -280,7 +287,7 @@ pub(super) async fn events(
             match live.recv().await {
                 Ok(event) if event.id > sent => {
                     sent = event.id;
-                    if sender.send(to_sse(&event)).await.is_err() {
+                    if visible(&event) && sender.send(to_sse(&event)).await.is_err() {
                         return;
                     }
                 }
@@ -302,13 +309,6 @@ fn to_sse(event: &crate::live::OutgoingEvent) -> Event {
         .data(&event.data)
 }
 
-/// What an agent sends. (Text for now; media, templates, interactive and the rest follow.)
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub(super) enum SendRequest {
-    Text { text: String },
-}
-
 /// Queues a reply: 202 with the stored message (`queued`); 409 `window_closed` outside the
 /// service window (nothing is queued); 422 when Meta's limits are broken.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
@@ -321,16 +321,9 @@ pub(super) async fn send(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<(axum::http::StatusCode, Json<MessageView>), ApiError> {
-    let request: SendRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::Invalid(format!(
-            "not a message this API can send yet (text only): {e}"
-        ))
-    })?;
-    let message = match request {
-        SendRequest::Text { text } => {
-            crate::outbox::queue_text(&app.store, viewer.id, id, &text).await?
-        }
-    };
+    let request: SendRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Invalid(format!("not a message Parley can send: {e}")))?;
+    let message = crate::outbox::queue(&app.store, viewer.id, id, request).await?;
     app.outbox_wake.notify_one();
     app.live.waker().notify_one();
     Ok((axum::http::StatusCode::ACCEPTED, Json(message)))
@@ -371,4 +364,41 @@ pub(super) async fn cancel(
             .await?
             .ok_or(ApiError::NotFound("message"))?,
     ))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(super) struct ReadRequest {
+    /// Also show the customer the typing indicator (until the reply, or 25 seconds).
+    #[serde(default)]
+    typing: bool,
+}
+
+/// Marks the conversation's latest inbound message read at Meta (blue ticks for the customer)
+/// and clears its unread count; with `typing`, shows the typing indicator too.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations",
+    request_body(content = Option<ReadRequest>),
+    responses((status = 204, description = "marked read"), (status = 404, body = super::error::ErrorBody),
+        (status = 502, body = super::error::ErrorBody)))]
+pub(super) async fn read(
+    State(app): State<AppState>,
+    RequireViewer(_): RequireViewer,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let request: ReadRequest = if body.is_empty() {
+        ReadRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(e.to_string()))?
+    };
+    if app.store.conversation(id).await?.is_none() {
+        return Err(ApiError::NotFound("conversation"));
+    }
+    let receipt = app.store.mark_conversation_read(id, Millis::now()).await?;
+    app.live.waker().notify_one();
+    if let Some(receipt) = receipt {
+        app.graph()?
+            .mark_read(&receipt.phone_number_id, &receipt.wamid, request.typing)
+            .await?;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

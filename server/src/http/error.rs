@@ -25,6 +25,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the 24-hour customer service window is closed; send an approved template instead")]
     WindowClosed { window_expires_at: Option<String> },
+    /// Meta's Graph API refused or could not be reached; the message is Meta's own.
+    #[error("WhatsApp Cloud API: {0}")]
+    Upstream(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -42,6 +45,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::WindowClosed { .. } => (StatusCode::CONFLICT, "window_closed"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "graph_api_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -101,6 +105,21 @@ impl From<crate::outbox::SendError> for ApiError {
             SendError::Invalid(problem) => ApiError::Invalid(problem),
             SendError::NotFound => ApiError::NotFound("conversation"),
             SendError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::graph::GraphError> for ApiError {
+    fn from(error: crate::graph::GraphError) -> Self {
+        use crate::graph::GraphError;
+        match error {
+            GraphError::Api {
+                message, details, ..
+            } => ApiError::Upstream(match details {
+                Some(details) if !details.is_empty() => format!("{message} ({details})"),
+                _ => message,
+            }),
+            other => ApiError::Upstream(other.to_string()),
         }
     }
 }

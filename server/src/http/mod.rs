@@ -9,6 +9,8 @@ mod error;
 mod identity;
 mod openapi;
 mod sign_in;
+mod templates;
+mod uploads;
 mod webhook;
 
 pub use error::ApiError;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub live: crate::live::LiveHub,
     /// Poked when a send is queued, so the sender does not wait for its next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Meta's Graph API (or the simulator); `None` when no access token is configured.
+    pub graph: Option<crate::graph::GraphClient>,
     pub leptos: LeptosOptions,
 }
 
@@ -49,6 +53,15 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// The Graph API client, or why there is none.
+    pub fn graph(&self) -> Result<&crate::graph::GraphClient, ApiError> {
+        self.graph.as_ref().ok_or_else(|| {
+            ApiError::Upstream(
+                "not configured: set WA_ACCESS_TOKEN (or run without it to use the sandbox)".into(),
+            )
+        })
+    }
+
     pub async fn team_members(&self) -> StoreResult<Vec<TeamMember>> {
         let users = self.store.list_users().await?;
         Ok(users
@@ -81,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(api::router())
         .merge(conversations::router())
+        .merge(uploads::router())
+        .merge(templates::router())
         .route("/login", post(sign_in::sign_in))
         .route("/logout", post(sign_in::sign_out))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))

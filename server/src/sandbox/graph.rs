@@ -113,7 +113,10 @@ async fn send_inner(
     let body: Value = serde_json::from_slice(body)
         .map_err(|_| GraphApiError::invalid_parameter("The request body is not valid JSON."))?;
     match validate::request(&body)? {
-        Request::MarkRead { .. } => Ok(Json(json!({ "success": true })).into_response()),
+        Request::MarkRead { .. } => {
+            sim.state().read_receipts.push(body.clone());
+            Ok(Json(json!({ "success": true })).into_response())
+        }
         Request::Send {
             to,
             kind,

@@ -110,6 +110,8 @@ struct State {
     faults: Faults,
     /// Every send request accepted, in order (tests count Graph calls with it).
     accepted: Vec<Value>,
+    /// Every read receipt (mark-as-read request) accepted, in order.
+    read_receipts: Vec<Value>,
     templates: Vec<templates::Template>,
     next_id: u64,
 }
@@ -211,6 +213,11 @@ impl Simulator {
     /// Every send request accepted so far.
     pub fn accepted(&self) -> Vec<Value> {
         self.state().accepted.clone()
+    }
+
+    /// Every read receipt accepted so far.
+    pub fn read_receipts(&self) -> Vec<Value> {
+        self.state().read_receipts.clone()
     }
 
     pub fn opt_out_of_marketing(&self, address: &str) {

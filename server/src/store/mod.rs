@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod portable;
+#[macro_use]
+mod templates;
 mod postgres;
 mod sqlite;
 
@@ -19,11 +21,16 @@ use parley_app::model::{
     ContactView, ConversationPage, ConversationStatus, ConversationSummary, DeliveryError,
     Direction, DisplayName, Email, MessageStatus, MessageView, ReactionView, Role, UserId,
 };
+use parley_app::templates::{TemplateChange, TemplateDetail, TemplateStatus, TemplateView};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use templates::{ChangeSource, TemplateRecord, TemplateStore};
+use templates::{
+    TEMPLATE_COLUMNS, TemplateEventRow, TemplateRow, TemplateWebhook, meaningful_reason,
+};
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,7 +122,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Everything Parley stores, in domain terms. Both backends pass the same contract tests
 /// (`server/tests/store_contract.rs`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TemplateStore + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Answers when the database is reachable.
@@ -196,8 +203,13 @@ pub trait Store: Send + Sync + 'static {
         assignee: Option<UserId>,
         now: Millis,
     ) -> StoreResult<()>;
-    /// Clears the unread count once a member has opened the conversation.
-    async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<()>;
+    /// Clears the unread count once a member has opened the conversation; returns the latest
+    /// inbound message, to be marked read at Meta.
+    async fn mark_conversation_read(
+        &self,
+        id: i64,
+        now: Millis,
+    ) -> StoreResult<Option<ReadReceipt>>;
     async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage>;
     async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>>;
     async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;
@@ -205,6 +217,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Where a conversation's replies go, and until when free-form replies are allowed.
     async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>>;
+    /// Whether a message with this wamid belongs to the conversation.
+    async fn message_in_conversation(&self, conversation_id: i64, wamid: &str)
+    -> StoreResult<bool>;
     /// Stores an outbound message (status `queued`) and its send job in one transaction.
     async fn enqueue_outbound(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64>;
     /// Leases up to `limit` due send jobs, oldest first.
@@ -253,6 +268,24 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<Millis>,
     ) -> StoreResult<()>;
     async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>>;
+
+    /// Records a file an agent uploaded (already stored at `path` and accepted by Meta).
+    async fn record_upload(
+        &self,
+        upload: &UploadedMedia,
+        sha256: &str,
+        path: &str,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// An earlier upload of the same file for the same number, still usable at Meta.
+    async fn reusable_upload(
+        &self,
+        sha256: &str,
+        phone_number_id: &str,
+        uploaded_since: Millis,
+    ) -> StoreResult<Option<UploadedMedia>>;
+    /// A file uploaded through Parley, by its Meta media id.
+    async fn uploaded_media(&self, media_id: &str) -> StoreResult<Option<UploadedMedia>>;
 }
 
 /// Where a conversation's replies go.
@@ -262,6 +295,17 @@ pub struct ConversationRoute {
     /// The customer's phone (`wa_id`), else their business-scoped user id.
     pub recipient: String,
     pub window_expires_at: Option<Millis>,
+    /// The business number's WhatsApp Business Account, when known (its templates apply).
+    pub waba_id: Option<String>,
+}
+
+/// The message a read receipt at Meta refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadReceipt {
+    pub phone_number_id: String,
+    pub wamid: String,
+    /// Whether the conversation had unread messages until now.
+    pub was_unread: bool,
 }
 
 /// An outbound message to queue.
@@ -270,11 +314,38 @@ pub struct NewOutbound {
     pub conversation_id: i64,
     pub author: UserId,
     pub kind: String,
+    /// What the thread shows: the text, caption or rendered template.
     pub text: Option<String>,
     pub phone_number_id: String,
     pub recipient: String,
     /// The Graph API request body, exactly as it will be sent.
     pub request: serde_json::Value,
+    pub media: Option<OutboundMedia>,
+    /// The wamid this message quotes.
+    pub reply_to_wamid: Option<String>,
+    /// For a reaction: the wamid it reacts to (shown on that message at once).
+    pub reacts_to: Option<String>,
+    /// For a template: its id, so admins learn which templates are in use.
+    pub template_id: Option<String>,
+}
+
+/// Media attached to an outbound message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundMedia {
+    pub media_id: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+}
+
+/// A file an agent uploaded, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadedMedia {
+    pub media_id: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub filename: Option<String>,
+    /// The business number it was uploaded for (Meta media ids belong to one number).
+    pub phone_number_id: String,
 }
 
 /// A send job as the sender sees it.

@@ -15,6 +15,9 @@ pub(super) trait Dialect {
     const SERIALIZE_LIVE_EVENTS: &'static str;
     /// Whether this process is the only one working on the database.
     const SINGLE_NODE: bool;
+    /// Opens a transaction that reads before it writes. SQLite must take the write lock up
+    /// front: a read transaction cannot become a writer once another writer has committed.
+    const BEGIN_READ_THEN_WRITE: &'static str;
 }
 
 macro_rules! portable_store {
@@ -315,17 +318,26 @@ macro_rules! portable_store {
                 Ok(())
             }
 
-            async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<()> {
+            async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<Option<ReadReceipt>> {
                 let mut tx = self.pool.begin().await?;
                 let updated = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                if updated.rows_affected() > 0 {
+                let was_unread = updated.rows_affected() > 0;
+                if was_unread {
                     <$engine>::push_live_event(&mut tx, "conversation.updated", Some(id), None, None, now).await?;
                 }
+                let latest: Option<(String, String)> = sqlx::query_as(
+                    "SELECT c.phone_number_id, m.wamid FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                     WHERE m.conversation_id = $1 AND m.direction = 'inbound' AND m.wamid IS NOT NULL
+                     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(latest.map(|(phone_number_id, wamid)| ReadReceipt { phone_number_id, wamid, was_unread }))
             }
 
             async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage> {
@@ -447,29 +459,41 @@ macro_rules! portable_store {
             }
 
             async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
-                let row: Option<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
-                    "SELECT c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at
-                     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+                let row: Option<(String, Option<String>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+                    "SELECT c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at, b.waba_id
+                     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+                     LEFT JOIN business_numbers b ON b.phone_number_id = c.phone_number_id WHERE c.id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.and_then(|(phone_number_id, wa_id, bsuid, window)| {
+                Ok(row.and_then(|(phone_number_id, wa_id, bsuid, window, waba_id)| {
                     Some(ConversationRoute {
                         phone_number_id,
                         recipient: wa_id.or(bsuid)?,
                         window_expires_at: window.map(Millis),
+                        waba_id,
                     })
                 }))
+            }
+
+            async fn message_in_conversation(&self, conversation_id: i64, wamid: &str) -> StoreResult<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE wamid = $1 AND conversation_id = $2")
+                    .bind(wamid)
+                    .bind(conversation_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
             }
 
             async fn enqueue_outbound(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64> {
                 let mut tx = self.pool.begin().await?;
                 let status = MessageStatus::Queued;
+                let media = message.media.as_ref();
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO messages (conversation_id, direction, kind, body, payload, status, status_rank,
-                       sent_at, created_at, author_id)
-                     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+                       sent_at, created_at, author_id, media_id, media_mime_type, filename, reply_to_wamid)
+                     VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12) RETURNING id",
                 )
                 .bind(message.conversation_id)
                 .bind(&message.kind)
@@ -479,8 +503,23 @@ macro_rules! portable_store {
                 .bind(status.rank())
                 .bind(now.0)
                 .bind(message.author.0)
+                .bind(media.map(|m| &m.media_id))
+                .bind(media.map(|m| &m.mime_type))
+                .bind(media.and_then(|m| m.filename.as_ref()))
+                .bind(&message.reply_to_wamid)
                 .fetch_one(&mut *tx)
                 .await?;
+                if let Some(target) = &message.reacts_to {
+                    let emoji = message.text.as_deref().filter(|e| !e.is_empty());
+                    <$engine>::apply_reaction(&mut tx, &WaMessageId(target.clone()), emoji, Direction::Outbound, now.0, now).await?;
+                }
+                if let Some(template_id) = &message.template_id {
+                    sqlx::query("UPDATE templates SET last_sent_at = $1 WHERE id = $2")
+                        .bind(now.0)
+                        .bind(template_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 sqlx::query(
                     "INSERT INTO outbox (message_id, phone_number_id, recipient, request, state, next_attempt_at, created_at)
                      VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
@@ -735,6 +774,55 @@ macro_rules! portable_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|(path, mime_type, size_bytes)| StoredMedia { path, mime_type, size_bytes }))
+            }
+
+            async fn record_upload(&self, upload: &UploadedMedia, sha256: &str, path: &str, now: Millis) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO media_files (media_id, mime_type, sha256, state, next_attempt_at, path, size_bytes,
+                       created_at, uploaded_for, filename)
+                     VALUES ($1, $2, $3, 'stored', $4, $5, $6, $4, $7, $8)
+                     ON CONFLICT (media_id) DO NOTHING",
+                )
+                .bind(&upload.media_id)
+                .bind(&upload.mime_type)
+                .bind(sha256)
+                .bind(now.0)
+                .bind(path)
+                .bind(upload.size_bytes)
+                .bind(&upload.phone_number_id)
+                .bind(&upload.filename)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn reusable_upload(&self, sha256: &str, phone_number_id: &str, uploaded_since: Millis) -> StoreResult<Option<UploadedMedia>> {
+                let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
+                    "SELECT media_id, mime_type, size_bytes, filename FROM media_files
+                     WHERE sha256 = $1 AND uploaded_for = $2 AND created_at >= $3 AND state = 'stored'
+                     ORDER BY created_at DESC LIMIT 1",
+                )
+                .bind(sha256)
+                .bind(phone_number_id)
+                .bind(uploaded_since.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(media_id, mime_type, size_bytes, filename)| UploadedMedia {
+                    media_id, mime_type, size_bytes, filename, phone_number_id: phone_number_id.to_owned(),
+                }))
+            }
+
+            async fn uploaded_media(&self, media_id: &str) -> StoreResult<Option<UploadedMedia>> {
+                let row: Option<(String, String, i64, Option<String>, String)> = sqlx::query_as(
+                    "SELECT media_id, mime_type, size_bytes, filename, uploaded_for FROM media_files
+                     WHERE media_id = $1 AND uploaded_for IS NOT NULL AND state = 'stored'",
+                )
+                .bind(media_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(media_id, mime_type, size_bytes, filename, phone_number_id)| UploadedMedia {
+                    media_id, mime_type, size_bytes, filename, phone_number_id,
+                }))
             }
         }
 
@@ -1297,9 +1385,8 @@ macro_rules! portable_store {
                     .bind(now.0)
                     .execute(&mut **tx)
                     .await?;
-                if field.starts_with("message_template") || field.starts_with("template_") {
-                    let payload = serde_json::json!({ "field": field, "value": value }).to_string();
-                    Self::push_live_event(tx, "template.updated", None, None, Some(payload), now).await?;
+                if let Some(update) = TemplateWebhook::parse(field, value) {
+                    Self::apply_template_webhook(tx, waba_id, &update, now).await?;
                 }
                 Ok(())
             }

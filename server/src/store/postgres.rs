@@ -41,6 +41,8 @@ impl Dialect for PostgresStore {
     // A transaction-scoped lock held until commit: concurrent writers cannot interleave ids.
     const SERIALIZE_LIVE_EVENTS: &'static str = "SELECT pg_advisory_xact_lock(7220601)";
     const SINGLE_NODE: bool = false;
+    const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN";
 }
 
 portable_store!(PostgresStore, sqlx::Postgres);
+portable_template_store!(PostgresStore, sqlx::Postgres);

@@ -51,6 +51,8 @@ impl Dialect for SqliteStore {
     // One writer at a time already commits events in id order.
     const SERIALIZE_LIVE_EVENTS: &'static str = "";
     const SINGLE_NODE: bool = true;
+    const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN IMMEDIATE";
 }
 
 portable_store!(SqliteStore, sqlx::Sqlite);
+portable_template_store!(SqliteStore, sqlx::Sqlite);

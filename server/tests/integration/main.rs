@@ -10,6 +10,8 @@ mod media;
 mod outbox;
 mod pages;
 mod sandbox;
+mod sending;
 mod store_contract;
 mod support;
+mod templates;
 mod wa;

@@ -202,7 +202,42 @@ fn Body(message: MessageView) -> impl IntoView {
                 .into_any()
         }
         "contacts" => view! { <p class="contacts">"👤 " {text}</p> }.into_any(),
+        "interactive" if message.direction == Direction::Outbound => {
+            // What the customer can tap: reply buttons, a list's button, or a link.
+            let choices: Vec<String> = payload
+                .pointer("/interactive/action/buttons")
+                .and_then(Value::as_array)
+                .map(|buttons| {
+                    buttons
+                        .iter()
+                        .filter_map(|b| str_at(b, "/reply/title").map(str::to_owned))
+                        .collect()
+                })
+                .or_else(|| {
+                    str_at(&payload, "/interactive/action/button").map(|b| vec![format!("☰ {b}")])
+                })
+                .or_else(|| {
+                    str_at(&payload, "/interactive/action/parameters/display_text")
+                        .map(|b| vec![format!("🔗 {b}")])
+                })
+                .unwrap_or_default();
+            view! {
+                <p class="text" dir="auto">{linked_text(&text)}</p>
+                <ul class="choices">
+                    {choices.into_iter().map(|c| view! { <li dir="auto">{c}</li> }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }
         "interactive" | "button" => view! { <p class="reply-choice">"↩ " {text}</p> }.into_any(),
+        "reaction" => {
+            let label = if text.is_empty() {
+                "Removed a reaction".to_owned()
+            } else {
+                format!("Reacted {text}")
+            };
+            view! { <p class="system">{label}</p> }.into_any()
+        }
         "order" => {
             let items = payload
                 .pointer("/order/product_items")

@@ -1,6 +1,7 @@
 //! The agent inbox: conversation list, the open thread, live updates and window countdowns.
 
 mod bubble;
+mod composer;
 mod list;
 #[cfg(feature = "hydrate")]
 mod shortcuts;

@@ -2,8 +2,8 @@
 //! and the composer (which locks when the window closes).
 
 use super::bubble::Bubble;
+use super::composer::Composer;
 use super::list::display_name;
-use crate::api::send_reply;
 use crate::api::{
     AppError, AssignTarget, Thread, assign_conversation, assignable_members,
     set_conversation_status,
@@ -18,13 +18,24 @@ pub fn ThreadPane(
     thread: Resource<Result<Option<Thread>, AppError>>,
     clock: RwSignal<i64>,
 ) -> impl IntoView {
+    // The composer lives outside the Transition: live events re-render the thread, and a
+    // draft, an attachment or a half-filled template must survive them. The open thread tells
+    // it which conversation it serves and when that conversation's window closes.
+    let open = OpenConversation {
+        id: RwSignal::new(None),
+        expires: RwSignal::new(None),
+    };
+    let closed =
+        Signal::derive(move || window_status(open.expires.get(), clock.get()).1 == Urgency::Closed);
+    let composer_for = Memo::new(move |_| open.id.get());
     view! {
         <section class="thread" aria-label="Conversation">
             <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match thread.await {
-                        Ok(Some(thread)) => view! { <OpenThread thread clock /> }.into_any(),
+                        Ok(Some(thread)) => view! { <OpenThread thread clock open /> }.into_any(),
                         Ok(None) => {
+                            Effect::new(move |_| open.set(None, None));
                             view! {
                                 <p class="empty-state">"Select a conversation to read and reply."</p>
                             }
@@ -34,7 +45,31 @@ pub fn ThreadPane(
                     }
                 })}
             </Transition>
+            {move || {
+                composer_for
+                    .get()
+                    .map(|conversation_id| view! { <Composer conversation_id closed /> })
+            }}
         </section>
+    }
+}
+
+/// Which conversation the thread shows, for the composer below it.
+#[derive(Clone, Copy)]
+struct OpenConversation {
+    id: RwSignal<Option<i64>>,
+    expires: RwSignal<Option<i64>>,
+}
+
+impl OpenConversation {
+    /// Changes only what changed, so an unchanged conversation re-renders nothing.
+    fn set(self, id: Option<i64>, expires: Option<i64>) {
+        if self.id.get_untracked() != id {
+            self.id.set(id);
+        }
+        if self.expires.get_untracked() != expires {
+            self.expires.set(expires);
+        }
     }
 }
 
@@ -48,13 +83,14 @@ fn act(call: impl std::future::Future<Output = Result<(), AppError>> + 'static) 
 }
 
 #[component]
-fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
+fn OpenThread(thread: Thread, clock: RwSignal<i64>, open: OpenConversation) -> impl IntoView {
     let conversation = thread.conversation.clone();
     let id = conversation.id;
     let name = display_name(&conversation);
     let expires = conversation.window_expires_at_ms();
+    // After hydration (effects never run on the server), so the page hydrates as rendered.
+    Effect::new(move |_| open.set(Some(id), expires));
     let window = move || window_status(expires, clock.get());
-    let closed = move || window().1 == Urgency::Closed;
     let status = conversation.status;
     let assigned = conversation.assignee_id.is_some();
     let phone = conversation.contact.wa_id.clone().map(|w| format!("+{w}"));
@@ -134,7 +170,6 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>) -> impl IntoView {
                 })
                 .collect_view()}
         </ol>
-        <Composer conversation_id=id closed=Signal::derive(closed) />
     }
 }
 
@@ -149,75 +184,6 @@ fn day_groups(messages: Vec<MessageView>) -> Vec<(String, Vec<MessageView>)> {
         }
     }
     groups
-}
-
-/// Free-form replies inside the window (Enter sends, Shift+Enter breaks the line); outside it,
-/// only templates (the template picker arrives with the templates feature).
-#[component]
-fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
-    let sending = RwSignal::new(false);
-    let send = move || {
-        let text = draft.get_untracked();
-        if text.trim().is_empty() || sending.get_untracked() {
-            return;
-        }
-        sending.set(true);
-        leptos::task::spawn_local(async move {
-            match send_reply(conversation_id, text).await {
-                Ok(_) => {
-                    draft.set(String::new());
-                    problem.set(None);
-                }
-                Err(error) => problem.set(Some(error.to_string())),
-            }
-            sending.set(false);
-        });
-    };
-    view! {
-        <div class="composer" class:locked=closed>
-            <Show
-                when=move || !closed.get()
-                fallback=|| {
-                    view! {
-                        <p class="composer-locked" role="status">
-                            "The 24-hour window is closed: only an approved template can reopen the conversation."
-                        </p>
-                        <button type="button" class="primary" disabled=true>
-                            "Send a template…"
-                        </button>
-                    }
-                }
-            >
-                <label class="visually-hidden" for="reply">
-                    "Reply"
-                </label>
-                <textarea
-                    id="reply"
-                    rows="2"
-                    placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev| {
-                        if ev.key() == "Enter" && !ev.shift_key() {
-                            ev.prevent_default();
-                            send();
-                        }
-                    }
-                ></textarea>
-                <button
-                    type="button"
-                    class="primary"
-                    on:click=move |_| send()
-                    disabled=move || sending.get() || draft.get().trim().is_empty()
-                >
-                    "Send"
-                </button>
-            </Show>
-            {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
-        </div>
-    }
 }
 
 /// Assign to any active member (or nobody).

@@ -6,18 +6,19 @@
 //! request that Meta accepted just before the crash may be sent twice (at most the requests in
 //! flight at that moment: Meta offers no idempotency key). Nothing queued is lost.
 
+mod compose;
+
+pub use compose::queue;
+
 use crate::graph::{GraphClient, GraphError};
-use crate::store::{Millis, NewOutbound, SharedStore, StoreError};
-use parley_app::model::{DeliveryError, MessageView, UserId};
-use serde_json::json;
+use crate::store::{Millis, SharedStore, StoreError};
+use parley_app::model::DeliveryError;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Meta's limit for a text body.
-pub const MAX_TEXT_CHARS: usize = 4096;
 const LEASE: Duration = Duration::from_secs(60);
 const MAX_ATTEMPTS: i64 = 8;
 
@@ -25,53 +26,13 @@ const MAX_ATTEMPTS: i64 = 8;
 pub enum SendError {
     #[error("the 24-hour customer service window is closed; send an approved template instead")]
     WindowClosed { window_expires_at: Option<Millis> },
+    /// Breaks one of Meta's rules (a limit, an unknown or unapproved template…).
     #[error("{0}")]
     Invalid(String),
     #[error("conversation not found")]
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Queues a free-form text reply. Refused (and nothing queued) outside the window.
-pub async fn queue_text(
-    store: &SharedStore,
-    author: UserId,
-    conversation_id: i64,
-    text: &str,
-) -> Result<MessageView, SendError> {
-    let text = text.trim_end();
-    if text.trim().is_empty() {
-        return Err(SendError::Invalid("text must not be empty".into()));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(SendError::Invalid(format!(
-            "text must be at most {MAX_TEXT_CHARS} characters"
-        )));
-    }
-    let route = store
-        .conversation_route(conversation_id)
-        .await?
-        .ok_or(SendError::NotFound)?;
-    let now = Millis::now();
-    if route.window_expires_at.is_none_or(|expires| expires <= now) {
-        return Err(SendError::WindowClosed {
-            window_expires_at: route.window_expires_at,
-        });
-    }
-    let request = json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": route.recipient,
-                          "type": "text", "text": { "body": text, "preview_url": text.contains("https://") } });
-    let message = NewOutbound {
-        conversation_id,
-        author,
-        kind: "text".into(),
-        text: Some(text.to_owned()),
-        phone_number_id: route.phone_number_id,
-        recipient: route.recipient,
-        request,
-    };
-    let id = store.enqueue_outbound(&message, now).await?;
-    store.message(id).await?.ok_or(SendError::NotFound)
 }
 
 /// Paces sends per business number: never more than `per_second` in any one-second window.

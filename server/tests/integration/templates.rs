@@ -1,0 +1,336 @@
+//! Templates against the simulator: synced at start-up, submitted and reviewed (PENDING →
+//! APPROVED or REJECTED, told by status webhooks), each change in the timeline; paused
+//! templates in use raise the banner; agents read approved templates only.
+
+use crate::sending::{app_with_simulator, open_conversation, post_json};
+use crate::support::{Engine, TestApp, eventually};
+use parley_app::model::Role;
+use serde_json::{Value, json};
+
+async fn template_named(api: &crate::support::ApiClient, name: &str) -> Value {
+    let name = name.to_owned();
+    eventually(&format!("template {name}"), || async {
+        let list = api.get("/api/v1/templates").await;
+        list["templates"]
+            .as_array()?
+            .iter()
+            .find(|t| t["name"] == name.as_str())
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn submitted_templates_are_tracked_through_review() {
+    let (app, sim) = app_with_simulator().await;
+    let api = app.api().await;
+    let seeded = template_named(&api, "hello_world").await;
+    assert_eq!(seeded["status"], "APPROVED");
+    assert_eq!(seeded["category"], "UTILITY");
+
+    let body = json!({ "name": "delivery_window", "language": "en_US", "category": "UTILITY",
+        "components": [{ "type": "BODY", "text": "Hi {{1}}, we deliver between {{2}}.",
+                         "example": { "body_text": [["Ana", "9 and 11"]] } }] });
+    let (status, created) = post_json(&app, &api, "/api/v1/templates", body.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let detail = eventually("the review's verdict", || async {
+        let detail = api.get(&format!("/api/v1/templates/{id}")).await;
+        (detail["template"]["status"] != "PENDING").then_some(detail)
+    })
+    .await;
+    let timeline: Vec<(String, String)> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(timeline[0], ("submitted".into(), "PENDING".into()));
+    assert_eq!(timeline[1], ("status".into(), "PENDING".into()));
+    assert_eq!(timeline.last().unwrap().0, "status");
+    assert_ne!(timeline.last().unwrap().1, "PENDING");
+    assert_eq!(
+        detail["timeline"].as_array().unwrap().last().unwrap()["source"],
+        "webhook"
+    );
+
+    let (status, duplicate) = post_json(&app, &api, "/api/v1/templates", body).await;
+    assert_eq!(
+        status, 422,
+        "Meta's objection, in Meta's words: {duplicate}"
+    );
+    assert!(
+        duplicate["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+    let (status, bad_name) = post_json(
+        &app,
+        &api,
+        "/api/v1/templates",
+        json!({ "name": "Bad Name", "language": "en_US", "category": "UTILITY", "components": [] }),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad_name}");
+
+    let deleted = api
+        .http
+        .delete(app.url(&format!("/api/v1/templates/{id}")))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    let detail = api.get(&format!("/api/v1/templates/{id}")).await;
+    assert_eq!(detail["template"]["status"], "DELETED");
+    assert_eq!(
+        detail["timeline"].as_array().unwrap().last().unwrap()["kind"],
+        "deleted"
+    );
+    drop(sim);
+}
+
+#[tokio::test]
+async fn a_paused_template_in_use_is_flagged_and_can_no_longer_be_sent() {
+    let (app, sim) = app_with_simulator().await;
+    let api = app.api().await;
+    let (conversation, _) = open_conversation(&sim, &api).await;
+    template_named(&api, "spring_sale").await;
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    let sale =
+        json!({"type": "template", "template": {"name": "spring_sale", "language": "en_US"}});
+    let (status, sent) = post_json(&app, &api, &path, sale.clone()).await;
+    assert_eq!(status, 202, "{sent}");
+
+    sim.set_template_status("spring_sale", "PAUSED", "Low quality");
+    let paused = eventually("the pause to arrive", || async {
+        let t = template_named(&api, "spring_sale").await;
+        (t["status"] == "PAUSED").then_some(t)
+    })
+    .await;
+    let id = paused["id"].as_str().unwrap();
+    let detail = api.get(&format!("/api/v1/templates/{id}")).await;
+    let last = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["value"].as_str(), last["source"].as_str()),
+        (Some("PAUSED"), Some("webhook"))
+    );
+    assert_eq!(last["reason"], "Low quality");
+
+    let (status, refused) = post_json(&app, &api, &path, sale).await;
+    assert_eq!(status, 422);
+    assert!(refused["message"].as_str().unwrap().contains("PAUSED"));
+
+    // The admins' banner lists it (it was sent in the last 30 days); agents see no banner.
+    let admin = app.browser();
+    app.add_user("boss@example.com", Role::Admin, "correct horse")
+        .await;
+    app.sign_in(&admin, "boss@example.com", "correct horse")
+        .await;
+    let alerts = rpc(&app, &admin, "template_alerts").await;
+    assert_eq!(alerts[0]["name"], "spring_sale", "{alerts}");
+    let agent = app.browser();
+    app.add_user("agent@example.com", Role::Agent, "correct horse")
+        .await;
+    app.sign_in(&agent, "agent@example.com", "correct horse")
+        .await;
+    assert_eq!(rpc(&app, &agent, "template_alerts").await, json!([]));
+}
+
+async fn rpc(app: &TestApp, client: &reqwest::Client, name: &str) -> Value {
+    client
+        .post(app.url(&format!("/rpc/{name}")))
+        .header("origin", app.origin())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn agents_read_approved_templates_only_and_cannot_manage_them() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let agent = app
+        .add_user("agent@example.com", Role::Agent, "correct horse")
+        .await;
+    let minted = parley_server::auth::token::mint();
+    app.store
+        .create_api_token(
+            agent.id,
+            &minted.digest,
+            parley_server::store::Millis::now(),
+        )
+        .await
+        .unwrap();
+    let store = app.store.clone();
+    let record = |id: &str, name: &str, status: &str| parley_server::store::TemplateRecord {
+        id: id.into(),
+        waba_id: "w".into(),
+        name: name.into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        status: status.to_owned().into(),
+        quality: None,
+        rejected_reason: None,
+        components: json!([{ "type": "BODY", "text": "Hi" }]),
+    };
+    store
+        .sync_templates(
+            "w",
+            &[
+                record("1", "approved_one", "APPROVED"),
+                record("2", "pending_one", "PENDING"),
+            ],
+            parley_server::store::Millis::now(),
+        )
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(app.url(path)).bearer_auth(&minted.token).send();
+    let list: Value = get("/api/v1/templates")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["approved_one"]);
+    assert_eq!(
+        get("/api/v1/templates/2").await.unwrap().status().as_u16(),
+        404
+    );
+    let submit = http
+        .post(app.url("/api/v1/templates"))
+        .bearer_auth(&minted.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submit.status().as_u16(), 403);
+    let page = app.browser();
+    app.sign_in(&page, "agent@example.com", "correct horse")
+        .await;
+    let admin_page = page.get(app.url("/admin/templates")).send().await.unwrap();
+    assert_eq!(admin_page.status().as_u16(), 403);
+}
+
+crate::on_both_engines!(template_history_is_kept);
+
+async fn template_history_is_kept(engine: Engine) {
+    use parley_server::store::{Millis, TemplateRecord};
+    let app = TestApp::spawn(engine).await;
+    let store = app.store.clone();
+    let mut template = TemplateRecord {
+        id: "777".into(),
+        waba_id: "waba-1".into(),
+        name: "order_update".into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        status: "APPROVED".to_owned().into(),
+        quality: Some("GREEN".into()),
+        rejected_reason: None,
+        components: json!([{ "type": "BODY", "text": "Hi {{1}}" }]),
+    };
+    assert_eq!(
+        store
+            .sync_templates("waba-1", &[template.clone()], Millis::now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .sync_templates("waba-1", &[template.clone()], Millis::now())
+            .await
+            .unwrap(),
+        0,
+        "no change, no entry"
+    );
+    template.status = "PAUSED".to_owned().into();
+    template.quality = Some("YELLOW".into());
+    store
+        .sync_templates("waba-1", &[template.clone()], Millis::now())
+        .await
+        .unwrap();
+
+    let webhook = json!({ "object": "whatsapp_business_account", "entry": [{ "id": "waba-1", "time": 1_700_000_000,
+        "changes": [{ "field": "message_template_status_update", "value": { "event": "REJECTED",
+            "message_template_id": 777, "message_template_name": "order_update",
+            "message_template_language": "en_US", "reason": "INCORRECT_CATEGORY" } }] }] });
+    app.deliver(&webhook).await;
+    let detail = eventually("the webhook applied", || async {
+        let detail = store.template("777").await.unwrap()?;
+        (detail.template.status.as_str() == "REJECTED").then_some(detail)
+    })
+    .await;
+    let story: Vec<(&str, &str, &str)> = detail
+        .timeline
+        .iter()
+        .map(|c| (c.kind.as_str(), c.value.as_str(), c.source.as_str()))
+        .collect();
+    assert_eq!(
+        story,
+        [
+            ("status", "APPROVED", "sync"),
+            ("status", "PAUSED", "sync"),
+            ("quality", "YELLOW", "sync"),
+            ("status", "REJECTED", "webhook"),
+        ]
+    );
+    assert_eq!(
+        detail.timeline[3].reason.as_deref(),
+        Some("INCORRECT_CATEGORY")
+    );
+    assert_eq!(
+        detail.template.rejected_reason.as_deref(),
+        Some("INCORRECT_CATEGORY")
+    );
+    let found = store
+        .template_by_name(Some("waba-1"), "order_update", "en_US")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|t| t.id), Some("777".to_owned()));
+    assert!(
+        store
+            .template_by_name(Some("other"), "order_update", "en_US")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .template_by_name(None, "order_update", "en_US")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A template Meta no longer lists was deleted there.
+    store
+        .sync_templates("waba-1", &[], Millis::now())
+        .await
+        .unwrap();
+    let detail = store.template("777").await.unwrap().unwrap();
+    assert_eq!(detail.template.status.as_str(), "DELETED");
+    assert_eq!(detail.timeline.last().unwrap().kind, "deleted");
+}
