@@ -52,11 +52,39 @@ async fn submitted_templates_are_tracked_through_review() {
         .collect();
     assert_eq!(timeline[0], ("submitted".into(), "PENDING".into()));
     assert_eq!(timeline[1], ("status".into(), "PENDING".into()));
-    assert_eq!(timeline.last().unwrap().0, "status");
-    assert_ne!(timeline.last().unwrap().1, "PENDING");
+    assert_eq!(
+        timeline.last().unwrap(),
+        &("status".into(), "APPROVED".into())
+    );
     assert_eq!(
         detail["timeline"].as_array().unwrap().last().unwrap()["source"],
         "webhook"
+    );
+
+    // A marketing template asking for a password is rejected, with Meta's reason.
+    let phishy = json!({ "name": "account_check", "language": "en_US", "category": "MARKETING",
+        "components": [{ "type": "BODY", "text": "Reply with your password to keep your account." }] });
+    let (status, created) = post_json(&app, &api, "/api/v1/templates", phishy).await;
+    assert_eq!(status, 201, "{created}");
+    let rejected_id = created["id"].as_str().unwrap().to_owned();
+    let rejected = eventually("the rejection", || async {
+        let detail = api.get(&format!("/api/v1/templates/{rejected_id}")).await;
+        (detail["template"]["status"] == "REJECTED").then_some(detail)
+    })
+    .await;
+    assert_eq!(
+        rejected["template"]["rejected_reason"],
+        "INCORRECT_CATEGORY"
+    );
+    let last = rejected["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["value"].as_str(), last["reason"].as_str()),
+        (Some("REJECTED"), Some("INCORRECT_CATEGORY"))
     );
 
     let (status, duplicate) = post_json(&app, &api, "/api/v1/templates", body).await;
@@ -333,4 +361,50 @@ async fn template_history_is_kept(engine: Engine) {
     let detail = store.template("777").await.unwrap().unwrap();
     assert_eq!(detail.template.status.as_str(), "DELETED");
     assert_eq!(detail.timeline.last().unwrap().kind, "deleted");
+}
+
+#[tokio::test]
+async fn a_template_is_sent_where_the_window_has_closed() {
+    use parley_server::sandbox::PERSONAS;
+    let (app, sim) = app_with_simulator().await;
+    let api = app.api().await;
+    template_named(&api, "order_update").await;
+    let quiet = PERSONAS.iter().find(|p| !p.responsive).unwrap();
+    let two_days_ago = parley_server::store::Millis::now().0 - 48 * 3600 * 1000;
+    sim.customer_writes_at(
+        quiet,
+        json!({"type": "text", "text": {"body": "old"}}),
+        std::time::Duration::ZERO,
+        two_days_ago,
+    );
+    let id = eventually("the conversation", || async {
+        let page = api.conversations("limit=50").await;
+        page["conversations"]
+            .as_array()?
+            .iter()
+            .find(|c| c["contact"]["name"] == quiet.name)?["id"]
+            .as_i64()
+    })
+    .await;
+    let path = format!("/api/v1/conversations/{id}/messages");
+    let (status, _) = post_json(&app, &api, &path, json!({"type": "text", "text": "hi"})).await;
+    assert_eq!(status, 409, "free-form is refused");
+    let template = json!({"type": "template", "template": {"name": "order_update", "language": "en_US",
+        "parameters": [quiet.name, "#12"]}});
+    let (status, queued) = post_json(&app, &api, &path, template).await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(
+        queued["text"],
+        format!("Hi {}, your order #12 is on its way.", quiet.name)
+    );
+    let sent = eventually("the template at Meta", || async {
+        sim.accepted().into_iter().find(|a| a["type"] == "template")
+    })
+    .await;
+    assert_eq!(sent["template"]["name"], "order_update");
+    assert_eq!(sent["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        sent["template"]["components"][0]["parameters"][0]["text"],
+        quiet.name
+    );
 }
