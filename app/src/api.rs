@@ -155,15 +155,23 @@ pub async fn delete_template(id: String) -> Result<(), AppError> {
     ssr::backend()?.delete_template(&viewer, id).await
 }
 
-/// Templates sent in the last 30 days that Meta has since paused, disabled or rejected (for
-/// the admins' banner; empty for agents).
-#[server(prefix = "/rpc", endpoint = "template_alerts")]
-pub async fn template_alerts() -> Result<Vec<TemplateView>, AppError> {
+/// What admins must act on, shown as a banner on every page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdminNotices {
+    /// Meta refused the access token (error 190): its words.
+    pub token_problem: Option<String>,
+    /// Templates sent in the last 30 days that Meta has since paused, disabled or rejected.
+    pub templates: Vec<TemplateView>,
+}
+
+/// The admins' alerts (empty for agents).
+#[server(prefix = "/rpc", endpoint = "admin_alerts")]
+pub async fn admin_alerts() -> Result<AdminNotices, AppError> {
     let viewer = ssr::require_viewer()?;
     if !viewer.is_admin() {
-        return Ok(Vec::new());
+        return Ok(AdminNotices::default());
     }
-    ssr::backend()?.template_alerts().await
+    ssr::backend()?.admin_alerts().await
 }
 
 /// Sends a failed message again (a new attempt).
@@ -251,7 +259,7 @@ pub mod ssr {
             draft: TemplateDraft,
         ) -> Result<String, AppError>;
         async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError>;
-        async fn template_alerts(&self) -> Result<Vec<TemplateView>, AppError>;
+        async fn admin_alerts(&self) -> Result<super::AdminNotices, AppError>;
         async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
         async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
     }

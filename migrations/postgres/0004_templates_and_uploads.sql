@@ -1,4 +1,4 @@
--- Message templates and their approval story; media uploaded by agents.
+-- Message templates and their approval story; media uploaded by agents; send order.
 
 -- Each template of the business's WABAs as last seen at Meta (by sync or webhook).
 CREATE TABLE templates (
@@ -33,3 +33,6 @@ CREATE INDEX template_events_by_template ON template_events (template_id, id);
 ALTER TABLE media_files ADD COLUMN uploaded_for TEXT;
 ALTER TABLE media_files ADD COLUMN filename TEXT;
 CREATE INDEX media_files_uploads ON media_files (sha256, uploaded_for) WHERE uploaded_for IS NOT NULL;
+
+-- A customer's messages leave in queue order: a claim skips jobs behind a held-back one.
+CREATE INDEX outbox_per_customer ON outbox (phone_number_id, recipient, message_id) WHERE state = 'pending';

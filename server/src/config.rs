@@ -97,6 +97,9 @@ pub struct Config {
     pub whatsapp: WhatsAppConfig,
     /// Pace of the built-in simulator's customers (1.0 lifelike; higher is faster).
     pub sandbox_speed: f64,
+    /// Messages per second per business number the sender may start (Meta's throughput
+    /// tier: 80 by default, up to 1,000).
+    pub send_rate: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +314,12 @@ impl Config {
                         "expected a number above 0 and at most 1000, got {raw:?}"
                     )),
                 }
+            })?,
+            send_rate: sources.parsed("PARLEY_SEND_RATE", 80, |raw| match raw.parse::<u32>() {
+                Ok(rate) if (1..=1000).contains(&rate) => Ok(rate),
+                _ => Err(format!(
+                    "expected messages per second from 1 to 1000, got {raw:?}"
+                )),
             })?,
             session,
             whatsapp,

@@ -79,7 +79,7 @@ impl Application {
             outbox::spawn_sender(
                 store.clone(),
                 graph.clone(),
-                80,
+                config.send_rate,
                 outbox_wake.clone(),
                 live.waker(),
             );

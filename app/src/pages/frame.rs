@@ -1,7 +1,7 @@
 //! The frame around every signed-in page: top bar with navigation, the member's name and
 //! sign-out.
 
-use crate::api::{current_viewer, template_alerts};
+use crate::api::{admin_alerts, current_viewer};
 use crate::model::Viewer;
 use leptos::prelude::*;
 
@@ -21,7 +21,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     })}
                 </Transition>
             </header>
-            <TemplateAlerts />
+            <AdminAlertBanner />
             {children()}
         </div>
     }
@@ -50,28 +50,34 @@ fn TopNav(viewer: Viewer) -> impl IntoView {
     }
 }
 
-/// For admins: templates used in the last 30 days that Meta has paused, disabled or rejected
-/// (agents get an empty list). Live: it rereads on every event.
+/// For admins: an access token Meta refuses, and templates used in the last 30 days that Meta
+/// has paused, disabled or rejected (agents get nothing). Live: it rereads on every event.
 #[component]
-fn TemplateAlerts() -> impl IntoView {
+fn AdminAlertBanner() -> impl IntoView {
     let live = crate::live::use_live();
-    let alerts = Resource::new(move || live.tick.get(), |_| template_alerts());
+    let alerts = Resource::new(move || live.tick.get(), |_| admin_alerts());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let alerts = alerts.await.unwrap_or_default();
-                (!alerts.is_empty()).then(|| view! {
-                    <div class="banner warning" role="alert">
-                        {alerts.into_iter().map(|t| {
-                            let href = format!("/admin/templates/{}", t.id);
-                            view! {
-                                <p>
-                                    "Template " <a href=href>{t.name.clone()}</a>
-                                    {format!(" ({}) is {} at Meta: sends that use it will fail.", t.language, t.status)}
-                                </p>
-                            }
-                        }).collect_view()}
-                    </div>
+                let token = alerts.token_problem.map(|problem| view! {
+                    <p>
+                        <strong>"Meta refuses Parley's access token: "</strong>
+                        {problem}
+                        " — sending has stopped. Set a valid WA_ACCESS_TOKEN and restart Parley."
+                    </p>
+                });
+                let templates = alerts.templates.into_iter().map(|t| {
+                    let href = format!("/admin/templates/{}", t.id);
+                    view! {
+                        <p>
+                            "Template " <a href=href>{t.name.clone()}</a>
+                            {format!(" ({}) is {} at Meta: sends that use it will fail.", t.language, t.status)}
+                        </p>
+                    }
+                }).collect_view();
+                (token.is_some() || !templates.is_empty()).then(|| view! {
+                    <div class="banner warning" role="alert">{token}{templates}</div>
                 })
             })}
         </Transition>

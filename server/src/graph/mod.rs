@@ -4,6 +4,7 @@
 use crate::config::{Secret, WhatsAppConfig};
 use bytes::Bytes;
 use serde::Deserialize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Largest media file Parley downloads (Meta's own limit is 100 MB for documents).
@@ -14,6 +15,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     base: String,
     token: Secret,
+    /// Meta's words when it last refused the access token (error 190), until a call succeeds.
+    token_problem: Arc<Mutex<Option<String>>>,
 }
 
 /// An error as Meta reports it (`{"error": {...}}`), or a failure to get an answer at all.
@@ -147,6 +150,7 @@ impl GraphClient {
             http,
             base: format!("{}/{}", config.graph_url, config.api_version),
             token,
+            token_problem: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -164,11 +168,12 @@ impl GraphClient {
             .await
             .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         if response.status().is_success() {
+            self.note_token_problem(None);
             return Ok(response);
         }
         let status = response.status().as_u16();
         let body = response.bytes().await.unwrap_or_default();
-        Err(match serde_json::from_slice::<ErrorEnvelope>(&body) {
+        let error = match serde_json::from_slice::<ErrorEnvelope>(&body) {
             Ok(envelope) => GraphError::Api {
                 status,
                 code: envelope.error.code,
@@ -186,7 +191,31 @@ impl GraphClient {
                 message: String::from_utf8_lossy(&body).chars().take(200).collect(),
                 details: None,
             },
-        })
+        };
+        if let GraphError::Api {
+            code: 190, message, ..
+        } = &error
+        {
+            self.note_token_problem(Some(message.clone()));
+        }
+        Err(error)
+    }
+
+    fn note_token_problem(&self, problem: Option<String>) {
+        if let Ok(mut current) = self.token_problem.lock()
+            && *current != problem
+        {
+            if let Some(problem) = &problem {
+                tracing::error!(%problem, "Meta refused the access token");
+            }
+            *current = problem;
+        }
+    }
+
+    /// Meta's words when it last refused the access token (expired or revoked), if the
+    /// latest call failed that way.
+    pub fn token_problem(&self) -> Option<String> {
+        self.token_problem.lock().ok()?.clone()
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: String) -> Result<T, GraphError> {

@@ -2,12 +2,13 @@
 //! domain terms, mapped to the store.
 
 use super::AppState;
+use crate::graph::GraphClient;
 use crate::store::{
     Assignment, ConversationCursor, ConversationOrder, ConversationQuery, Millis, StoreError,
 };
 use crate::templates::{self, TemplateError};
 use parley_app::api::ssr::Backend;
-use parley_app::api::{AppError, InboxQuery, InboxTab, Thread};
+use parley_app::api::{AdminNotices, AppError, InboxQuery, InboxTab, Thread};
 use parley_app::compose::SendRequest;
 use parley_app::model::{
     ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
@@ -230,12 +231,16 @@ impl Backend for AppState {
         Ok(())
     }
 
-    async fn template_alerts(&self) -> Result<Vec<TemplateView>, AppError> {
+    async fn admin_alerts(&self) -> Result<AdminNotices, AppError> {
         let month_ago = Millis(Millis::now().0 - 30 * 24 * 3600 * 1000);
-        self.store
-            .troubled_templates(month_ago)
-            .await
-            .map_err(app_error)
+        Ok(AdminNotices {
+            token_problem: self.graph.as_ref().and_then(GraphClient::token_problem),
+            templates: self
+                .store
+                .troubled_templates(month_ago)
+                .await
+                .map_err(app_error)?,
+        })
     }
 }
 

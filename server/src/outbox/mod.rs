@@ -1,22 +1,28 @@
-//! Sending: replies are validated against Meta's rules and the service window, written with
+//! Sending: messages are validated against Meta's rules and the service window, written with
 //! their send job in one transaction, and delivered by a sender that paces each business
-//! number, retries what is retryable and records what failed and why.
+//! number (and each customer, under Meta's pair limit), keeps each customer's messages in
+//! order, retries what is retryable and records what failed and why.
 //!
-//! Crash safety: a job leased when the process dies is retried once its lease runs out, so a
-//! request that Meta accepted just before the crash may be sent twice (at most the requests in
-//! flight at that moment: Meta offers no idempotency key). Nothing queued is lost.
+//! Crash safety: a job leased when the process dies is sent again after the restart (at once
+//! on SQLite, once its lease runs out on PostgreSQL). Nothing queued is lost. A request Meta
+//! accepted just before the crash, whose answer never arrived, is sent twice: at most the
+//! sends in flight at that moment, which is one per customer and never more than
+//! [`MAX_IN_FLIGHT`]. Meta offers no idempotency key to do better.
 
 mod compose;
+mod pacing;
 
 pub use compose::queue;
 
 use crate::graph::{GraphClient, GraphError};
-use crate::store::{Millis, SharedStore, StoreError};
+use crate::store::{Millis, OutboxJob, SharedStore, StoreError};
+use pacing::{NumberPacer, PairLimiter};
 use parley_app::model::DeliveryError;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -35,30 +41,21 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-/// Paces sends per business number: never more than `per_second` in any one-second window.
-struct Pacer {
-    interval: Duration,
-    next_slot: HashMap<String, Instant>,
+/// How many customers may have a send in flight at once (one customer's messages go one at a
+/// time, in order). It also bounds what a crash can duplicate.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// What every send task shares.
+struct Sender {
+    store: SharedStore,
+    graph: GraphClient,
+    live: Arc<Notify>,
+    numbers: Mutex<NumberPacer>,
+    pairs: Mutex<PairLimiter>,
 }
 
-impl Pacer {
-    fn new(per_second: u32) -> Self {
-        Pacer {
-            interval: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
-            next_slot: HashMap::new(),
-        }
-    }
-
-    async fn wait_turn(&mut self, number: &str) {
-        let now = Instant::now();
-        let slot = self.next_slot.get(number).copied().unwrap_or(now).max(now);
-        self.next_slot
-            .insert(number.to_owned(), slot + self.interval);
-        tokio::time::sleep_until(slot).await;
-    }
-}
-
-/// Starts the sender; `wake` is notified when a job is queued.
+/// Starts the sender: `per_second` per business number; `wake` is notified when a job is
+/// queued, `live` after each send is recorded.
 pub fn spawn_sender(
     store: SharedStore,
     graph: GraphClient,
@@ -66,23 +63,35 @@ pub fn spawn_sender(
     wake: Arc<Notify>,
     live: Arc<Notify>,
 ) {
+    let sender = Arc::new(Sender {
+        store,
+        graph,
+        live,
+        numbers: Mutex::new(NumberPacer::new(per_second)),
+        pairs: Mutex::new(PairLimiter::new()),
+    });
+    // Two seconds of work per claim keeps the pacer busy without holding leases for long.
+    let batch = (i64::from(per_second) * 2).clamp(32, 2000);
+    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tokio::spawn(async move {
-        let mut pacer = Pacer::new(per_second);
         loop {
             let now = Millis::now();
-            match store.claim_outbox(now, now.plus(LEASE), 32).await {
+            match sender.store.claim_outbox(now, now.plus(LEASE), batch).await {
                 Ok(jobs) => {
-                    for job in &jobs {
-                        pacer.wait_turn(&job.phone_number_id).await;
-                        let outcome = graph.send_message(&job.phone_number_id, &job.request).await;
-                        if let Err(error) =
-                            record(&store, job.message_id, job.attempts, outcome).await
-                        {
-                            tracing::error!(%error, "outbox: cannot record a send");
-                        }
-                        live.notify_one();
+                    let full = jobs.len() as i64 == batch;
+                    let mut tasks = JoinSet::new();
+                    for jobs in by_customer(jobs) {
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            return;
+                        };
+                        let sender = sender.clone();
+                        tasks.spawn(async move {
+                            sender.send_in_order(jobs).await;
+                            drop(permit);
+                        });
                     }
-                    if jobs.len() == 32 {
+                    while tasks.join_next().await.is_some() {}
+                    if full {
                         continue;
                     }
                 }
@@ -93,17 +102,95 @@ pub fn spawn_sender(
     });
 }
 
+/// Claimed jobs grouped by customer, each group in queue order.
+fn by_customer(jobs: Vec<OutboxJob>) -> Vec<Vec<OutboxJob>> {
+    let mut groups: Vec<Vec<OutboxJob>> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for job in jobs {
+        let key = (job.phone_number_id.clone(), recipient(&job).to_owned());
+        match index.get(&key) {
+            Some(&i) => groups[i].push(job),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![job]);
+            }
+        }
+    }
+    groups
+}
+
+fn recipient(job: &OutboxJob) -> &str {
+    job.request
+        .get("to")
+        .and_then(|to| to.as_str())
+        .unwrap_or_default()
+}
+
+impl Sender {
+    /// Sends one customer's jobs in order. When the pair limit or a retryable failure holds
+    /// one back, the customer's later jobs are put back behind it, so the order survives.
+    async fn send_in_order(&self, jobs: Vec<OutboxJob>) {
+        let mut jobs = jobs.into_iter();
+        while let Some(job) = jobs.next() {
+            let now = Instant::now();
+            let pair = self.pairs.lock().expect("pair limiter").try_take(
+                &job.phone_number_id,
+                recipient(&job),
+                now,
+            );
+            let held_until = match pair {
+                Err(ready) => Some(Millis::now().plus(ready - now)),
+                Ok(()) => {
+                    let slot = self
+                        .numbers
+                        .lock()
+                        .expect("number pacer")
+                        .reserve(&job.phone_number_id, now);
+                    tokio::time::sleep_until(slot).await;
+                    let outcome = self
+                        .graph
+                        .send_message(&job.phone_number_id, &job.request)
+                        .await;
+                    let retry_at =
+                        match record(&self.store, job.message_id, job.attempts, outcome).await {
+                            Ok(retry_at) => retry_at,
+                            Err(error) => {
+                                tracing::error!(%error, "outbox: cannot record a send");
+                                None
+                            }
+                        };
+                    self.live.notify_one();
+                    retry_at
+                }
+            };
+            if let Some(until) = held_until {
+                let held = if pair.is_err() { Some(job) } else { None };
+                // Claims take due jobs in id order, and never one behind a held-back job of
+                // the same customer: they go out again in queue order.
+                for later in held.into_iter().chain(jobs.by_ref()) {
+                    if let Err(error) = self.store.outbox_defer(later.message_id, until).await {
+                        tracing::error!(%error, "outbox: cannot put a job back");
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Records a send's outcome; answers when it will be retried, if it will.
 async fn record(
     store: &SharedStore,
     message_id: i64,
     attempts: i64,
     outcome: Result<String, GraphError>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Millis>, StoreError> {
     match outcome {
         Ok(wamid) => {
             store
                 .outbox_accepted(message_id, &wamid, Millis::now())
-                .await
+                .await?;
+            Ok(None)
         }
         Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {
             let jitter = Duration::from_millis(rand::random::<u64>() % 500);
@@ -111,9 +198,11 @@ async fn record(
                 .min(Duration::from_secs(120))
                 + jitter;
             tracing::warn!(message_id, attempts, %error, "send failed; will retry");
+            let retry_at = Millis::now().plus(backoff);
             store
-                .outbox_retry(message_id, &error.to_string(), Millis::now().plus(backoff))
-                .await
+                .outbox_retry(message_id, &error.to_string(), retry_at)
+                .await?;
+            Ok(Some(retry_at))
         }
         Err(error) => {
             let failure = match &error {
@@ -136,7 +225,8 @@ async fn record(
             tracing::warn!(message_id, %error, "send failed permanently");
             store
                 .outbox_failed(message_id, &failure, Millis::now())
-                .await
+                .await?;
+            Ok(None)
         }
     }
 }

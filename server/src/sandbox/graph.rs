@@ -164,7 +164,15 @@ async fn send_inner(
             }
             sim.admit(number.id, &to)?;
             let wamid = sim.next_id("wamid.OUT");
-            sim.state().accepted.push(body.clone());
+            {
+                let mut state = sim.state();
+                state.accepted.push(body.clone());
+                state.accepted_times.push(std::time::Instant::now());
+            }
+            let answer_delay = sim.answer_delay();
+            if !answer_delay.is_zero() {
+                tokio::time::sleep(answer_delay).await;
+            }
             let persona = personas::by_address(&to);
             // Meta accepts first and reports undeliverable messages through status webhooks.
             let failure = match (persona, kind.as_str()) {

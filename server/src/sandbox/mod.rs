@@ -91,6 +91,8 @@ struct Faults {
     /// Remaining calls that never answer.
     hang: usize,
     latency: Duration,
+    /// Delay between accepting a send and answering it (a crash in between duplicates it).
+    answer_delay: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +112,8 @@ struct State {
     faults: Faults,
     /// Every send request accepted, in order (tests count Graph calls with it).
     accepted: Vec<Value>,
+    /// When each accepted send arrived (for rate checks).
+    accepted_times: Vec<std::time::Instant>,
     /// Every read receipt (mark-as-read request) accepted, in order.
     read_receipts: Vec<Value>,
     templates: Vec<templates::Template>,
@@ -210,9 +214,25 @@ impl Simulator {
         self.state().faults.latency = latency;
     }
 
+    /// Answers accepted sends only after `delay`: the window in which a crash of the caller
+    /// leaves a message sent but unrecorded.
+    pub fn set_answer_delay(&self, delay: Duration) {
+        self.state().faults.answer_delay = delay;
+    }
+
+    /// How long accepted sends wait for their answer.
+    fn answer_delay(&self) -> Duration {
+        self.state().faults.answer_delay
+    }
+
     /// Every send request accepted so far.
     pub fn accepted(&self) -> Vec<Value> {
         self.state().accepted.clone()
+    }
+
+    /// When each accepted send arrived, in order.
+    pub fn accepted_times(&self) -> Vec<std::time::Instant> {
+        self.state().accepted_times.clone()
     }
 
     /// Every read receipt accepted so far.

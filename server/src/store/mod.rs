@@ -234,6 +234,9 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     /// A retryable failure: try again at `retry_at`.
     async fn outbox_retry(&self, message_id: i64, error: &str, retry_at: Millis)
     -> StoreResult<()>;
+    /// Puts a claimed job back untried (pacing, not failure): it is claimed again at `until`
+    /// and the attempt does not count.
+    async fn outbox_defer(&self, message_id: i64, until: Millis) -> StoreResult<()>;
     /// A permanent failure: the message is `failed` with Meta's reason.
     async fn outbox_failed(
         &self,

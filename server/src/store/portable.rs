@@ -545,9 +545,16 @@ macro_rules! portable_store {
             async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: i64) -> StoreResult<Vec<OutboxJob>> {
                 let sql = format!(
                     "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
-                     WHERE message_id IN (SELECT message_id FROM outbox
+                     WHERE message_id IN (SELECT message_id FROM outbox o
                                           WHERE state = 'pending' AND next_attempt_at <= $2
                                             AND (lease_until IS NULL OR lease_until <= $2)
+                                            AND NOT EXISTS (
+                                              SELECT 1 FROM outbox earlier
+                                              WHERE earlier.state = 'pending'
+                                                AND earlier.phone_number_id = o.phone_number_id
+                                                AND earlier.recipient = o.recipient
+                                                AND earlier.message_id < o.message_id
+                                                AND (earlier.next_attempt_at > $2 OR earlier.lease_until > $2))
                                           ORDER BY next_attempt_at, message_id LIMIT $3 {})
                      RETURNING message_id, phone_number_id, request, attempts",
                     <$engine>::SKIP_LOCKED
@@ -596,6 +603,18 @@ macro_rules! portable_store {
                     .bind(message_id)
                     .execute(&self.pool)
                     .await?;
+                Ok(())
+            }
+
+            async fn outbox_defer(&self, message_id: i64, until: Millis) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, attempts = attempts - 1
+                     WHERE message_id = $2 AND state = 'pending'",
+                )
+                .bind(until.0)
+                .bind(message_id)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 

@@ -292,3 +292,93 @@ async fn reading_a_conversation_sends_a_read_receipt() {
     let conversation = api.get(&format!("/api/v1/conversations/{id}")).await;
     assert_eq!(conversation["unread_count"], 0);
 }
+
+#[tokio::test]
+async fn the_configured_send_rate_is_held_and_never_exceeded() {
+    const RATE: usize = 20;
+    let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
+    config.speed = 50.0;
+    let sim = Simulator::new(config);
+    sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let graph_url = sim.base_url();
+    let app = TestApp::spawn_with(Engine::Sqlite, move |c| {
+        c.whatsapp.access_token = Some(Secret::new(TOKEN));
+        c.whatsapp.graph_url = graph_url;
+        c.send_rate = RATE as u32;
+    })
+    .await;
+    sim.set_webhook_url(app.url("/webhooks/whatsapp"));
+    let api = app.api().await;
+    // Customers on one business number, each with an open window.
+    let number = PERSONAS[0].number;
+    let customers: Vec<_> = PERSONAS.iter().filter(|p| p.number == number).collect();
+    for persona in &customers {
+        sim.customer_writes(
+            persona,
+            json!({"type": "text", "text": {"body": "Hi"}}),
+            Duration::ZERO,
+        );
+    }
+    let conversations: Vec<i64> = eventually("the conversations", || async {
+        let page = api.conversations("limit=50").await;
+        let ids: Vec<i64> = page["conversations"]
+            .as_array()?
+            .iter()
+            .filter_map(|c| c["id"].as_i64())
+            .collect();
+        (ids.len() == customers.len()).then_some(ids)
+    })
+    .await;
+    let total = 80;
+    for i in 0..total {
+        let id = conversations[i % conversations.len()];
+        let (status, _) = post_json(
+            &app,
+            &api,
+            &format!("/api/v1/conversations/{id}/messages"),
+            json!({"type": "text", "text": format!("Burst message {i}")}),
+        )
+        .await;
+        assert_eq!(status, 202);
+    }
+    eventually("every burst message sent", || async {
+        (sim.accepted().len() >= total).then_some(())
+    })
+    .await;
+    let times = sim.accepted_times();
+    for (i, start) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        assert!(
+            in_window <= RATE,
+            "{in_window} sends within one second (cap {RATE})"
+        );
+    }
+    let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
+    let achieved = (total - 1) as f64 / span;
+    assert!(
+        achieved > RATE as f64 * 0.95,
+        "achieved {achieved:.1}/s of {RATE}/s"
+    );
+    // Each customer's messages arrived in the order they were queued.
+    for persona in &customers {
+        let to = persona.address();
+        let order: Vec<usize> = sim
+            .accepted()
+            .iter()
+            .filter(|a| a["to"] == to)
+            .filter_map(|a| {
+                a["text"]["body"]
+                    .as_str()?
+                    .strip_prefix("Burst message ")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted, "in queue order for {to}");
+    }
+}

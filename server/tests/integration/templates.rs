@@ -166,14 +166,33 @@ async fn a_paused_template_in_use_is_flagged_and_can_no_longer_be_sent() {
         .await;
     app.sign_in(&admin, "boss@example.com", "correct horse")
         .await;
-    let alerts = rpc(&app, &admin, "template_alerts").await;
-    assert_eq!(alerts[0]["name"], "spring_sale", "{alerts}");
+    let alerts = rpc(&app, &admin, "admin_alerts").await;
+    assert_eq!(alerts["templates"][0]["name"], "spring_sale", "{alerts}");
+    assert_eq!(alerts["token_problem"], Value::Null);
     let agent = app.browser();
     app.add_user("agent@example.com", Role::Agent, "correct horse")
         .await;
     app.sign_in(&agent, "agent@example.com", "correct horse")
         .await;
-    assert_eq!(rpc(&app, &agent, "template_alerts").await, json!([]));
+    let nothing = rpc(&app, &agent, "admin_alerts").await;
+    assert_eq!(nothing["templates"], json!([]));
+
+    // An expired token (190) fails the send for good and raises the admins' banner.
+    sim.fail_next(1, 190, 401);
+    let (_, queued) = post_json(&app, &api, &path, json!({"type": "text", "text": "token?"})).await;
+    let message = queued["id"].as_i64().unwrap();
+    let failed = eventually("the send to fail", || async {
+        let m = api
+            .messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| m["id"] == message)?;
+        (m["status"] == "failed").then_some(m)
+    })
+    .await;
+    assert_eq!(failed["error"]["code"], 190);
+    let alerts = rpc(&app, &admin, "admin_alerts").await;
+    assert!(alerts["token_problem"].as_str().is_some(), "{alerts}");
 }
 
 async fn rpc(app: &TestApp, client: &reqwest::Client, name: &str) -> Value {
