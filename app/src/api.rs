@@ -174,6 +174,14 @@ pub async fn admin_alerts() -> Result<AdminNotices, AppError> {
     ssr::backend()?.admin_alerts().await
 }
 
+/// Tells the customer an agent is typing (and marks their latest message read); a no-op when
+/// the typing indicator is turned off.
+#[server(prefix = "/rpc", endpoint = "agent_typing")]
+pub async fn agent_typing(conversation_id: i64) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.typing(&viewer, conversation_id).await
+}
+
 /// Sends a failed message again (a new attempt).
 #[server(prefix = "/rpc", endpoint = "retry_message")]
 pub async fn retry_message(message_id: i64) -> Result<(), AppError> {
@@ -260,6 +268,7 @@ pub mod ssr {
         ) -> Result<String, AppError>;
         async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError>;
         async fn admin_alerts(&self) -> Result<super::AdminNotices, AppError>;
+        async fn typing(&self, viewer: &Viewer, conversation_id: i64) -> Result<(), AppError>;
         async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
         async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
     }

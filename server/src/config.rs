@@ -100,6 +100,8 @@ pub struct Config {
     /// Messages per second per business number the sender may start (Meta's throughput
     /// tier: 80 by default, up to 1,000).
     pub send_rate: u32,
+    /// Show customers the typing indicator while an agent writes a reply.
+    pub typing_indicator: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -321,6 +323,7 @@ impl Config {
                     "expected messages per second from 1 to 1000, got {raw:?}"
                 )),
             })?,
+            typing_indicator: sources.parsed("PARLEY_TYPING_INDICATOR", true, parse_bool)?,
             session,
             whatsapp,
         })

@@ -182,6 +182,27 @@ impl Backend for AppState {
         Ok(())
     }
 
+    async fn typing(&self, _viewer: &Viewer, conversation_id: i64) -> Result<(), AppError> {
+        let Some(graph) = self.graph.as_ref().filter(|_| self.config.typing_indicator) else {
+            return Ok(());
+        };
+        let receipt = self
+            .store
+            .mark_conversation_read(conversation_id, Millis::now())
+            .await
+            .map_err(app_error)?;
+        if let Some(receipt) = receipt {
+            // Best effort: a missing indicator is no reason to bother the agent.
+            if let Err(error) = graph
+                .mark_read(&receipt.phone_number_id, &receipt.wamid, true)
+                .await
+            {
+                tracing::warn!(%error, "cannot show the typing indicator");
+            }
+        }
+        Ok(())
+    }
+
     async fn templates(&self, viewer: &Viewer) -> Result<Vec<TemplateView>, AppError> {
         let all = self.store.templates().await.map_err(app_error)?;
         Ok(all

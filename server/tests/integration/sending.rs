@@ -291,6 +291,28 @@ async fn reading_a_conversation_sends_a_read_receipt() {
     assert_eq!(receipts[0]["typing_indicator"]["type"], "text");
     let conversation = api.get(&format!("/api/v1/conversations/{id}")).await;
     assert_eq!(conversation["unread_count"], 0);
+
+    // While an agent writes in the inbox, the customer sees "typing…".
+    let browser = app.browser();
+    app.add_user(
+        "typist@example.com",
+        parley_app::model::Role::Agent,
+        "correct horse",
+    )
+    .await;
+    app.sign_in(&browser, "typist@example.com", "correct horse")
+        .await;
+    let typing = browser
+        .post(app.url("/rpc/agent_typing"))
+        .header("origin", app.origin())
+        .form(&[("conversation_id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typing.status().as_u16(), 200);
+    let receipts = sim.read_receipts();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[1]["typing_indicator"]["type"], "text");
 }
 
 #[tokio::test]

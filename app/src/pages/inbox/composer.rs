@@ -26,6 +26,7 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let picking = RwSignal::new(false);
+    let last_typing = StoredValue::new(None::<i64>);
 
     let send = move || {
         let text = draft.get_untracked();
@@ -143,7 +144,10 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
                         }
                     }
                     prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        draft.set(event_target_value(&ev));
+                        typing_ping(conversation_id, last_typing);
+                    }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && !ev.shift_key() {
                             ev.prevent_default();
@@ -186,6 +190,19 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Meta shows the typing indicator for up to 25 seconds (or until the reply): renew it at
+/// most every 20 seconds while the agent writes.
+fn typing_ping(conversation_id: i64, last: StoredValue<Option<i64>>) {
+    let now = crate::window::now_ms();
+    if last.get_value().is_some_and(|at| now - at < 20_000) {
+        return;
+    }
+    last.set_value(Some(now));
+    leptos::task::spawn_local(async move {
+        let _ = crate::api::agent_typing(conversation_id).await;
+    });
 }
 
 /// Uploads a file through `POST /api/v1/media` (the API's own upload path).
