@@ -4,6 +4,16 @@
 //!   parley-bench ingest --url URL --secret S --rate 4000 --seconds 10   open loop: ack latency
 //!   parley-bench ingest --url URL --secret S --concurrency 64 --seconds 10   closed loop: throughput
 //!   parley-bench seed --database-url sqlite:big.db --conversations 100000 --messages 1000000
+//!   parley-bench ceiling --bind 127.0.0.1:3901 --secret S   verify + parse, store nothing
+//!   parley-bench sse-fan-out --url URL --token T --secret S --clients 1000
+//!   parley-bench sse-idle --url URL --token T --clients 10000 --pid PID
+//!   parley-bench send-rate --rate 80 --seconds 60
+//!
+//! `bench/run` runs them all and writes BENCHMARKS.md.
+
+mod ceiling;
+mod send_rate;
+mod sse;
 
 use clap::Parser;
 use parley_server::whatsapp::signature::{meta_json, sign};
@@ -34,6 +44,52 @@ enum Command {
         /// Distinguishes runs so that bodies never repeat across them.
         #[arg(long, default_value = "run")]
         tag: String,
+    },
+    /// The ingest ceiling: Parley's HTTP stack verifying and parsing, storing nothing.
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:3901")]
+        bind: std::net::SocketAddr,
+        #[arg(long, env = "WA_APP_SECRET")]
+        secret: String,
+    },
+    /// Webhook → browser latency with `clients` event streams connected.
+    SseFanOut {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        /// A personal API token (`parley token create`).
+        #[arg(long)]
+        token: String,
+        #[arg(long, env = "WA_APP_SECRET")]
+        secret: String,
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        events: usize,
+        #[arg(long, default_value = "run")]
+        tag: String,
+    },
+    /// Memory per idle event stream: holds `clients` streams open against the server `pid`.
+    SseIdle {
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        #[arg(long)]
+        pid: u32,
+    },
+    /// The achieved send rate against the configured one (in-process Parley and simulator).
+    SendRate {
+        #[arg(long, default_value_t = 80)]
+        rate: u32,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// Waits until every stored webhook is processed (between measures).
+    WaitIdle {
+        #[arg(long)]
+        database_url: String,
     },
     /// Fills a database with conversations and messages for the inbox-at-scale measurements
     /// (bulk SQL: this is a fixture generator, not how Parley writes).
@@ -109,6 +165,36 @@ async fn main() {
         } => {
             return seed(&database_url, conversations, messages).await;
         }
+        Command::WaitIdle { database_url } => {
+            let url =
+                parley_server::config::DatabaseUrl::parse(&database_url).expect("database URL");
+            let store = parley_server::store::connect(&url).await.expect("connect");
+            let started = Instant::now();
+            while store.webhook_backlog().await.expect("backlog") > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            println!(
+                "{{\"drained_in_s\":{:.2}}}",
+                started.elapsed().as_secs_f64()
+            );
+            return;
+        }
+        Command::Ceiling { bind, secret } => return ceiling::serve(bind, secret).await,
+        Command::SseFanOut {
+            url,
+            token,
+            secret,
+            clients,
+            events,
+            tag,
+        } => return sse::fan_out(&url, &token, &secret, clients, events, &tag).await,
+        Command::SseIdle {
+            url,
+            token,
+            clients,
+            pid,
+        } => return sse::idle(&url, &token, clients, pid).await,
+        Command::SendRate { rate, seconds } => return send_rate::run(rate, seconds).await,
     };
     let endpoint = format!("{}/webhooks/whatsapp", url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
@@ -242,7 +328,7 @@ async fn main() {
 
 /// Bulk-inserts `conversations` conversations (one customer each, spread over two numbers and
 /// the last 60 days) with `messages` messages in total. SQLite or PostgreSQL.
-async fn seed(database_url: &str, conversations: i64, messages: i64) {
+pub(crate) async fn seed(database_url: &str, conversations: i64, messages: i64) {
     use parley_server::config::DatabaseUrl;
     let url = DatabaseUrl::parse(database_url).expect("a sqlite: or postgres:// URL");
     parley_server::store::connect(&url)
@@ -258,6 +344,15 @@ async fn seed(database_url: &str, conversations: i64, messages: i64) {
     sqlx::query("INSERT INTO business_numbers (phone_number_id, display_phone_number, created_at) VALUES ('1100000000001', '15550100', $1), ('1100000000002', '15550200', $1) ON CONFLICT DO NOTHING")
         .bind(now).execute(&pool).await.unwrap();
     let per = (messages / conversations.max(1)).max(1);
+    if database_url.starts_with("postgres") {
+        seed_postgres(&pool, conversations, per, now).await;
+        println!(
+            "{{\"conversations\":{conversations},\"messages\":{},\"seconds\":{:.1}}}",
+            conversations * per,
+            started.elapsed().as_secs_f64()
+        );
+        return;
+    }
     const CHUNK: i64 = 2_000;
     for start in (0..conversations).step_by(CHUNK as usize) {
         let end = (start + CHUNK).min(conversations);
@@ -329,4 +424,34 @@ async fn seed(database_url: &str, conversations: i64, messages: i64) {
         conversations * per,
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The same fixture on PostgreSQL, generated server-side (`generate_series`).
+async fn seed_postgres(pool: &sqlx::AnyPool, conversations: i64, per: i64, now: i64) {
+    let statements = [
+        format!(
+            "INSERT INTO contacts (wa_id, bsuid, name, created_at, updated_at)
+             SELECT '1999' || lpad(i::text, 8, '0'), 'US.SEED' || i, 'Customer ' || i || ' 🌍', {now}, {now}
+             FROM generate_series(0, {conversations} - 1) AS i"
+        ),
+        format!(
+            "INSERT INTO conversations (contact_id, phone_number_id, status, last_message_at, window_expires_at,
+               unread_count, last_message_preview, created_at)
+             SELECT c.id, CASE WHEN c.id % 2 = 0 THEN '1100000000001' ELSE '1100000000002' END,
+               CASE WHEN c.id % 5 = 0 THEN 'resolved' ELSE 'open' END,
+               {now} - (c.id * 51840) % (60 * 86400000::bigint), {now} - (c.id * 51840) % (60 * 86400000::bigint) + 86400000,
+               c.id % 3, 'Hello! Is my order on its way? 📦', {now}
+             FROM contacts c WHERE c.bsuid LIKE 'US.SEED%'"
+        ),
+        format!(
+            "INSERT INTO messages (conversation_id, wamid, direction, kind, body, payload, status, status_rank, sent_at, created_at)
+             SELECT v.id, 'wamid.seed.' || v.id || '.' || n, CASE WHEN n % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+               'text', 'Hello! Is my order on its way? 📦', '{{}}', CASE WHEN n % 2 = 0 THEN 'received' ELSE 'read' END,
+               CASE WHEN n % 2 = 0 THEN 0 ELSE 6 END, {now} - n * 60000, {now}
+             FROM conversations v, generate_series(0, {per} - 1) AS n"
+        ),
+    ];
+    for statement in statements {
+        sqlx::query(&statement).execute(pool).await.unwrap();
+    }
 }
