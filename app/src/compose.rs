@@ -89,6 +89,9 @@ pub struct TemplateContent {
     /// The body's parameters, in order.
     #[serde(default)]
     pub parameters: Vec<String>,
+    /// For a template with a media header: the file to show, uploaded with `POST /api/v1/media`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_media_id: Option<String>,
     /// Meta's `components`, verbatim, instead of `parameters` (header media, button values…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<Object>>))]

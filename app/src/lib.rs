@@ -7,6 +7,8 @@ pub mod live;
 pub mod model;
 mod pages;
 pub mod templates;
+#[cfg(feature = "hydrate")]
+mod upload;
 pub mod window;
 
 use leptos::prelude::*;

@@ -244,14 +244,39 @@ pub struct TemplateDraft {
     pub language: String,
     /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
     pub category: String,
-    /// Empty for none.
+    /// A text header; empty for none (ignored when there is a media header).
     pub header: String,
+    /// A media header, with the sample Meta reviews it with.
+    pub header_media: Option<HeaderSample>,
     pub body: String,
     /// A sample value for each body parameter, in order (Meta requires them).
     pub examples: Vec<String>,
     /// Empty for none.
     pub footer: String,
     pub buttons: Vec<DraftButton>,
+}
+
+/// A media header's sample, uploaded with `POST /api/v1/templates/samples`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HeaderSample {
+    /// `IMAGE`, `VIDEO` or `DOCUMENT`.
+    pub format: String,
+    /// Meta's handle for the uploaded sample (`example.header_handle`).
+    pub handle: String,
+    pub filename: Option<String>,
+}
+
+impl HeaderSample {
+    /// The header format a sample file of this media type makes, if Meta takes it.
+    pub fn format_for(mime_type: &str) -> Option<&'static str> {
+        match mime_type {
+            "image/jpeg" | "image/png" => Some("IMAGE"),
+            "video/mp4" => Some("VIDEO"),
+            "application/pdf" => Some("DOCUMENT"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +328,12 @@ impl TemplateDraft {
         }
         if self.body.trim().is_empty() || self.body.chars().count() > 1024 {
             return Err("The body needs 1 to 1,024 characters.".into());
+        }
+        if let Some(sample) = &self.header_media
+            && (sample.handle.is_empty()
+                || !["IMAGE", "VIDEO", "DOCUMENT"].contains(&sample.format.as_str()))
+        {
+            return Err("A media header needs its sample file uploaded.".into());
         }
         if self.header.chars().count() > 60 || self.footer.chars().count() > 60 {
             return Err("Header and footer may have at most 60 characters.".into());
@@ -375,10 +406,15 @@ impl TemplateDraft {
             };
         }
         let mut components = Vec::new();
-        if !self.header.trim().is_empty() {
-            components.push(
+        match &self.header_media {
+            Some(sample) => components.push(
+                serde_json::json!({ "type": "HEADER", "format": sample.format,
+                "example": { "header_handle": [sample.handle] } }),
+            ),
+            None if !self.header.trim().is_empty() => components.push(
                 serde_json::json!({ "type": "HEADER", "format": "TEXT", "text": self.header }),
-            );
+            ),
+            None => {}
         }
         components.push(body);
         if !self.footer.trim().is_empty() {
@@ -522,6 +558,7 @@ mod tests {
             language: "en_US".into(),
             category: "UTILITY".into(),
             header: "Good news".into(),
+            header_media: None,
             body: "Hi {{1}}, order {{2}} is ready.".into(),
             examples: vec!["Ana".into(), "#7".into()],
             footer: String::new(),

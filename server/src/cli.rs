@@ -272,6 +272,7 @@ async fn start_sandbox(
     config.whatsapp.access_token = Some(Secret::new(access_token));
     config.whatsapp.graph_url = format!("http://{addr}");
     config.whatsapp.waba_id = Some(sandbox::DEMO_WABA_ID.to_owned());
+    config.whatsapp.app_id = Some(sandbox::DEMO_APP_ID.to_owned());
     println!(
         "Sandbox mode: no WA_ACCESS_TOKEN is set, so Parley talks to its built-in WhatsApp simulator (http://{addr})."
     );

@@ -66,6 +66,8 @@ pub struct WhatsAppConfig {
     pub verify_token: Option<Secret>,
     pub access_token: Option<Secret>,
     pub waba_id: Option<String>,
+    /// The Meta app's id: template media samples go through its resumable upload.
+    pub app_id: Option<String>,
     pub graph_url: String,
     pub api_version: String,
 }
@@ -279,6 +281,13 @@ impl Config {
                     Err(format!(
                         "expected the numeric WhatsApp Business Account id, got {raw:?}"
                     ))
+                }
+            })?,
+            app_id: sources.parsed("WA_APP_ID", None, |raw| {
+                if raw.chars().all(|c| c.is_ascii_digit()) {
+                    Ok(Some(raw.to_owned()))
+                } else {
+                    Err(format!("expected the numeric Meta app id, got {raw:?}"))
                 }
             })?,
             graph_url: sources.parsed(

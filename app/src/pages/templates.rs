@@ -295,6 +295,43 @@ fn capitalize(word: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Uploads the chosen file as the media header's sample (`POST /api/v1/templates/samples`).
+fn upload_sample(
+    ev: leptos::ev::Event,
+    draft: RwSignal<TemplateDraft>,
+    problem: RwSignal<Option<String>>,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match crate::upload::post_file::<crate::templates::HeaderSample>(
+                "/api/v1/templates/samples",
+                &[],
+                file,
+            )
+            .await
+            {
+                Ok(sample) => {
+                    problem.set(None);
+                    draft.update(|d| d.header_media = Some(sample));
+                }
+                Err(why) => problem.set(Some(why)),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, draft, problem);
+}
+
 /// Languages offered first in the form (any Meta language code may be typed).
 const COMMON_LANGUAGES: [&str; 8] = ["en_US", "en_GB", "es", "pt_BR", "fr", "de", "ar", "hi"];
 
@@ -307,6 +344,7 @@ pub fn NewTemplatePage() -> impl IntoView {
     });
     let problem = RwSignal::new(None::<String>);
     let submitting = RwSignal::new(false);
+    let header_kind = RwSignal::new("none".to_owned());
     let navigate = StoredValue::new_local(use_navigate());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -358,7 +396,30 @@ pub fn NewTemplatePage() -> impl IntoView {
                         <select id="template-category" on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.category = v); }>
                             {CATEGORIES.iter().map(|c| view! { <option value=*c selected=*c == "UTILITY">{c.to_lowercase()}</option> }).collect_view()}
                         </select>
-                        {text_field("Header (optional, text)", "template-header", |d| d.header.clone(), |d, v| d.header = v)}
+                        <label for="template-header-kind">"Header"</label>
+                        <select id="template-header-kind" on:change=move |ev| {
+                            let kind = event_target_value(&ev);
+                            header_kind.set(kind.clone());
+                            draft.update(|d| {
+                                d.header_media = None;
+                                if kind != "text" { d.header.clear(); }
+                            });
+                        }>
+                            <option value="none">"None"</option>
+                            <option value="text">"Text"</option>
+                            <option value="media">"Image, video or document"</option>
+                        </select>
+                        <Show when=move || header_kind.get() == "text">
+                            {text_field("Header text", "template-header", |d| d.header.clone(), |d, v| d.header = v)}
+                        </Show>
+                        <Show when=move || header_kind.get() == "media">
+                            <label for="template-header-sample">"Header sample (JPEG, PNG, MP4 or PDF): Meta reviews the template with it"</label>
+                            <input id="template-header-sample" type="file" accept="image/jpeg,image/png,video/mp4,application/pdf"
+                                on:change=move |ev| upload_sample(ev, draft, problem) />
+                            {move || draft.with(|d| d.header_media.clone()).map(|sample| view! {
+                                <p class="attachment">{format!("{} sample: {}", sample.format.to_lowercase(), sample.filename.unwrap_or_default())}</p>
+                            })}
+                        </Show>
                         <label for="template-body">"Body — parameters as {{1}}, {{2}}… or {{name}}"</label>
                         <textarea id="template-body" rows="5" prop:value=move || draft.with(|d| d.body.clone())
                             on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.body = v); }></textarea>

@@ -136,6 +136,19 @@ struct Paging {
     next: Option<String>,
 }
 
+/// The id Meta's answer carries at `pointer` (a wamid, a media id).
+async fn id_in_answer(response: reqwest::Response, pointer: &str) -> Result<String, GraphError> {
+    let answer: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| GraphError::Decode(e.to_string()))?;
+    answer
+        .pointer(pointer)
+        .and_then(|id| id.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| GraphError::Decode(format!("no id at {pointer} in {answer}")))
+}
+
 impl GraphClient {
     /// A client when an access token is configured.
     pub fn from_config(config: &WhatsAppConfig) -> Option<GraphClient> {
@@ -265,15 +278,7 @@ impl GraphClient {
                     .json(body),
             )
             .await?;
-        let answer: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| GraphError::Decode(e.to_string()))?;
-        answer
-            .pointer("/messages/0/id")
-            .and_then(|id| id.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| GraphError::Decode(format!("no message id in {answer}")))
+        id_in_answer(response, "/messages/0/id").await
     }
 
     /// Uploads a file for a business number; returns Meta's media id.
@@ -300,15 +305,42 @@ impl GraphClient {
                     .multipart(form),
             )
             .await?;
-        let answer: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| GraphError::Decode(e.to_string()))?;
-        answer
-            .get("id")
-            .and_then(|id| id.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| GraphError::Decode(format!("no media id in {answer}")))
+        id_in_answer(response, "/id").await
+    }
+
+    /// Uploads a template's media sample through the app's resumable upload; returns the
+    /// handle that `example.header_handle` carries.
+    pub async fn upload_sample(
+        &self,
+        app_id: &str,
+        file: Bytes,
+        mime_type: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let length = file.len().to_string();
+        let session = self
+            .send(
+                self.http
+                    .post(self.url(&format!("{app_id}/uploads")))
+                    .query(&[
+                        ("file_name", filename),
+                        ("file_length", length.as_str()),
+                        ("file_type", mime_type),
+                    ])
+                    .timeout(Duration::from_secs(30)),
+            )
+            .await?;
+        let session = id_in_answer(session, "/id").await?;
+        let uploaded = self
+            .send(
+                self.http
+                    .post(self.url(&session))
+                    .header("file_offset", "0")
+                    .timeout(Duration::from_secs(300))
+                    .body(file),
+            )
+            .await?;
+        id_in_answer(uploaded, "/h").await
     }
 
     /// Marks an inbound message read (blue ticks for the customer), optionally showing the

@@ -220,7 +220,7 @@ impl Backend for AppState {
     }
 
     async fn sync_templates(&self, _viewer: &Viewer) -> Result<usize, AppError> {
-        let waba_id = self.account().map_err(template_error)?;
+        let waba_id = super::templates::account(self).map_err(template_error)?;
         let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
         let changed = templates::sync(&self.store, graph, &waba_id)
             .await
@@ -234,7 +234,7 @@ impl Backend for AppState {
         _viewer: &Viewer,
         draft: TemplateDraft,
     ) -> Result<String, AppError> {
-        let waba_id = self.account().map_err(template_error)?;
+        let waba_id = super::templates::account(self).map_err(template_error)?;
         let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
         let id = templates::submit(&self.store, graph, &waba_id, &draft.to_meta())
             .await
@@ -262,17 +262,6 @@ impl Backend for AppState {
                 .await
                 .map_err(app_error)?,
         })
-    }
-}
-
-impl AppState {
-    /// The WhatsApp Business Account whose templates Parley manages.
-    fn account(&self) -> Result<String, TemplateError> {
-        self.config
-            .whatsapp
-            .waba_id
-            .clone()
-            .ok_or(TemplateError::NoAccount)
     }
 }
 

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::templates::one,
         super::templates::submit,
         super::templates::sync,
+        super::templates::sample,
         super::templates::delete,
         super::conversations::media,
         super::conversations::events,

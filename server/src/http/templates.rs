@@ -9,13 +9,17 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parley_app::model::Role;
-use parley_app::templates::{TemplateDetail, TemplateStatus, TemplateView};
+use parley_app::templates::{HeaderSample, TemplateDetail, TemplateStatus, TemplateView};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/templates", get(list).post(submit))
         .route("/api/v1/templates/sync", post(sync))
+        .route(
+            "/api/v1/templates/samples",
+            post(sample).layer(axum::extract::DefaultBodyLimit::max(MAX_SAMPLE_BODY)),
+        )
         .route("/api/v1/templates/{id}", get(one).delete(delete))
 }
 
@@ -38,6 +42,15 @@ impl From<TemplateError> for ApiError {
             TemplateError::Store(e) => e.into(),
         }
     }
+}
+
+/// The WhatsApp Business Account whose templates Parley manages.
+pub(super) fn account(app: &AppState) -> Result<String, TemplateError> {
+    app.config
+        .whatsapp
+        .waba_id
+        .clone()
+        .ok_or(TemplateError::NoAccount)
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -117,12 +130,7 @@ pub(super) async fn submit(
     RequireAdmin(_): RequireAdmin,
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
-    let waba_id = app
-        .config
-        .whatsapp
-        .waba_id
-        .clone()
-        .ok_or(TemplateError::NoAccount)?;
+    let waba_id = account(&app)?;
     let id = templates::submit(&app.store, app.graph()?, &waba_id, &body).await?;
     app.live.waker().notify_one();
     Ok((StatusCode::CREATED, Json(Submitted { id })))
@@ -141,12 +149,7 @@ pub(super) async fn sync(
     State(app): State<AppState>,
     RequireAdmin(_): RequireAdmin,
 ) -> Result<Json<Synced>, ApiError> {
-    let waba_id = app
-        .config
-        .whatsapp
-        .waba_id
-        .clone()
-        .ok_or(TemplateError::NoAccount)?;
+    let waba_id = account(&app)?;
     let changed = templates::sync(&app.store, app.graph()?, &waba_id).await?;
     app.live.waker().notify_one();
     Ok(Json(Synced { changed }))
@@ -163,4 +166,55 @@ pub(super) async fn delete(
     templates::delete(&app.store, app.graph()?, &id).await?;
     app.live.waker().notify_one();
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Meta's largest header sample (a 16 MB video), plus the multipart framing.
+const MAX_SAMPLE_BODY: usize = 16 * 1024 * 1024 + 64 * 1024;
+
+/// Uploads a media header's sample (multipart `file`: JPEG, PNG, MP4 or PDF) through the app's
+/// resumable upload; the answer goes into the template's `example.header_handle`.
+#[utoipa::path(post, path = "/api/v1/templates/samples", tag = "templates",
+    request_body(content_type = "multipart/form-data", description = "`file`"),
+    responses((status = 201, body = HeaderSample), (status = 422, body = super::error::ErrorBody)))]
+pub(super) async fn sample(
+    State(app): State<AppState>,
+    RequireAdmin(_): RequireAdmin,
+    mut form: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<HeaderSample>), ApiError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        ApiError::Invalid(format!("the upload could not be read: {e}"))
+    };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field.file_name().map(str::to_owned);
+        let mime_type = field.content_type().unwrap_or_default().to_owned();
+        let format = HeaderSample::format_for(&mime_type).ok_or_else(|| {
+            ApiError::Invalid(format!(
+                "a header sample must be JPEG, PNG, MP4 or PDF, not {mime_type:?}"
+            ))
+        })?;
+        let bytes = field.bytes().await.map_err(unreadable)?;
+        if bytes.is_empty() {
+            return Err(ApiError::Invalid("the file is empty".into()));
+        }
+        let app_id = app.config.whatsapp.app_id.clone().ok_or_else(|| {
+            ApiError::Conflict("media headers need the Meta app's id: set WA_APP_ID".into())
+        })?;
+        let name = filename.clone().unwrap_or_else(|| "sample".into());
+        let handle = app
+            .graph()?
+            .upload_sample(&app_id, bytes, &mime_type, &name)
+            .await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(HeaderSample {
+                format: format.to_owned(),
+                handle,
+                filename,
+            }),
+        ));
+    }
+    Err(ApiError::Invalid("the upload needs a `file` field".into()))
 }

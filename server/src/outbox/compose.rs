@@ -4,7 +4,9 @@
 
 use super::SendError;
 use crate::store::{ConversationRoute, Millis, NewOutbound, OutboundMedia, SharedStore};
-use parley_app::compose::{Interactive, MediaContent, Outgoing, SendRequest, media_rules};
+use parley_app::compose::{
+    Interactive, MediaContent, Outgoing, SendRequest, media_kind_for, media_rules,
+};
 use parley_app::model::{MessageView, UserId};
 use parley_app::templates::{TemplateStatus, TemplateView};
 use serde_json::{Value, json};
@@ -116,7 +118,13 @@ async fn prepare(
             }
             let components = match &template.components {
                 Some(components) => components.clone(),
-                None => body_components(&found, &template.parameters)?,
+                None => {
+                    let mut components =
+                        header_component(store, route, &found, template.header_media_id.as_deref())
+                            .await?;
+                    components.extend(body_components(&found, &template.parameters)?);
+                    Value::Array(components)
+                }
             };
             let mut object = json!({ "name": found.name, "language": { "code": found.language } });
             if components.as_array().is_some_and(|c| !c.is_empty()) {
@@ -229,8 +237,51 @@ async fn prepare_media(
     Ok(prepared)
 }
 
+/// The header component of a template with a media header: the file the agent attached.
+async fn header_component(
+    store: &SharedStore,
+    route: &ConversationRoute,
+    template: &TemplateView,
+    media_id: Option<&str>,
+) -> Result<Vec<Value>, SendError> {
+    let Some(format) = template.header_media() else {
+        return Ok(Vec::new());
+    };
+    let kind = format.to_ascii_lowercase();
+    let media_id = media_id.ok_or_else(|| {
+        SendError::Invalid(format!(
+            "template {} has a{} {kind} header: attach one (header_media_id, from POST /api/v1/media)",
+            template.name,
+            if kind == "image" { "n" } else { "" }
+        ))
+    })?;
+    let upload = store.uploaded_media(media_id).await?.ok_or_else(|| {
+        SendError::Invalid(format!(
+            "unknown header_media_id {media_id}: upload the file with POST /api/v1/media first"
+        ))
+    })?;
+    if upload.phone_number_id != route.phone_number_id
+        || media_kind_for(&upload.mime_type) != Some(kind.as_str())
+    {
+        return Err(SendError::Invalid(format!(
+            "the header of template {} needs a{} {kind} uploaded for this conversation's number",
+            template.name,
+            if kind == "image" { "n" } else { "" }
+        )));
+    }
+    let mut media = json!({ "id": upload.media_id });
+    if kind == "document"
+        && let Some(name) = &upload.filename
+    {
+        media["filename"] = json!(name);
+    }
+    let mut parameter = json!({ "type": kind });
+    parameter[kind.as_str()] = media;
+    Ok(vec![json!({ "type": "header", "parameters": [parameter] })])
+}
+
 /// The body component for a template's parameters (named ones carry their names).
-fn body_components(template: &TemplateView, values: &[String]) -> Result<Value, SendError> {
+fn body_components(template: &TemplateView, values: &[String]) -> Result<Vec<Value>, SendError> {
     let names = template.parameters();
     if names.len() != values.len() {
         return Err(SendError::Invalid(format!(
@@ -241,7 +292,7 @@ fn body_components(template: &TemplateView, values: &[String]) -> Result<Value, 
         )));
     }
     if names.is_empty() {
-        return Ok(json!([]));
+        return Ok(Vec::new());
     }
     let parameters: Vec<Value> = names
         .iter()
@@ -254,7 +305,7 @@ fn body_components(template: &TemplateView, values: &[String]) -> Result<Value, 
             }
         })
         .collect();
-    Ok(json!([{ "type": "body", "parameters": parameters }]))
+    Ok(vec![json!({ "type": "body", "parameters": parameters })])
 }
 
 /// Meta's `interactive` object for a message.

@@ -27,7 +27,11 @@ pub fn router(sim: Simulator) -> Router {
                 .post(create_template)
                 .delete(delete_template),
         )
-        .route("/{version}/{id}", get(media_info).delete(delete_media))
+        .route("/{version}/{id}/uploads", post(start_upload))
+        .route(
+            "/{version}/{id}",
+            get(media_info).delete(delete_media).post(upload_chunk),
+        )
         .route("/_media/{id}", get(download_media))
         .route("/_simulator/faults", post(set_faults))
         .route("/_simulator/accepted", get(accepted))
@@ -518,4 +522,71 @@ async fn delete_template(
         return GraphApiError::unknown_object(&name).into_response();
     }
     Json(json!({ "success": true })).into_response()
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    file_length: Option<u64>,
+    file_type: Option<String>,
+}
+
+/// Resumable upload, step 1 (`POST /{app-id}/uploads`): opens a session for a template's media
+/// sample.
+async fn start_upload(
+    State(sim): State<Simulator>,
+    Path((version, app_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+) -> Response {
+    let result = async {
+        authorize(&sim, &headers, &version).await?;
+        if app_id != super::DEMO_APP_ID {
+            return Err(GraphApiError::unknown_object(&app_id));
+        }
+        let length = query
+            .file_length
+            .filter(|l| *l > 0)
+            .ok_or_else(|| GraphApiError::invalid_parameter("Parameter 'file_length' is required."))?;
+        let kind = query.file_type.unwrap_or_default();
+        if !["image/jpeg", "image/png", "video/mp4", "application/pdf"].contains(&kind.as_str()) {
+            return Err(GraphApiError::invalid_parameter(format!(
+                "Param file_type must be one of image/jpeg, image/png, video/mp4, application/pdf, not {kind:?}."
+            )));
+        }
+        let session = format!("upload:{}", sim.numeric_id());
+        sim.state().upload_sessions.insert(session.clone(), length);
+        Ok::<_, GraphApiError>(Json(json!({ "id": session })).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Resumable upload, step 2 (`POST /upload:{session}` with the bytes): answers the handle a
+/// template's `example.header_handle` carries.
+async fn upload_chunk(
+    State(sim): State<Simulator>,
+    Path((version, session)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        authorize(&sim, &headers, &version).await?;
+        let expected = sim
+            .state()
+            .upload_sessions
+            .remove(&session)
+            .ok_or_else(|| GraphApiError::unknown_object(&session))?;
+        if body.len() as u64 != expected {
+            return Err(GraphApiError::invalid_parameter(format!(
+                "The upload has {} bytes; the session declared {expected}.",
+                body.len()
+            )));
+        }
+        Ok::<_, GraphApiError>(
+            Json(json!({ "h": format!("4::{}", hex::encode(&body[..body.len().min(12)])) }))
+                .into_response(),
+        )
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
 }

@@ -47,6 +47,8 @@ pub const DEMO_NUMBERS: [DemoNumber; 2] = [
 ];
 
 pub const DEMO_WABA_ID: &str = "900000000001";
+/// The simulated Meta app (template media samples are uploaded through it).
+pub const DEMO_APP_ID: &str = "700000000001";
 pub const API_VERSION_PREFIX: char = 'v';
 
 #[derive(Clone, Debug)]
@@ -112,6 +114,8 @@ struct State {
     faults: Faults,
     /// Every send request accepted, in order (tests count Graph calls with it).
     accepted: Vec<Value>,
+    /// Resumable upload sessions (template media samples): session id → declared length.
+    upload_sessions: HashMap<String, u64>,
     /// When each accepted send arrived (for rate checks).
     accepted_times: Vec<std::time::Instant>,
     /// Every read receipt (mark-as-read request) accepted, in order.

@@ -3,13 +3,20 @@
 
 use crate::support::{APP_SECRET, ApiClient, Engine, TestApp, eventually};
 use parley_server::config::Secret;
-use parley_server::sandbox::{DEMO_WABA_ID, PERSONAS, Simulator, SimulatorConfig};
+use parley_server::sandbox::{DEMO_APP_ID, DEMO_WABA_ID, PERSONAS, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const TOKEN: &str = "sending-test-token";
 
 pub async fn app_with_simulator() -> (TestApp, Simulator) {
+    app_with_simulator_and(|_| {}).await
+}
+
+/// A Parley with its own simulated Cloud API (and WABA), adjusted by `adjust`.
+pub async fn app_with_simulator_and(
+    adjust: impl FnOnce(&mut parley_server::config::Config) + Send + 'static,
+) -> (TestApp, Simulator) {
     let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
     config.speed = 50.0;
     let sim = Simulator::new(config);
@@ -19,6 +26,8 @@ pub async fn app_with_simulator() -> (TestApp, Simulator) {
         c.whatsapp.access_token = Some(Secret::new(TOKEN));
         c.whatsapp.graph_url = graph_url;
         c.whatsapp.waba_id = Some(DEMO_WABA_ID.to_owned());
+        c.whatsapp.app_id = Some(DEMO_APP_ID.to_owned());
+        adjust(c);
     })
     .await;
     sim.set_webhook_url(app.url("/webhooks/whatsapp"));
@@ -61,7 +70,7 @@ pub async fn post_json(app: &TestApp, api: &ApiClient, path: &str, body: Value) 
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     api: &ApiClient,
     conversation: i64,
@@ -88,7 +97,7 @@ async fn upload(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n a small picture";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n a small picture";
 const PDF: &[u8] = b"%PDF-1.4 an invoice";
 
 #[tokio::test]
@@ -318,18 +327,7 @@ async fn reading_a_conversation_sends_a_read_receipt() {
 #[tokio::test]
 async fn the_configured_send_rate_is_held_and_never_exceeded() {
     const RATE: usize = 20;
-    let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
-    config.speed = 50.0;
-    let sim = Simulator::new(config);
-    sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let graph_url = sim.base_url();
-    let app = TestApp::spawn_with(Engine::Sqlite, move |c| {
-        c.whatsapp.access_token = Some(Secret::new(TOKEN));
-        c.whatsapp.graph_url = graph_url;
-        c.send_rate = RATE as u32;
-    })
-    .await;
-    sim.set_webhook_url(app.url("/webhooks/whatsapp"));
+    let (app, sim) = app_with_simulator_and(|c| c.send_rate = RATE as u32).await;
     let api = app.api().await;
     // Customers on one business number, each with an open window.
     let number = PERSONAS[0].number;

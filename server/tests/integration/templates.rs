@@ -2,7 +2,7 @@
 //! APPROVED or REJECTED, told by status webhooks), each change in the timeline; paused
 //! templates in use raise the banner; agents read approved templates only.
 
-use crate::sending::{app_with_simulator, open_conversation, post_json};
+use crate::sending::{PNG, app_with_simulator, open_conversation, post_json, upload};
 use crate::support::{Engine, TestApp, eventually};
 use parley_app::model::Role;
 use serde_json::{Value, json};
@@ -425,5 +425,85 @@ async fn a_template_is_sent_where_the_window_has_closed() {
     assert_eq!(
         sent["template"]["components"][0]["parameters"][0]["text"],
         quiet.name
+    );
+}
+
+#[tokio::test]
+async fn a_template_with_an_image_header_is_submitted_with_a_sample_and_sent_with_an_image() {
+    let (app, sim) = app_with_simulator().await;
+    let api = app.api().await;
+    let (conversation, _) = open_conversation(&sim, &api).await;
+    let part = reqwest::multipart::Part::bytes(PNG)
+        .file_name("sample.png")
+        .mime_str("image/png")
+        .unwrap();
+    let sample: Value = api
+        .http
+        .post(app.url("/api/v1/templates/samples"))
+        .bearer_auth(&api.token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sample["format"], "IMAGE", "{sample}");
+    let handle = sample["handle"].as_str().unwrap().to_owned();
+    let draft = parley_app::templates::TemplateDraft {
+        name: "parcel_photo".into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        header: String::new(),
+        header_media: Some(serde_json::from_value(sample).unwrap()),
+        body: "Hi {{1}}, here is your parcel.".into(),
+        examples: vec!["Ana".into()],
+        footer: String::new(),
+        buttons: vec![],
+    };
+    assert_eq!(draft.check(), Ok(()));
+    let body = draft.to_meta();
+    assert_eq!(
+        body["components"][0]["example"]["header_handle"][0],
+        handle.as_str()
+    );
+    let (status, created) = post_json(&app, &api, "/api/v1/templates", body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    eventually("the approval", || async {
+        let detail = api.get(&format!("/api/v1/templates/{id}")).await;
+        (detail["template"]["status"] == "APPROVED").then_some(())
+    })
+    .await;
+
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    let without = json!({"type": "template", "template": {"name": "parcel_photo", "language": "en_US",
+        "parameters": ["Amira"]}});
+    let (status, refused) = post_json(&app, &api, &path, without).await;
+    assert_eq!(status, 422);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("image header"),
+        "{refused}"
+    );
+    let (_, image) = upload(&app, &api, conversation, PNG, "parcel.png", "image/png").await;
+    let with = json!({"type": "template", "template": {"name": "parcel_photo", "language": "en_US",
+        "parameters": ["Amira"], "header_media_id": image["media_id"]}});
+    let (status, queued) = post_json(&app, &api, &path, with).await;
+    assert_eq!(status, 202, "{queued}");
+    let sent = eventually("the template at Meta", || async {
+        sim.accepted()
+            .into_iter()
+            .find(|a| a["template"]["name"] == "parcel_photo")
+    })
+    .await;
+    let header = &sent["template"]["components"][0];
+    assert_eq!(header["type"], "header");
+    assert_eq!(header["parameters"][0]["image"]["id"], image["media_id"]);
+    assert_eq!(
+        sent["template"]["components"][1]["parameters"][0]["text"],
+        "Amira"
     );
 }

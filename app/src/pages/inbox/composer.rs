@@ -205,41 +205,44 @@ fn typing_ping(conversation_id: i64, last: StoredValue<Option<i64>>) {
     });
 }
 
+/// Uploads the file chosen for a template's media header.
+fn attach_header(
+    ev: leptos::ev::Event,
+    conversation_id: i64,
+    header: RwSignal<Option<Upload>>,
+    problem: RwSignal<Option<String>>,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match upload(conversation_id, file).await {
+                Ok(upload) => header.set(Some(upload)),
+                Err(why) => problem.set(Some(why)),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, conversation_id, header, problem);
+}
+
 /// Uploads a file through `POST /api/v1/media` (the API's own upload path).
 #[cfg(feature = "hydrate")]
 async fn upload(conversation_id: i64, file: web_sys::File) -> Result<Upload, String> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    let failed = |e: wasm_bindgen::JsValue| format!("The upload failed: {e:?}");
-    let form = web_sys::FormData::new().map_err(failed)?;
-    form.append_with_str("conversation_id", &conversation_id.to_string())
-        .map_err(failed)?;
-    form.append_with_blob_and_filename("file", &file, &file.name())
-        .map_err(failed)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&form);
-    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init("/api/v1/media", &init))
-            .await
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(failed)?;
-    let body = JsFuture::from(response.text().map_err(failed)?)
-        .await
-        .map_err(failed)?
-        .as_string()
-        .unwrap_or_default();
-    if response.ok() {
-        serde_json::from_str(&body).map_err(|e| format!("The upload failed: {e}"))
-    } else {
-        Err(serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| format!("The upload failed ({}).", response.status())))
-    }
+    crate::upload::post_file(
+        "/api/v1/media",
+        &[("conversation_id", conversation_id.to_string())],
+        file,
+    )
+    .await
 }
 
 /// Lists the approved templates, asks for each parameter, previews and sends.
@@ -248,6 +251,8 @@ fn TemplatePicker(conversation_id: i64, open: RwSignal<bool>) -> impl IntoView {
     let available = Resource::new(|| (), |_| templates());
     let chosen = RwSignal::new(None::<TemplateView>);
     let values = RwSignal::new(Vec::<String>::new());
+    // A template with a media header is sent with a file the agent attaches here.
+    let header = RwSignal::new(None::<Upload>);
     let problem = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let send = move |_| {
@@ -263,6 +268,7 @@ fn TemplatePicker(conversation_id: i64, open: RwSignal<bool>) -> impl IntoView {
                         name: template.name.clone(),
                         language: template.language.clone(),
                         parameters,
+                        header_media_id: header.get_untracked().map(|u| u.media_id),
                         components: None,
                     },
                 },
@@ -300,6 +306,7 @@ fn TemplatePicker(conversation_id: i64, open: RwSignal<bool>) -> impl IntoView {
                                         let template = options.iter().find(|t| t.id == picked).cloned();
                                         let count = template.as_ref().map_or(0, |t| t.parameters().len());
                                         values.set(vec![String::new(); count]);
+                                        header.set(None);
                                         chosen.set(template);
                                         problem.set(None);
                                     }
@@ -327,7 +334,25 @@ fn TemplatePicker(conversation_id: i64, open: RwSignal<bool>) -> impl IntoView {
                         let names = template.parameters();
                         let examples = template.examples();
                         let preview_template = template.clone();
+                        let header_format = template.header_media().map(str::to_lowercase);
                         view! {
+                            {header_format.map(|format| {
+                                let accept = match format.as_str() {
+                                    "image" => "image/jpeg,image/png",
+                                    "video" => "video/mp4",
+                                    _ => "application/pdf",
+                                };
+                                view! {
+                                    <label for="template-header-file">{format!("Header {format}")}</label>
+                                    <input
+                                        id="template-header-file"
+                                        type="file"
+                                        accept=accept
+                                        on:change=move |ev| attach_header(ev, conversation_id, header, problem)
+                                    />
+                                    {move || header.get().map(|u| view! { <p class="attachment">{u.filename.unwrap_or_default()}</p> })}
+                                }
+                            })}
                             <div class="template-parameters">
                                 {names
                                     .into_iter()
@@ -368,6 +393,8 @@ fn TemplatePicker(conversation_id: i64, open: RwSignal<bool>) -> impl IntoView {
                 disabled=move || {
                     sending.get() || chosen.with(Option::is_none)
                         || values.with(|v| v.iter().any(|p| p.trim().is_empty()))
+                        || (chosen.with(|t| t.as_ref().is_some_and(|t| t.header_media().is_some()))
+                            && header.with(Option::is_none))
                 }
             >
                 "Send template"
