@@ -16,7 +16,7 @@ pub use compose::queue;
 
 use crate::graph::{GraphClient, GraphError};
 use crate::store::{Millis, OutboxJob, SharedStore, StoreError};
-use pacing::{NumberPacer, PairLimiter};
+use pacing::{NumberGate, PairLimiter};
 use parley_app::model::DeliveryError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,7 @@ struct Sender {
     store: SharedStore,
     graph: GraphClient,
     live: Arc<Notify>,
-    numbers: Mutex<NumberPacer>,
+    numbers: NumberGate,
     pairs: Mutex<PairLimiter>,
 }
 
@@ -67,37 +67,50 @@ pub fn spawn_sender(
         store,
         graph,
         live,
-        numbers: Mutex::new(NumberPacer::new(per_second)),
+        numbers: NumberGate::new(per_second),
         pairs: Mutex::new(PairLimiter::new()),
     });
     // Two seconds of work per claim keeps the pacer busy without holding leases for long.
     let batch = (i64::from(per_second) * 2).clamp(32, 2000);
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tokio::spawn(async move {
+        // Each task reports how many jobs it carried, so the loop knows how much is in flight.
+        let mut tasks: JoinSet<i64> = JoinSet::new();
+        let mut in_flight: i64 = 0;
         loop {
-            let now = Millis::now();
-            match sender.store.claim_outbox(now, now.plus(LEASE), batch).await {
-                Ok(jobs) => {
-                    let full = jobs.len() as i64 == batch;
-                    let mut tasks = JoinSet::new();
-                    for jobs in by_customer(jobs) {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            return;
-                        };
-                        let sender = sender.clone();
-                        tasks.spawn(async move {
-                            sender.send_in_order(jobs).await;
-                            drop(permit);
-                        });
-                    }
-                    while tasks.join_next().await.is_some() {}
-                    if full {
-                        continue;
-                    }
-                }
-                Err(error) => tracing::error!(%error, "outbox: cannot claim jobs"),
+            while let Some(done) = tasks.try_join_next() {
+                in_flight -= done.unwrap_or(0);
             }
-            let _ = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await;
+            // Top up before the work in hand runs out, so the pacer never waits on a claim.
+            // (A claim never takes a job queued behind a customer's job still in flight.)
+            if in_flight < batch / 2 {
+                let now = Millis::now();
+                match sender
+                    .store
+                    .claim_outbox(now, now.plus(LEASE), batch - in_flight)
+                    .await
+                {
+                    Ok(jobs) => {
+                        in_flight += jobs.len() as i64;
+                        for jobs in by_customer(jobs) {
+                            let (sender, permits) = (sender.clone(), permits.clone());
+                            tasks.spawn(async move {
+                                let count = jobs.len() as i64;
+                                if let Ok(_permit) = permits.acquire_owned().await {
+                                    sender.send_in_order(jobs).await;
+                                }
+                                count
+                            });
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "outbox: cannot claim jobs"),
+                }
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => in_flight -= done.unwrap_or(0),
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
         }
     });
 }
@@ -141,12 +154,7 @@ impl Sender {
             let held_until = match pair {
                 Err(ready) => Some(Millis::now().plus(ready - now)),
                 Ok(()) => {
-                    let slot = self
-                        .numbers
-                        .lock()
-                        .expect("number pacer")
-                        .reserve(&job.phone_number_id, now);
-                    tokio::time::sleep_until(slot).await;
+                    self.numbers.wait_turn(&job.phone_number_id).await;
                     let outcome = self
                         .graph
                         .send_message(&job.phone_number_id, &job.request)

@@ -3,34 +3,44 @@
 //! number and one customer (error 131056: about one message every 6 seconds, with bursts).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// A little slack on the spacing, so that clock jitter between Parley and Meta can never make a
-/// one-second window at Meta hold more than the rate.
+/// A little slack on the spacing, so that jitter between Parley and Meta is unlikely to make
+/// a one-second window at Meta hold more than the rate.
 const SLACK: f64 = 1.005;
 
-/// Starts sends on each business number at least `1 / rate` apart: whichever task asks, and in
-/// whatever order, no one-second window ever holds more than `rate` starts.
-pub struct NumberPacer {
+/// Lets sends on each business number start at least `1 / rate` apart, measured from when each
+/// one really started (a task that woke late does not let the next one start early): no
+/// one-second window ever holds more than `rate` starts.
+pub struct NumberGate {
     interval: Duration,
-    next_slot: HashMap<String, Instant>,
+    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
 }
 
-impl NumberPacer {
+impl NumberGate {
     pub fn new(per_second: u32) -> Self {
-        NumberPacer {
+        NumberGate {
             interval: Duration::from_secs_f64(SLACK / f64::from(per_second.max(1))),
-            next_slot: HashMap::new(),
+            lanes: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Reserves the next start time for a send on `number` (now, or later when busy).
-    pub fn reserve(&mut self, number: &str, now: Instant) -> Instant {
-        let slot = self.next_slot.get(number).copied().unwrap_or(now).max(now);
-        self.next_slot
-            .insert(number.to_owned(), slot + self.interval);
-        slot
+    /// Returns when a send on `number` may start; the caller starts it at once.
+    pub async fn wait_turn(&self, number: &str) {
+        let lane = self
+            .lanes
+            .lock()
+            .expect("number lanes")
+            .entry(number.to_owned())
+            .or_default()
+            .clone();
+        let mut last_start = lane.lock().await;
+        if let Some(previous) = *last_start {
+            tokio::time::sleep_until(previous + self.interval).await;
+        }
+        *last_start = Some(Instant::now());
     }
 }
 
@@ -86,21 +96,32 @@ impl PairLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn no_one_second_window_holds_more_than_the_rate() {
-        let mut pacer = NumberPacer::new(80);
-        let start = Instant::now();
-        let slots: Vec<Instant> = (0..400).map(|_| pacer.reserve("n1", start)).collect();
-        for (i, slot) in slots.iter().enumerate() {
-            let in_window = slots[i..]
-                .iter()
-                .take_while(|s| s.duration_since(*slot) < Duration::from_secs(1))
-                .count();
-            assert!(in_window <= 80, "{in_window} starts in one second");
+    #[tokio::test]
+    async fn starts_are_spaced_whoever_asks() {
+        let gate = Arc::new(NumberGate::new(1000));
+        let mut waiters = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let gate = gate.clone();
+            waiters.spawn(async move {
+                gate.wait_turn("n1").await;
+                Instant::now()
+            });
         }
-        let elapsed = slots.last().unwrap().duration_since(start).as_secs_f64();
-        assert!((elapsed - 399.0 / 80.0 * SLACK).abs() < 0.01, "{elapsed}");
-        assert_eq!(pacer.reserve("n2", start), start, "numbers are paced apart");
+        let mut starts = waiters.join_all().await;
+        starts.sort();
+        for pair in starts.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= gate.interval,
+                "{:?}",
+                pair[1] - pair[0]
+            );
+        }
+        let started = Instant::now();
+        gate.wait_turn("n2").await;
+        assert!(
+            started.elapsed() < Duration::from_millis(5),
+            "numbers are paced apart"
+        );
     }
 
     #[test]
