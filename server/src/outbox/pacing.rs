@@ -2,27 +2,38 @@
 //! throughput (80 messages/s by default, up to 1,000) and the pair limit between one business
 //! number and one customer (error 131056: about one message every 6 seconds, with bursts).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// A little slack on the spacing, so that jitter between Parley and Meta is unlikely to make
-/// a one-second window at Meta hold more than the rate.
-const SLACK: f64 = 1.005;
+/// The window a start checks is this much longer than a second, so that up to 10 ms of jitter
+/// between Parley's clock and Meta's cannot put one send too many into a second at Meta. It
+/// costs 1 % of the rate.
+const WINDOW: Duration = Duration::from_millis(1010);
 
-/// Lets sends on each business number start at least `1 / rate` apart, measured from when each
-/// one really started (a task that woke late does not let the next one start early): no
-/// one-second window ever holds more than `rate` starts.
+/// Paces the starts of sends on each business number. Starts follow an even schedule,
+/// `1 / rate` apart, planned from the schedule itself, so one late wake-up does not slow every
+/// later send; and a start also waits until the `rate`-th previous one is a full [`WINDOW`]
+/// old, measured on the real start times, so no one-second window ever holds more than `rate`.
 pub struct NumberGate {
     interval: Duration,
-    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+    per_second: usize,
+    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lane>>>>,
+}
+
+#[derive(Default)]
+struct Lane {
+    next_slot: Option<Instant>,
+    /// The last `per_second` real starts, oldest first.
+    recent: VecDeque<Instant>,
 }
 
 impl NumberGate {
     pub fn new(per_second: u32) -> Self {
         NumberGate {
-            interval: Duration::from_secs_f64(SLACK / f64::from(per_second.max(1))),
+            interval: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
+            per_second: per_second.max(1) as usize,
             lanes: Mutex::new(HashMap::new()),
         }
     }
@@ -36,11 +47,21 @@ impl NumberGate {
             .entry(number.to_owned())
             .or_default()
             .clone();
-        let mut last_start = lane.lock().await;
-        if let Some(previous) = *last_start {
-            tokio::time::sleep_until(previous + self.interval).await;
+        let mut lane = lane.lock().await;
+        let now = Instant::now();
+        let planned = lane.next_slot.unwrap_or(now).max(now);
+        let window_open = if lane.recent.len() >= self.per_second {
+            lane.recent.front().map_or(now, |oldest| *oldest + WINDOW)
+        } else {
+            now
+        };
+        let start = planned.max(window_open);
+        tokio::time::sleep_until(start).await;
+        lane.next_slot = Some(start + self.interval);
+        lane.recent.push_back(Instant::now());
+        while lane.recent.len() > self.per_second {
+            lane.recent.pop_front();
         }
-        *last_start = Some(Instant::now());
     }
 }
 
@@ -109,13 +130,21 @@ mod tests {
         }
         let mut starts = waiters.join_all().await;
         starts.sort();
-        for pair in starts.windows(2) {
+        for (i, start) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|s| s.duration_since(*start) < Duration::from_secs(1))
+                .count();
             assert!(
-                pair[1] - pair[0] >= gate.interval,
-                "{:?}",
-                pair[1] - pair[0]
+                in_window <= gate.per_second,
+                "{in_window} starts in one second"
             );
         }
+        let span = starts[199].duration_since(starts[0]);
+        assert!(
+            span >= gate.interval * 190,
+            "evenly spread, not a burst: {span:?}"
+        );
         let started = Instant::now();
         gate.wait_turn("n2").await;
         assert!(
