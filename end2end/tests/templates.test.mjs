@@ -35,6 +35,7 @@ test("an admin submits a template and watches its review arrive", async () => {
   await page.goto(`${parley.url}/admin/templates/new`);
   await page.waitForSelector("body[data-hydrated=true]");
   await page.locator("#template-name").fill("pickup_ready");
+  await page.locator("#template-header-kind").selectOption("text");
   await page.locator("#template-header").fill("Ready for pickup");
   await page.locator("#template-body").fill("Hi {{1}}, your order is ready at {{2}}.");
   await page.locator("#template-example-0").fill("Ana");
