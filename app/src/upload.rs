@@ -5,6 +5,15 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+/// The file chosen in the `<input type="file">` an event came from. The input is cleared, so
+/// choosing the same file again fires again.
+pub fn take_chosen_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    let file = input.files()?.get(0)?;
+    input.set_value("");
+    Some(file)
+}
+
 pub async fn post_file<T: DeserializeOwned>(
     url: &str,
     fields: &[(&str, String)],

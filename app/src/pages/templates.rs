@@ -303,13 +303,7 @@ fn upload_sample(
 ) {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        let Some(file) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-        else {
+        let Some(file) = crate::upload::take_chosen_file(&ev) else {
             return;
         };
         leptos::task::spawn_local(async move {

@@ -20,6 +20,15 @@ async fn template_named(api: &crate::support::ApiClient, name: &str) -> Value {
     .await
 }
 
+/// The newest entry of a template's timeline.
+fn last_change(detail: &Value) -> Value {
+    detail["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .expect("a timeline entry")
+}
+
 #[tokio::test]
 async fn submitted_templates_are_tracked_through_review() {
     let (app, sim) = app_with_simulator().await;
@@ -56,10 +65,7 @@ async fn submitted_templates_are_tracked_through_review() {
         timeline.last().unwrap(),
         &("status".into(), "APPROVED".into())
     );
-    assert_eq!(
-        detail["timeline"].as_array().unwrap().last().unwrap()["source"],
-        "webhook"
-    );
+    assert_eq!(last_change(&detail)["source"], "webhook");
 
     // A marketing template asking for a password is rejected, with Meta's reason.
     let phishy = json!({ "name": "account_check", "language": "en_US", "category": "MARKETING",
@@ -76,12 +82,7 @@ async fn submitted_templates_are_tracked_through_review() {
         rejected["template"]["rejected_reason"],
         "INCORRECT_CATEGORY"
     );
-    let last = rejected["timeline"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = last_change(&rejected);
     assert_eq!(
         (last["value"].as_str(), last["reason"].as_str()),
         (Some("REJECTED"), Some("INCORRECT_CATEGORY"))
@@ -117,10 +118,7 @@ async fn submitted_templates_are_tracked_through_review() {
     assert_eq!(deleted.status().as_u16(), 204);
     let detail = api.get(&format!("/api/v1/templates/{id}")).await;
     assert_eq!(detail["template"]["status"], "DELETED");
-    assert_eq!(
-        detail["timeline"].as_array().unwrap().last().unwrap()["kind"],
-        "deleted"
-    );
+    assert_eq!(last_change(&detail)["kind"], "deleted");
     drop(sim);
 }
 
@@ -144,12 +142,7 @@ async fn a_paused_template_in_use_is_flagged_and_can_no_longer_be_sent() {
     .await;
     let id = paused["id"].as_str().unwrap();
     let detail = api.get(&format!("/api/v1/templates/{id}")).await;
-    let last = detail["timeline"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = last_change(&detail);
     assert_eq!(
         (last["value"].as_str(), last["source"].as_str()),
         (Some("PAUSED"), Some("webhook"))

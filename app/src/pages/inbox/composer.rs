@@ -63,17 +63,9 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
     let choose_file = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
+            let Some(file) = crate::upload::take_chosen_file(&ev) else {
                 return;
             };
-            let Some(file) = input.files().and_then(|files| files.get(0)) else {
-                return;
-            };
-            input.set_value("");
             uploading.set(Some(file.name()));
             problem.set(None);
             leptos::task::spawn_local(async move {
@@ -214,13 +206,7 @@ fn attach_header(
 ) {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        let Some(file) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-        else {
+        let Some(file) = crate::upload::take_chosen_file(&ev) else {
             return;
         };
         leptos::task::spawn_local(async move {
