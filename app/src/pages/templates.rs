@@ -339,7 +339,7 @@ pub fn NewTemplatePage() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let submitting = RwSignal::new(false);
     let header_kind = RwSignal::new("none".to_owned());
-    let navigate = StoredValue::new_local(use_navigate());
+    let navigate = StoredValue::new(use_navigate());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let current = draft.get_untracked();
