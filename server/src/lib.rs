@@ -72,7 +72,7 @@ impl Application {
         let live = live::LiveHub::spawn(store.clone()).await?;
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone());
-        intake::spawn_processor(store.clone(), committed, live.waker());
+        intake::spawn_processor(store.clone(), committed, live.waker(), journal.load());
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let graph = graph::GraphClient::from_config(&config.whatsapp);
         if let Some(graph) = graph.clone() {

@@ -4,6 +4,8 @@
 use crate::store::{Millis, SharedStore};
 use bytes::Bytes;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Most bodies committed together.
@@ -23,6 +25,72 @@ type Reply = oneshot::Sender<Result<(), JournalError>>;
 #[derive(Clone)]
 pub struct Journal {
     queue: mpsc::Sender<(Bytes, Reply)>,
+    load: IntakeLoad,
+}
+
+/// How many webhooks are waiting for their acknowledgement, so that processing can step aside
+/// for them.
+#[derive(Clone)]
+pub struct IntakeLoad {
+    waiting: Arc<AtomicUsize>,
+    quiet: Arc<Notify>,
+    started: Instant,
+    /// When the latest webhook arrived, in milliseconds after `started`, plus one (0: never).
+    latest_arrival: Arc<AtomicU64>,
+}
+
+/// Webhooks arriving this recently count as a stream still flowing.
+const RECENT: Duration = Duration::from_millis(100);
+
+impl Default for IntakeLoad {
+    fn default() -> Self {
+        IntakeLoad {
+            waiting: Arc::default(),
+            quiet: Arc::default(),
+            started: Instant::now(),
+            latest_arrival: Arc::default(),
+        }
+    }
+}
+
+impl IntakeLoad {
+    /// Whether webhooks are waiting to be committed or have arrived in the last moments.
+    pub fn is_busy(&self) -> bool {
+        let latest = self.latest_arrival.load(Ordering::Relaxed);
+        self.waiting.load(Ordering::Acquire) > 0
+            || (latest > 0 && self.now() + 1 - latest < RECENT.as_millis() as u64)
+    }
+
+    /// Returns once no webhook is waiting to be committed, or after `at_most`.
+    pub async fn quiet(&self, at_most: Duration) {
+        let quiet = self.quiet.notified();
+        tokio::pin!(quiet);
+        quiet.as_mut().enable();
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            let _ = tokio::time::timeout(at_most, quiet).await;
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Counts one webhook as waiting until the returned guard drops (answered or abandoned).
+    fn arrive(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.latest_arrival.store(self.now() + 1, Ordering::Relaxed);
+        Waiting(self)
+    }
+}
+
+struct Waiting<'a>(&'a IntakeLoad);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.quiet.notify_waiters();
+        }
+    }
 }
 
 impl Journal {
@@ -30,11 +98,19 @@ impl Journal {
     pub fn spawn(store: SharedStore, committed: Arc<Notify>) -> Journal {
         let (queue, requests) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(write_batches(store, requests, committed));
-        Journal { queue }
+        Journal {
+            queue,
+            load: IntakeLoad::default(),
+        }
+    }
+
+    pub fn load(&self) -> IntakeLoad {
+        self.load.clone()
     }
 
     /// Returns once `body` is committed (or known to be a redelivery of a committed body).
     pub async fn append(&self, body: Bytes) -> Result<(), JournalError> {
+        let _waiting = self.load.arrive();
         let (reply, committed) = oneshot::channel();
         self.queue
             .send((body, reply))
@@ -65,5 +141,42 @@ async fn write_batches(
                 .map_err(|e| JournalError::Store(e.to_string()));
             let _ = reply.send(result);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IntakeLoad;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn processing_waits_for_acknowledgements_but_not_forever() {
+        let load = IntakeLoad::default();
+        assert!(!load.is_busy());
+        load.quiet(Duration::from_secs(60)).await; // nothing waiting: returns at once
+
+        let waiting = load.arrive();
+        assert!(load.is_busy());
+        let started = Instant::now();
+        load.quiet(Duration::from_millis(20)).await;
+        assert!(
+            started.elapsed() >= Duration::from_millis(20),
+            "waits while one is waiting"
+        );
+
+        let answered = {
+            let load = load.clone();
+            tokio::spawn(async move { load.quiet(Duration::from_secs(60)).await })
+        };
+        tokio::task::yield_now().await;
+        drop(waiting);
+        tokio::time::timeout(Duration::from_secs(5), answered)
+            .await
+            .expect("released when the last webhook is answered")
+            .unwrap();
+        assert!(
+            load.is_busy(),
+            "a stream that just flowed still counts as busy"
+        );
     }
 }

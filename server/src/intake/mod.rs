@@ -8,5 +8,5 @@
 mod journal;
 mod processor;
 
-pub use journal::{Journal, JournalError};
+pub use journal::{IntakeLoad, Journal, JournalError};
 pub use processor::{Processor, spawn_processor};

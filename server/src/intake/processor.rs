@@ -1,9 +1,15 @@
 //! Turns stored webhook bodies into contacts, conversations and messages.
 //!
-//! Events are leased in batches and applied in one transaction per batch (each isolated by a
-//! savepoint), idempotently: wamids are unique and statuses only move forward. A failed event
-//! is recorded and retried with backoff without holding back the events after it.
+//! Events are leased in batches and applied a chunk per transaction, idempotently: wamids are
+//! unique and statuses only move forward. A failed event is recorded and retried with backoff
+//! without holding back the events after it.
+//!
+//! Acknowledgements come first: while processing is less than [`MAX_LAG`] behind, each chunk
+//! waits (up to [`MAX_DEFER`]) for the webhooks waiting on the journal to be answered, so a
+//! burst is acknowledged at the journal's speed and processed right after it. Further behind,
+//! processing takes its full share.
 
+use super::IntakeLoad;
 use crate::store::{Millis, SharedStore};
 use crate::whatsapp::webhook::Notification;
 use std::sync::Arc;
@@ -13,23 +19,36 @@ use tokio::sync::Notify;
 /// How long a claim lasts before another worker (or this one, after a restart) may retry it.
 const LEASE: Duration = Duration::from_secs(30);
 const BATCH: i64 = 256;
-/// Events applied per transaction. Small enough that the database's single writer (SQLite) is
-/// never held long, so the journal's commits (and with them webhook acks) do not queue behind
-/// processing; large enough to share one fsync among many events.
-const APPLY_CHUNK: usize = 16;
+/// Events applied per transaction while webhooks wait for their acknowledgement: few, so the
+/// database's single writer (SQLite) is held for about a millisecond and their commit does not
+/// queue behind processing.
+const CHUNK_BESIDE_INTAKE: usize = 4;
+/// Events applied per transaction otherwise: enough to share one commit among many.
+const CHUNK: usize = 64;
 /// Also look for work this often: retries come due, and other nodes may have written.
 const POLL: Duration = Duration::from_millis(500);
+/// How far behind (the age of the oldest event in hand) processing may fall while it lets
+/// acknowledgements go first.
+const MAX_LAG: Duration = Duration::from_secs(10);
+/// The longest one chunk waits for acknowledgements to go first.
+const MAX_DEFER: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Processor {
     store: SharedStore,
     /// Notified after each processed batch (the live-event hub listens).
     applied: Arc<Notify>,
+    intake: IntakeLoad,
 }
 
 /// Starts the processor; `wake` is notified when new events are committed.
-pub fn spawn_processor(store: SharedStore, wake: Arc<Notify>, applied: Arc<Notify>) {
-    let processor = Processor::new(store, applied);
+pub fn spawn_processor(
+    store: SharedStore,
+    wake: Arc<Notify>,
+    applied: Arc<Notify>,
+    intake: IntakeLoad,
+) {
+    let processor = Processor::new(store, applied, intake);
     tokio::spawn(async move {
         loop {
             match processor.run_once().await {
@@ -43,8 +62,12 @@ pub fn spawn_processor(store: SharedStore, wake: Arc<Notify>, applied: Arc<Notif
 }
 
 impl Processor {
-    pub fn new(store: SharedStore, applied: Arc<Notify>) -> Self {
-        Processor { store, applied }
+    pub fn new(store: SharedStore, applied: Arc<Notify>, intake: IntakeLoad) -> Self {
+        Processor {
+            store,
+            applied,
+            intake,
+        }
     }
 
     /// Claims and applies one batch; returns how many events it claimed.
@@ -69,8 +92,21 @@ impl Processor {
                 }
             })
             .collect();
+        let oldest = claimed
+            .iter()
+            .map(|event| event.received_at)
+            .min()
+            .unwrap_or(now);
         let mut failures = Vec::new();
-        for chunk in events.chunks(APPLY_CHUNK) {
+        let mut rest = &events[..];
+        while !rest.is_empty() {
+            let mut size = CHUNK;
+            if oldest.plus(MAX_LAG) > Millis::now() && self.intake.is_busy() {
+                self.intake.quiet(MAX_DEFER).await;
+                size = CHUNK_BESIDE_INTAKE;
+            }
+            let (chunk, later) = rest.split_at(size.min(rest.len()));
+            rest = later;
             failures.extend(self.store.apply_webhooks(chunk, Millis::now()).await?);
             // Let a waiting journal commit take the writer between chunks.
             tokio::task::yield_now().await;

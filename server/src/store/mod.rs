@@ -366,9 +366,10 @@ pub struct PendingWebhook {
     pub id: i64,
     pub body: Vec<u8>,
     pub attempts: i64,
+    pub received_at: Millis,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BusinessNumber {
     pub phone_number_id: String,
     pub waba_id: Option<String>,
@@ -561,6 +562,45 @@ fn escape_like(text: &str) -> String {
         escaped.push(ch);
     }
     escaped
+}
+
+/// What one processing transaction has already written, so that a batch of webhooks from the
+/// same numbers and customers does not repeat the same upserts. Valid for that transaction only.
+#[derive(Default)]
+struct AppliedInBatch {
+    numbers: std::collections::HashSet<BusinessNumber>,
+    contacts: std::collections::HashMap<CustomerKey, KnownContact>,
+}
+
+struct KnownContact {
+    id: i64,
+    name: Option<String>,
+    username: Option<String>,
+}
+
+impl KnownContact {
+    /// Whether writing `profile` would change nothing already written.
+    fn covers(&self, profile: &ContactProfile) -> bool {
+        (profile.name.is_none() || profile.name == self.name)
+            && (profile.username.is_none() || profile.username == self.username)
+    }
+}
+
+impl AppliedInBatch {
+    fn remember_contact(&mut self, key: &CustomerKey, id: i64, profile: &ContactProfile) {
+        let known = self.contacts.entry(key.clone()).or_insert(KnownContact {
+            id,
+            name: None,
+            username: None,
+        });
+        known.id = id;
+        if profile.name.is_some() {
+            known.name.clone_from(&profile.name);
+        }
+        if profile.username.is_some() {
+            known.username.clone_from(&profile.username);
+        }
+    }
 }
 
 /// The profile the change carries for this customer, if any.

@@ -18,6 +18,12 @@ pub(super) trait Dialect {
     /// Opens a transaction that reads before it writes. SQLite must take the write lock up
     /// front: a read transaction cannot become a writer once another writer has committed.
     const BEGIN_READ_THEN_WRITE: &'static str;
+    /// Run first in a transaction whose writes can be derived again from the durable webhook
+    /// journal (processing and its claims): lets it commit without waiting for a disk flush.
+    /// Empty where the engine does this by a connection setting instead (SQLite's `derived`
+    /// pool). A power loss may drop the last such commits, together with their marks in the
+    /// journal, so those events are simply processed again; a process crash loses nothing.
+    const RELAXED_COMMIT: &'static str;
 }
 
 macro_rules! portable_store {
@@ -156,17 +162,23 @@ macro_rules! portable_store {
             }
 
             async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()> {
+                // Many rows per statement: each statement is a round trip to the database.
+                const ROWS_PER_INSERT: usize = 64;
                 let mut tx = self.pool.begin().await?;
-                for body in bodies {
-                    sqlx::query(
-                        "INSERT INTO webhook_events (body_digest, body, received_at) VALUES ($1, $2, $3)
-                         ON CONFLICT (body_digest) DO NOTHING",
-                    )
-                    .bind(body_digest(body))
-                    .bind(*body)
-                    .bind(received_at.0)
-                    .execute(&mut *tx)
-                    .await?;
+                for rows in bodies.chunks(ROWS_PER_INSERT) {
+                    let values = (0..rows.len())
+                        .map(|i| format!("(${}, ${}, $1)", 2 * i + 2, 2 * i + 3))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO webhook_events (body_digest, body, received_at) VALUES {values}
+                         ON CONFLICT (body_digest) DO NOTHING"
+                    );
+                    let mut insert = sqlx::query(&sql).bind(received_at.0);
+                    for body in rows {
+                        insert = insert.bind(body_digest(body)).bind(*body);
+                    }
+                    insert.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -183,17 +195,22 @@ macro_rules! portable_store {
                      WHERE id IN (SELECT id FROM webhook_events
                                   WHERE processed_at IS NULL AND (lease_until IS NULL OR lease_until <= $2)
                                   ORDER BY id LIMIT $3 {})
-                     RETURNING id, body, attempts",
+                     RETURNING id, body, attempts, received_at",
                     <$engine>::SKIP_LOCKED
                 );
-                let mut rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(&sql)
+                let mut tx = self.begin_derived().await?;
+                let mut rows: Vec<(i64, Vec<u8>, i64, i64)> = sqlx::query_as(&sql)
                     .bind(lease_until.0)
                     .bind(now.0)
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 rows.sort_by_key(|row| row.0);
-                Ok(rows.into_iter().map(|(id, body, attempts)| PendingWebhook { id, body, attempts }).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, body, attempts, received_at)| PendingWebhook { id, body, attempts, received_at: Millis(received_at) })
+                    .collect())
             }
 
             async fn release_orphaned_claims(&self) -> StoreResult<()> {
@@ -233,24 +250,42 @@ macro_rules! portable_store {
                 events: &[(i64, Option<Notification>)],
                 now: Millis,
             ) -> StoreResult<Vec<(i64, StoreError)>> {
-                let mut tx = self.pool.begin().await?;
+                // Usually every event applies: one transaction, no savepoints, one mark.
+                let mut tx = self.begin_derived().await?;
+                let mut written = AppliedInBatch::default();
+                let mut all_applied = true;
+                for (_, notification) in events {
+                    if let Some(notification) = notification {
+                        if <$engine>::apply_notification(&mut tx, notification, &mut written, now).await.is_err() {
+                            all_applied = false;
+                            break;
+                        }
+                    }
+                }
+                if all_applied {
+                    let ids: Vec<i64> = events.iter().map(|(id, _)| *id).collect();
+                    <$engine>::mark_processed(&mut tx, &ids, now).await?;
+                    tx.commit().await?;
+                    return Ok(Vec::new());
+                }
+                tx.rollback().await?;
+                // One failed: again, each event isolated by a savepoint, to find which.
+                let mut tx = self.begin_derived().await?;
+                let mut applied_ids = Vec::new();
                 let mut failures = Vec::new();
                 for (id, notification) in events {
                     let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
+                    let mut written = AppliedInBatch::default();
                     let applied = match notification {
-                        Some(notification) => <$engine>::apply_notification(&mut savepoint, notification, now).await,
+                        Some(notification) => {
+                            <$engine>::apply_notification(&mut savepoint, notification, &mut written, now).await
+                        }
                         None => Ok(()),
                     };
                     match applied {
                         Ok(()) => {
                             savepoint.commit().await?;
-                            sqlx::query(
-                                "UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
-                            )
-                            .bind(now.0)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
+                            applied_ids.push(*id);
                         }
                         Err(error) => {
                             savepoint.rollback().await?;
@@ -258,6 +293,7 @@ macro_rules! portable_store {
                         }
                     }
                 }
+                <$engine>::mark_processed(&mut tx, &applied_ids, now).await?;
                 tx.commit().await?;
                 Ok(failures)
             }
@@ -847,14 +883,41 @@ macro_rules! portable_store {
 
         /// Steps of applying a webhook, each inside the caller's transaction.
         impl $engine {
+            /// A transaction for writes derived from the journal (see [`Dialect::RELAXED_COMMIT`]).
+            async fn begin_derived(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
+                let mut tx = self.derived.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?;
+                if !<$engine>::RELAXED_COMMIT.is_empty() {
+                    sqlx::query(<$engine>::RELAXED_COMMIT).execute(&mut *tx).await?;
+                }
+                Ok(tx)
+            }
+
+            async fn mark_processed(tx: &mut sqlx::Transaction<'_, $db>, ids: &[i64], now: Millis) -> StoreResult<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let placeholders = (0..ids.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL
+                     WHERE id IN ({placeholders})"
+                );
+                let mut update = sqlx::query(&sql).bind(now.0);
+                for id in ids {
+                    update = update.bind(id);
+                }
+                update.execute(&mut **tx).await?;
+                Ok(())
+            }
+
             async fn apply_notification(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 notification: &Notification,
+                written: &mut AppliedInBatch,
                 now: Millis,
             ) -> StoreResult<()> {
                 for change in &notification.changes {
                     match change {
-                        Change::Messages(change) => Self::apply_messages_change(tx, change, now).await?,
+                        Change::Messages(change) => Self::apply_messages_change(tx, change, written, now).await?,
                         Change::Account { waba_id, field, value } => {
                             Self::record_account_event(tx, waba_id, field, value, now).await?
                         }
@@ -866,6 +929,7 @@ macro_rules! portable_store {
             async fn apply_messages_change(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 change: &MessagesChange,
+                written: &mut AppliedInBatch,
                 now: Millis,
             ) -> StoreResult<()> {
                 let routable = !change.phone_number_id.is_empty();
@@ -876,11 +940,13 @@ macro_rules! portable_store {
                         display_phone_number: change.display_phone_number.clone(),
                         verified_name: None,
                     };
-                    Self::upsert_business_number(tx, &number, now).await?;
+                    if written.numbers.insert(number.clone()) {
+                        Self::upsert_business_number(tx, &number, now).await?;
+                    }
                 }
                 for profile in &change.contacts {
                     if !profile.key.is_empty() {
-                        Self::resolve_contact(tx, &profile.key, profile, now).await?;
+                        Self::resolve_contact(tx, &profile.key, profile, written, now).await?;
                     }
                 }
                 for message in change.messages.iter().filter(|_| routable) {
@@ -893,7 +959,7 @@ macro_rules! portable_store {
                         continue;
                     }
                     let profile = profile_for(&change.contacts, &key);
-                    let contact_id = Self::resolve_contact(tx, &key, &profile, now).await?;
+                    let contact_id = Self::resolve_contact(tx, &key, &profile, written, now).await?;
                     Self::apply_inbound(tx, change, message, contact_id, now).await?;
                 }
                 for echo in change.echoes.iter().filter(|_| routable) {
@@ -901,7 +967,7 @@ macro_rules! portable_store {
                         continue;
                     }
                     let profile = profile_for(&change.contacts, &echo.to);
-                    let contact_id = Self::resolve_contact(tx, &echo.to, &profile, now).await?;
+                    let contact_id = Self::resolve_contact(tx, &echo.to, &profile, written, now).await?;
                     Self::apply_echo(tx, change, echo, contact_id, now).await?;
                 }
                 for status in &change.statuses {
@@ -950,24 +1016,43 @@ macro_rules! portable_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 key: &CustomerKey,
                 profile: &ContactProfile,
+                written: &mut AppliedInBatch,
                 now: Millis,
             ) -> StoreResult<i64> {
-                let by_phone: Option<i64> = match &key.wa_id {
-                    Some(wa_id) => sqlx::query_scalar("SELECT id FROM contacts WHERE wa_id = $1")
+                if let Some(known) = written.contacts.get(key) {
+                    let id = known.id;
+                    if !known.covers(profile) {
+                        Self::update_profile(tx, id, profile, now).await?;
+                        written.remember_contact(key, id, profile);
+                    }
+                    return Ok(id);
+                }
+                let by_phone: Option<(i64, Option<String>, Option<String>)> = match &key.wa_id {
+                    Some(wa_id) => sqlx::query_as("SELECT id, name, username FROM contacts WHERE wa_id = $1")
                         .bind(wa_id)
                         .fetch_optional(&mut **tx)
                         .await?,
                     None => None,
                 };
-                let by_bsuid: Option<i64> = match &key.bsuid {
-                    Some(bsuid) => sqlx::query_scalar("SELECT id FROM contacts WHERE bsuid = $1")
+                let by_bsuid: Option<(i64, Option<String>, Option<String>)> = match &key.bsuid {
+                    Some(bsuid) => sqlx::query_as("SELECT id, name, username FROM contacts WHERE bsuid = $1")
                         .bind(bsuid)
                         .fetch_optional(&mut **tx)
                         .await?,
                     None => None,
                 };
-                let id = match (by_phone, by_bsuid) {
-                    (Some(a), Some(b)) if a == b => a,
+                // Whether the stored record already says what `profile` says.
+                let profile_stored = by_phone.as_ref().or(by_bsuid.as_ref()).is_some_and(|(_, name, username)| {
+                    (profile.name.is_none() || &profile.name == name)
+                        && (profile.username.is_none() || &profile.username == username)
+                });
+                let id = match (by_phone.as_ref().map(|row| row.0), by_bsuid.as_ref().map(|row| row.0)) {
+                    (Some(a), Some(b)) if a == b => {
+                        if !profile_stored {
+                            Self::update_profile(tx, a, profile, now).await?;
+                        }
+                        a
+                    }
                     (Some(keep), Some(merged)) => {
                         // The merged record's open conversations give way where the kept one
                         // already has one open on the same number (one open per number).
@@ -991,28 +1076,57 @@ macro_rules! portable_store {
                             .bind(keep)
                             .execute(&mut **tx)
                             .await?;
+                        // Keys remembered for the merged record now lead to a deleted row.
+                        written.contacts.clear();
+                        Self::update_profile(tx, keep, profile, now).await?;
                         keep
                     }
                     (Some(id), None) | (None, Some(id)) => {
-                        sqlx::query("UPDATE contacts SET wa_id = COALESCE($1, wa_id), bsuid = COALESCE($2, bsuid) WHERE id = $3")
+                        // Learns the other id when this key brings it, and the current profile.
+                        let learns_id = (by_phone.is_none() && key.wa_id.is_some())
+                            || (by_bsuid.is_none() && key.bsuid.is_some());
+                        if learns_id || !profile_stored {
+                            sqlx::query(
+                                "UPDATE contacts SET wa_id = COALESCE($1, wa_id), bsuid = COALESCE($2, bsuid),
+                                   name = COALESCE($3, name), username = COALESCE($4, username), updated_at = $5
+                                 WHERE id = $6",
+                            )
                             .bind(&key.wa_id)
                             .bind(&key.bsuid)
+                            .bind(&profile.name)
+                            .bind(&profile.username)
+                            .bind(now.0)
                             .bind(id)
                             .execute(&mut **tx)
                             .await?;
+                        }
                         id
                     }
                     (None, None) => {
                         sqlx::query_scalar(
-                            "INSERT INTO contacts (wa_id, bsuid, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+                            "INSERT INTO contacts (wa_id, bsuid, name, username, created_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
                         )
                         .bind(&key.wa_id)
                         .bind(&key.bsuid)
+                        .bind(&profile.name)
+                        .bind(&profile.username)
                         .bind(now.0)
                         .fetch_one(&mut **tx)
                         .await?
                     }
                 };
+                written.remember_contact(key, id, profile);
+                Ok(id)
+            }
+
+            /// Keeps the profile current: a name or username Meta sent replaces the stored one.
+            async fn update_profile(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: i64,
+                profile: &ContactProfile,
+                now: Millis,
+            ) -> StoreResult<()> {
                 if profile.name.is_some() || profile.username.is_some() {
                     sqlx::query(
                         "UPDATE contacts SET name = COALESCE($1, name), username = COALESCE($2, username), updated_at = $3
@@ -1025,7 +1139,7 @@ macro_rules! portable_store {
                     .execute(&mut **tx)
                     .await?;
                 }
-                Ok(id)
+                Ok(())
             }
 
             /// The conversation a new message belongs to: the open one, else the latest one

@@ -8,6 +8,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The same pool: derived writes relax their commit per transaction instead.
+    derived: PgPool,
 }
 
 impl PostgresStore {
@@ -17,7 +19,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            derived: pool.clone(),
+            pool,
+        })
     }
 
     async fn run_migrations(&self) -> StoreResult<()> {
@@ -42,6 +47,8 @@ impl Dialect for PostgresStore {
     const SERIALIZE_LIVE_EVENTS: &'static str = "SELECT pg_advisory_xact_lock(7220601)";
     const SINGLE_NODE: bool = false;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN";
+    // PostgreSQL's WAL is ordered too: a later synchronous commit flushes this one with it.
+    const RELAXED_COMMIT: &'static str = "SET LOCAL synchronous_commit = off";
 }
 
 portable_store!(PostgresStore, sqlx::Postgres);

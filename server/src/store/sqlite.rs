@@ -11,6 +11,10 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Connections for writes derived from the webhook journal: they commit without a flush
+    /// (`synchronous = NORMAL`), which in WAL mode survives a process crash, and the next
+    /// flushed commit on `pool` makes them durable too (see `Dialect::RELAXED_COMMIT`).
+    derived: SqlitePool,
 }
 
 impl SqliteStore {
@@ -24,9 +28,13 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(SqliteStore { pool })
+        let derived = SqlitePoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
+        Ok(SqliteStore { pool, derived })
     }
 
     async fn run_migrations(&self) -> StoreResult<()> {
@@ -52,6 +60,7 @@ impl Dialect for SqliteStore {
     const SERIALIZE_LIVE_EVENTS: &'static str = "";
     const SINGLE_NODE: bool = true;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const RELAXED_COMMIT: &'static str = "";
 }
 
 portable_store!(SqliteStore, sqlx::Sqlite);

@@ -66,7 +66,7 @@ pub struct MessagesChange {
 }
 
 /// Who a customer is. Since 2026 Meta may send only the business-scoped user id.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CustomerKey {
     pub wa_id: Option<String>,
     pub bsuid: Option<String>,

@@ -64,6 +64,7 @@ on_both_engines!(
     batches_redeliveries_and_out_of_order_statuses,
     contacts_merge_across_phone_and_bsuid,
     resolved_conversations_reopen_on_a_new_message,
+    one_chunk_with_a_profile_change_and_a_merge,
 );
 
 async fn every_pywa_message_fixture_is_stored(engine: Engine) {
@@ -444,6 +445,107 @@ async fn contacts_merge_across_phone_and_bsuid(engine: Engine) {
     );
     assert_eq!(open[0]["contact"]["wa_id"], "15557770000");
     assert_eq!(open[0]["contact"]["bsuid"], "US.777");
+}
+
+/// Processing applies a chunk of events in one transaction and remembers the contacts it has
+/// written: a profile changing within the chunk, and a merge that retires a contact another
+/// event of the same chunk refers to, still end right.
+async fn one_chunk_with_a_profile_change_and_a_merge(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let now = wa::now_secs();
+    let bodies = [
+        wa::inbound_text(
+            NUMBER_A,
+            "15558880000",
+            "Bea Old",
+            "wamid.chunk.1",
+            now - 50,
+            "one",
+        ),
+        wa::inbound_text(
+            NUMBER_A,
+            "15558880000",
+            "Bea New",
+            "wamid.chunk.2",
+            now - 40,
+            "two",
+        ),
+        wa::notification(vec![wa::messages_change(
+            NUMBER_A,
+            vec![wa::contact(None, Some("US.888"), "Bea")],
+            vec![wa::text(
+                "wamid.chunk.3",
+                None,
+                Some("US.888"),
+                now - 30,
+                "three",
+            )],
+            vec![],
+        )]),
+        wa::notification(vec![wa::messages_change(
+            NUMBER_A,
+            vec![wa::contact(
+                Some("15558880000"),
+                Some("US.888"),
+                "Bea Newest",
+            )],
+            vec![wa::text(
+                "wamid.chunk.4",
+                Some("15558880000"),
+                Some("US.888"),
+                now - 20,
+                "four",
+            )],
+            vec![],
+        )]),
+        wa::notification(vec![wa::messages_change(
+            NUMBER_A,
+            vec![],
+            vec![wa::text(
+                "wamid.chunk.5",
+                None,
+                Some("US.888"),
+                now - 10,
+                "five",
+            )],
+            vec![],
+        )]),
+    ];
+    let events: Vec<_> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let bytes = serde_json::to_vec(body).unwrap();
+            let notification =
+                parley_server::whatsapp::webhook::Notification::parse(&bytes).unwrap();
+            (-(i as i64) - 1, Some(notification))
+        })
+        .collect();
+    let failures = app
+        .store
+        .apply_webhooks(&events, parley_server::store::Millis::now())
+        .await
+        .unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+    let conversations = app.api().await.conversations("").await["conversations"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let open: Vec<&Value> = conversations
+        .iter()
+        .filter(|c| c["status"] == "open")
+        .collect();
+    assert_eq!(
+        open.len(),
+        1,
+        "one person, one open conversation: {conversations:?}"
+    );
+    assert_eq!(open[0]["contact"]["name"], "Bea Newest");
+    assert_eq!(open[0]["contact"]["bsuid"], "US.888");
+    assert_eq!(
+        open[0]["last_message_preview"], "five",
+        "the last message joined the kept contact"
+    );
 }
 
 #[tokio::test]
