@@ -242,64 +242,97 @@ pub(super) async fn events(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .or(params.last_event_id);
     // Subscribe before reading the log, so nothing falls between the replay and the live feed.
-    let mut live = app.live.subscribe();
+    let live = app.live.subscribe();
     let start = match resume_from {
         Some(id) => id,
         None => app.live.latest_id().await?,
     };
-    // Every member works every conversation (one team inbox); template changes are the
-    // admins' business, so agents are not sent them.
     let admin = viewer.is_admin();
-    let visible =
-        move |event: &crate::live::OutgoingEvent| admin || event.name != "template.updated";
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(64);
-    let hub = app.live.clone();
-    tokio::spawn(async move {
-        let ready = Event::default()
-            .event("ready")
-            .id(start.to_string())
-            .data(format!("{{\"last_event_id\":{start}}}"));
-        if sender.send(ready).await.is_err() {
-            return;
-        }
-        let mut sent = start;
-        // Replays what was missed (after a reconnect, or after falling behind the broadcast).
-        let mut replay = true;
-        loop {
-            if replay {
-                loop {
-                    let Ok(batch) = hub.events_after(sent, 500).await else {
-                        return;
-                    };
-                    let done = batch.len() < 500;
-                    for event in batch {
-                        sent = event.id;
-                        if visible(&event) && sender.send(to_sse(&event)).await.is_err() {
-                            return;
-                        }
-                    }
-                    if done {
-                        break;
-                    }
-                }
-                replay = false;
-            }
-            match live.recv().await {
-                Ok(event) if event.id > sent => {
-                    sent = event.id;
-                    if visible(&event) && sender.send(to_sse(&event)).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {} // already sent during the replay
-                Err(RecvError::Lagged(_)) => replay = true,
-                Err(RecvError::Closed) => return,
-            }
-        }
+    let feed = Feed {
+        hub: app.live.clone(),
+        live,
+        sent: start,
+        ready: true,
+        replay: true,
+        backlog: std::collections::VecDeque::new(),
+        admin,
+    };
+    // One stream per connection, pulled by the response itself: no task, no channel, so an idle
+    // connection costs little more than its socket.
+    let stream = futures_util::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
     });
-    let stream =
-        futures_util::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(receiver), Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// What one browser tab has been sent, and what it is owed.
+struct Feed {
+    hub: crate::live::LiveHub,
+    live: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::live::OutgoingEvent>>,
+    /// The id of the latest event passed (sent, or not visible to this viewer).
+    sent: i64,
+    /// The `ready` event is still to be sent.
+    ready: bool,
+    /// Reading the log is needed: at the start (a reconnect resumes there) or after falling
+    /// behind the broadcast.
+    replay: bool,
+    backlog: std::collections::VecDeque<crate::live::OutgoingEvent>,
+    admin: bool,
+}
+
+impl Feed {
+    const REPLAY_PAGE: i64 = 500;
+
+    /// The next event for this viewer; `None` ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        if std::mem::take(&mut self.ready) {
+            let start = self.sent;
+            return Some(
+                Event::default()
+                    .event("ready")
+                    .id(start.to_string())
+                    .data(format!("{{\"last_event_id\":{start}}}")),
+            );
+        }
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                if let Some(sse) = self.pass(&event) {
+                    return Some(sse);
+                }
+                continue;
+            }
+            if self.replay {
+                // Boxed: only a replaying stream carries the query's state.
+                let page = Box::pin(self.hub.events_after(self.sent, Self::REPLAY_PAGE))
+                    .await
+                    .ok()?;
+                self.replay = page.len() as i64 == Self::REPLAY_PAGE;
+                self.backlog.extend(page);
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) => {
+                    if let Some(sse) = self.pass(&event) {
+                        return Some(sse);
+                    }
+                }
+                Err(RecvError::Lagged(_)) => self.replay = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Moves past `event`, returning it for the wire unless it was already sent or is not
+    /// this viewer's: every member works every conversation (one team inbox); template
+    /// changes are the admins' business.
+    fn pass(&mut self, event: &crate::live::OutgoingEvent) -> Option<Event> {
+        if event.id <= self.sent {
+            return None;
+        }
+        self.sent = event.id;
+        (self.admin || event.name != "template.updated").then(|| to_sse(event))
+    }
 }
 
 fn to_sse(event: &crate::live::OutgoingEvent) -> Event {
