@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod graph;
+pub mod group_commit;
 pub mod http;
 pub mod intake;
 pub mod live;

@@ -1,12 +1,13 @@
-//! Group commit: concurrent webhook requests share one transaction, so throughput is bounded by
-//! commits per second times batch size rather than by one fsync per request.
+//! The webhook journal: verified bodies are committed (many requests per transaction) before
+//! Meta gets its 200.
 
+use crate::group_commit::{CommitError, GroupCommit};
 use crate::store::{Millis, SharedStore};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::Notify;
 
 /// Most bodies committed together.
 const MAX_BATCH: usize = 512;
@@ -19,12 +20,10 @@ pub enum JournalError {
     Stopped,
 }
 
-type Reply = oneshot::Sender<Result<(), JournalError>>;
-
 /// Appends verified webhook bodies to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Journal {
-    queue: mpsc::Sender<(Bytes, Reply)>,
+    writer: GroupCommit<Bytes>,
     load: IntakeLoad,
 }
 
@@ -96,10 +95,24 @@ impl Drop for Waiting<'_> {
 impl Journal {
     /// Starts the writer task. `committed` is notified after every commit.
     pub fn spawn(store: SharedStore, committed: Arc<Notify>) -> Journal {
-        let (queue, requests) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(store, requests, committed));
+        let writer = GroupCommit::spawn(MAX_BATCH, move |bodies: Vec<Bytes>| {
+            let (store, committed) = (store.clone(), committed.clone());
+            async move {
+                let slices: Vec<&[u8]> = bodies.iter().map(|body| body.as_ref()).collect();
+                match store.append_webhooks(&slices, Millis::now()).await {
+                    Ok(()) => {
+                        committed.notify_one();
+                        Ok(())
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, count = bodies.len(), "webhook journal write failed");
+                        Err(error.to_string())
+                    }
+                }
+            }
+        });
         Journal {
-            queue,
+            writer,
             load: IntakeLoad::default(),
         }
     }
@@ -111,36 +124,10 @@ impl Journal {
     /// Returns once `body` is committed (or known to be a redelivery of a committed body).
     pub async fn append(&self, body: Bytes) -> Result<(), JournalError> {
         let _waiting = self.load.arrive();
-        let (reply, committed) = oneshot::channel();
-        self.queue
-            .send((body, reply))
-            .await
-            .map_err(|_| JournalError::Stopped)?;
-        committed.await.map_err(|_| JournalError::Stopped)?
-    }
-}
-
-async fn write_batches(
-    store: SharedStore,
-    mut requests: mpsc::Receiver<(Bytes, Reply)>,
-    committed: Arc<Notify>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let bodies: Vec<&[u8]> = batch.iter().map(|(body, _)| body.as_ref()).collect();
-        let outcome = store.append_webhooks(&bodies, Millis::now()).await;
-        if let Err(error) = &outcome {
-            tracing::error!(%error, count = batch.len(), "webhook journal write failed");
-        } else {
-            committed.notify_one();
-        }
-        for (_, reply) in batch.drain(..) {
-            let result = outcome
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| JournalError::Store(e.to_string()));
-            let _ = reply.send(result);
-        }
+        self.writer.submit(body).await.map_err(|error| match error {
+            CommitError::Failed(why) => JournalError::Store(why),
+            CommitError::Stopped => JournalError::Stopped,
+        })
     }
 }
 

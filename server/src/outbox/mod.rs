@@ -15,6 +15,7 @@ mod pacing;
 pub use compose::queue;
 
 use crate::graph::{GraphClient, GraphError};
+use crate::group_commit::{CommitError, GroupCommit};
 use crate::store::{Millis, OutboxJob, SharedStore, StoreError};
 use pacing::{NumberGate, PairLimiter};
 use parley_app::model::DeliveryError;
@@ -27,6 +28,15 @@ use tokio::time::Instant;
 
 const LEASE: Duration = Duration::from_secs(60);
 const MAX_ATTEMPTS: i64 = 8;
+
+/// Why a send's outcome could not be recorded (it is then sent again after its lease).
+#[derive(Debug, thiserror::Error)]
+enum RecordError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Commit(#[from] CommitError),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -45,9 +55,15 @@ pub enum SendError {
 /// time, in order). It also bounds what a crash can duplicate.
 pub const MAX_IN_FLIGHT: usize = 64;
 
+/// Most accepted sends recorded in one transaction.
+const MAX_RECORD_BATCH: usize = 256;
+
 /// What every send task shares.
 struct Sender {
     store: SharedStore,
+    /// Records accepted sends, many per commit: at high rates one commit per send, not the
+    /// pacer, would set the pace.
+    accepted: GroupCommit<(i64, String)>,
     graph: GraphClient,
     live: Arc<Notify>,
     numbers: NumberGate,
@@ -63,8 +79,19 @@ pub fn spawn_sender(
     wake: Arc<Notify>,
     live: Arc<Notify>,
 ) {
+    let recorder = store.clone();
+    let accepted = GroupCommit::spawn(MAX_RECORD_BATCH, move |sends: Vec<(i64, String)>| {
+        let store = recorder.clone();
+        async move {
+            store
+                .outbox_accepted(&sends, Millis::now())
+                .await
+                .map_err(|error| error.to_string())
+        }
+    });
     let sender = Arc::new(Sender {
         store,
+        accepted,
         graph,
         live,
         numbers: NumberGate::new(per_second),
@@ -159,14 +186,13 @@ impl Sender {
                         .graph
                         .send_message(&job.phone_number_id, &job.request)
                         .await;
-                    let retry_at =
-                        match record(&self.store, job.message_id, job.attempts, outcome).await {
-                            Ok(retry_at) => retry_at,
-                            Err(error) => {
-                                tracing::error!(%error, "outbox: cannot record a send");
-                                None
-                            }
-                        };
+                    let retry_at = match self.record(job.message_id, job.attempts, outcome).await {
+                        Ok(retry_at) => retry_at,
+                        Err(error) => {
+                            tracing::error!(%error, "outbox: cannot record a send");
+                            None
+                        }
+                    };
                     self.live.notify_one();
                     retry_at
                 }
@@ -186,55 +212,56 @@ impl Sender {
     }
 }
 
-/// Records a send's outcome; answers when it will be retried, if it will.
-async fn record(
-    store: &SharedStore,
-    message_id: i64,
-    attempts: i64,
-    outcome: Result<String, GraphError>,
-) -> Result<Option<Millis>, StoreError> {
-    match outcome {
-        Ok(wamid) => {
-            store
-                .outbox_accepted(message_id, &wamid, Millis::now())
-                .await?;
-            Ok(None)
-        }
-        Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {
-            let jitter = Duration::from_millis(rand::random::<u64>() % 500);
-            let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 8))
-                .min(Duration::from_secs(120))
-                + jitter;
-            tracing::warn!(message_id, attempts, %error, "send failed; will retry");
-            let retry_at = Millis::now().plus(backoff);
-            store
-                .outbox_retry(message_id, &error.to_string(), retry_at)
-                .await?;
-            Ok(Some(retry_at))
-        }
-        Err(error) => {
-            let failure = match &error {
-                GraphError::Api {
-                    code,
-                    message,
-                    details,
-                    ..
-                } => DeliveryError {
-                    code: *code,
-                    title: message.clone(),
-                    details: details.clone(),
-                },
-                other => DeliveryError {
-                    code: 0,
-                    title: other.to_string(),
-                    details: None,
-                },
-            };
-            tracing::warn!(message_id, %error, "send failed permanently");
-            store
-                .outbox_failed(message_id, &failure, Millis::now())
-                .await?;
-            Ok(None)
+impl Sender {
+    /// Records a send's outcome; answers when it will be retried, if it will.
+    async fn record(
+        &self,
+        message_id: i64,
+        attempts: i64,
+        outcome: Result<String, GraphError>,
+    ) -> Result<Option<Millis>, RecordError> {
+        let store = &self.store;
+        match outcome {
+            Ok(wamid) => {
+                self.accepted.submit((message_id, wamid)).await?;
+                Ok(None)
+            }
+            Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {
+                let jitter = Duration::from_millis(rand::random::<u64>() % 500);
+                let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 8))
+                    .min(Duration::from_secs(120))
+                    + jitter;
+                tracing::warn!(message_id, attempts, %error, "send failed; will retry");
+                let retry_at = Millis::now().plus(backoff);
+                store
+                    .outbox_retry(message_id, &error.to_string(), retry_at)
+                    .await?;
+                Ok(Some(retry_at))
+            }
+            Err(error) => {
+                let failure = match &error {
+                    GraphError::Api {
+                        code,
+                        message,
+                        details,
+                        ..
+                    } => DeliveryError {
+                        code: *code,
+                        title: message.clone(),
+                        details: details.clone(),
+                    },
+                    other => DeliveryError {
+                        code: 0,
+                        title: other.to_string(),
+                        details: None,
+                    },
+                };
+                tracing::warn!(message_id, %error, "send failed permanently");
+                store
+                    .outbox_failed(message_id, &failure, Millis::now())
+                    .await?;
+                Ok(None)
+            }
         }
     }
 }

@@ -229,8 +229,9 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
         lease_until: Millis,
         limit: i64,
     ) -> StoreResult<Vec<OutboxJob>>;
-    /// Meta accepted the send: record the wamid (and any status that arrived before it).
-    async fn outbox_accepted(&self, message_id: i64, wamid: &str, now: Millis) -> StoreResult<()>;
+    /// Meta accepted these sends (message id, wamid): record each wamid (and any status that
+    /// arrived before it), all in one transaction.
+    async fn outbox_accepted(&self, accepted: &[(i64, String)], now: Millis) -> StoreResult<()>;
     /// A retryable failure: try again at `retry_at`.
     async fn outbox_retry(&self, message_id: i64, error: &str, retry_at: Millis)
     -> StoreResult<()>;

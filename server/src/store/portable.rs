@@ -609,25 +609,27 @@ macro_rules! portable_store {
                     .collect())
             }
 
-            async fn outbox_accepted(&self, message_id: i64, wamid: &str, now: Millis) -> StoreResult<()> {
+            async fn outbox_accepted(&self, accepted: &[(i64, String)], now: Millis) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("UPDATE outbox SET state = 'done', lease_until = NULL, last_error = NULL WHERE message_id = $1")
+                for (message_id, wamid) in accepted {
+                    sqlx::query("UPDATE outbox SET state = 'done', lease_until = NULL, last_error = NULL WHERE message_id = $1")
+                        .bind(message_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let status = MessageStatus::Accepted;
+                    let conversation_id: i64 = sqlx::query_scalar(
+                        "UPDATE messages SET wamid = $1, status = $2, status_rank = $3 WHERE id = $4 RETURNING conversation_id",
+                    )
+                    .bind(wamid)
+                    .bind(status.as_str())
+                    .bind(status.rank())
                     .bind(message_id)
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
-                let status = MessageStatus::Accepted;
-                let conversation_id: i64 = sqlx::query_scalar(
-                    "UPDATE messages SET wamid = $1, status = $2, status_rank = $3 WHERE id = $4 RETURNING conversation_id",
-                )
-                .bind(wamid)
-                .bind(status.as_str())
-                .bind(status.rank())
-                .bind(message_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
-                // Statuses can arrive before the send's response.
-                <$engine>::apply_recorded_statuses(&mut tx, &WaMessageId(wamid.to_owned())).await?;
+                    <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(*message_id), None, now).await?;
+                    // Statuses can arrive before the send's response.
+                    <$engine>::apply_recorded_statuses(&mut tx, &WaMessageId(wamid.clone())).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
