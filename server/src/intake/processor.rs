@@ -23,6 +23,9 @@ const BATCH: i64 = 256;
 /// database's single writer (SQLite) is held for about a millisecond and their commit does not
 /// queue behind processing.
 const CHUNK_BESIDE_INTAKE: usize = 4;
+/// Events applied per transaction when processing has fallen behind a stream still flowing:
+/// it takes its full share, in chunks that hold the writer a few milliseconds.
+const CHUNK_BEHIND_INTAKE: usize = 16;
 /// Events applied per transaction otherwise: enough to share one commit among many.
 const CHUNK: usize = 64;
 /// Also look for work this often: retries come due, and other nodes may have written.
@@ -31,7 +34,7 @@ const POLL: Duration = Duration::from_millis(500);
 /// acknowledgements go first.
 const MAX_LAG: Duration = Duration::from_secs(10);
 /// The longest one chunk waits for acknowledgements to go first.
-const MAX_DEFER: Duration = Duration::from_millis(100);
+const MAX_DEFER: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct Processor {
@@ -101,9 +104,13 @@ impl Processor {
         let mut rest = &events[..];
         while !rest.is_empty() {
             let mut size = CHUNK;
-            if oldest.plus(MAX_LAG) > Millis::now() && self.intake.is_busy() {
-                self.intake.quiet(MAX_DEFER).await;
-                size = CHUNK_BESIDE_INTAKE;
+            if self.intake.is_busy() {
+                if oldest.plus(MAX_LAG) > Millis::now() {
+                    self.intake.quiet(MAX_DEFER).await;
+                    size = CHUNK_BESIDE_INTAKE;
+                } else {
+                    size = CHUNK_BEHIND_INTAKE;
+                }
             }
             let (chunk, later) = rest.split_at(size.min(rest.len()));
             rest = later;

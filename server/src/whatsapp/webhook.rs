@@ -309,6 +309,17 @@ struct Envelope {
     entry: Vec<Value>,
 }
 
+/// Replaces U+0000 in every string: customers' text is attacker-controlled, and PostgreSQL's
+/// text type refuses the character, which would leave such a message unprocessable.
+fn replace_nul(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => *text = text.replace('\0', "\u{FFFD}"),
+        Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        Value::Object(fields) => fields.values_mut().for_each(replace_nul),
+        _ => {}
+    }
+}
+
 impl Notification {
     pub fn parse(body: &[u8]) -> Result<Notification, WebhookError> {
         let envelope: Envelope =
@@ -316,8 +327,10 @@ impl Notification {
         if envelope.object != "whatsapp_business_account" {
             return Err(WebhookError::WrongObject(envelope.object));
         }
+        let mut entries = envelope.entry;
+        entries.iter_mut().for_each(replace_nul);
         let mut changes = Vec::new();
-        for entry in &envelope.entry {
+        for entry in &entries {
             let waba_id = str_at(entry, "id").unwrap_or_default().to_owned();
             for change in array_at(entry, "changes") {
                 let field = str_at(change, "field").unwrap_or_default().to_owned();

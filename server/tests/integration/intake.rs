@@ -65,6 +65,7 @@ on_both_engines!(
     contacts_merge_across_phone_and_bsuid,
     resolved_conversations_reopen_on_a_new_message,
     one_chunk_with_a_profile_change_and_a_merge,
+    nul_characters_in_customer_text_do_not_block_processing,
 );
 
 async fn every_pywa_message_fixture_is_stored(engine: Engine) {
@@ -445,6 +446,28 @@ async fn contacts_merge_across_phone_and_bsuid(engine: Engine) {
     );
     assert_eq!(open[0]["contact"]["wa_id"], "15557770000");
     assert_eq!(open[0]["contact"]["bsuid"], "US.777");
+}
+
+/// A NUL character in a customer's text (PostgreSQL's text type refuses it) is stored as
+/// U+FFFD instead of leaving the message unprocessable.
+async fn nul_characters_in_customer_text_do_not_block_processing(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        NUMBER_A,
+        "15559990000",
+        "Nul\u{0}Name",
+        "wamid.nul.1",
+        now - 5,
+        "before\u{0}after",
+    ))
+    .await;
+    drained(&app).await;
+    let api = app.api().await;
+    let conversation = &api.conversations("").await["conversations"][0];
+    assert_eq!(conversation["contact"]["name"], "Nul\u{FFFD}Name");
+    let messages = api.messages(conversation["id"].as_i64().unwrap()).await;
+    assert_eq!(messages[0]["text"], "before\u{FFFD}after");
 }
 
 /// Processing applies a chunk of events in one transaction and remembers the contacts it has
