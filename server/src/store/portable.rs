@@ -617,15 +617,20 @@ macro_rules! portable_store {
                         .execute(&mut *tx)
                         .await?;
                     let status = MessageStatus::Accepted;
-                    let conversation_id: i64 = sqlx::query_scalar(
+                    // Sends are recorded in batches: one missing row must not fail the others.
+                    let conversation_id: Option<i64> = sqlx::query_scalar(
                         "UPDATE messages SET wamid = $1, status = $2, status_rank = $3 WHERE id = $4 RETURNING conversation_id",
                     )
                     .bind(wamid)
                     .bind(status.as_str())
                     .bind(status.rank())
                     .bind(message_id)
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    let Some(conversation_id) = conversation_id else {
+                        tracing::warn!(message_id, "an accepted send's message is gone");
+                        continue;
+                    };
                     <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(*message_id), None, now).await?;
                     // Statuses can arrive before the send's response.
                     <$engine>::apply_recorded_statuses(&mut tx, &WaMessageId(wamid.clone())).await?;
