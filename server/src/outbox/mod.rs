@@ -210,9 +210,7 @@ impl Sender {
             }
         }
     }
-}
 
-impl Sender {
     /// Records a send's outcome; answers when it will be retried, if it will.
     async fn record(
         &self,

@@ -166,19 +166,13 @@ macro_rules! portable_store {
                 const ROWS_PER_INSERT: usize = 64;
                 let mut tx = self.pool.begin().await?;
                 for rows in bodies.chunks(ROWS_PER_INSERT) {
-                    let values = (0..rows.len())
-                        .map(|i| format!("(${}, ${}, $1)", 2 * i + 2, 2 * i + 3))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let sql = format!(
-                        "INSERT INTO webhook_events (body_digest, body, received_at) VALUES {values}
-                         ON CONFLICT (body_digest) DO NOTHING"
-                    );
-                    let mut insert = sqlx::query(&sql).bind(received_at.0);
-                    for body in rows {
-                        insert = insert.bind(body_digest(body)).bind(*body);
-                    }
-                    insert.execute(&mut *tx).await?;
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO webhook_events (body_digest, body, received_at) ");
+                    insert.push_values(rows, |mut row, body| {
+                        row.push_bind(body_digest(body)).push_bind(*body).push_bind(received_at.0);
+                    });
+                    insert.push(" ON CONFLICT (body_digest) DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -903,16 +897,14 @@ macro_rules! portable_store {
                 if ids.is_empty() {
                     return Ok(());
                 }
-                let placeholders = (0..ids.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
-                let sql = format!(
-                    "UPDATE webhook_events SET processed_at = $1, lease_until = NULL, last_error = NULL
-                     WHERE id IN ({placeholders})"
-                );
-                let mut update = sqlx::query(&sql).bind(now.0);
+                let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE webhook_events SET processed_at = ");
+                update.push_bind(now.0).push(", lease_until = NULL, last_error = NULL WHERE id IN (");
+                let mut listed = update.separated(", ");
                 for id in ids {
-                    update = update.bind(id);
+                    listed.push_bind(*id);
                 }
-                update.execute(&mut **tx).await?;
+                update.push(")");
+                update.build().execute(&mut **tx).await?;
                 Ok(())
             }
 

@@ -1,7 +1,7 @@
 //! Durability across a crash: the real `parley` binary is killed with SIGKILL right after
 //! acknowledging a burst of webhooks, then restarted; every acknowledged message must be there.
 
-use crate::support::{APP_SECRET, eventually};
+use crate::support::{APP_SECRET, conversation_ids, eventually};
 use crate::wa::{self, NUMBER_A};
 use parley_server::config::DatabaseUrl;
 use parley_server::store;
@@ -189,11 +189,7 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
             .json()
             .await
             .ok()?;
-        let ids: Vec<i64> = page["conversations"]
-            .as_array()?
-            .iter()
-            .filter_map(|c| c["id"].as_i64())
-            .collect();
+        let ids = conversation_ids(&page)?;
         (ids.len() == customers.len()).then_some(ids)
     })
     .await;

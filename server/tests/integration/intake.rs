@@ -472,7 +472,8 @@ async fn nul_characters_in_customer_text_do_not_block_processing(engine: Engine)
 
 /// Processing applies a chunk of events in one transaction and remembers the contacts it has
 /// written: a profile changing within the chunk, and a merge that retires a contact another
-/// event of the same chunk refers to, still end right.
+/// event of the same chunk refers to, still end right. (The outcome is checked, not the path:
+/// had the one-transaction pass failed, the per-event fallback would produce the same.)
 async fn one_chunk_with_a_profile_change_and_a_merge(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let now = wa::now_secs();

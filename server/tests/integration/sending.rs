@@ -1,7 +1,7 @@
 //! Every message type through `POST /api/v1/conversations/{id}/messages` to the simulator, as
 //! Meta documents them; Meta's limits refused up front with 422; uploads reused; read receipts.
 
-use crate::support::{APP_SECRET, ApiClient, Engine, TestApp, eventually};
+use crate::support::{APP_SECRET, ApiClient, Engine, TestApp, conversation_ids, eventually};
 use parley_server::config::Secret;
 use parley_server::sandbox::{DEMO_APP_ID, DEMO_WABA_ID, PERSONAS, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
@@ -341,11 +341,7 @@ async fn the_configured_send_rate_is_never_exceeded_and_order_is_kept() {
     }
     let conversations: Vec<i64> = eventually("the conversations", || async {
         let page = api.conversations("limit=50").await;
-        let ids: Vec<i64> = page["conversations"]
-            .as_array()?
-            .iter()
-            .filter_map(|c| c["id"].as_i64())
-            .collect();
+        let ids = conversation_ids(&page)?;
         (ids.len() == customers.len()).then_some(ids)
     })
     .await;

@@ -243,6 +243,17 @@ impl ApiClient {
     }
 }
 
+/// The ids of a conversation page's conversations.
+pub fn conversation_ids(page: &serde_json::Value) -> Option<Vec<i64>> {
+    Some(
+        page["conversations"]
+            .as_array()?
+            .iter()
+            .filter_map(|c| c["id"].as_i64())
+            .collect(),
+    )
+}
+
 /// Polls `check` until it returns `Some`, for up to 15 seconds (processing is asynchronous).
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
