@@ -1,7 +1,8 @@
 //! Turns stored webhook bodies into contacts, conversations and messages.
 //!
-//! Events are leased in batches and applied a chunk per transaction, idempotently: wamids are
-//! unique and statuses only move forward. A failed event is recorded and retried with backoff
+//! Events are leased in batches and applied a chunk per transaction, idempotently: a
+//! byte-identical redelivery is recognised by its digest and skipped, wamids are unique and
+//! statuses only move forward. A failed event is recorded and retried with backoff
 //! without holding back the events after it.
 //!
 //! Acknowledgements come first: while processing is less than [`MAX_LAG`] behind, each chunk
@@ -10,7 +11,7 @@
 //! processing takes its full share.
 
 use super::IntakeLoad;
-use crate::store::{Millis, SharedStore};
+use crate::store::{Millis, ParsedWebhook, SharedStore};
 use crate::whatsapp::webhook::Notification;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,16 +84,19 @@ impl Processor {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let events: Vec<(i64, Option<Notification>)> = claimed
+        let events: Vec<ParsedWebhook> = claimed
             .iter()
-            .map(|event| match Notification::parse(&event.body) {
-                Ok(notification) => (event.id, Some(notification)),
-                Err(error) => {
-                    // Unreadable bodies are refused at the door; one stored before a parser
-                    // change stays in the table for inspection but is not retried forever.
-                    tracing::warn!(id = event.id, %error, "stored webhook cannot be parsed");
-                    (event.id, None)
-                }
+            .map(|event| {
+                let notification = match Notification::parse(&event.body) {
+                    Ok(notification) => Some(notification),
+                    Err(error) => {
+                        // Unreadable bodies are refused at the door; one stored before a parser
+                        // change stays in the table for inspection but is not retried forever.
+                        tracing::warn!(id = event.id, %error, "stored webhook cannot be parsed");
+                        None
+                    }
+                };
+                ParsedWebhook::new(event.id, &event.body, notification)
             })
             .collect();
         let oldest = claimed

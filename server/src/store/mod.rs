@@ -152,8 +152,10 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()>;
     async fn clear_throttle_record(&self, key: &str) -> StoreResult<()>;
 
-    /// Durably records verified webhook bodies in one transaction (a group commit). A body
-    /// identical to one already stored is a redelivery and is not stored again.
+    /// Durably records verified webhook bodies in one transaction (a group commit). Every body
+    /// is appended, redeliveries too: they are recognised when applied (see `apply_webhooks`),
+    /// because a unique index here would add writes to random pages of an ever-growing index
+    /// to every acknowledgement.
     async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()>;
     /// Leases up to `limit` unprocessed webhooks, oldest first; a lease that runs out (the
     /// holder died) makes the event claimable again.
@@ -172,12 +174,13 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
     /// Applies claimed webhooks (contacts, conversations, messages, statuses, account events,
     /// and the live events they cause) and marks them processed, all in one transaction: one
-    /// commit per batch. Each event is isolated by a savepoint, so one that fails is rolled back
-    /// alone and returned with its error; `None` (unreadable) is simply marked processed.
-    /// Idempotent: applying an event twice changes nothing the second time.
+    /// commit per batch. An event that fails is rolled back alone and returned with its error;
+    /// an unreadable one (`notification: None`) is simply marked processed. A byte-identical
+    /// redelivery of an earlier event is marked processed without being applied, and applying
+    /// the same message twice in different bodies changes nothing the second time.
     async fn apply_webhooks(
         &self,
-        events: &[(i64, Option<Notification>)],
+        events: &[ParsedWebhook],
         now: Millis,
     ) -> StoreResult<Vec<(i64, StoreError)>>;
     /// Records a business number (learned from the Graph API or seen in a webhook).
@@ -370,6 +373,26 @@ pub struct PendingWebhook {
     pub received_at: Millis,
 }
 
+/// A claimed webhook, read: what [`Store::apply_webhooks`] applies.
+pub struct ParsedWebhook {
+    pub id: i64,
+    /// SHA-256 of the body: Meta's redeliveries are byte-identical.
+    pub body_digest: [u8; 32],
+    /// `None`: the body cannot be read (stored before a parser change).
+    pub notification: Option<Notification>,
+}
+
+impl ParsedWebhook {
+    pub fn new(id: i64, body: &[u8], notification: Option<Notification>) -> Self {
+        use sha2::Digest as _;
+        ParsedWebhook {
+            id,
+            body_digest: sha2::Sha256::digest(body).into(),
+            notification,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BusinessNumber {
     pub phone_number_id: String,
@@ -547,11 +570,6 @@ const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at";
 pub const SERVICE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// A message through a free entry point (a click-to-WhatsApp ad) opens 72 hours.
 pub const FREE_ENTRY_WINDOW_MS: i64 = 72 * 3600 * 1000;
-
-fn body_digest(body: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(body))
-}
 
 /// Escapes `%`, `_` and `\` so user input matches literally inside a LIKE pattern.
 fn escape_like(text: &str) -> String {

@@ -167,11 +167,10 @@ macro_rules! portable_store {
                 let mut tx = self.pool.begin().await?;
                 for rows in bodies.chunks(ROWS_PER_INSERT) {
                     let mut insert =
-                        sqlx::QueryBuilder::<$db>::new("INSERT INTO webhook_events (body_digest, body, received_at) ");
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO webhook_events (body, received_at) ");
                     insert.push_values(rows, |mut row, body| {
-                        row.push_bind(body_digest(body)).push_bind(*body).push_bind(received_at.0);
+                        row.push_bind(*body).push_bind(received_at.0);
                     });
-                    insert.push(" ON CONFLICT (body_digest) DO NOTHING");
                     insert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
@@ -241,23 +240,22 @@ macro_rules! portable_store {
 
             async fn apply_webhooks(
                 &self,
-                events: &[(i64, Option<Notification>)],
+                events: &[ParsedWebhook],
                 now: Millis,
             ) -> StoreResult<Vec<(i64, StoreError)>> {
                 // Usually every event applies: one transaction, no savepoints, one mark.
                 let mut tx = self.begin_derived().await?;
+                let to_apply = <$engine>::first_deliveries(&mut tx, events).await?;
                 let mut written = AppliedInBatch::default();
                 let mut all_applied = true;
-                for (_, notification) in events {
-                    if let Some(notification) = notification {
-                        if <$engine>::apply_notification(&mut tx, notification, &mut written, now).await.is_err() {
-                            all_applied = false;
-                            break;
-                        }
+                for notification in to_apply.iter().filter_map(|event| event.notification.as_ref()) {
+                    if <$engine>::apply_notification(&mut tx, notification, &mut written, now).await.is_err() {
+                        all_applied = false;
+                        break;
                     }
                 }
                 if all_applied {
-                    let ids: Vec<i64> = events.iter().map(|(id, _)| *id).collect();
+                    let ids: Vec<i64> = events.iter().map(|event| event.id).collect();
                     <$engine>::mark_processed(&mut tx, &ids, now).await?;
                     tx.commit().await?;
                     return Ok(Vec::new());
@@ -265,12 +263,17 @@ macro_rules! portable_store {
                 tx.rollback().await?;
                 // One failed: again, each event isolated by a savepoint, to find which.
                 let mut tx = self.begin_derived().await?;
-                let mut applied_ids = Vec::new();
+                let to_apply = <$engine>::first_deliveries(&mut tx, events).await?;
+                let mut processed_ids: Vec<i64> = events
+                    .iter()
+                    .map(|event| event.id)
+                    .filter(|id| !to_apply.iter().any(|event| event.id == *id))
+                    .collect();
                 let mut failures = Vec::new();
-                for (id, notification) in events {
+                for event in to_apply {
                     let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
                     let mut written = AppliedInBatch::default();
-                    let applied = match notification {
+                    let applied = match &event.notification {
                         Some(notification) => {
                             <$engine>::apply_notification(&mut savepoint, notification, &mut written, now).await
                         }
@@ -279,15 +282,15 @@ macro_rules! portable_store {
                     match applied {
                         Ok(()) => {
                             savepoint.commit().await?;
-                            applied_ids.push(*id);
+                            processed_ids.push(event.id);
                         }
                         Err(error) => {
                             savepoint.rollback().await?;
-                            failures.push((*id, error));
+                            failures.push((event.id, error));
                         }
                     }
                 }
-                <$engine>::mark_processed(&mut tx, &applied_ids, now).await?;
+                <$engine>::mark_processed(&mut tx, &processed_ids, now).await?;
                 tx.commit().await?;
                 Ok(failures)
             }
@@ -891,6 +894,35 @@ macro_rules! portable_store {
                     sqlx::query(<$engine>::RELAXED_COMMIT).execute(&mut *tx).await?;
                 }
                 Ok(tx)
+            }
+
+            /// The events of `events` that are not byte-identical redeliveries of an earlier
+            /// event. The first event with a body owns its digest; a later one (in this chunk
+            /// or since) is a redelivery. One statement: the upsert's no-op update makes it
+            /// return the owner of every digest, old or new.
+            async fn first_deliveries<'e>(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                events: &'e [ParsedWebhook],
+            ) -> StoreResult<Vec<&'e ParsedWebhook>> {
+                // Events come in id order; the same digest twice in one upsert is an error.
+                let mut distinct: Vec<&ParsedWebhook> = Vec::with_capacity(events.len());
+                for event in events {
+                    if !distinct.iter().any(|seen| seen.body_digest == event.body_digest) {
+                        distinct.push(event);
+                    }
+                }
+                if distinct.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut upsert = sqlx::QueryBuilder::<$db>::new("INSERT INTO webhook_digests (digest, event_id) ");
+                upsert.push_values(&distinct, |mut row, event| {
+                    row.push_bind(&event.body_digest[..]).push_bind(event.id);
+                });
+                upsert.push(
+                    " ON CONFLICT (digest) DO UPDATE SET event_id = webhook_digests.event_id RETURNING event_id",
+                );
+                let owners: Vec<i64> = upsert.build_query_scalar().fetch_all(&mut **tx).await?;
+                Ok(events.iter().filter(|event| owners.contains(&event.id)).collect())
             }
 
             async fn mark_processed(tx: &mut sqlx::Transaction<'_, $db>, ids: &[i64], now: Millis) -> StoreResult<()> {

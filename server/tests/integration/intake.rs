@@ -4,6 +4,7 @@
 use crate::on_both_engines;
 use crate::support::{APP_SECRET, Engine, TestApp, VERIFY_TOKEN, eventually};
 use crate::wa::{self, NUMBER_A, NUMBER_B};
+use parley_server::store::ParsedWebhook;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -542,7 +543,7 @@ async fn one_chunk_with_a_profile_change_and_a_merge(engine: Engine) {
             let bytes = serde_json::to_vec(body).unwrap();
             let notification =
                 parley_server::whatsapp::webhook::Notification::parse(&bytes).unwrap();
-            (-(i as i64) - 1, Some(notification))
+            ParsedWebhook::new(-(i as i64) - 1, &bytes, Some(notification))
         })
         .collect();
     let failures = app

@@ -274,7 +274,10 @@ async fn agents_read_approved_templates_only_and_cannot_manage_them() {
     assert_eq!(admin_page.status().as_u16(), 403);
 }
 
-crate::on_both_engines!(template_history_is_kept);
+crate::on_both_engines!(
+    template_history_is_kept,
+    byte_identical_redeliveries_apply_once
+);
 
 async fn template_history_is_kept(engine: Engine) {
     use parley_server::store::{Millis, TemplateRecord};
@@ -318,11 +321,13 @@ async fn template_history_is_kept(engine: Engine) {
             "message_template_id": 777, "message_template_name": "order_update",
             "message_template_language": "en_US", "reason": "INCORRECT_CATEGORY" } }] }] });
     app.deliver(&webhook).await;
-    let detail = eventually("the webhook applied", || async {
-        let detail = store.template("777").await.unwrap()?;
-        (detail.template.status.as_str() == "REJECTED").then_some(detail)
+    app.deliver(&webhook).await; // a byte-identical redelivery adds nothing to the history
+    eventually("both webhooks processed", || async {
+        (store.webhook_backlog().await.unwrap() == 0).then_some(())
     })
     .await;
+    let detail = store.template("777").await.unwrap().unwrap();
+    assert_eq!(detail.template.status.as_str(), "REJECTED");
     let story: Vec<(&str, &str, &str)> = detail
         .timeline
         .iter()
@@ -373,6 +378,42 @@ async fn template_history_is_kept(engine: Engine) {
     let detail = store.template("777").await.unwrap().unwrap();
     assert_eq!(detail.template.status.as_str(), "DELETED");
     assert_eq!(detail.timeline.last().unwrap().kind, "deleted");
+}
+
+/// In one processing chunk and in a later one: the first event with a body is applied, later
+/// copies are only marked processed (a template history would otherwise grow with each).
+async fn byte_identical_redeliveries_apply_once(engine: Engine) {
+    use parley_server::store::{Millis, ParsedWebhook};
+    use parley_server::whatsapp::webhook::Notification;
+    let app = TestApp::spawn(engine).await;
+    let body = serde_json::to_vec(&json!({ "object": "whatsapp_business_account", "entry": [{
+        "id": "waba-1", "time": 1_700_000_000, "changes": [{ "field": "message_template_status_update",
+        "value": { "event": "APPROVED", "message_template_id": 888, "message_template_name": "welcome",
+            "message_template_language": "en_US" } }] }] }))
+    .unwrap();
+    let event = |id: i64| ParsedWebhook::new(id, &body, Some(Notification::parse(&body).unwrap()));
+    let history_length = || async {
+        app.store
+            .template("888")
+            .await
+            .unwrap()
+            .unwrap()
+            .timeline
+            .len()
+    };
+
+    let failures = app
+        .store
+        .apply_webhooks(&[event(-1), event(-2)], Millis::now())
+        .await
+        .unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(history_length().await, 1, "a copy in the same chunk");
+    app.store
+        .apply_webhooks(&[event(-3)], Millis::now())
+        .await
+        .unwrap();
+    assert_eq!(history_length().await, 1, "a copy in a later chunk");
 }
 
 #[tokio::test]
