@@ -234,6 +234,11 @@ impl Simulator {
         self.state().accepted.clone()
     }
 
+    /// How many send requests were accepted so far (without copying them).
+    pub fn accepted_count(&self) -> usize {
+        self.state().accepted.len()
+    }
+
     /// When each accepted send arrived, in order.
     pub fn accepted_times(&self) -> Vec<std::time::Instant> {
         self.state().accepted_times.clone()

@@ -576,24 +576,45 @@ macro_rules! portable_store {
             }
 
             async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: i64) -> StoreResult<Vec<OutboxJob>> {
-                let sql = format!(
-                    "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
-                     WHERE message_id IN (SELECT message_id FROM outbox o
-                                          WHERE state = 'pending' AND next_attempt_at <= $2
-                                            AND (lease_until IS NULL OR lease_until <= $2)
-                                            AND NOT EXISTS (
-                                              SELECT 1 FROM outbox earlier
-                                              WHERE earlier.state = 'pending'
-                                                AND earlier.phone_number_id = o.phone_number_id
-                                                AND earlier.recipient = o.recipient
-                                                AND earlier.message_id < o.message_id
-                                                AND (earlier.next_attempt_at > $2 OR earlier.lease_until > $2))
-                                          ORDER BY next_attempt_at, message_id LIMIT $3 {})
-                     RETURNING message_id, phone_number_id, request, attempts",
+                // Due jobs, except those queued behind a customer's job in flight or held back.
+                let due = format!(
+                    "SELECT message_id FROM outbox o
+                     WHERE state = 'pending' AND next_attempt_at <= $2
+                       AND (lease_until IS NULL OR lease_until <= $2)
+                       AND NOT EXISTS (
+                         SELECT 1 FROM outbox earlier
+                         WHERE earlier.state = 'pending'
+                           AND earlier.phone_number_id = o.phone_number_id
+                           AND earlier.recipient = o.recipient
+                           AND earlier.message_id < o.message_id
+                           AND (earlier.next_attempt_at > $2 OR earlier.lease_until > $2))
+                     ORDER BY next_attempt_at, message_id LIMIT $3 {}",
                     <$engine>::SKIP_LOCKED
                 );
-                let mut rows: Vec<(i64, String, String, i64)> =
-                    sqlx::query_as(&sql).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
+                const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts";
+                let mut rows: Vec<(i64, String, String, i64)> = if <$engine>::SINGLE_NODE {
+                    // Finding them scans the outbox: done as a read, it does not hold the one
+                    // writer (SQLite) that sends being recorded are waiting for. Nobody else
+                    // claims here, so they are still free when leased.
+                    let ids: Vec<i64> =
+                        sqlx::query_scalar(&due).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut lease = sqlx::QueryBuilder::<$db>::new("UPDATE outbox SET lease_until = ");
+                    lease.push_bind(lease_until.0).push(", attempts = attempts + 1 WHERE message_id IN (");
+                    let mut listed = lease.separated(", ");
+                    for id in &ids {
+                        listed.push_bind(*id);
+                    }
+                    lease.push(") ").push(LEASED);
+                    lease.build_query_as().fetch_all(&self.pool).await?
+                } else {
+                    let claim = format!(
+                        "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE message_id IN ({due}) {LEASED}"
+                    );
+                    sqlx::query_as(&claim).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?
+                };
                 rows.sort_by_key(|row| row.0);
                 Ok(rows
                     .into_iter()

@@ -210,12 +210,12 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
         assert_eq!(response.status().as_u16(), 202);
     }
     eventually("some sends to be under way", || async {
-        (sim.accepted().len() >= 6).then_some(())
+        (sim.accepted_count() >= 6).then_some(())
     })
     .await;
     server.kill().expect("SIGKILL");
     server.wait().unwrap();
-    let sent_before_kill = sim.accepted().len();
+    let sent_before_kill = sim.accepted_count();
 
     sim.set_answer_delay(Duration::ZERO);
     let mut restarted = start_with_graph(&database_url, port, &sim.base_url(), TOKEN).await;
