@@ -1,6 +1,7 @@
 //! Sending at a business number's limit: Parley (in this process) drains a full outbox into
-//! the built-in simulator of the Cloud API, and the simulator's arrival times give the
-//! achieved rate and the most sends in any one-second window.
+//! the built-in simulator of the Cloud API. The simulator, like Meta, refuses a send that would
+//! exceed the rate in any one-second window (130429): "never above" means none refused. Its
+//! admission times give the achieved rate and the most sends in any one-second window.
 
 use parley_server::config::{Config, Sources};
 use parley_server::sandbox::{Simulator, SimulatorConfig};
@@ -63,7 +64,8 @@ pub async fn run(rate: u32, seconds: u64) {
     let achieved = (sent.saturating_sub(1)) as f64 / span;
 
     println!(
-        "{{\"configured_per_s\":{rate},\"messages\":{messages},\"sent\":{sent},\"customers\":{customers},\"seconds\":{span:.2},\"achieved_per_s\":{achieved:.1},\"busiest_second\":{busiest}}}"
+        "{{\"configured_per_s\":{rate},\"messages\":{messages},\"sent\":{sent},\"customers\":{customers},\"seconds\":{span:.2},\"achieved_per_s\":{achieved:.1},\"busiest_second\":{busiest},\"throughput_refusals\":{}}}",
+        sim.throughput_refusals()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

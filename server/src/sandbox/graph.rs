@@ -166,12 +166,12 @@ async fn send_inner(
                     }
                 }
             }
-            sim.admit(number.id, &to)?;
+            let admitted_at = sim.admit(number.id, &to)?;
             let wamid = sim.next_id("wamid.OUT");
             {
                 let mut state = sim.state();
                 state.accepted.push(body.clone());
-                state.accepted_times.push(std::time::Instant::now());
+                state.accepted_times.push(admitted_at);
             }
             let answer_delay = sim.answer_delay();
             if !answer_delay.is_zero() {

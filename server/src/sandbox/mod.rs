@@ -116,8 +116,10 @@ struct State {
     accepted: Vec<Value>,
     /// Resumable upload sessions (template media samples): session id → declared length.
     upload_sessions: HashMap<String, u64>,
-    /// When each accepted send arrived (for rate checks).
+    /// When each accepted send was admitted under the throughput limit (for rate checks).
     accepted_times: Vec<std::time::Instant>,
+    /// Sends refused with 130429 because the number's throughput was exceeded.
+    throughput_refusals: usize,
     /// Every read receipt (mark-as-read request) accepted, in order.
     read_receipts: Vec<Value>,
     templates: Vec<templates::Template>,
@@ -239,9 +241,16 @@ impl Simulator {
         self.state().accepted.len()
     }
 
-    /// When each accepted send arrived, in order.
+    /// When each accepted send was admitted, earliest first.
     pub fn accepted_times(&self) -> Vec<std::time::Instant> {
-        self.state().accepted_times.clone()
+        let mut times = self.state().accepted_times.clone();
+        times.sort_unstable();
+        times
+    }
+
+    /// How many sends were refused for exceeding the number's throughput (130429).
+    pub fn throughput_refusals(&self) -> usize {
+        self.state().throughput_refusals
     }
 
     /// Every read receipt accepted so far.
@@ -300,8 +309,9 @@ impl Simulator {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Enforces the per-number throughput and the per-customer pair limit.
-    fn admit(&self, number: &str, to: &str) -> Result<(), errors::GraphApiError> {
+    /// Enforces the per-number throughput and the per-customer pair limit; answers the
+    /// instant the send was admitted at.
+    fn admit(&self, number: &str, to: &str) -> Result<Instant, errors::GraphApiError> {
         let now = Instant::now();
         let config = &self.inner.config;
         let mut state = self.state();
@@ -313,6 +323,7 @@ impl Simulator {
             sends.pop_front();
         }
         if sends.len() >= config.messages_per_second {
+            state.throughput_refusals += 1;
             return Err(errors::GraphApiError::rate_limited());
         }
         let pair = state
@@ -334,7 +345,7 @@ impl Simulator {
             .get_mut(number)
             .expect("inserted above")
             .push_back(now);
-        Ok(())
+        Ok(now)
     }
 
     fn window_open(&self, number: &str, address: &str) -> bool {
