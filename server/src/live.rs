@@ -6,6 +6,7 @@
 use crate::store::{SharedStore, StoreResult, StoredLiveEvent};
 use parley_app::model::LiveEvent;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
 
@@ -25,6 +26,9 @@ const PAGE: i64 = 500;
 pub struct LiveHub {
     store: SharedStore,
     sender: broadcast::Sender<Arc<OutgoingEvent>>,
+    /// The id of the newest event broadcast (or stored before the hub started). Set before
+    /// each send: a stream that subscribes, then reads it, receives every later event.
+    broadcast_up_to: Arc<AtomicI64>,
     wake: Arc<Notify>,
 }
 
@@ -32,12 +36,13 @@ impl LiveHub {
     /// Starts the hub from the newest stored event.
     pub async fn spawn(store: SharedStore) -> StoreResult<LiveHub> {
         let (sender, _) = broadcast::channel(4096);
+        let mut last = store.latest_live_event_id().await?;
         let hub = LiveHub {
             store,
             sender,
+            broadcast_up_to: Arc::new(AtomicI64::new(last)),
             wake: Arc::new(Notify::new()),
         };
-        let mut last = hub.store.latest_live_event_id().await?;
         let runner = hub.clone();
         tokio::spawn(async move {
             loop {
@@ -48,6 +53,7 @@ impl LiveHub {
                             let full_page = events.len() as i64 == PAGE;
                             for event in events {
                                 last = event.id;
+                                runner.broadcast_up_to.store(last, Ordering::SeqCst);
                                 // No receivers is fine: nobody is watching right now.
                                 let _ = runner.sender.send(Arc::new(event));
                             }
@@ -75,8 +81,9 @@ impl LiveHub {
         self.sender.subscribe()
     }
 
-    pub async fn latest_id(&self) -> StoreResult<i64> {
-        self.store.latest_live_event_id().await
+    /// Where a new stream starts: subscribe first, then ask, and nothing falls in between.
+    pub fn broadcast_up_to(&self) -> i64 {
+        self.broadcast_up_to.load(Ordering::SeqCst)
     }
 
     /// Stored events after `after`, ready to send (for replays and for the hub itself).

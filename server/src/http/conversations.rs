@@ -243,9 +243,11 @@ pub(super) async fn events(
         .or(params.last_event_id);
     // Subscribe before reading the log, so nothing falls between the replay and the live feed.
     let live = app.live.subscribe();
-    let start = match resume_from {
-        Some(id) => id,
-        None => app.live.latest_id().await?,
+    // A new stream starts from what the hub has broadcast, without touching the database; a
+    // resumed one first replays the log from where it left off.
+    let (start, replay) = match resume_from {
+        Some(id) => (id, true),
+        None => (app.live.broadcast_up_to(), false),
     };
     let admin = viewer.is_admin();
     let feed = Feed {
@@ -253,7 +255,7 @@ pub(super) async fn events(
         live,
         sent: start,
         ready: true,
-        replay: true,
+        replay,
         backlog: std::collections::VecDeque::new(),
         admin,
     };

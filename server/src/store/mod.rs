@@ -518,6 +518,14 @@ struct UserRow {
     created_at: i64,
 }
 
+/// A user found by an API token, and when the token was last used.
+#[derive(sqlx::FromRow)]
+struct TokenUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    last_used_at: Option<i64>,
+}
+
 impl UserRow {
     fn into_user(self) -> StoreResult<User> {
         Ok(User {

@@ -108,23 +108,24 @@ macro_rules! portable_store {
 
             async fn user_by_api_token(&self, token_digest: &str, now: Millis) -> StoreResult<Option<User>> {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE disabled_at IS NULL
+                    "SELECT {USER_COLUMNS}, (SELECT last_used_at FROM api_tokens WHERE token_digest = $1) AS last_used_at
+                     FROM users WHERE disabled_at IS NULL
                        AND id = (SELECT user_id FROM api_tokens WHERE token_digest = $1)"
                 );
-                let row = sqlx::query_as::<_, UserRow>(&sql).bind(token_digest).fetch_optional(&self.pool).await?;
-                if row.is_some() {
-                    // Last use is informational: refresh it at most once a minute, not per call.
-                    sqlx::query(
-                        "UPDATE api_tokens SET last_used_at = $1
-                         WHERE token_digest = $2 AND COALESCE(last_used_at, 0) < $3",
-                    )
-                    .bind(now.0)
-                    .bind(token_digest)
-                    .bind(now.0 - 60_000)
-                    .execute(&self.pool)
-                    .await?;
+                let Some(row) = sqlx::query_as::<_, TokenUserRow>(&sql).bind(token_digest).fetch_optional(&self.pool).await?
+                else {
+                    return Ok(None);
+                };
+                // Last use is informational: refresh it at most once a minute, not per call (an
+                // UPDATE takes SQLite's one writer even when it changes nothing).
+                if row.last_used_at.is_none_or(|at| at < now.0 - 60_000) {
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_digest = $2")
+                        .bind(now.0)
+                        .bind(token_digest)
+                        .execute(&self.pool)
+                        .await?;
                 }
-                row.map(UserRow::into_user).transpose()
+                row.user.into_user().map(Some)
             }
 
             async fn throttle_record(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
