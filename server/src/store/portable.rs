@@ -596,7 +596,7 @@ macro_rules! portable_store {
                 let mut rows: Vec<(i64, String, String, i64)> = if <$engine>::SINGLE_NODE {
                     // Finding them scans the outbox: done as a read, it does not hold the one
                     // writer (SQLite) that sends being recorded are waiting for. Nobody else
-                    // claims here, so they are still free when leased.
+                    // claims here; the lease still checks that a job was not cancelled since.
                     let ids: Vec<i64> =
                         sqlx::query_scalar(&due).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
                     if ids.is_empty() {
@@ -608,7 +608,8 @@ macro_rules! portable_store {
                     for id in &ids {
                         listed.push_bind(*id);
                     }
-                    lease.push(") ").push(LEASED);
+                    lease.push(") AND state = 'pending' AND (lease_until IS NULL OR lease_until <= ");
+                    lease.push_bind(now.0).push(") ").push(LEASED);
                     lease.build_query_as().fetch_all(&self.pool).await?
                 } else {
                     let claim = format!(
