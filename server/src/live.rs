@@ -36,11 +36,11 @@ impl LiveHub {
     /// Starts the hub from the newest stored event.
     pub async fn spawn(store: SharedStore) -> StoreResult<LiveHub> {
         let (sender, _) = broadcast::channel(4096);
-        let mut last = store.latest_live_event_id().await?;
+        let latest = store.latest_live_event_id().await?;
         let hub = LiveHub {
             store,
             sender,
-            broadcast_up_to: Arc::new(AtomicI64::new(last)),
+            broadcast_up_to: Arc::new(AtomicI64::new(latest)),
             wake: Arc::new(Notify::new()),
         };
         let runner = hub.clone();
@@ -48,12 +48,11 @@ impl LiveHub {
             loop {
                 let _ = tokio::time::timeout(POLL, runner.wake.notified()).await;
                 loop {
-                    match runner.events_after(last, PAGE).await {
+                    match runner.events_after(runner.broadcast_up_to(), PAGE).await {
                         Ok(events) => {
                             let full_page = events.len() as i64 == PAGE;
                             for event in events {
-                                last = event.id;
-                                runner.broadcast_up_to.store(last, Ordering::SeqCst);
+                                runner.broadcast_up_to.store(event.id, Ordering::SeqCst);
                                 // No receivers is fine: nobody is watching right now.
                                 let _ = runner.sender.send(Arc::new(event));
                             }

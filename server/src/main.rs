@@ -12,8 +12,8 @@ fn main() -> ExitCode {
 
 /// Allocations of 8 KiB and more get their own mapping, whose untouched pages take no memory.
 /// Each open connection keeps an 8 KiB read buffer for its next request, mostly unused; from
-/// glibc's heap those pages stay resident, and 10,000 idle event streams cost about 19 KiB
-/// each instead of 13 (`bench/run`, idle SSE connections).
+/// glibc's heap those pages stay resident: 10,000 idle event streams cost about 19 KiB each
+/// without this and 14–16 KiB with it (`parley-bench sse-idle`).
 fn map_large_buffers_apart() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a malloc parameter; it runs before any other thread exists.

@@ -26,6 +26,21 @@ pub(super) trait Dialect {
     const RELAXED_COMMIT: &'static str;
 }
 
+/// Appends `(id, id, …)`, one bound parameter per id.
+pub(super) fn push_id_list<'a, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'a, DB>,
+    ids: &[i64],
+) where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push("(");
+    let mut listed = query.separated(", ");
+    for id in ids {
+        listed.push_bind(*id);
+    }
+    listed.push_unseparated(")");
+}
+
 macro_rules! portable_store {
     ($engine:ident, $db:ty) => {
         #[async_trait]
@@ -246,10 +261,11 @@ macro_rules! portable_store {
             ) -> StoreResult<Vec<(i64, StoreError)>> {
                 // Usually every event applies: one transaction, no savepoints, one mark.
                 let mut tx = self.begin_derived().await?;
-                let to_apply = <$engine>::first_deliveries(&mut tx, events).await?;
+                let first = <$engine>::first_deliveries(&mut tx, events).await?;
                 let mut written = AppliedInBatch::default();
                 let mut all_applied = true;
-                for notification in to_apply.iter().filter_map(|event| event.notification.as_ref()) {
+                let to_apply = events.iter().filter(|event| first.contains(&event.id));
+                for notification in to_apply.filter_map(|event| event.notification.as_ref()) {
                     if <$engine>::apply_notification(&mut tx, notification, &mut written, now).await.is_err() {
                         all_applied = false;
                         break;
@@ -264,14 +280,14 @@ macro_rules! portable_store {
                 tx.rollback().await?;
                 // One failed: again, each event isolated by a savepoint, to find which.
                 let mut tx = self.begin_derived().await?;
-                let to_apply = <$engine>::first_deliveries(&mut tx, events).await?;
-                let mut processed_ids: Vec<i64> = events
-                    .iter()
-                    .map(|event| event.id)
-                    .filter(|id| !to_apply.iter().any(|event| event.id == *id))
-                    .collect();
+                let first = <$engine>::first_deliveries(&mut tx, events).await?;
+                let mut processed_ids = Vec::new();
                 let mut failures = Vec::new();
-                for event in to_apply {
+                for event in events {
+                    if !first.contains(&event.id) {
+                        processed_ids.push(event.id); // a redelivery: nothing to apply
+                        continue;
+                    }
                     let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
                     let mut written = AppliedInBatch::default();
                     let applied = match &event.notification {
@@ -577,43 +593,44 @@ macro_rules! portable_store {
             }
 
             async fn claim_outbox(&self, now: Millis, lease_until: Millis, limit: i64) -> StoreResult<Vec<OutboxJob>> {
-                // Due jobs, except those queued behind a customer's job in flight or held back.
-                let due = format!(
-                    "SELECT message_id FROM outbox o
-                     WHERE state = 'pending' AND next_attempt_at <= $2
-                       AND (lease_until IS NULL OR lease_until <= $2)
-                       AND NOT EXISTS (
-                         SELECT 1 FROM outbox earlier
-                         WHERE earlier.state = 'pending'
-                           AND earlier.phone_number_id = o.phone_number_id
-                           AND earlier.recipient = o.recipient
-                           AND earlier.message_id < o.message_id
-                           AND (earlier.next_attempt_at > $2 OR earlier.lease_until > $2))
-                     ORDER BY next_attempt_at, message_id LIMIT $3 {}",
-                    <$engine>::SKIP_LOCKED
-                );
+                // Due jobs, except those queued behind a customer's job in flight or held back;
+                // `now` and `limit` name the query's parameters.
+                let due = |now: &str, limit: &str| {
+                    format!(
+                        "SELECT message_id FROM outbox o
+                         WHERE state = 'pending' AND next_attempt_at <= {now}
+                           AND (lease_until IS NULL OR lease_until <= {now})
+                           AND NOT EXISTS (
+                             SELECT 1 FROM outbox earlier
+                             WHERE earlier.state = 'pending'
+                               AND earlier.phone_number_id = o.phone_number_id
+                               AND earlier.recipient = o.recipient
+                               AND earlier.message_id < o.message_id
+                               AND (earlier.next_attempt_at > {now} OR earlier.lease_until > {now}))
+                         ORDER BY next_attempt_at, message_id LIMIT {limit} {}",
+                        <$engine>::SKIP_LOCKED
+                    )
+                };
                 const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts";
                 let mut rows: Vec<(i64, String, String, i64)> = if <$engine>::SINGLE_NODE {
                     // Finding them scans the outbox: done as a read, it does not hold the one
                     // writer (SQLite) that sends being recorded are waiting for. Nobody else
                     // claims here; the lease still checks that a job was not cancelled since.
                     let ids: Vec<i64> =
-                        sqlx::query_scalar(&due).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
+                        sqlx::query_scalar(&due("$1", "$2")).bind(now.0).bind(limit).fetch_all(&self.pool).await?;
                     if ids.is_empty() {
                         return Ok(Vec::new());
                     }
                     let mut lease = sqlx::QueryBuilder::<$db>::new("UPDATE outbox SET lease_until = ");
-                    lease.push_bind(lease_until.0).push(", attempts = attempts + 1 WHERE message_id IN (");
-                    let mut listed = lease.separated(", ");
-                    for id in &ids {
-                        listed.push_bind(*id);
-                    }
-                    lease.push(") AND state = 'pending' AND (lease_until IS NULL OR lease_until <= ");
+                    lease.push_bind(lease_until.0).push(", attempts = attempts + 1 WHERE message_id IN ");
+                    super::portable::push_id_list(&mut lease, &ids);
+                    lease.push(" AND state = 'pending' AND (lease_until IS NULL OR lease_until <= ");
                     lease.push_bind(now.0).push(") ").push(LEASED);
                     lease.build_query_as().fetch_all(&self.pool).await?
                 } else {
                     let claim = format!(
-                        "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE message_id IN ({due}) {LEASED}"
+                        "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE message_id IN ({}) {LEASED}",
+                        due("$2", "$3")
                     );
                     sqlx::query_as(&claim).bind(lease_until.0).bind(now.0).bind(limit).fetch_all(&self.pool).await?
                 };
@@ -919,14 +936,14 @@ macro_rules! portable_store {
                 Ok(tx)
             }
 
-            /// The events of `events` that are not byte-identical redeliveries of an earlier
-            /// event. The first event with a body owns its digest; a later one (in this chunk
-            /// or since) is a redelivery. One statement: the upsert's no-op update makes it
-            /// return the owner of every digest, old or new.
-            async fn first_deliveries<'e>(
+            /// The ids of the events in `events` that are not byte-identical redeliveries of an
+            /// earlier event. The first event with a body owns its digest; a later one (in this
+            /// chunk or since) is a redelivery. One statement: the upsert's no-op update makes
+            /// it return the owner of every digest, old or new.
+            async fn first_deliveries(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                events: &'e [ParsedWebhook],
-            ) -> StoreResult<Vec<&'e ParsedWebhook>> {
+                events: &[ParsedWebhook],
+            ) -> StoreResult<Vec<i64>> {
                 // Events come in id order; the same digest twice in one upsert is an error.
                 let mut distinct: Vec<&ParsedWebhook> = Vec::with_capacity(events.len());
                 for event in events {
@@ -944,8 +961,7 @@ macro_rules! portable_store {
                 upsert.push(
                     " ON CONFLICT (digest) DO UPDATE SET event_id = webhook_digests.event_id RETURNING event_id",
                 );
-                let owners: Vec<i64> = upsert.build_query_scalar().fetch_all(&mut **tx).await?;
-                Ok(events.iter().filter(|event| owners.contains(&event.id)).collect())
+                Ok(upsert.build_query_scalar().fetch_all(&mut **tx).await?)
             }
 
             async fn mark_processed(tx: &mut sqlx::Transaction<'_, $db>, ids: &[i64], now: Millis) -> StoreResult<()> {
@@ -953,12 +969,8 @@ macro_rules! portable_store {
                     return Ok(());
                 }
                 let mut update = sqlx::QueryBuilder::<$db>::new("UPDATE webhook_events SET processed_at = ");
-                update.push_bind(now.0).push(", lease_until = NULL, last_error = NULL WHERE id IN (");
-                let mut listed = update.separated(", ");
-                for id in ids {
-                    listed.push_bind(*id);
-                }
-                update.push(")");
+                update.push_bind(now.0).push(", lease_until = NULL, last_error = NULL WHERE id IN ");
+                super::portable::push_id_list(&mut update, ids);
                 update.build().execute(&mut **tx).await?;
                 Ok(())
             }

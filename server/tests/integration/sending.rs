@@ -17,8 +17,17 @@ pub async fn app_with_simulator() -> (TestApp, Simulator) {
 pub async fn app_with_simulator_and(
     adjust: impl FnOnce(&mut parley_server::config::Config) + Send + 'static,
 ) -> (TestApp, Simulator) {
+    app_with_adjusted_simulator(|_| {}, adjust).await
+}
+
+/// The same, with the simulator adjusted by `adjust_simulator` too.
+pub async fn app_with_adjusted_simulator(
+    adjust_simulator: impl FnOnce(&mut SimulatorConfig),
+    adjust: impl FnOnce(&mut parley_server::config::Config) + Send + 'static,
+) -> (TestApp, Simulator) {
     let mut config = SimulatorConfig::new(APP_SECRET, TOKEN);
     config.speed = 50.0;
+    adjust_simulator(&mut config);
     let sim = Simulator::new(config);
     sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let graph_url = sim.base_url();
@@ -327,7 +336,12 @@ async fn reading_a_conversation_sends_a_read_receipt() {
 #[tokio::test]
 async fn the_configured_send_rate_is_never_exceeded_and_order_is_kept() {
     const RATE: usize = 20;
-    let (app, sim) = app_with_simulator_and(|c| c.send_rate = RATE as u32).await;
+    // Meta's side enforces the same cap: what would exceed it is refused (130429).
+    let (app, sim) = app_with_adjusted_simulator(
+        |s| s.messages_per_second = RATE,
+        |c| c.send_rate = RATE as u32,
+    )
+    .await;
     let api = app.api().await;
     // Customers on one business number, each with an open window.
     let number = PERSONAS[0].number;
@@ -361,6 +375,8 @@ async fn the_configured_send_rate_is_never_exceeded_and_order_is_kept() {
         (sim.accepted_count() >= total).then_some(())
     })
     .await;
+    // What Meta (the simulator) admitted never exceeds the cap: it refuses a send that would,
+    // and Parley retries it in order.
     let times = sim.accepted_times();
     for (i, start) in times.iter().enumerate() {
         let in_window = times[i..]
@@ -372,10 +388,14 @@ async fn the_configured_send_rate_is_never_exceeded_and_order_is_kept() {
             "{in_window} sends within one second (cap {RATE})"
         );
     }
-    // The simulator refuses (130429) what would exceed the cap, as Meta does, and a refused
-    // send is retried in order. How close to the cap the sender gets, and how rarely it is
-    // refused, are measured by `bench/run --only send`, not asserted here: both depend on
-    // timing.
+    // Parley paces its own starts, so refusals are rare (jitter between its clock and the
+    // simulator's can cause one); unpaced, most of this burst would be refused. How close to
+    // the cap the sender gets is measured by `bench/run --only send`.
+    assert!(
+        sim.throughput_refusals() <= total / 16,
+        "{} of {total} sends refused as too fast: the sender is not pacing",
+        sim.throughput_refusals()
+    );
     // Each customer's messages arrived in the order they were queued.
     for persona in &customers {
         let to = persona.address();
