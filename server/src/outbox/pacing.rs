@@ -7,26 +7,50 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The window a start checks is this much longer than a second, so that up to 5 ms of jitter
-/// between Parley's clock and Meta's cannot put one send too many into a second at Meta. It
-/// costs 0.5 % of the rate; a send Meta refuses anyway (130429) is retried in order.
+/// A reserved slot is at least this much more than a second after the one `rate` slots before
+/// it: the margin absorbs a start that wakes up to [`LATE_LIMIT`] after its slot, plus 2 ms of
+/// jitter between Parley's clock and Meta's. It costs 0.5 % of the rate; a send Meta refuses
+/// anyway (130429) is retried in order.
 const WINDOW: Duration = Duration::from_millis(1005);
 
-/// Paces the starts of sends on each business number. Starts follow an even schedule,
-/// `1 / rate` apart, planned from the schedule itself, so one late wake-up does not slow every
-/// later send; and a start also waits until the `rate`-th previous one is a full [`WINDOW`]
-/// old, measured on the real start times, so no one-second window ever holds more than `rate`.
+/// A send that wakes later than this after its slot takes a new one instead of starting: a
+/// later start could put it within a second of the send `rate` slots after it.
+const LATE_LIMIT: Duration = Duration::from_millis(3);
+
+/// Paces the starts of sends on each business number. Each send reserves a slot: slots follow
+/// an even schedule, `1 / rate` apart, and each is a full [`WINDOW`] after the slot `rate`
+/// before it, so no one-second window ever holds more than `rate` starts. Slots are planned
+/// from slots, not from when tasks happened to wake, so a late wake-up does not slow every
+/// later send; and waiting sends sleep side by side, so several due in one timer tick start
+/// together instead of handing a lock on one by one.
 pub struct NumberGate {
     interval: Duration,
     per_second: usize,
-    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lane>>>>,
+    lanes: Mutex<HashMap<String, Arc<Mutex<Lane>>>>,
 }
 
 #[derive(Default)]
 struct Lane {
     next_slot: Option<Instant>,
-    /// The last `per_second` real starts, oldest first.
-    recent: VecDeque<Instant>,
+    /// The last `per_second` reserved slots, oldest first.
+    reserved: VecDeque<Instant>,
+}
+
+impl Lane {
+    fn reserve(&mut self, now: Instant, interval: Duration, per_second: usize) -> Instant {
+        let planned = self.next_slot.unwrap_or(now).max(now);
+        let window_open = match self.reserved.front() {
+            Some(oldest) if self.reserved.len() >= per_second => *oldest + WINDOW,
+            _ => now,
+        };
+        let slot = planned.max(window_open);
+        self.next_slot = Some(slot + interval);
+        self.reserved.push_back(slot);
+        while self.reserved.len() > per_second {
+            self.reserved.pop_front();
+        }
+        slot
+    }
 }
 
 impl NumberGate {
@@ -47,20 +71,16 @@ impl NumberGate {
             .entry(number.to_owned())
             .or_default()
             .clone();
-        let mut lane = lane.lock().await;
-        let now = Instant::now();
-        let planned = lane.next_slot.unwrap_or(now).max(now);
-        let window_open = if lane.recent.len() >= self.per_second {
-            lane.recent.front().map_or(now, |oldest| *oldest + WINDOW)
-        } else {
-            now
-        };
-        let start = planned.max(window_open);
-        tokio::time::sleep_until(start).await;
-        lane.next_slot = Some(start + self.interval);
-        lane.recent.push_back(Instant::now());
-        while lane.recent.len() > self.per_second {
-            lane.recent.pop_front();
+        loop {
+            let slot = lane.lock().expect("number lane").reserve(
+                Instant::now(),
+                self.interval,
+                self.per_second,
+            );
+            tokio::time::sleep_until(slot).await;
+            if Instant::now() <= slot + LATE_LIMIT {
+                return;
+            }
         }
     }
 }
@@ -153,6 +173,26 @@ mod tests {
             started.elapsed() < Duration::from_millis(5),
             "numbers are paced apart"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_woken_late_takes_a_new_slot() {
+        let gate = Arc::new(NumberGate::new(1));
+        let first = Instant::now();
+        gate.wait_turn("n1").await;
+        let waiter = tokio::spawn({
+            let gate = gate.clone();
+            async move {
+                gate.wait_turn("n1").await;
+                Instant::now()
+            }
+        });
+        // The waiter sleeps until its slot, a WINDOW after the first; it wakes two seconds in,
+        // as if the machine had stalled. Starting then would put it 10 ms before the next slot.
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let started = waiter.await.expect("waiter");
+        assert_eq!(started.duration_since(first), WINDOW * 2);
     }
 
     #[test]
