@@ -17,6 +17,7 @@ pub mod whatsapp;
 
 use auth::Authenticator;
 use auth::password::PasswordHasher;
+use axum::serve::ListenerExt;
 use config::Config;
 use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
@@ -123,7 +124,14 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        // Event streams write small frames moments apart (a message, then its conversation):
+        // with Nagle's algorithm the second would wait for the browser's delayed ACK.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
