@@ -1517,6 +1517,7 @@ macro_rules! portable_store {
             }
 
             async fn apply_status(tx: &mut sqlx::Transaction<'_, $db>, status: &StatusUpdate, now: Millis) -> StoreResult<()> {
+                Self::serialize_live_events(tx).await?;
                 let error = status.errors.first();
                 sqlx::query(
                     "INSERT INTO message_statuses (wamid, status, occurred_at, error_code, error_title, error_details,
@@ -1538,7 +1539,14 @@ macro_rules! portable_store {
             }
 
             /// Moves a stored message to the furthest status recorded for it (forward only).
+            ///
+            /// A status can race the transaction that gives its message the wamid (a send's
+            /// record, an echo). Under PostgreSQL's read committed each could miss the other's
+            /// uncommitted row and the status would be lost, so both take one lock first: a
+            /// status before it is recorded, a wamid's writer before it reads the statuses.
+            /// Whichever goes second sees the other's commit.
             async fn apply_recorded_statuses(tx: &mut sqlx::Transaction<'_, $db>, wamid: &WaMessageId) -> StoreResult<()> {
+                Self::serialize_live_events(tx).await?;
                 let recorded: Vec<(String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
                     "SELECT status, error_code, error_title, error_details FROM message_statuses WHERE wamid = $1",
                 )
@@ -1590,6 +1598,15 @@ macro_rules! portable_store {
                 Ok(())
             }
 
+            /// Takes [`Dialect::SERIALIZE_LIVE_EVENTS`]' lock (held until commit). Statuses take
+            /// it too: see [`Self::apply_recorded_statuses`].
+            async fn serialize_live_events(tx: &mut sqlx::Transaction<'_, $db>) -> StoreResult<()> {
+                if !<$engine>::SERIALIZE_LIVE_EVENTS.is_empty() {
+                    sqlx::query(<$engine>::SERIALIZE_LIVE_EVENTS).execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
             async fn push_live_event(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 kind: &str,
@@ -1598,9 +1615,7 @@ macro_rules! portable_store {
                 payload: Option<String>,
                 now: Millis,
             ) -> StoreResult<()> {
-                if !<$engine>::SERIALIZE_LIVE_EVENTS.is_empty() {
-                    sqlx::query(<$engine>::SERIALIZE_LIVE_EVENTS).execute(&mut **tx).await?;
-                }
+                Self::serialize_live_events(tx).await?;
                 sqlx::query(
                     "INSERT INTO live_events (kind, conversation_id, message_id, payload, created_at)
                      VALUES ($1, $2, $3, $4, $5)",

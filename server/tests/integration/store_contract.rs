@@ -2,8 +2,12 @@
 
 use crate::on_both_engines;
 use crate::support::{Engine, fresh_database, fresh_store};
-use parley_app::model::{DisplayName, Email, Role, UserId};
-use parley_server::store::{self, Millis, NewUser, StoreError, ThrottleRecord};
+use crate::wa;
+use parley_app::model::{DisplayName, Email, MessageStatus, Role, UserId};
+use parley_server::store::{
+    self, Millis, NewOutbound, NewUser, ParsedWebhook, SharedStore, StoreError, ThrottleRecord,
+};
+use parley_server::whatsapp::webhook::Notification;
 
 on_both_engines!(
     ping_and_idempotent_migrations,
@@ -13,6 +17,7 @@ on_both_engines!(
     disabling_a_user,
     api_tokens_resolve_to_active_users,
     throttle_records_upsert_and_clear,
+    a_status_racing_its_send_record_is_applied,
 );
 
 fn new_user(email: &str, name: &str, role: Role) -> NewUser {
@@ -204,4 +209,69 @@ async fn throttle_records_upsert_and_clear(engine: Engine) {
             .unwrap()
             .is_none()
     );
+}
+
+/// Meta can report a send's status before Parley has committed the wamid it answered with
+/// (accepted sends are recorded in groups). Whichever of the two transactions commits first,
+/// the status must end up on the message.
+async fn a_status_racing_its_send_record_is_applied(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let author = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Agent))
+        .await
+        .unwrap()
+        .id;
+    let customer = "15550009";
+    let inbound = wa::inbound_text(
+        wa::NUMBER_A,
+        customer,
+        "Customer",
+        "wamid.race.in",
+        wa::now_secs(),
+        "hi",
+    );
+    apply(&store, 1, &inbound).await;
+    let conversation_id = store.live_events_after(0, 10).await.unwrap()[0]
+        .conversation_id
+        .expect("a conversation");
+    for round in 0..200 {
+        let outbound = NewOutbound {
+            conversation_id,
+            author,
+            kind: "text".into(),
+            text: Some(format!("reply {round}")),
+            phone_number_id: wa::NUMBER_A.into(),
+            recipient: customer.into(),
+            request: serde_json::json!({ "to": customer, "type": "text", "text": { "body": "reply" } }),
+            media: None,
+            reply_to_wamid: None,
+            reacts_to: None,
+            template_id: None,
+        };
+        let message_id = store
+            .enqueue_outbound(&outbound, Millis::now())
+            .await
+            .unwrap();
+        let wamid = format!("wamid.race.{round}");
+        let delivered = wa::statuses(
+            wa::NUMBER_A,
+            vec![wa::status(&wamid, "delivered", wa::now_secs(), customer)],
+        );
+        let accepted = [(message_id, wamid)];
+        let (recorded, ()) = tokio::join!(
+            store.outbox_accepted(&accepted, Millis::now()),
+            apply(&store, 100 + round, &delivered),
+        );
+        recorded.unwrap();
+        let message = store.message(message_id).await.unwrap().unwrap();
+        assert_eq!(message.status, MessageStatus::Delivered, "round {round}");
+    }
+}
+
+async fn apply(store: &SharedStore, id: i64, payload: &serde_json::Value) {
+    let body = serde_json::to_vec(payload).unwrap();
+    let notification = Notification::parse(&body).unwrap();
+    let event = ParsedWebhook::new(id, &body, Some(notification));
+    let failures = store.apply_webhooks(&[event], Millis::now()).await.unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
 }
