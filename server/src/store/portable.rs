@@ -13,6 +13,10 @@ pub(super) trait Dialect {
     /// Run before writing a live event: makes event ids become visible in id order, so the
     /// event stream never skips an id that commits late (empty where writers are serial).
     const SERIALIZE_LIVE_EVENTS: &'static str;
+    /// The row a live event's `INSERT` writes, from parameters `$1` to `$5`; where
+    /// [`Self::SERIALIZE_LIVE_EVENTS`] is needed, it takes the same lock itself (one round
+    /// trip instead of two).
+    const LIVE_EVENT_ROW: &'static str;
     /// Whether this process is the only one working on the database.
     const SINGLE_NODE: bool;
     /// Opens a transaction that reads before it writes. SQLite must take the write lock up
@@ -1615,11 +1619,11 @@ macro_rules! portable_store {
                 payload: Option<String>,
                 now: Millis,
             ) -> StoreResult<()> {
-                Self::serialize_live_events(tx).await?;
-                sqlx::query(
-                    "INSERT INTO live_events (kind, conversation_id, message_id, payload, created_at)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
+                let insert = format!(
+                    "INSERT INTO live_events (kind, conversation_id, message_id, payload, created_at) {}",
+                    <$engine>::LIVE_EVENT_ROW
+                );
+                sqlx::query(&insert)
                 .bind(kind)
                 .bind(conversation_id)
                 .bind(message_id)

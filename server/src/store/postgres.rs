@@ -45,6 +45,9 @@ impl Dialect for PostgresStore {
     const NAME_ORDER: &'static str = "lower(name)";
     // A transaction-scoped lock held until commit: concurrent writers cannot interleave ids.
     const SERIALIZE_LIVE_EVENTS: &'static str = "SELECT pg_advisory_xact_lock(7220601)";
+    // The subquery's row, and with it the lock, comes before the id default is evaluated.
+    const LIVE_EVENT_ROW: &'static str =
+        "SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock(7220601)) AS serialized";
     const SINGLE_NODE: bool = false;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN";
     // PostgreSQL's WAL is ordered too: a later synchronous commit flushes this one with it.

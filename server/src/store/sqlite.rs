@@ -58,6 +58,7 @@ impl Dialect for SqliteStore {
     const NAME_ORDER: &'static str = "name COLLATE NOCASE";
     // One writer at a time already commits events in id order.
     const SERIALIZE_LIVE_EVENTS: &'static str = "";
+    const LIVE_EVENT_ROW: &'static str = "VALUES ($1, $2, $3, $4, $5)";
     const SINGLE_NODE: bool = true;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const RELAXED_COMMIT: &'static str = "";
