@@ -1521,7 +1521,6 @@ macro_rules! portable_store {
             }
 
             async fn apply_status(tx: &mut sqlx::Transaction<'_, $db>, status: &StatusUpdate, now: Millis) -> StoreResult<()> {
-                Self::serialize_live_events(tx).await?;
                 let error = status.errors.first();
                 sqlx::query(
                     "INSERT INTO message_statuses (wamid, status, occurred_at, error_code, error_title, error_details,
@@ -1546,9 +1545,9 @@ macro_rules! portable_store {
             ///
             /// A status can race the transaction that gives its message the wamid (a send's
             /// record, an echo). Under PostgreSQL's read committed each could miss the other's
-            /// uncommitted row and the status would be lost, so both take one lock first: a
-            /// status before it is recorded, a wamid's writer before it reads the statuses.
-            /// Whichever goes second sees the other's commit.
+            /// uncommitted row and the status would be lost. Both call this after their write
+            /// (the status recorded, the wamid set) and it takes one lock before reading, so
+            /// whichever takes it second sees the other's commit.
             async fn apply_recorded_statuses(tx: &mut sqlx::Transaction<'_, $db>, wamid: &WaMessageId) -> StoreResult<()> {
                 Self::serialize_live_events(tx).await?;
                 let recorded: Vec<(String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
@@ -1602,8 +1601,8 @@ macro_rules! portable_store {
                 Ok(())
             }
 
-            /// Takes [`Dialect::SERIALIZE_LIVE_EVENTS`]' lock (held until commit). Statuses take
-            /// it too: see [`Self::apply_recorded_statuses`].
+            /// Takes [`Dialect::SERIALIZE_LIVE_EVENTS`]' lock (held until commit). Applying
+            /// recorded statuses takes it too: see [`Self::apply_recorded_statuses`].
             async fn serialize_live_events(tx: &mut sqlx::Transaction<'_, $db>) -> StoreResult<()> {
                 if !<$engine>::SERIALIZE_LIVE_EVENTS.is_empty() {
                     sqlx::query(<$engine>::SERIALIZE_LIVE_EVENTS).execute(&mut **tx).await?;
