@@ -5,6 +5,7 @@
 use crate::store::{Millis, SharedStore, StoreResult};
 use async_trait::async_trait;
 use parley_app::model::UserId;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -21,13 +22,14 @@ const SEEN_REFRESH: Duration = Duration::from_secs(60);
 /// The session store of whichever database Parley runs on.
 #[derive(Clone, Debug)]
 pub enum DbSessionStore {
-    Sqlite(SqliteStore),
+    /// Writes wait for the application store's turn to write (see `crate::store::SqliteStore`).
+    Sqlite(SqliteStore, Arc<tokio::sync::Mutex<()>>),
     Postgres(PostgresStore),
 }
 
 impl DbSessionStore {
-    pub fn sqlite(pool: sqlx::SqlitePool) -> Self {
-        DbSessionStore::Sqlite(SqliteStore::new(pool))
+    pub fn sqlite(pool: sqlx::SqlitePool, writer: Arc<tokio::sync::Mutex<()>>) -> Self {
+        DbSessionStore::Sqlite(SqliteStore::new(pool), writer)
     }
 
     pub fn postgres(pool: sqlx::PgPool) -> Self {
@@ -47,28 +49,37 @@ pub async fn migrate_postgres(pool: &sqlx::PgPool) -> sqlx::Result<()> {
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            DbSessionStore::Sqlite(s) => s.create(record).await,
+            DbSessionStore::Sqlite(s, writer) => {
+                let _turn = writer.lock().await;
+                s.create(record).await
+            }
             DbSessionStore::Postgres(s) => s.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            DbSessionStore::Sqlite(s) => s.save(record).await,
+            DbSessionStore::Sqlite(s, writer) => {
+                let _turn = writer.lock().await;
+                s.save(record).await
+            }
             DbSessionStore::Postgres(s) => s.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            DbSessionStore::Sqlite(s) => s.load(id).await,
+            DbSessionStore::Sqlite(s, _) => s.load(id).await,
             DbSessionStore::Postgres(s) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            DbSessionStore::Sqlite(s) => s.delete(id).await,
+            DbSessionStore::Sqlite(s, writer) => {
+                let _turn = writer.lock().await;
+                s.delete(id).await
+            }
             DbSessionStore::Postgres(s) => s.delete(id).await,
         }
     }
@@ -78,7 +89,10 @@ impl SessionStore for DbSessionStore {
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            DbSessionStore::Sqlite(s) => s.delete_expired().await,
+            DbSessionStore::Sqlite(s, writer) => {
+                let _turn = writer.lock().await;
+                s.delete_expired().await
+            }
             DbSessionStore::Postgres(s) => s.delete_expired().await,
         }
     }

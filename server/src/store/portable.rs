@@ -63,6 +63,7 @@ macro_rules! portable_store {
             }
 
             async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+                let _turn = self.write_turn().await;
                 let sql = format!(
                     "INSERT INTO users (email, name, role, password_hash, created_at)
                      VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
@@ -101,6 +102,7 @@ macro_rules! portable_store {
             }
 
             async fn set_user_disabled(&self, email: &Email, disabled: bool) -> StoreResult<User> {
+                let _turn = self.write_turn().await;
                 let sql = format!(
                     "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END
                      WHERE email = $3 RETURNING {USER_COLUMNS}"
@@ -115,6 +117,7 @@ macro_rules! portable_store {
             }
 
             async fn create_api_token(&self, user: UserId, token_digest: &str, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query("INSERT INTO api_tokens (user_id, token_digest, created_at) VALUES ($1, $2, $3)")
                     .bind(user.0)
                     .bind(token_digest)
@@ -138,6 +141,7 @@ macro_rules! portable_store {
                 // Last use is informational: refresh it at most once a minute, not per call (an
                 // UPDATE takes SQLite's one writer even when it changes nothing).
                 if row.last_used_at.is_none_or(|at| at < now.0 - 60_000) {
+                    let _turn = self.write_turn().await;
                     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_digest = $2")
                         .bind(now.0)
                         .bind(token_digest)
@@ -158,6 +162,7 @@ macro_rules! portable_store {
             }
 
             async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "INSERT INTO login_throttle (throttle_key, failures, window_started_at, blocked_until)
                      VALUES ($1, $2, $3, $4)
@@ -174,6 +179,7 @@ macro_rules! portable_store {
             }
 
             async fn clear_throttle_record(&self, key: &str) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
                     .bind(key)
                     .execute(&self.pool)
@@ -182,6 +188,7 @@ macro_rules! portable_store {
             }
 
             async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 // Many rows per statement: each statement is a round trip to the database.
                 const ROWS_PER_INSERT: usize = 64;
                 let mut tx = self.pool.begin().await?;
@@ -203,6 +210,7 @@ macro_rules! portable_store {
                 lease_until: Millis,
                 limit: i64,
             ) -> StoreResult<Vec<PendingWebhook>> {
+                let _turn = self.write_turn().await;
                 let sql = format!(
                     "UPDATE webhook_events SET lease_until = $1, attempts = attempts + 1
                      WHERE id IN (SELECT id FROM webhook_events
@@ -227,6 +235,7 @@ macro_rules! portable_store {
             }
 
             async fn release_orphaned_claims(&self) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 if <$engine>::SINGLE_NODE {
                     sqlx::query(
                         "UPDATE webhook_events SET lease_until = NULL WHERE processed_at IS NULL AND last_error IS NULL",
@@ -249,6 +258,7 @@ macro_rules! portable_store {
             }
 
             async fn fail_webhook(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query("UPDATE webhook_events SET lease_until = $1, last_error = $2 WHERE id = $3")
                     .bind(retry_at.0)
                     .bind(error)
@@ -263,6 +273,7 @@ macro_rules! portable_store {
                 events: &[ParsedWebhook],
                 now: Millis,
             ) -> StoreResult<Vec<(i64, StoreError)>> {
+                let _turn = self.write_turn().await;
                 // Usually every event applies: one transaction, no savepoints, one mark.
                 let mut tx = self.begin_derived().await?;
                 let first = <$engine>::first_deliveries(&mut tx, events).await?;
@@ -317,6 +328,7 @@ macro_rules! portable_store {
             }
 
             async fn register_business_number(&self, number: &BusinessNumber, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 <$engine>::upsert_business_number(&mut tx, number, now).await?;
                 tx.commit().await?;
@@ -342,6 +354,7 @@ macro_rules! portable_store {
             }
 
             async fn set_conversation_status(&self, id: i64, status: ConversationStatus, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 let updated = sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
                     .bind(status.as_str())
@@ -358,6 +371,7 @@ macro_rules! portable_store {
             }
 
             async fn assign_conversation(&self, id: i64, assignee: Option<UserId>, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 let updated = sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
                     .bind(assignee.map(|a| a.0))
@@ -373,6 +387,7 @@ macro_rules! portable_store {
             }
 
             async fn mark_conversation_read(&self, id: i64, now: Millis) -> StoreResult<Option<ReadReceipt>> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 let updated = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
                     .bind(id)
@@ -541,6 +556,7 @@ macro_rules! portable_store {
             }
 
             async fn enqueue_outbound(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 let status = MessageStatus::Queued;
                 let media = message.media.as_ref();
@@ -625,6 +641,7 @@ macro_rules! portable_store {
                     if ids.is_empty() {
                         return Ok(Vec::new());
                     }
+                    let _turn = self.write_turn().await;
                     let mut lease = sqlx::QueryBuilder::<$db>::new("UPDATE outbox SET lease_until = ");
                     lease.push_bind(lease_until.0).push(", attempts = attempts + 1 WHERE message_id IN ");
                     super::portable::push_id_list(&mut lease, &ids);
@@ -632,6 +649,7 @@ macro_rules! portable_store {
                     lease.push_bind(now.0).push(") ").push(LEASED);
                     lease.build_query_as().fetch_all(&self.pool).await?
                 } else {
+                    let _turn = self.write_turn().await;
                     let claim = format!(
                         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE message_id IN ({}) {LEASED}",
                         due("$2", "$3")
@@ -651,6 +669,7 @@ macro_rules! portable_store {
             }
 
             async fn outbox_accepted(&self, accepted: &[(i64, String)], now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 for (message_id, wamid) in accepted {
                     sqlx::query("UPDATE outbox SET state = 'done', lease_until = NULL, last_error = NULL WHERE message_id = $1")
@@ -681,6 +700,7 @@ macro_rules! portable_store {
             }
 
             async fn outbox_retry(&self, message_id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE message_id = $3")
                     .bind(retry_at.0)
                     .bind(error)
@@ -691,6 +711,7 @@ macro_rules! portable_store {
             }
 
             async fn outbox_defer(&self, message_id: i64, until: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, attempts = attempts - 1
                      WHERE message_id = $2 AND state = 'pending'",
@@ -703,6 +724,7 @@ macro_rules! portable_store {
             }
 
             async fn outbox_failed(&self, message_id: i64, error: &DeliveryError, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1 WHERE message_id = $2")
                     .bind(&error.title)
@@ -728,6 +750,7 @@ macro_rules! portable_store {
             }
 
             async fn retry_message(&self, message_id: i64, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 let queued = MessageStatus::Queued;
                 let conversation_id: Option<i64> = sqlx::query_scalar(
@@ -759,6 +782,7 @@ macro_rules! portable_store {
             }
 
             async fn cancel_message(&self, message_id: i64, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 // Only while no sender holds it: once handed to Meta it cannot be called back.
                 let withdrawn = sqlx::query(
@@ -829,6 +853,7 @@ macro_rules! portable_store {
             }
 
             async fn media_stored(&self, media_id: &str, path: &str, size_bytes: i64, mime_type: &str) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "UPDATE media_files SET state = 'stored', path = $1, size_bytes = $2, mime_type = $3,
@@ -854,6 +879,7 @@ macro_rules! portable_store {
             }
 
             async fn media_failed(&self, media_id: &str, error: &str, retry_at: Option<Millis>) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "UPDATE media_files SET attempts = attempts + 1, last_error = $1,
                        state = CASE WHEN $2 THEN 'pending' ELSE 'failed' END,
@@ -880,6 +906,7 @@ macro_rules! portable_store {
             }
 
             async fn record_upload(&self, upload: &UploadedMedia, sha256: &str, path: &str, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 sqlx::query(
                     "INSERT INTO media_files (media_id, mime_type, sha256, state, next_attempt_at, path, size_bytes,
                        created_at, uploaded_for, filename)

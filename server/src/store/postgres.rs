@@ -33,6 +33,11 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Writers need no turns: PostgreSQL locks rows, not the database.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        None
+    }
+
     fn sessions(&self) -> crate::auth::session::DbSessionStore {
         crate::auth::session::DbSessionStore::postgres(self.pool.clone())
     }

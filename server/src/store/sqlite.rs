@@ -15,17 +15,29 @@ pub struct SqliteStore {
     /// (`synchronous = NORMAL`), which in WAL mode survives a process crash, and the next
     /// flushed commit on `pool` makes them durable too (see `Dialect::RELAXED_COMMIT`).
     derived: SqlitePool,
+    /// SQLite has one writer. A connection that finds it taken sleeps in SQLite's busy handler
+    /// (1, 2, 5 … 100 ms) and may lose the race again when it wakes: behind a processing
+    /// backlog, acknowledgements then waited seconds. Writers in this process take turns here
+    /// instead, first come first served, and so never meet a busy database.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+        // Only other processes (the `parley` admin commands) can still find the writer taken.
+        Self::open(Self::options(url)?.busy_timeout(Duration::from_secs(10))).await
+    }
+
+    fn options(url: &str) -> StoreResult<SqliteConnectOptions> {
+        Ok(SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a webhook acknowledged to Meta survives power loss, not only a crash.
             .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .foreign_keys(true))
+    }
+
+    async fn open(options: SqliteConnectOptions) -> StoreResult<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())
@@ -34,7 +46,16 @@ impl SqliteStore {
             .max_connections(2)
             .min_connections(0)
             .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
-        Ok(SqliteStore { pool, derived })
+        Ok(SqliteStore {
+            pool,
+            derived,
+            writer: Arc::default(),
+        })
+    }
+
+    /// Waits for this process's turn to write; held until the write commits.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writer.lock().await)
     }
 
     async fn run_migrations(&self) -> StoreResult<()> {
@@ -46,7 +67,7 @@ impl SqliteStore {
     }
 
     fn sessions(&self) -> crate::auth::session::DbSessionStore {
-        crate::auth::session::DbSessionStore::sqlite(self.pool.clone())
+        crate::auth::session::DbSessionStore::sqlite(self.pool.clone(), self.writer.clone())
     }
 }
 
@@ -66,3 +87,54 @@ impl Dialect for SqliteStore {
 
 portable_store!(SqliteStore, sqlx::Sqlite);
 portable_template_store!(SqliteStore, sqlx::Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With no busy timeout, a write that found SQLite's writer taken would fail at once
+    /// ("database is locked"): these all succeed only because writers take turns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_never_meet_a_busy_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("turns.sqlite").display());
+        let store = SqliteStore::open(
+            SqliteStore::options(&url)
+                .unwrap()
+                .busy_timeout(Duration::ZERO),
+        )
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let writers: Vec<_> = (0..8)
+            .map(|writer| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for round in 0..40 {
+                        let body = format!("{{\"writer\":{writer},\"round\":{round}}}");
+                        store
+                            .append_webhooks(&[body.as_bytes()], Millis(round))
+                            .await?;
+                        let now = Millis::now();
+                        store
+                            .claim_webhooks(now, now.plus(Duration::from_secs(30)), 4)
+                            .await?;
+                        let record = ThrottleRecord {
+                            failures: 1,
+                            window_started_at: now,
+                            blocked_until: None,
+                        };
+                        store
+                            .put_throttle_record(&format!("writer-{writer}"), record)
+                            .await?;
+                    }
+                    StoreResult::Ok(())
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap().expect("every write succeeds");
+        }
+        assert_eq!(store.webhook_backlog().await.unwrap(), 8 * 40);
+    }
+}

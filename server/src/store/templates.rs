@@ -191,6 +191,7 @@ macro_rules! portable_template_store {
         #[async_trait]
         impl TemplateStore for $engine {
             async fn sync_templates(&self, waba_id: &str, found: &[TemplateRecord], now: Millis) -> StoreResult<usize> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?;
                 let mut changed = 0;
                 for template in found {
@@ -215,6 +216,7 @@ macro_rules! portable_template_store {
             }
 
             async fn record_submitted_template(&self, template: &TemplateRecord, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?;
                 <$engine>::insert_template_event(&mut tx, &template.id, "submitted", template.status.as_str(), None, ChangeSource::Parley, now).await?;
                 <$engine>::upsert_template(&mut tx, template, ChangeSource::Parley, now).await?;
@@ -223,6 +225,7 @@ macro_rules! portable_template_store {
             }
 
             async fn record_deleted_template(&self, id: &str, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
                 let mut tx = self.pool.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?;
                 <$engine>::mark_template_deleted(&mut tx, id, ChangeSource::Parley, now).await?;
                 tx.commit().await?;
