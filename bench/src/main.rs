@@ -223,9 +223,21 @@ async fn main() {
         (Some(rate), Some(prepared)) => {
             let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
             let interval = Duration::from_secs_f64(1.0 / rate as f64);
-            for n in 0..total {
-                let scheduled = started + interval.mul_f64(n as f64);
-                tokio::time::sleep_until(scheduled.into()).await;
+            // Latency counts from each request's scheduled time, so the requests must leave on
+            // time: tokio's timer ticks in whole milliseconds, which would send them in bunches
+            // up to a millisecond late (adding 0.5-1 ms to every latency, even against the
+            // ceiling server). A thread sleeping with the kernel's precise timers paces them.
+            let (due, mut departures) = tokio::sync::mpsc::unbounded_channel();
+            std::thread::spawn(move || {
+                for n in 0..total {
+                    let scheduled = started + interval.mul_f64(n as f64);
+                    std::thread::sleep(scheduled.saturating_duration_since(Instant::now()));
+                    if due.send((n, scheduled)).is_err() {
+                        break;
+                    }
+                }
+            });
+            while let Some((n, scheduled)) = departures.recv().await {
                 let (client, endpoint, prepared, sender) = (
                     client.clone(),
                     endpoint.clone(),
