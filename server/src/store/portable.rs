@@ -45,6 +45,22 @@ pub(super) fn push_id_list<'a, DB: sqlx::Database>(
     listed.push_unseparated(")");
 }
 
+/// `INSERT`s webhook bodies into the journal, one row each.
+pub(super) fn journal_insert<'a, DB: sqlx::Database>(
+    bodies: &'a [&'a [u8]],
+    received_at: super::Millis,
+) -> sqlx::QueryBuilder<'a, DB>
+where
+    &'a [u8]: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut insert = sqlx::QueryBuilder::new("INSERT INTO webhook_events (body, received_at) ");
+    insert.push_values(bodies, |mut row, body| {
+        row.push_bind(*body).push_bind(received_at.0);
+    });
+    insert
+}
+
 macro_rules! portable_store {
     ($engine:ident, $db:ty) => {
         #[async_trait]
@@ -189,16 +205,17 @@ macro_rules! portable_store {
 
             async fn append_webhooks(&self, bodies: &[&[u8]], received_at: Millis) -> StoreResult<()> {
                 let _turn = self.write_turn().await;
-                // Many rows per statement: each statement is a round trip to the database.
-                const ROWS_PER_INSERT: usize = 64;
+                // Each statement is a round trip to the database: a batch that fits in one
+                // commits on its own, without the round trips of BEGIN and COMMIT.
+                const ROWS_PER_INSERT: usize = 512;
+                let insert = |rows| super::portable::journal_insert::<$db>(rows, received_at);
+                if bodies.len() <= ROWS_PER_INSERT {
+                    insert(bodies).build().execute(&self.pool).await?;
+                    return Ok(());
+                }
                 let mut tx = self.pool.begin().await?;
                 for rows in bodies.chunks(ROWS_PER_INSERT) {
-                    let mut insert =
-                        sqlx::QueryBuilder::<$db>::new("INSERT INTO webhook_events (body, received_at) ");
-                    insert.push_values(rows, |mut row, body| {
-                        row.push_bind(*body).push_bind(received_at.0);
-                    });
-                    insert.build().execute(&mut *tx).await?;
+                    insert(rows).build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())

@@ -5,6 +5,9 @@ use super::*;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
+/// How long a pooled connection may sit idle before it is checked again.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -17,6 +20,18 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection in steady use is known to be alive; one that sat idle may have been
+            // dropped (a server restart, a proxy's timeout) and is checked before it is handed
+            // out. Checking every time would add a round trip to every query.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_AFTER_IDLE {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(PostgresStore {

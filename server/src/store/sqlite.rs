@@ -38,13 +38,17 @@ impl SqliteStore {
     }
 
     async fn open(options: SqliteConnectOptions) -> StoreResult<Self> {
+        // No liveness check when a connection is taken from the pool: a database file in this
+        // process cannot hang up, and each check is a round trip to the connection's thread.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let derived = SqlitePoolOptions::new()
             .max_connections(2)
             .min_connections(0)
+            .test_before_acquire(false)
             .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
         Ok(SqliteStore {
             pool,
