@@ -4,7 +4,8 @@
 //! neither gaps nor duplicates, and every node sees every other node's writes.
 
 use crate::store::{SharedStore, StoreResult, StoredLiveEvent};
-use parley_app::model::LiveEvent;
+use parley_app::model::{ConversationSummary, LiveEvent, MessageView};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -88,54 +89,68 @@ impl LiveHub {
     /// Stored events after `after`, ready to send (for replays and for the hub itself).
     pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutgoingEvent>> {
         let stored = self.store.live_events_after(after, limit).await?;
-        let mut events = Vec::with_capacity(stored.len());
-        for event in stored {
-            if let Some(live) = self.hydrate(&event).await? {
-                let data = serde_json::to_string(&live).expect("live events serialise");
-                events.push(OutgoingEvent {
+        // What the page refers to is read at once: three queries a page, not three an event.
+        let ids = |id: fn(&StoredLiveEvent) -> Option<i64>| {
+            let mut ids: Vec<i64> = stored.iter().filter_map(id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let conversations: HashMap<i64, ConversationSummary> = self
+            .store
+            .conversations_by_id(&ids(|event| event.conversation_id))
+            .await?
+            .into_iter()
+            .map(|conversation| (conversation.id, conversation))
+            .collect();
+        let messages: HashMap<i64, MessageView> = self
+            .store
+            .messages_by_id(&ids(|event| event.message_id))
+            .await?
+            .into_iter()
+            .map(|message| (message.id, message))
+            .collect();
+        Ok(stored
+            .iter()
+            .filter_map(|event| {
+                let live = hydrate(event, &conversations, &messages)?;
+                Some(OutgoingEvent {
                     id: event.id,
                     name: live.name(),
-                    data,
-                });
-            }
-        }
-        Ok(events)
+                    data: serde_json::to_string(&live).expect("live events serialise"),
+                })
+            })
+            .collect())
     }
+}
 
-    /// The full event for a stored reference; `None` if what it refers to is gone.
-    async fn hydrate(&self, event: &StoredLiveEvent) -> StoreResult<Option<LiveEvent>> {
-        let conversation = match event.conversation_id {
-            Some(id) => self.store.conversation(id).await?,
-            None => None,
-        };
-        let message = match event.message_id {
-            Some(id) => self.store.message(id).await?,
-            None => None,
-        };
-        Ok(match (event.kind.as_str(), conversation, message) {
-            ("message.created", Some(conversation), Some(message)) => {
-                Some(LiveEvent::MessageCreated {
-                    conversation,
-                    message,
-                })
-            }
-            ("message.updated", Some(conversation), Some(message)) => {
-                Some(LiveEvent::MessageUpdated {
-                    conversation,
-                    message,
-                })
-            }
-            ("conversation.updated", Some(conversation), _) => {
-                Some(LiveEvent::ConversationUpdated { conversation })
-            }
-            ("template.updated", _, _) => Some(LiveEvent::TemplateUpdated {
-                payload: event
-                    .payload
-                    .as_deref()
-                    .and_then(|p| serde_json::from_str(p).ok())
-                    .unwrap_or_default(),
-            }),
-            _ => None,
-        })
+/// The full event for a stored reference; `None` if what it refers to is gone.
+fn hydrate(
+    event: &StoredLiveEvent,
+    conversations: &HashMap<i64, ConversationSummary>,
+    messages: &HashMap<i64, MessageView>,
+) -> Option<LiveEvent> {
+    let conversation = event.conversation_id.and_then(|id| conversations.get(&id));
+    let message = event.message_id.and_then(|id| messages.get(&id));
+    match (event.kind.as_str(), conversation, message) {
+        ("message.created", Some(conversation), Some(message)) => Some(LiveEvent::MessageCreated {
+            conversation: conversation.clone(),
+            message: message.clone(),
+        }),
+        ("message.updated", Some(conversation), Some(message)) => Some(LiveEvent::MessageUpdated {
+            conversation: conversation.clone(),
+            message: message.clone(),
+        }),
+        ("conversation.updated", Some(conversation), _) => Some(LiveEvent::ConversationUpdated {
+            conversation: conversation.clone(),
+        }),
+        ("template.updated", _, _) => Some(LiveEvent::TemplateUpdated {
+            payload: event
+                .payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default(),
+        }),
+        _ => None,
     }
 }

@@ -214,9 +214,17 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
         now: Millis,
     ) -> StoreResult<Option<ReadReceipt>>;
     async fn list_conversations(&self, query: &ConversationQuery) -> StoreResult<ConversationPage>;
-    async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>>;
+    async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>> {
+        Ok(self.conversations_by_id(&[id]).await?.pop())
+    }
+    /// The conversations with these ids that exist, in any order (one query for many).
+    async fn conversations_by_id(&self, ids: &[i64]) -> StoreResult<Vec<ConversationSummary>>;
     async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;
-    async fn message(&self, id: i64) -> StoreResult<Option<MessageView>>;
+    async fn message(&self, id: i64) -> StoreResult<Option<MessageView>> {
+        Ok(self.messages_by_id(&[id]).await?.pop())
+    }
+    /// The messages with these ids that exist, in any order (two queries for many).
+    async fn messages_by_id(&self, ids: &[i64]) -> StoreResult<Vec<MessageView>>;
 
     /// Where a conversation's replies go, and until when free-form replies are allowed.
     async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>>;

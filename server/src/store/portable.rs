@@ -507,10 +507,15 @@ macro_rules! portable_store {
                 Ok(ConversationPage { conversations, next_cursor })
             }
 
-            async fn conversation(&self, id: i64) -> StoreResult<Option<ConversationSummary>> {
-                let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
-                let row: Option<ConversationRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
-                row.map(ConversationRow::into_summary).transpose()
+            async fn conversations_by_id(&self, ids: &[i64]) -> StoreResult<Vec<ConversationSummary>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut sql = sqlx::QueryBuilder::<$db>::new(CONVERSATION_SELECT);
+                sql.push(" WHERE c.id IN ");
+                super::portable::push_id_list(&mut sql, ids);
+                let rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(ConversationRow::into_summary).collect()
             }
 
             async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>> {
@@ -526,22 +531,22 @@ macro_rules! portable_store {
                 rows.into_iter().map(|row| row.into_view(&reactions)).collect()
             }
 
-            async fn message(&self, id: i64) -> StoreResult<Option<MessageView>> {
-                let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
-                let Some(row): Option<MessageRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?
-                else {
-                    return Ok(None);
-                };
-                let reactions: Vec<(String, String, String)> = match &row.wamid {
-                    Some(wamid) => sqlx::query_as(
-                        "SELECT target_wamid, direction, emoji FROM reactions WHERE target_wamid = $1",
-                    )
-                    .bind(wamid)
-                    .fetch_all(&self.pool)
-                    .await?,
-                    None => Vec::new(),
-                };
-                row.into_view(&reactions).map(Some)
+            async fn messages_by_id(&self, ids: &[i64]) -> StoreResult<Vec<MessageView>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut sql = sqlx::QueryBuilder::<$db>::new(MESSAGE_SELECT);
+                sql.push(" WHERE m.id IN ");
+                super::portable::push_id_list(&mut sql, ids);
+                let rows: Vec<MessageRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+                let mut reactions = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT target_wamid, direction, emoji FROM reactions
+                     WHERE target_wamid IN (SELECT wamid FROM messages WHERE id IN ",
+                );
+                super::portable::push_id_list(&mut reactions, ids);
+                reactions.push(")");
+                let reactions: Vec<(String, String, String)> = reactions.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(|row| row.into_view(&reactions)).collect()
             }
 
             async fn conversation_route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {

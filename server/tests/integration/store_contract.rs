@@ -18,6 +18,7 @@ on_both_engines!(
     api_tokens_resolve_to_active_users,
     throttle_records_upsert_and_clear,
     a_status_racing_its_send_record_is_applied,
+    many_messages_read_at_once_keep_their_own_reactions,
 );
 
 fn new_user(email: &str, name: &str, role: Role) -> NewUser {
@@ -266,6 +267,63 @@ async fn a_status_racing_its_send_record_is_applied(engine: Engine) {
         let message = store.message(message_id).await.unwrap().unwrap();
         assert_eq!(message.status, MessageStatus::Delivered, "round {round}");
     }
+}
+
+async fn many_messages_read_at_once_keep_their_own_reactions(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let now = wa::now_secs();
+    let inbound = [
+        ("15550011", "wamid.many.a1"),
+        ("15550011", "wamid.many.a2"),
+        ("15550012", "wamid.many.b1"),
+    ];
+    for (n, (customer, wamid)) in inbound.iter().enumerate() {
+        let text = wa::inbound_text(wa::NUMBER_A, customer, "Customer", wamid, now, "hello");
+        apply(&store, n as i64 + 1, &text).await;
+    }
+    let reaction = wa::notification(vec![wa::messages_change(
+        wa::NUMBER_A,
+        vec![wa::contact(Some("15550011"), None, "Customer")],
+        vec![
+            serde_json::json!({ "from": "15550011", "id": "wamid.many.r", "timestamp": now.to_string(),
+            "type": "reaction", "reaction": { "message_id": "wamid.many.a1", "emoji": "👍" } }),
+        ],
+        vec![],
+    )]);
+    apply(&store, 10, &reaction).await;
+    let created: Vec<_> = store
+        .live_events_after(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.kind == "message.created")
+        .collect();
+    let mut message_ids: Vec<i64> = created.iter().filter_map(|e| e.message_id).collect();
+    let mut conversation_ids: Vec<i64> = created.iter().filter_map(|e| e.conversation_id).collect();
+    assert_eq!(message_ids.len(), 3);
+    conversation_ids.dedup();
+    assert_eq!(
+        conversation_ids.len(),
+        2,
+        "two customers, two conversations"
+    );
+
+    message_ids.push(999_999); // gone: skipped
+    let messages = store.messages_by_id(&message_ids).await.unwrap();
+    assert_eq!(messages.len(), 3);
+    for message in &messages {
+        let emojis: Vec<&str> = message.reactions.iter().map(|r| r.emoji.as_str()).collect();
+        let expected: &[&str] = if message.wamid.as_deref() == Some("wamid.many.a1") {
+            &["👍"]
+        } else {
+            &[]
+        };
+        assert_eq!(emojis, expected, "{:?}", message.wamid);
+    }
+    conversation_ids.push(999_999);
+    let conversations = store.conversations_by_id(&conversation_ids).await.unwrap();
+    assert_eq!(conversations.len(), 2);
+    assert!(store.messages_by_id(&[]).await.unwrap().is_empty());
 }
 
 async fn apply(store: &SharedStore, id: i64, payload: &serde_json::Value) {
