@@ -22,12 +22,6 @@ pub(super) trait Dialect {
     /// Opens a transaction that reads before it writes. SQLite must take the write lock up
     /// front: a read transaction cannot become a writer once another writer has committed.
     const BEGIN_READ_THEN_WRITE: &'static str;
-    /// Run first in a transaction whose writes can be derived again from the durable webhook
-    /// journal (processing and its claims): lets it commit without waiting for a disk flush.
-    /// Empty where the engine does this by a connection setting instead (SQLite's `derived`
-    /// pool). A power loss may drop the last such commits, together with their marks in the
-    /// journal, so those events are simply processed again; a process crash loses nothing.
-    const RELAXED_COMMIT: &'static str;
 }
 
 /// Appends `(id, id, …)`, one bound parameter per id.
@@ -236,14 +230,13 @@ macro_rules! portable_store {
                      RETURNING id, body, attempts, received_at",
                     <$engine>::SKIP_LOCKED
                 );
-                let mut tx = self.begin_derived().await?;
+                // One statement, committed on its own: a claim is a derived write.
                 let mut rows: Vec<(i64, Vec<u8>, i64, i64)> = sqlx::query_as(&sql)
                     .bind(lease_until.0)
                     .bind(now.0)
                     .bind(limit)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&self.derived)
                     .await?;
-                tx.commit().await?;
                 rows.sort_by_key(|row| row.0);
                 Ok(rows
                     .into_iter()
@@ -980,13 +973,9 @@ macro_rules! portable_store {
 
         /// Steps of applying a webhook, each inside the caller's transaction.
         impl $engine {
-            /// A transaction for writes derived from the journal (see [`Dialect::RELAXED_COMMIT`]).
+            /// A transaction for writes derived from the journal (see the store's `derived`).
             async fn begin_derived(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
-                let mut tx = self.derived.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?;
-                if !<$engine>::RELAXED_COMMIT.is_empty() {
-                    sqlx::query(<$engine>::RELAXED_COMMIT).execute(&mut *tx).await?;
-                }
-                Ok(tx)
+                Ok(self.derived.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?)
             }
 
             /// The ids of the events in `events` that are not byte-identical redeliveries of an

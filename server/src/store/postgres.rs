@@ -2,7 +2,8 @@
 
 use super::portable::Dialect;
 use super::*;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
 use std::time::Duration;
 
 /// How long a pooled connection may sit idle before it is checked again.
@@ -11,14 +12,27 @@ const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// The same pool: derived writes relax their commit per transaction instead.
+    /// Connections for writes derived from the webhook journal (processing and its claims):
+    /// they commit without waiting for the WAL flush (`synchronous_commit = off`). The WAL
+    /// is ordered, so the next flushed commit makes them durable too; a power loss may drop
+    /// the last of them, together with their marks in the journal, so those events are simply
+    /// processed again.
     derived: PgPool,
 }
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = Self::pool_options(16).connect_with(options.clone()).await?;
+        let derived = Self::pool_options(4)
+            .min_connections(0)
+            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
+        Ok(PostgresStore { pool, derived })
+    }
+
+    fn pool_options(max_connections: u32) -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             // A connection in steady use is known to be alive; one that sat idle may have been
             // dropped (a server restart, a proxy's timeout) and is checked before it is handed
@@ -32,12 +46,6 @@ impl PostgresStore {
                     Ok(true)
                 })
             })
-            .connect(url)
-            .await?;
-        Ok(PostgresStore {
-            derived: pool.clone(),
-            pool,
-        })
     }
 
     async fn run_migrations(&self) -> StoreResult<()> {
@@ -70,8 +78,6 @@ impl Dialect for PostgresStore {
         "SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock(7220601)) AS serialized";
     const SINGLE_NODE: bool = false;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN";
-    // PostgreSQL's WAL is ordered too: a later synchronous commit flushes this one with it.
-    const RELAXED_COMMIT: &'static str = "SET LOCAL synchronous_commit = off";
 }
 
 portable_store!(PostgresStore, sqlx::Postgres);

@@ -11,9 +11,11 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Connections for writes derived from the webhook journal: they commit without a flush
-    /// (`synchronous = NORMAL`), which in WAL mode survives a process crash, and the next
-    /// flushed commit on `pool` makes them durable too (see `Dialect::RELAXED_COMMIT`).
+    /// Connections for writes derived from the webhook journal (processing and its claims):
+    /// they commit without a flush (`synchronous = NORMAL`), which in WAL mode survives a
+    /// process crash, and the next flushed commit on `pool` makes them durable too. A power
+    /// loss may drop the last of them, together with their marks in the journal, so those
+    /// events are simply processed again.
     derived: SqlitePool,
     /// SQLite has one writer. A connection that finds it taken sleeps in SQLite's busy handler
     /// (1, 2, 5 … 100 ms) and may lose the race again when it wakes: behind a processing
@@ -86,7 +88,6 @@ impl Dialect for SqliteStore {
     const LIVE_EVENT_ROW: &'static str = "VALUES ($1, $2, $3, $4, $5)";
     const SINGLE_NODE: bool = true;
     const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    const RELAXED_COMMIT: &'static str = "";
 }
 
 portable_store!(SqliteStore, sqlx::Sqlite);
