@@ -44,7 +44,12 @@ impl LiveHub {
             broadcast_up_to: Arc::new(AtomicI64::new(latest)),
             wake: Arc::new(Notify::new()),
         };
-        let runner = hub.clone();
+        // The hub's own reads, one page after another, keep their statements prepared on
+        // connections of their own; replays for reconnecting streams use the shared pool.
+        let runner = LiveHub {
+            store: hub.store.with_own_connections(2),
+            ..hub.clone()
+        };
         tokio::spawn(async move {
             loop {
                 let _ = tokio::time::timeout(POLL, runner.wake.notified()).await;
@@ -89,24 +94,27 @@ impl LiveHub {
     /// Stored events after `after`, ready to send (for replays and for the hub itself).
     pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutgoingEvent>> {
         let stored = self.store.live_events_after(after, limit).await?;
-        // What the page refers to is read at once: three queries a page, not three an event.
+        // What the page refers to is read at once: three queries a page (conversations beside
+        // messages, then their reactions), not three an event.
         let ids = |id: fn(&StoredLiveEvent) -> Option<i64>| {
             let mut ids: Vec<i64> = stored.iter().filter_map(id).collect();
             ids.sort_unstable();
             ids.dedup();
             ids
         };
-        let conversations: HashMap<i64, ConversationSummary> = self
-            .store
-            .conversations_by_id(&ids(|event| event.conversation_id))
-            .await?
+        let (conversation_ids, message_ids) = (
+            ids(|event| event.conversation_id),
+            ids(|event| event.message_id),
+        );
+        let (conversations, messages) = tokio::try_join!(
+            self.store.conversations_by_id(&conversation_ids),
+            self.store.messages_by_id(&message_ids),
+        )?;
+        let conversations: HashMap<i64, ConversationSummary> = conversations
             .into_iter()
             .map(|conversation| (conversation.id, conversation))
             .collect();
-        let messages: HashMap<i64, MessageView> = self
-            .store
-            .messages_by_id(&ids(|event| event.message_id))
-            .await?
+        let messages: HashMap<i64, MessageView> = messages
             .into_iter()
             .map(|message| (message.id, message))
             .collect();

@@ -129,6 +129,11 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// The session store for sign-in cookies, on the same database.
     fn session_store(&self) -> crate::auth::session::DbSessionStore;
+    /// The same database through up to `connections` connections of its own, for a task that
+    /// runs the same few reads over and over (the live hub). PostgreSQL prepares a statement
+    /// per connection, and the shared pool hands its connections out in turn, so there each
+    /// read would often be prepared afresh: a second round trip.
+    fn with_own_connections(&self, connections: u32) -> SharedStore;
 
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>>;

@@ -72,6 +72,10 @@ macro_rules! portable_store {
                 self.sessions()
             }
 
+            fn with_own_connections(&self, connections: u32) -> SharedStore {
+                std::sync::Arc::new(self.own_connections(connections))
+            }
+
             async fn create_user(&self, user: NewUser) -> StoreResult<User> {
                 let _turn = self.write_turn().await;
                 let sql = format!(

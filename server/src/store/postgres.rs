@@ -64,6 +64,17 @@ impl PostgresStore {
     fn sessions(&self) -> crate::auth::session::DbSessionStore {
         crate::auth::session::DbSessionStore::postgres(self.pool.clone())
     }
+
+    fn own_connections(&self, connections: u32) -> Self {
+        let options = (*self.pool.connect_options()).clone();
+        PostgresStore {
+            // Opened now, in the background: not by the first event a browser waits for.
+            pool: Self::pool_options(connections)
+                .min_connections(connections)
+                .connect_lazy_with(options),
+            derived: self.derived.clone(),
+        }
+    }
 }
 
 impl Dialect for PostgresStore {

@@ -72,6 +72,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// SQLite prepares in-process, cheaply: the shared pool serves every task alike.
+    fn own_connections(&self, _connections: u32) -> Self {
+        self.clone()
+    }
+
     fn sessions(&self) -> crate::auth::session::DbSessionStore {
         crate::auth::session::DbSessionStore::sqlite(self.pool.clone(), self.writer.clone())
     }

@@ -19,6 +19,7 @@ on_both_engines!(
     throttle_records_upsert_and_clear,
     a_status_racing_its_send_record_is_applied,
     many_messages_read_at_once_keep_their_own_reactions,
+    a_store_on_its_own_connections_shares_the_database,
 );
 
 fn new_user(email: &str, name: &str, role: Role) -> NewUser {
@@ -324,6 +325,24 @@ async fn many_messages_read_at_once_keep_their_own_reactions(engine: Engine) {
     let conversations = store.conversations_by_id(&conversation_ids).await.unwrap();
     assert_eq!(conversations.len(), 2);
     assert!(store.messages_by_id(&[]).await.unwrap().is_empty());
+}
+
+async fn a_store_on_its_own_connections_shares_the_database(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let own = store.with_own_connections(2);
+    let ana = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Admin))
+        .await
+        .unwrap();
+    assert_eq!(own.user_by_id(ana.id).await.unwrap(), Some(ana));
+    let bo = own
+        .create_user(new_user("bo@example.com", "Bo", Role::Agent))
+        .await
+        .unwrap();
+    assert_eq!(store.user_by_id(bo.id).await.unwrap(), Some(bo));
+    let (a, b) = tokio::join!(store.list_users(), own.list_users());
+    assert_eq!(a.unwrap().len(), 2);
+    assert_eq!(b.unwrap().len(), 2);
 }
 
 async fn apply(store: &SharedStore, id: i64, payload: &serde_json::Value) {
