@@ -102,10 +102,8 @@ impl LiveHub {
             ids.dedup();
             ids
         };
-        let (conversation_ids, message_ids) = (
-            ids(|event| event.conversation_id),
-            ids(|event| event.message_id),
-        );
+        let conversation_ids = ids(|event| event.conversation_id);
+        let message_ids = ids(|event| event.message_id);
         let (conversations, messages) = tokio::try_join!(
             self.store.conversations_by_id(&conversation_ids),
             self.store.messages_by_id(&message_ids),
