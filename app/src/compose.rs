@@ -255,6 +255,22 @@ pub fn media_kind_for(mime_type: &str) -> Option<&'static str> {
         .find(|kind| media_rules(kind).is_some_and(|(types, _)| types.contains(&essence)))
 }
 
+/// A file size as agents read it: `512 B`, `12 KB`, `3.4 MB` (rounded to the nearest unit shown).
+/// Integer arithmetic only: formatting a float would add Rust's float printer to the browser
+/// bundle for this one label.
+pub fn human_size(bytes: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * KB;
+    match bytes.max(0) {
+        b if b < KB => format!("{b} B"),
+        b if b < MB - KB / 2 => format!("{} KB", (b + KB / 2) / KB),
+        b => {
+            let tenths = (b * 10 + MB / 2) / MB;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
+    }
+}
+
 fn at_most(what: &str, value: &str, max: usize) -> Result<(), String> {
     let count = value.chars().count();
     if count > max {
@@ -479,6 +495,20 @@ mod tests {
 
     fn parse(value: Value) -> SendRequest {
         serde_json::from_value(value).expect("a send request")
+    }
+
+    #[test]
+    fn file_sizes_read_the_way_agents_expect() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1 KB");
+        assert_eq!(human_size(1535), "1 KB");
+        assert_eq!(human_size(1536), "2 KB");
+        assert_eq!(human_size(1024 * 1024 - 513), "1023 KB");
+        assert_eq!(human_size(1024 * 1024 - 512), "1.0 MB");
+        assert_eq!(human_size(3_565_158), "3.4 MB");
+        assert_eq!(human_size(100 * 1024 * 1024), "100.0 MB");
+        assert_eq!(human_size(-5), "0 B");
     }
 
     #[test]

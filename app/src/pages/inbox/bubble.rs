@@ -2,6 +2,7 @@
 //! captions, names, file names) is rendered as text, never as markup; only http(s) links are
 //! made clickable.
 
+use crate::compose::human_size;
 use crate::model::{Direction, MessageStatus, MessageView};
 use leptos::prelude::*;
 use serde_json::Value;
@@ -27,15 +28,6 @@ fn linked_text(text: &str) -> impl IntoView + use<> {
             }
         })
         .collect_view()
-}
-
-/// `12 KB`, `3.4 MB`.
-fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
 }
 
 fn ticks(status: MessageStatus) -> (&'static str, &'static str) {

@@ -3,20 +3,12 @@
 //! window has closed. Everything goes through the same send path as the REST API.
 
 use crate::api::{send_message, templates};
-use crate::compose::{Outgoing, SendRequest, TemplateContent, Upload};
+use crate::compose::{Outgoing, SendRequest, TemplateContent, Upload, human_size};
 use crate::templates::TemplateView;
 use leptos::prelude::*;
 
 /// File types the attach button offers: what WhatsApp accepts as images and documents.
 const ACCEPTED_FILES: &str = "image/jpeg,image/png,application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.ppt,.pptx,video/mp4,audio/mpeg,audio/ogg,audio/aac";
-
-fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
-}
 
 #[component]
 pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
