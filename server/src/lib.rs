@@ -216,6 +216,7 @@ mod tests {
 
     /// More connections than tokio's default accept queue holds, none of them accepted yet: each
     /// must wait in the queue. One dropped would hang in SYN retries (a second, then three).
+    /// Needs `net.core.somaxconn` of 1,500 or more (Linux's default has been 4,096 since 5.4).
     #[tokio::test]
     async fn a_reconnect_storm_waits_in_the_accept_queue() {
         let listener = super::listen("127.0.0.1:0".parse().unwrap()).expect("listening");
