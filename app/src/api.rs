@@ -3,8 +3,8 @@
 
 use crate::compose::SendRequest;
 use crate::model::{
-    ConversationPage, ConversationStatus, ConversationSummary, MessageView, TeamMember, UserId,
-    Viewer,
+    ConversationPage, ConversationStatus, ConversationSummary, MemberRef, MessagePage, MessageView,
+    TeamMember, UserId, Viewer,
 };
 use crate::templates::{TemplateDetail, TemplateDraft, TemplateView};
 use leptos::prelude::*;
@@ -58,11 +58,13 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
 }
 
-/// A conversation with its messages.
+/// A conversation with its newest messages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Thread {
     pub conversation: ConversationSummary,
     pub messages: Vec<MessageView>,
+    /// Where the older messages start, if there are any ([`older_messages`]).
+    pub older_cursor: Option<String>,
 }
 
 /// A page of the conversation list.
@@ -77,6 +79,13 @@ pub async fn inbox_conversations(query: InboxQuery) -> Result<ConversationPage, 
 pub async fn conversation_thread(id: i64) -> Result<Thread, AppError> {
     let viewer = ssr::require_viewer()?;
     ssr::backend()?.thread(&viewer, id).await
+}
+
+/// The messages before `before` (a thread's `older_cursor` or a page's `next_cursor`).
+#[server(prefix = "/rpc", endpoint = "older_messages")]
+pub async fn older_messages(id: i64, before: String) -> Result<MessagePage, AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.older_messages(&viewer, id, before).await
 }
 
 /// Who a conversation is being assigned to.
@@ -196,12 +205,20 @@ pub async fn cancel_message(message_id: i64) -> Result<(), AppError> {
     ssr::backend()?.cancel(&viewer, message_id).await
 }
 
-/// The active members a conversation can be assigned to.
+/// The active members a conversation can be assigned to: who they are, nothing more (an
+/// agent has no business with colleagues' emails or roles).
 #[server(prefix = "/rpc", endpoint = "assignable_members")]
-pub async fn assignable_members() -> Result<Vec<TeamMember>, AppError> {
+pub async fn assignable_members() -> Result<Vec<MemberRef>, AppError> {
     ssr::require_viewer()?;
     let members = ssr::backend()?.team_members().await?;
-    Ok(members.into_iter().filter(|m| !m.disabled).collect())
+    Ok(members
+        .into_iter()
+        .filter(|m| !m.disabled)
+        .map(|m| MemberRef {
+            id: m.id,
+            name: m.name,
+        })
+        .collect())
 }
 
 /// The signed-in team member, or `None` for a visitor.
@@ -240,6 +257,12 @@ pub mod ssr {
             query: InboxQuery,
         ) -> Result<ConversationPage, AppError>;
         async fn thread(&self, viewer: &Viewer, id: i64) -> Result<Thread, AppError>;
+        async fn older_messages(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            before: String,
+        ) -> Result<crate::model::MessagePage, AppError>;
         async fn assign(
             &self,
             viewer: &Viewer,

@@ -80,6 +80,8 @@ mod browser {
                 "message.updated",
                 "conversation.updated",
                 "template.updated",
+                // The server could not replay what this tab missed: refetch everything.
+                "reset",
             ] {
                 let _ = source
                     .add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());

@@ -193,6 +193,39 @@ pub struct TeamMember {
     pub created_at: String,
 }
 
+/// A member as assignment shows them: nothing more than who they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberRef {
+    pub id: UserId,
+    pub name: DisplayName,
+}
+
+/// Whether a personal API token still works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+/// A personal API token as its owner sees it (the token itself is shown once, at creation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiTokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub state: TokenState,
+    /// RFC 3339.
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    /// RFC 3339; `null` for a token that never expires.
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
 /// Where an outbound message is on its way to the customer (inbound messages are `Received`).
 /// Statuses only move forward: a late `sent` never downgrades `delivered` or `read`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -334,6 +367,16 @@ pub struct ConversationPage {
     pub next_cursor: Option<String>,
 }
 
+/// A page of a conversation's messages: the newest ones before a cursor, in time order, and
+/// where the next (older) page starts, if there is one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MessagePage {
+    pub messages: Vec<MessageView>,
+    /// Pass as `before` for the older messages; `null` at the conversation's start.
+    pub next_cursor: Option<String>,
+}
+
 /// Meta's reason for a failed message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -371,6 +414,9 @@ pub struct MessageView {
     pub error: Option<DeliveryError>,
     /// Where a signed-in member can fetch the media, once downloaded.
     pub media_url: Option<String>,
+    /// Why the media could not be downloaded, once Parley has given up.
+    #[serde(default)]
+    pub media_error: Option<String>,
     pub media_mime_type: Option<String>,
     /// Size in bytes of downloaded media.
     pub media_size: Option<i64>,

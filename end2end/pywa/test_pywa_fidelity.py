@@ -22,6 +22,7 @@ from pywa.types.templates import TemplateLanguage
 ROOT = Path(__file__).resolve().parents[2]
 PARLEY = os.environ.get("PARLEY_BIN", str(ROOT / "target" / "debug" / "parley"))
 APP_SECRET = "pywa-fidelity-secret"
+CONTROL = {"x-simulator-secret": "pywa-fidelity-controls"}
 TOKEN = "pywa-fidelity-token"
 NUMBER = "1100000000001"
 WABA = "900000000001"
@@ -82,13 +83,14 @@ def world():
     sim_port = free_port()
     process = subprocess.Popen(
         [PARLEY, "simulate", "--webhook-url", f"http://127.0.0.1:{receiver.server_port}/hook",
-         "--app-secret", APP_SECRET, "--access-token", TOKEN, "--listen", f"127.0.0.1:{sim_port}", "--speed", "50"],
+         "--app-secret", APP_SECRET, "--access-token", TOKEN, "--listen", f"127.0.0.1:{sim_port}", "--speed", "50",
+         "--control-secret", CONTROL["x-simulator-secret"]],
         stdout=subprocess.DEVNULL,
     )
     simulator = f"http://127.0.0.1:{sim_port}"
     for _ in range(200):
         try:
-            httpx.get(f"{simulator}/_simulator/accepted", timeout=1)
+            httpx.get(f"{simulator}/_simulator/accepted", headers=CONTROL, timeout=1)
             break
         except httpx.HTTPError:
             time.sleep(0.05)
@@ -110,7 +112,7 @@ def world():
 def test_pywa_sends_every_kind_through_the_simulator(world):
     wa, simulator, _ = world
     # The customer writes first, so the service window is open.
-    opened = httpx.post(f"{simulator}/_simulator/customers/{AMIRA}/messages",
+    opened = httpx.post(f"{simulator}/_simulator/customers/{AMIRA}/messages", headers=CONTROL,
                         json={"type": "text", "text": {"body": "Hi from the test"}}).json()["id"]
     sent = [
         wa.send_message(to=AMIRA, text="Hello from pywa 👋"),
@@ -131,7 +133,7 @@ def test_pywa_sends_every_kind_through_the_simulator(world):
     assert wa.mark_message_as_read(message_id=opened).success
     assert wa.indicate_typing(message_id=opened).success
     assert wa.get_media_url(media_id=uploaded.id).mime_type == "application/pdf"
-    accepted = httpx.get(f"{simulator}/_simulator/accepted").json()["accepted"]
+    accepted = httpx.get(f"{simulator}/_simulator/accepted", headers=CONTROL).json()["accepted"]
     assert {a.get("type", "text") for a in accepted} >= {"text", "interactive", "image", "location", "reaction",
                                                          "template", "document"}
 
@@ -153,7 +155,7 @@ def test_pywa_parses_every_webhook_the_simulator_emits(world):
         {"type": "contacts", "contacts": [{"name": {"formatted_name": "Sam Rivera", "first_name": "Sam"},
                                            "phones": [{"phone": "+1 555 0100", "type": "CELL"}]}]},
     ]:
-        httpx.post(f"{simulator}/_simulator/customers/{AMIRA}/messages", json=content).raise_for_status()
+        httpx.post(f"{simulator}/_simulator/customers/{AMIRA}/messages", headers=CONTROL, json=content).raise_for_status()
     httpx.post(f"{simulator}/v26.0/{WABA}/message_templates", headers={"Authorization": f"Bearer {TOKEN}"},
                json={"name": "pywa_check", "language": "en_US", "category": "UTILITY",
                      "components": [{"type": "BODY", "text": "Your code is ready"}]}).raise_for_status()

@@ -46,6 +46,14 @@ export async function startParley() {
       stdio: ["ignore", "ignore", "inherit"],
     });
   }
+  // The simulator's controls need its secret, which only Parley holds: customers are made to
+  // write in through Parley's admin-only sandbox API.
+  const adminToken = execFileSync(binary, ["token", "create", "--email", team.admin.email, "--name", "end2end"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  })
+    .toString()
+    .trim();
   // No WA_ACCESS_TOKEN: Parley runs against its built-in WhatsApp simulator (sandbox mode),
   // at a pace brisk enough for tests; its address is printed on stdout.
   env.PARLEY_SANDBOX_SPEED = process.env.PARLEY_SANDBOX_SPEED ?? "5";
@@ -76,12 +84,12 @@ export async function startParley() {
     simulator,
     /** A simulated customer (by phone number) writes in now. */
     customerWrites: async (waId, content) => {
-      const response = await fetch(`${simulator}/_simulator/customers/${waId}/messages`, {
+      const response = await fetch(`${url}/api/v1/sandbox/customers/${waId}/messages`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
         body: JSON.stringify(content),
       });
-      if (!response.ok) throw new Error(`simulator refused: ${response.status}`);
+      if (!response.ok) throw new Error(`sandbox refused: ${response.status}`);
     },
     stop: () =>
       new Promise((ok) => {

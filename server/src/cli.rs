@@ -45,6 +45,10 @@ pub enum Command {
         /// Only answer API calls: no scripted customers writing in.
         #[arg(long)]
         quiet: bool,
+        /// The secret the `/_simulator/*` controls require (header `X-Simulator-Secret`);
+        /// without it they answer nobody.
+        #[arg(long, env = "PARLEY_SIMULATOR_SECRET", hide_env_values = true)]
+        control_secret: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -86,6 +90,28 @@ pub enum TokenCommand {
     Create {
         #[arg(long, value_parser = parse_email)]
         email: Email,
+        /// What the token is for (shown when listing tokens).
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Days until the token stops working (1 to 3650).
+        #[arg(long, default_value_t = token::DEFAULT_LIFETIME_DAYS, conflicts_with = "never_expires")]
+        expires_days: u32,
+        /// The token works until it is revoked.
+        #[arg(long)]
+        never_expires: bool,
+    },
+    /// List a member's tokens (never the tokens themselves).
+    List {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+    },
+    /// Revoke one of a member's tokens: it stops working at once.
+    Revoke {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// The token's id, as `parley token list` shows it.
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -114,11 +140,15 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             access_token,
             speed,
             quiet,
+            control_secret,
         } => {
             let access_token = access_token.unwrap_or_else(random_secret);
             let mut sim_config = sandbox::SimulatorConfig::new(app_secret, access_token.clone());
             sim_config.webhook_url = Some(webhook_url.clone());
             sim_config.speed = speed;
+            if let Some(secret) = control_secret {
+                sim_config.control_secret = secret;
+            }
             let sim = sandbox::Simulator::new(sim_config);
             let addr = sim
                 .start(listen)
@@ -152,27 +182,81 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
                 .map_err(|e| e.to_string())?;
             run_user(command, &store).await
         }
-        Command::Token {
-            command: TokenCommand::Create { email },
-        } => {
+        Command::Token { command } => {
             let store = store::connect(&config.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
-            let user = store
-                .credentials_by_email(&email)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user with email {email}"))?
-                .user;
+            run_token(command, &store).await
+        }
+    }
+}
+
+/// The member with this email, for token commands.
+async fn member(store: &SharedStore, email: &Email) -> Result<store::User, String> {
+    Ok(store
+        .credentials_by_email(email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user with email {email}"))?
+        .user)
+}
+
+async fn run_token(command: TokenCommand, store: &SharedStore) -> CliResult {
+    let now = Millis::now();
+    match command {
+        TokenCommand::Create {
+            email,
+            name,
+            expires_days,
+            never_expires,
+        } => {
+            let user = member(store, &email).await?;
             if user.disabled {
                 return Err(format!("{email} is disabled"));
             }
-            let minted = token::mint();
-            store
-                .create_api_token(user.id, &minted.digest, Millis::now())
+            let name = token::parse_name(&name)?;
+            let lifetime = if never_expires {
+                None
+            } else {
+                Some(token::lifetime(Some(expires_days))?)
+            };
+            let (minted, _) = token::issue(store, user.id, name, lifetime, now)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{}", minted.token);
+            println!("{minted}");
+            Ok(())
+        }
+        TokenCommand::List { email } => {
+            let user = member(store, &email).await?;
+            let tokens = store
+                .api_tokens_of(user.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            for token in tokens {
+                let info = token::info(&token, now);
+                let state = serde_json::to_value(info.state).unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\tcreated {}\tlast used {}\texpires {}",
+                    info.id,
+                    state.as_str().unwrap_or_default(),
+                    info.name,
+                    info.created_at,
+                    info.last_used_at.as_deref().unwrap_or("never"),
+                    info.expires_at.as_deref().unwrap_or("never"),
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { email, id } => {
+            let user = member(store, &email).await?;
+            store
+                .revoke_api_token(user.id, id, now)
+                .await
+                .map_err(|e| match e {
+                    store::StoreError::NotFound(_) => format!("{email} has no token {id}"),
+                    other => other.to_string(),
+                })?;
+            println!("Revoked token {id} of {email}.");
             Ok(())
         }
     }
@@ -227,7 +311,8 @@ async fn serve(mut config: Config) -> CliResult {
         }
         None => Some(start_sandbox(&mut config, &store).await?),
     };
-    let app = crate::Application::build_with_store(config, store)
+    let simulator = sandbox.as_ref().map(|(sim, _)| sim.clone());
+    let app = crate::Application::build_with(config, store, simulator)
         .await
         .map_err(|e| e.to_string())?;
     if let Some((sim, first_run)) = sandbox {
@@ -271,8 +356,8 @@ async fn start_sandbox(
     config.whatsapp.app_secret = Some(Secret::new(app_secret));
     config.whatsapp.access_token = Some(Secret::new(access_token));
     config.whatsapp.graph_url = format!("http://{addr}");
-    config.whatsapp.waba_id = Some(sandbox::DEMO_WABA_ID.to_owned());
-    config.whatsapp.app_id = Some(sandbox::DEMO_APP_ID.to_owned());
+    config.whatsapp.waba_id = Some(sandbox::DEMO_WABA_ID.parse().expect("a numeric id"));
+    config.whatsapp.app_id = Some(sandbox::DEMO_APP_ID.parse().expect("a numeric id"));
     println!(
         "Sandbox mode: no WA_ACCESS_TOKEN is set, so Parley talks to its built-in WhatsApp simulator (http://{addr})."
     );

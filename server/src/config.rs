@@ -3,6 +3,7 @@
 //! Every value is parsed once at start-up into a typed field; a bad value stops start-up with
 //! a message naming the variable. Secrets are wrapped in [`Secret`] so they never print.
 
+use crate::whatsapp::ids::{AppId, WabaId};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -65,9 +66,9 @@ pub struct WhatsAppConfig {
     pub app_secret: Option<Secret>,
     pub verify_token: Option<Secret>,
     pub access_token: Option<Secret>,
-    pub waba_id: Option<String>,
+    pub waba_id: Option<WabaId>,
     /// The Meta app's id: template media samples go through its resumable upload.
-    pub app_id: Option<String>,
+    pub app_id: Option<AppId>,
     pub graph_url: String,
     pub api_version: String,
 }
@@ -93,8 +94,10 @@ pub struct Config {
     /// The origin browsers use to reach Parley (scheme://host[:port]), for the CSRF origin
     /// check; when unset, the request's `Host` header is trusted.
     pub public_origin: Option<String>,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// How many trusted proxies stand in front of Parley (0: none). With N, the client's
+    /// address is the one the outermost proxy appended to `X-Forwarded-For`: the Nth from the
+    /// right. Entries left of it are whatever the client sent.
+    pub trusted_proxies: usize,
     pub session: SessionConfig,
     pub whatsapp: WhatsAppConfig,
     /// Pace of the built-in simulator's customers (1.0 lifelike; higher is faster).
@@ -104,6 +107,8 @@ pub struct Config {
     pub send_rate: u32,
     /// Show customers the typing indicator while an agent writes a reply.
     pub typing_indicator: bool,
+    /// Bytes of media (downloads and uploads) kept in `data_dir/`.
+    pub media_quota_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +230,37 @@ fn parse_http_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// Media kept on disk unless `PARLEY_MEDIA_QUOTA_MB` says otherwise: 10 GiB.
+const DEFAULT_MEDIA_QUOTA_MB: u64 = 10 * 1024;
+
+/// The Graph API receives the access token: https only, or http to this machine (tests and
+/// the sandbox's simulator).
+fn parse_graph_url(raw: &str) -> Result<String, String> {
+    let url = parse_http_url(raw)?;
+    let parsed = reqwest::Url::parse(&url).map_err(|e| format!("{e}: {raw:?}"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "expected an origin without query or fragment, got {raw:?}"
+        ));
+    }
+    if crate::graph::is_secure_origin(&parsed) {
+        Ok(url)
+    } else {
+        Err(format!(
+            "the access token is sent there: use https (http only to 127.0.0.1 or localhost), got {raw:?}"
+        ))
+    }
+}
+
 impl Config {
+    /// Where media is kept, and how much of it.
+    pub fn media_storage(&self) -> crate::media::MediaStorage {
+        crate::media::MediaStorage {
+            data_dir: self.data_dir.clone(),
+            quota_bytes: self.media_quota_bytes,
+        }
+    }
+
     pub fn from_environment() -> Result<Self, ConfigError> {
         Config::from_sources(&Sources::from_environment()?)
     }
@@ -275,25 +310,15 @@ impl Config {
             verify_token: sources.secret("WA_VERIFY_TOKEN"),
             access_token: sources.secret("WA_ACCESS_TOKEN"),
             waba_id: sources.parsed("WA_WABA_ID", None, |raw| {
-                if raw.chars().all(|c| c.is_ascii_digit()) {
-                    Ok(Some(raw.to_owned()))
-                } else {
-                    Err(format!(
-                        "expected the numeric WhatsApp Business Account id, got {raw:?}"
-                    ))
-                }
+                WabaId::parse(raw).map(Some).map_err(|e| e.to_string())
             })?,
             app_id: sources.parsed("WA_APP_ID", None, |raw| {
-                if raw.chars().all(|c| c.is_ascii_digit()) {
-                    Ok(Some(raw.to_owned()))
-                } else {
-                    Err(format!("expected the numeric Meta app id, got {raw:?}"))
-                }
+                AppId::parse(raw).map(Some).map_err(|e| e.to_string())
             })?,
             graph_url: sources.parsed(
                 "WA_GRAPH_URL",
                 "https://graph.facebook.com".into(),
-                parse_http_url,
+                parse_graph_url,
             )?,
             api_version: sources.parsed("WA_API_VERSION", "v23.0".into(), |raw| {
                 let valid = raw.strip_prefix('v').is_some_and(|rest| {
@@ -317,7 +342,15 @@ impl Config {
             data_dir,
             site_root,
             public_origin,
-            trust_proxy: sources.parsed("PARLEY_TRUST_PROXY", false, parse_bool)?,
+            trusted_proxies: sources.parsed("PARLEY_TRUST_PROXY", 0, |raw| {
+                match (parse_bool(raw), raw.parse::<usize>()) {
+                    (_, Ok(count)) if count <= 16 => Ok(count),
+                    (Ok(trusted), _) => Ok(usize::from(trusted)),
+                    _ => Err(format!(
+                        "expected false, true (one proxy) or the number of proxies, got {raw:?}"
+                    )),
+                }
+            })?,
             sandbox_speed: sources.parsed("PARLEY_SANDBOX_SPEED", 1.0, |raw| {
                 match raw.parse::<f64>() {
                     Ok(speed) if speed > 0.0 && speed <= 1000.0 => Ok(speed),
@@ -333,6 +366,18 @@ impl Config {
                 )),
             })?,
             typing_indicator: sources.parsed("PARLEY_TYPING_INDICATOR", true, parse_bool)?,
+            media_quota_bytes: sources.parsed(
+                "PARLEY_MEDIA_QUOTA_MB",
+                DEFAULT_MEDIA_QUOTA_MB * 1024 * 1024,
+                |raw| match raw.parse::<u64>() {
+                    Ok(megabytes) if (1..=u64::MAX / (1024 * 1024)).contains(&megabytes) => {
+                        Ok(megabytes * 1024 * 1024)
+                    }
+                    _ => Err(format!(
+                        "expected a whole number of MiB above 0, got {raw:?}"
+                    )),
+                },
+            )?,
             session,
             whatsapp,
         })
@@ -362,6 +407,7 @@ mod tests {
             ("PARLEY_BIND", "nowhere"),
             ("DATABASE_URL", "mysql://x"),
             ("WA_GRAPH_URL", "ftp://x"),
+            ("WA_GRAPH_URL", "http://graph.example.com"),
             ("WA_API_VERSION", "23"),
             ("WA_WABA_ID", "abc"),
             ("PARLEY_SESSION_IDLE_MINUTES", "0"),
@@ -397,6 +443,18 @@ mod tests {
         let config = Config::from_sources(&Sources { values }).unwrap();
         assert_eq!(config.bind.to_string(), "0.0.0.0:8080");
         assert_eq!(config.whatsapp.api_version, "v24.0");
+    }
+
+    #[test]
+    fn trusted_proxies_are_counted() {
+        for (raw, count) in [("false", 0), ("true", 1), ("2", 2), ("0", 0)] {
+            let config =
+                Config::from_sources(&Sources::from_pairs([("PARLEY_TRUST_PROXY", raw)])).unwrap();
+            assert_eq!(config.trusted_proxies, count, "{raw}");
+        }
+        assert!(
+            Config::from_sources(&Sources::from_pairs([("PARLEY_TRUST_PROXY", "many")])).is_err()
+        );
     }
 
     #[test]

@@ -71,6 +71,16 @@ impl Application {
         config: Config,
         store: store::SharedStore,
     ) -> Result<Self, StartError> {
+        Application::build_with(config, store, None).await
+    }
+
+    /// As [`Application::build_with_store`]; with the sandbox's simulator, admins can make its
+    /// customers write in (`/api/v1/sandbox/…`).
+    pub async fn build_with(
+        config: Config,
+        store: store::SharedStore,
+        sandbox: Option<sandbox::Simulator>,
+    ) -> Result<Self, StartError> {
         let listener = listen(config.bind).map_err(|source| StartError::Bind {
             addr: config.bind,
             source,
@@ -105,7 +115,7 @@ impl Application {
             media::spawn_downloader(
                 store.clone(),
                 graph.clone(),
-                config.data_dir.clone(),
+                config.media_storage(),
                 Arc::new(tokio::sync::Notify::new()),
             );
             if let Some(waba_id) = config.whatsapp.waba_id.clone() {
@@ -120,7 +130,9 @@ impl Application {
             journal,
             live,
             outbox_wake,
+            uploads: Arc::new(tokio::sync::Semaphore::new(http::MAX_CONCURRENT_UPLOADS)),
             graph,
+            sandbox,
             leptos,
         };
         Ok(Application {
@@ -156,14 +168,18 @@ impl Application {
 
 /// Learns the account's business numbers from Meta at start-up (numbers seen in webhooks are
 /// registered on sight anyway).
-fn spawn_number_sync(store: store::SharedStore, graph: graph::GraphClient, waba_id: String) {
+fn spawn_number_sync(
+    store: store::SharedStore,
+    graph: graph::GraphClient,
+    waba_id: whatsapp::ids::WabaId,
+) {
     tokio::spawn(async move {
         match graph.phone_numbers(&waba_id).await {
             Ok(numbers) => {
                 for number in numbers {
                     let number = store::BusinessNumber {
                         phone_number_id: number.id,
-                        waba_id: Some(waba_id.clone()),
+                        waba_id: Some(waba_id.to_string()),
                         display_phone_number: number.display_phone_number,
                         verified_name: number.verified_name,
                     };

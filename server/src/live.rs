@@ -3,7 +3,8 @@
 //! that reconnects with `Last-Event-ID` replays what it missed from the same table, so there are
 //! neither gaps nor duplicates, and every node sees every other node's writes.
 
-use crate::store::{SharedStore, StoreResult, StoredLiveEvent};
+use crate::store::{CREDENTIALS_CHANGED, SharedStore, StoreResult, StoredLiveEvent};
+use parley_app::model::UserId;
 use parley_app::model::{ConversationSummary, LiveEvent, MessageView};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,9 @@ pub struct OutgoingEvent {
     pub id: i64,
     pub name: &'static str,
     pub data: String,
+    /// Not for browsers: this member's credentials changed, so their open streams check
+    /// theirs again (and end if it no longer holds).
+    pub credentials_of: Option<UserId>,
 }
 
 /// Catch up at least this often even without a local wake-up (writes from other nodes).
@@ -119,15 +123,30 @@ impl LiveHub {
         Ok(stored
             .iter()
             .filter_map(|event| {
+                if event.kind == CREDENTIALS_CHANGED {
+                    return Some(OutgoingEvent {
+                        id: event.id,
+                        name: CREDENTIALS_CHANGED,
+                        data: String::new(),
+                        credentials_of: credentials_of(event),
+                    });
+                }
                 let live = hydrate(event, &conversations, &messages)?;
                 Some(OutgoingEvent {
                     id: event.id,
                     name: live.name(),
                     data: serde_json::to_string(&live).expect("live events serialise"),
+                    credentials_of: None,
                 })
             })
             .collect())
     }
+}
+
+/// Whose credentials a `credentials.changed` event is about.
+fn credentials_of(event: &StoredLiveEvent) -> Option<UserId> {
+    let payload: serde_json::Value = serde_json::from_str(event.payload.as_deref()?).ok()?;
+    payload.get("user_id")?.as_i64().map(UserId)
 }
 
 /// The full event for a stored reference; `None` if what it refers to is gone.

@@ -3,6 +3,7 @@
 
 use crate::graph::{GraphClient, GraphError, GraphTemplate};
 use crate::store::{Millis, SharedStore, StoreError, TemplateRecord};
+use crate::whatsapp::ids::{TemplateId, WabaId};
 use parley_app::templates::TemplateStatus;
 use serde_json::Value;
 use std::sync::Arc;
@@ -25,11 +26,11 @@ pub enum TemplateError {
     Store(#[from] StoreError),
 }
 
-fn record(waba_id: &str, template: GraphTemplate) -> TemplateRecord {
+fn record(waba_id: &WabaId, template: GraphTemplate) -> TemplateRecord {
     let quality = template.quality();
     TemplateRecord {
         id: template.id,
-        waba_id: waba_id.to_owned(),
+        waba_id: waba_id.to_string(),
         name: template.name,
         language: template.language,
         category: template.category,
@@ -44,7 +45,7 @@ fn record(waba_id: &str, template: GraphTemplate) -> TemplateRecord {
 pub async fn sync(
     store: &SharedStore,
     graph: &GraphClient,
-    waba_id: &str,
+    waba_id: &WabaId,
 ) -> Result<usize, TemplateError> {
     let found: Vec<TemplateRecord> = graph
         .message_templates(waba_id)
@@ -52,11 +53,13 @@ pub async fn sync(
         .into_iter()
         .map(|t| record(waba_id, t))
         .collect();
-    Ok(store.sync_templates(waba_id, &found, Millis::now()).await?)
+    Ok(store
+        .sync_templates(waba_id.as_str(), &found, Millis::now())
+        .await?)
 }
 
 /// Syncs at start-up and then every [`SYNC_INTERVAL`].
-pub fn spawn_sync(store: SharedStore, graph: GraphClient, waba_id: String, live: Arc<Notify>) {
+pub fn spawn_sync(store: SharedStore, graph: GraphClient, waba_id: WabaId, live: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
             let pause = match sync(&store, &graph, &waba_id).await {
@@ -97,7 +100,7 @@ pub fn check_name(name: &str) -> Result<(), TemplateError> {
 pub async fn submit(
     store: &SharedStore,
     graph: &GraphClient,
-    waba_id: &str,
+    waba_id: &WabaId,
     body: &Value,
 ) -> Result<String, TemplateError> {
     let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -105,7 +108,7 @@ pub async fn submit(
     let created = graph.create_template(waba_id, body).await?;
     let template = TemplateRecord {
         id: created.id.clone(),
-        waba_id: waba_id.to_owned(),
+        waba_id: waba_id.to_string(),
         name: text("name").to_owned(),
         language: text("language").to_owned(),
         category: if created.category.is_empty() {
@@ -134,8 +137,16 @@ pub async fn delete(
         .template(id)
         .await?
         .ok_or(StoreError::NotFound("template"))?;
+    let (Ok(waba_id), Ok(template_id)) = (
+        WabaId::parse(&detail.template.waba_id),
+        TemplateId::parse(id),
+    ) else {
+        return Err(TemplateError::Invalid(
+            "this template's ids are not ones Meta gave".into(),
+        ));
+    };
     graph
-        .delete_template(&detail.template.waba_id, &detail.template.name, id)
+        .delete_template(&waba_id, &detail.template.name, &template_id)
         .await?;
     store.record_deleted_template(id, Millis::now()).await?;
     Ok(())

@@ -62,8 +62,9 @@ impl Authenticator {
     ) -> Result<User, AuthError> {
         let now = Millis::now();
         let keys = throttle::keys(email, client);
+        // Reserved before hashing: the limit holds however many attempts arrive at once.
         if let ThrottleVerdict::Blocked { retry_after_secs } =
-            self.throttle.check(&keys, now).await?
+            self.throttle.reserve(&keys, now).await?
         {
             return Err(AuthError::Throttled { retry_after_secs });
         }
@@ -80,10 +81,8 @@ impl Authenticator {
                 self.throttle.record_success(&keys).await?;
                 Ok(c.user)
             }
-            _ => {
-                self.throttle.record_failure(&keys, now).await?;
-                Err(AuthError::InvalidCredentials)
-            }
+            // The attempt was counted when it was reserved.
+            _ => Err(AuthError::InvalidCredentials),
         }
     }
 }

@@ -138,12 +138,24 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
     session.flush().await
 }
 
+/// A valid session's member, and until when the session holds unless it is used again.
+pub struct SignedIn {
+    pub user: crate::store::User,
+    pub session_id: Id,
+    pub valid_until: Millis,
+}
+
+/// Until when a session holds: its idle expiry, but never past its absolute lifetime.
+fn valid_until(signed_in_at: i64, idle_expiry: Millis, absolute_timeout: Duration) -> Millis {
+    Millis(signed_in_at).plus(absolute_timeout).min(idle_expiry)
+}
+
 /// The member this session belongs to, if it is still valid; ends it if not.
 pub async fn signed_in_user(
     session: &Session,
     store: &SharedStore,
-    absolute_timeout: Duration,
-) -> StoreResult<Option<crate::store::User>> {
+    config: &crate::config::SessionConfig,
+) -> StoreResult<Option<SignedIn>> {
     let read = async {
         let user_id: Option<i64> = session.get(USER_ID).await?;
         let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT).await?;
@@ -155,18 +167,77 @@ pub async fn signed_in_user(
     };
     let now = Millis::now();
     let user = store.user_by_id(UserId(user_id)).await?;
-    let expired = Millis(signed_in_at).plus(absolute_timeout) <= now;
-    match user {
-        Some(user) if !user.disabled && !expired => {
-            if seen_at.is_none_or(|seen| now.0 - seen >= SEEN_REFRESH.as_millis() as i64) {
+    let expired = Millis(signed_in_at).plus(config.absolute_timeout) <= now;
+    match (user, session.id()) {
+        (Some(user), Some(session_id)) if !user.disabled && !expired => {
+            let mut last_seen = seen_at.unwrap_or(signed_in_at);
+            if now.0 - last_seen >= SEEN_REFRESH.as_millis() as i64 {
                 // Modifying the session re-saves it, which pushes the idle expiry forward.
                 let _ = session.insert(SEEN_AT, now.0).await;
+                last_seen = now.0;
             }
-            Ok(Some(user))
+            let idle_expiry = Millis(last_seen).plus(config.idle_timeout);
+            Ok(Some(SignedIn {
+                user,
+                session_id,
+                valid_until: valid_until(signed_in_at, idle_expiry, config.absolute_timeout),
+            }))
         }
         _ => {
             let _ = session.flush().await;
             Ok(None)
         }
+    }
+}
+
+/// Whether the session `id` still holds for `user` (it may have been used, and so extended,
+/// since it was last checked): until when, or `None` once it has ended, expired or its member
+/// was disabled.
+pub async fn standing(
+    store: &SharedStore,
+    id: &Id,
+    user: UserId,
+    absolute_timeout: Duration,
+    now: Millis,
+) -> StoreResult<Option<Millis>> {
+    let record = match store.session_store().load(id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Ok(None),
+        Err(error) => {
+            // Unreadable is not the same as ended: keep the stream, look again shortly.
+            tracing::warn!(%error, "cannot read a session");
+            return Ok(Some(now.plus(Duration::from_secs(5))));
+        }
+    };
+    let number = |key| record.data.get(key).and_then(serde_json::Value::as_i64);
+    let (Some(owner), Some(signed_in_at)) = (number(USER_ID), number(SIGNED_IN_AT)) else {
+        return Ok(None);
+    };
+    let active = store.user_by_id(user).await?.is_some_and(|u| !u.disabled);
+    let until = valid_until(
+        signed_in_at,
+        Millis::from(record.expiry_date),
+        absolute_timeout,
+    );
+    Ok((owner == user.0 && active && until > now).then_some(until))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_holds_until_idle_or_absolute_expiry_whichever_is_first() {
+        let hour = Duration::from_secs(3600);
+        // Signed in at 0, absolute lifetime 10 h: idle expiry at 5 h wins.
+        assert_eq!(
+            valid_until(0, Millis(5 * 3_600_000), 10 * hour),
+            Millis(5 * 3_600_000)
+        );
+        // Idle expiry at 12 h is past the absolute lifetime.
+        assert_eq!(
+            valid_until(0, Millis(12 * 3_600_000), 10 * hour),
+            Millis(10 * 3_600_000)
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! Sign-in throttling, kept in the database so every Parley node sees the same counts.
 //!
-//! Failures are counted per account and per client address within a window. Past the limit,
-//! the key is blocked, and each further failure while counting doubles the block (capped).
+//! Attempts are counted per account and per client address within a window, and each attempt
+//! is counted (reserved) *before* its password is checked, in one statement: thirty wrong
+//! passwords sent at once get no more checks than thirty sent one by one. The attempt that
+//! reaches the limit blocks the key; after the block, each further attempt in the window
+//! doubles it (capped). A correct password clears the account's count and takes the attempt
+//! back from the address's.
 
-use crate::store::{Millis, SharedStore, StoreResult, ThrottleRecord};
+use crate::store::{AttemptLimit, Millis, Reservation, SharedStore, StoreResult};
 use std::time::Duration;
 
-/// How many failures a key may have within [`Policy::window`] before it is blocked.
+/// How many attempts a key may have within [`Policy::window`] before it is blocked.
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
     pub max_failures: u32,
@@ -36,7 +40,7 @@ pub enum ThrottleVerdict {
     Blocked { retry_after_secs: u64 },
 }
 
-/// The throttle keys of one sign-in attempt, with their policies.
+/// The throttle keys of one sign-in attempt, with their policies: the account first.
 pub fn keys(email: &str, client: &str) -> [(String, Policy); 2] {
     [
         (
@@ -48,37 +52,39 @@ pub fn keys(email: &str, client: &str) -> [(String, Policy); 2] {
 }
 
 impl Policy {
-    /// The record after one more failure at `now`.
-    pub fn after_failure(&self, previous: Option<ThrottleRecord>, now: Millis) -> ThrottleRecord {
-        let fresh = ThrottleRecord {
-            failures: 0,
-            window_started_at: now,
-            blocked_until: None,
-        };
-        let mut record = match previous {
-            Some(r) if now.0 - r.window_started_at.0 < self.window.as_millis() as i64 => r,
-            _ => fresh,
-        };
-        record.failures = record.failures.saturating_add(1);
-        if record.failures >= self.max_failures {
-            let doublings = (record.failures - self.max_failures).min(16);
+    /// How long a key is blocked once `attempts` attempts are counted in its window.
+    pub fn block_after(&self, attempts: u32) -> Option<Duration> {
+        let beyond = attempts.checked_sub(self.max_failures)?;
+        Some(
+            self.first_block
+                .saturating_mul(1 << beyond.min(16))
+                .min(self.max_block),
+        )
+    }
+
+    /// The policy as the store applies it: every block length up to the cap.
+    pub fn limit(&self) -> AttemptLimit {
+        let mut blocks_ms = Vec::new();
+        for beyond in 0..=16 {
             let block = self
-                .first_block
-                .saturating_mul(1 << doublings)
-                .min(self.max_block);
-            record.blocked_until = Some(now.plus(block));
+                .block_after(self.max_failures + beyond)
+                .expect("at or over the limit");
+            blocks_ms.push(block.as_millis() as i64);
+            if block >= self.max_block {
+                break;
+            }
         }
-        record
+        AttemptLimit {
+            window_ms: self.window.as_millis() as i64,
+            max_attempts: self.max_failures,
+            blocks_ms,
+        }
     }
 }
 
-/// Whether `record` blocks an attempt at `now`.
-pub fn verdict(record: Option<ThrottleRecord>, now: Millis) -> ThrottleVerdict {
-    match record.and_then(|r| r.blocked_until) {
-        Some(until) if until > now => ThrottleVerdict::Blocked {
-            retry_after_secs: ((until.0 - now.0) as u64).div_ceil(1000),
-        },
-        _ => ThrottleVerdict::Allowed,
+fn blocked_for(until: Millis, now: Millis) -> ThrottleVerdict {
+    ThrottleVerdict::Blocked {
+        retry_after_secs: ((until.0 - now.0).max(1000) as u64).div_ceil(1000),
     }
 }
 
@@ -92,46 +98,47 @@ impl LoginThrottle {
         LoginThrottle { store }
     }
 
-    /// The strictest verdict across the attempt's keys.
-    pub async fn check(
+    /// Counts this attempt under every key, or answers the longest block among them (an
+    /// attempt blocked under one key is then taken back from the others).
+    pub async fn reserve(
         &self,
         keys: &[(String, Policy)],
         now: Millis,
     ) -> StoreResult<ThrottleVerdict> {
-        let mut worst = ThrottleVerdict::Allowed;
-        for (key, _) in keys {
-            if let ThrottleVerdict::Blocked { retry_after_secs } =
-                verdict(self.store.throttle_record(key).await?, now)
+        let mut counted = Vec::new();
+        let mut blocked_until: Option<Millis> = None;
+        for (key, policy) in keys {
+            match self
+                .store
+                .reserve_attempt(key, &policy.limit(), now)
+                .await?
             {
-                let longer = match worst {
-                    ThrottleVerdict::Blocked {
-                        retry_after_secs: current,
-                    } => retry_after_secs > current,
-                    ThrottleVerdict::Allowed => true,
-                };
-                if longer {
-                    worst = ThrottleVerdict::Blocked { retry_after_secs };
+                Reservation::Counted(_) => counted.push((key, policy)),
+                Reservation::Blocked { until } => {
+                    blocked_until = Some(blocked_until.map_or(until, |other| other.max(until)));
                 }
             }
         }
-        Ok(worst)
-    }
-
-    pub async fn record_failure(&self, keys: &[(String, Policy)], now: Millis) -> StoreResult<()> {
-        for (key, policy) in keys {
-            let previous = self.store.throttle_record(key).await?;
-            self.store
-                .put_throttle_record(key, policy.after_failure(previous, now))
-                .await?;
+        match blocked_until {
+            None => Ok(ThrottleVerdict::Allowed),
+            Some(until) => {
+                for (key, policy) in counted {
+                    self.store.refund_attempt(key, &policy.limit()).await?;
+                }
+                Ok(blocked_for(until, now))
+            }
         }
-        Ok(())
     }
 
-    /// A correct password clears the account's count; the address keeps its history so that a
-    /// guesser with one valid account cannot reset their budget.
+    /// A correct password clears the account's count; the address gets this attempt back but
+    /// keeps its history, so that a guesser with one valid account cannot reset their budget.
     pub async fn record_success(&self, keys: &[(String, Policy)]) -> StoreResult<()> {
-        if let Some((account_key, _)) = keys.first() {
-            self.store.clear_throttle_record(account_key).await?;
+        let [(account, _), rest @ ..] = keys else {
+            return Ok(());
+        };
+        self.store.clear_throttle_record(account).await?;
+        for (key, policy) in rest {
+            self.store.refund_attempt(key, &policy.limit()).await?;
         }
         Ok(())
     }
@@ -141,52 +148,44 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    fn fail(n: u32, policy: Policy, start: Millis) -> ThrottleRecord {
-        let mut record = None;
-        for i in 0..n {
-            record = Some(policy.after_failure(record, Millis(start.0 + i64::from(i))));
-        }
-        record.unwrap()
-    }
-
     #[test]
-    fn blocks_after_the_limit_and_backs_off() {
-        let start = Millis(1_000_000);
-        let four = fail(4, ACCOUNT_POLICY, start);
-        assert_eq!(verdict(Some(four), start), ThrottleVerdict::Allowed);
-        let five = fail(5, ACCOUNT_POLICY, start);
+    fn blocks_from_the_limit_and_backs_off() {
+        assert_eq!(ACCOUNT_POLICY.block_after(4), None);
+        assert_eq!(ACCOUNT_POLICY.block_after(5), Some(Duration::from_secs(60)));
         assert_eq!(
-            verdict(Some(five), Millis(start.0 + 4)),
-            ThrottleVerdict::Blocked {
-                retry_after_secs: 60
-            }
+            ACCOUNT_POLICY.block_after(6),
+            Some(Duration::from_secs(120))
         );
-        let six = fail(6, ACCOUNT_POLICY, start);
         assert_eq!(
-            verdict(Some(six), Millis(start.0 + 5)),
-            ThrottleVerdict::Blocked {
-                retry_after_secs: 120
-            }
-        );
-        let many = fail(40, ACCOUNT_POLICY, start);
-        assert_eq!(
-            verdict(Some(many), Millis(start.0 + 39)),
-            ThrottleVerdict::Blocked {
-                retry_after_secs: 900
-            }
+            ACCOUNT_POLICY.block_after(40),
+            Some(Duration::from_secs(900))
         );
     }
 
     #[test]
-    fn block_ends_and_window_resets() {
-        let start = Millis(0);
-        let five = fail(5, ACCOUNT_POLICY, start);
+    fn the_store_gets_every_step_up_to_the_cap() {
+        let limit = ACCOUNT_POLICY.limit();
+        assert_eq!(limit.max_attempts, 5);
         assert_eq!(
-            verdict(Some(five), Millis(61_000)),
-            ThrottleVerdict::Allowed
+            limit.blocks_ms,
+            [60_000, 120_000, 240_000, 480_000, 900_000]
         );
-        let later = ACCOUNT_POLICY.after_failure(Some(five), Millis(16 * 60 * 1000));
-        assert_eq!(later.failures, 1);
-        assert_eq!(later.blocked_until, None);
+        assert_eq!(limit.window_ms, 15 * 60 * 1000);
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_and_never_zero() {
+        assert_eq!(
+            blocked_for(Millis(61_500), Millis(1_000)),
+            ThrottleVerdict::Blocked {
+                retry_after_secs: 61
+            }
+        );
+        assert_eq!(
+            blocked_for(Millis(1_000), Millis(1_000)),
+            ThrottleVerdict::Blocked {
+                retry_after_secs: 1
+            }
+        );
     }
 }

@@ -1,11 +1,17 @@
 //! Personal API tokens: 256 random bits shown once; only their SHA-256 digest is stored. A
-//! fast digest is enough here because the token, unlike a password, cannot be guessed.
+//! fast digest is enough here because the token, unlike a password, cannot be guessed. Each
+//! token has a name, an expiry (90 days unless chosen otherwise) and can be revoked alone.
 
+use crate::store::{ApiToken, Millis, NewApiToken, SharedStore, StoreResult};
 use base64::Engine as _;
+use parley_app::model::{ApiTokenInfo, TokenState, UserId};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 const PREFIX: &str = "pat_";
+pub const DEFAULT_LIFETIME_DAYS: u32 = 90;
+pub const MAX_LIFETIME_DAYS: u32 = 3650;
 
 /// A freshly minted token and the digest to store.
 pub struct NewToken {
@@ -35,6 +41,77 @@ pub fn looks_like_token(value: &str) -> bool {
     value.starts_with(PREFIX) && value.len() == PREFIX.len() + 43
 }
 
+/// A token's name: what it is for, 1 to 100 printable characters.
+pub fn parse_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    match name.chars().count() {
+        0 => Err("a token needs a name (what it is for)".into()),
+        n if n > 100 => Err("a token's name may have at most 100 characters".into()),
+        _ if name.chars().any(char::is_control) => {
+            Err("a token's name must not contain control characters".into())
+        }
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// How long a new token works: `days` from 1 to 3,650 (`None`: the default of 90 days).
+pub fn lifetime(days: Option<u32>) -> Result<Duration, String> {
+    match days.unwrap_or(DEFAULT_LIFETIME_DAYS) {
+        days @ 1..=MAX_LIFETIME_DAYS => Ok(Duration::from_secs(u64::from(days) * 24 * 3600)),
+        other => Err(format!(
+            "a token may live 1 to {MAX_LIFETIME_DAYS} days, not {other}"
+        )),
+    }
+}
+
+/// Mints a token for `user` and stores its digest; answers the token (to show once) and its
+/// record. `lifetime` `None` never expires (the command line's choice only).
+pub async fn issue(
+    store: &SharedStore,
+    user: UserId,
+    name: String,
+    lifetime: Option<Duration>,
+    now: Millis,
+) -> StoreResult<(String, ApiToken)> {
+    let minted = mint();
+    let record = store
+        .create_api_token(
+            &NewApiToken {
+                user,
+                digest: minted.digest,
+                name,
+                expires_at: lifetime.map(|lifetime| now.plus(lifetime)),
+            },
+            now,
+        )
+        .await?;
+    Ok((minted.token, record))
+}
+
+/// Whether a stored token works at `now`.
+pub fn state(token: &ApiToken, now: Millis) -> TokenState {
+    if token.revoked_at.is_some() {
+        TokenState::Revoked
+    } else if token.expires_at.is_some_and(|at| at <= now) {
+        TokenState::Expired
+    } else {
+        TokenState::Active
+    }
+}
+
+/// A stored token as its owner sees it.
+pub fn info(token: &ApiToken, now: Millis) -> ApiTokenInfo {
+    ApiTokenInfo {
+        id: token.id,
+        name: token.name.clone(),
+        state: state(token, now),
+        created_at: token.created_at.to_rfc3339(),
+        last_used_at: token.last_used_at.map(Millis::to_rfc3339),
+        expires_at: token.expires_at.map(Millis::to_rfc3339),
+        revoked_at: token.revoked_at.map(Millis::to_rfc3339),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +124,35 @@ mod tests {
         assert!(looks_like_token(&a.token));
         assert_eq!(digest(&a.token), a.digest);
         assert_eq!(a.digest.len(), 64);
+    }
+
+    #[test]
+    fn names_and_lifetimes_are_checked() {
+        assert_eq!(parse_name("  CI deploys ").unwrap(), "CI deploys");
+        assert!(parse_name(" ").is_err());
+        assert!(parse_name("a\nb").is_err());
+        assert_eq!(lifetime(None).unwrap(), Duration::from_secs(90 * 24 * 3600));
+        assert!(lifetime(Some(0)).is_err());
+        assert!(lifetime(Some(3651)).is_err());
+    }
+
+    #[test]
+    fn a_token_is_active_until_it_expires_or_is_revoked() {
+        let token = ApiToken {
+            id: 1,
+            user: UserId(1),
+            name: "ci".into(),
+            created_at: Millis(0),
+            last_used_at: None,
+            expires_at: Some(Millis(1_000)),
+            revoked_at: None,
+        };
+        assert_eq!(state(&token, Millis(999)), TokenState::Active);
+        assert_eq!(state(&token, Millis(1_000)), TokenState::Expired);
+        let revoked = ApiToken {
+            revoked_at: Some(Millis(500)),
+            ..token
+        };
+        assert_eq!(state(&revoked, Millis(600)), TokenState::Revoked);
     }
 }

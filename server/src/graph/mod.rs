@@ -2,24 +2,29 @@
 //! which speaks the same protocol).
 
 use crate::config::{Secret, WhatsAppConfig};
+use crate::whatsapp::ids::{AppId, MediaId, PhoneNumberId, TemplateId, UploadSession, WabaId};
 use bytes::Bytes;
+use reqwest::Url;
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Largest media file Parley downloads (Meta's own limit is 100 MB for documents).
-pub const MAX_MEDIA_BYTES: usize = 100 * 1024 * 1024;
+pub const MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
-    base: String,
+    /// `WA_GRAPH_URL`: with Meta's media host, the only place the access token is sent.
+    origin: Url,
+    version: String,
     token: Secret,
     /// Meta's words when it last refused the access token (error 190), until a call succeeds.
     token_problem: Arc<Mutex<Option<String>>>,
 }
 
 /// An error as Meta reports it (`{"error": {...}}`), or a failure to get an answer at all.
+/// `Display` is for the log; [`GraphError::for_members`] is what members may read.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
     #[error("Graph API error {code} ({status}): {message}")]
@@ -34,6 +39,12 @@ pub enum GraphError {
     Transport(String),
     #[error("Graph API answered something unexpected: {0}")]
     Decode(String),
+    /// A URL that must not receive the access token (another host, or plain http).
+    #[error("refused to send the access token to {0}")]
+    Untrusted(String),
+    /// An id that cannot be a Graph object's: no request was made.
+    #[error(transparent)]
+    InvalidId(#[from] crate::whatsapp::ids::InvalidId),
 }
 
 impl GraphError {
@@ -41,7 +52,7 @@ impl GraphError {
     pub fn is_retryable(&self) -> bool {
         match self {
             GraphError::Transport(_) => true,
-            GraphError::Decode(_) => false,
+            GraphError::Decode(_) | GraphError::Untrusted(_) | GraphError::InvalidId(_) => false,
             GraphError::Api { status, code, .. } => {
                 *status >= 500
                     || *status == 429
@@ -49,6 +60,64 @@ impl GraphError {
             }
         }
     }
+
+    /// The error as a member may see it: Meta's code and words, never an upstream body.
+    pub fn for_members(&self) -> String {
+        match self {
+            GraphError::Api {
+                code,
+                message,
+                details,
+                ..
+            } => match details {
+                Some(details) if !details.is_empty() => {
+                    format!("Meta error {code}: {message} ({details})")
+                }
+                _ => format!("Meta error {code}: {message}"),
+            },
+            GraphError::Transport(_) => "the WhatsApp Cloud API could not be reached".into(),
+            GraphError::Decode(_) => {
+                "the WhatsApp Cloud API answered something Parley cannot read".into()
+            }
+            GraphError::Untrusted(_) => {
+                "Meta pointed Parley at an address it does not trust with the access token".into()
+            }
+            GraphError::InvalidId(problem) => problem.to_string(),
+        }
+    }
+}
+
+/// Meta serves media downloads from this host, and they need the access token.
+const META_MEDIA_HOST: &str = "lookaside.fbsbx.com";
+const META_GRAPH_HOST: &str = "graph.facebook.com";
+
+/// Whether an origin may carry the access token: https, or http to this machine (tests and
+/// the sandbox's simulator).
+pub fn is_secure_origin(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether the access token may go to `url`, given the configured Graph origin: the same
+/// origin, or Meta's media host when Parley talks to Meta itself.
+pub fn token_may_go_to(graph: &Url, url: &Url) -> bool {
+    if !is_secure_origin(graph) || !is_secure_origin(url) {
+        return false;
+    }
+    let meta_media = graph.scheme() == "https"
+        && graph.host_str() == Some(META_GRAPH_HOST)
+        && url.scheme() == "https"
+        && url.host_str() == Some(META_MEDIA_HOST)
+        && url.port().is_none();
+    url.origin() == graph.origin() || meta_media
 }
 
 #[derive(Deserialize)]
@@ -146,29 +215,60 @@ async fn id_in_answer(response: reqwest::Response, pointer: &str) -> Result<Stri
         .pointer(pointer)
         .and_then(|id| id.as_str())
         .map(str::to_owned)
-        .ok_or_else(|| GraphError::Decode(format!("no id at {pointer} in {answer}")))
+        .ok_or_else(|| GraphError::Decode(format!("no id at {pointer} in the answer")))
 }
 
 impl GraphClient {
-    /// A client when an access token is configured.
+    /// A client when an access token is configured. The configuration has checked that
+    /// `WA_GRAPH_URL` is https (or http to this machine).
     pub fn from_config(config: &WhatsAppConfig) -> Option<GraphClient> {
         let token = config.access_token.clone()?;
+        let origin = Url::parse(&config.graph_url)
+            .ok()
+            .filter(is_secure_origin)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the token wherever Meta's answer points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("the HTTP client builds");
         Some(GraphClient {
             http,
-            base: format!("{}/{}", config.graph_url, config.api_version),
+            origin,
+            version: config.api_version.clone(),
             token,
             token_problem: Arc::new(Mutex::new(None)),
         })
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    /// `{origin}/{version}/{segments…}`, each segment percent-encoded: an id can never add a
+    /// path segment, a query or a fragment.
+    fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.origin.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        {
+            let mut path = url.path_segments_mut().expect("an http(s) URL has a path");
+            path.pop_if_empty().push(&self.version);
+            for segment in segments {
+                path.push(segment);
+            }
+        }
+        url
+    }
+
+    /// A URL from one of Meta's answers (a media link, a next page), if the token may go there.
+    fn trusted(&self, raw: &str) -> Result<Url, GraphError> {
+        let url = Url::parse(raw).map_err(|_| GraphError::Untrusted("an unreadable URL".into()))?;
+        if token_may_go_to(&self.origin, &url) {
+            Ok(url)
+        } else {
+            let shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+            tracing::warn!(url = %shown, "refused to send the access token outside the Graph API");
+            Err(GraphError::Untrusted(shown))
+        }
     }
 
     async fn send(
@@ -201,7 +301,8 @@ impl GraphClient {
                 status,
                 code: 0,
                 subcode: None,
-                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+                // Not Meta's envelope: whatever the body says is nobody's business.
+                message: format!("HTTP {status} without a Graph API error"),
                 details: None,
             },
         };
@@ -231,7 +332,7 @@ impl GraphClient {
         self.token_problem.lock().ok()?.clone()
     }
 
-    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: String) -> Result<T, GraphError> {
+    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: Url) -> Result<T, GraphError> {
         let response = self.send(self.http.get(url)).await?;
         response
             .json()
@@ -239,41 +340,46 @@ impl GraphClient {
             .map_err(|e| GraphError::Decode(e.to_string()))
     }
 
-    pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
-        self.get_json(self.url(media_id)).await
+    /// Every item of a paged edge, following `paging.next` on the Graph origin only.
+    async fn all_pages<T: for<'de> Deserialize<'de>>(
+        &self,
+        first: Url,
+    ) -> Result<Vec<T>, GraphError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let page: Paged<T> = self.get_json(url).await?;
+            items.extend(page.data);
+            next = match page.paging.and_then(|p| p.next) {
+                Some(raw) => Some(self.trusted(&raw)?),
+                None => None,
+            };
+        }
+        Ok(items)
     }
 
-    /// Downloads a media URL (short-lived; it needs the bearer token too).
-    pub async fn download(&self, url: &str) -> Result<Bytes, GraphError> {
-        let mut response = self
-            .send(self.http.get(url).timeout(Duration::from_secs(300)))
-            .await?;
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+    pub async fn media_info(&self, media_id: &MediaId) -> Result<MediaInfo, GraphError> {
+        self.get_json(self.endpoint(&[media_id.as_str()])).await
+    }
+
+    /// Starts downloading a media URL (short-lived; it needs the bearer token too, so only
+    /// from the Graph origin or Meta's media host); the caller reads the body as it arrives.
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, GraphError> {
+        let url = self.trusted(url)?;
+        self.send(self.http.get(url).timeout(Duration::from_secs(300)))
             .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?
-        {
-            if body.len() + chunk.len() > MAX_MEDIA_BYTES {
-                return Err(GraphError::Decode(format!(
-                    "media larger than {MAX_MEDIA_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(body))
     }
 
     /// Sends a message (`body` is the documented request); returns the new wamid.
     pub async fn send_message(
         &self,
-        phone_number_id: &str,
+        number: &PhoneNumberId,
         body: &serde_json::Value,
     ) -> Result<String, GraphError> {
         let response = self
             .send(
                 self.http
-                    .post(self.url(&format!("{phone_number_id}/messages")))
+                    .post(self.endpoint(&[number.as_str(), "messages"]))
                     .timeout(Duration::from_secs(20))
                     .json(body),
             )
@@ -281,15 +387,17 @@ impl GraphClient {
         id_in_answer(response, "/messages/0/id").await
     }
 
-    /// Uploads a file for a business number; returns Meta's media id.
+    /// Uploads a file for a business number (streamed: `file` yields `length` bytes);
+    /// returns Meta's media id.
     pub async fn upload_media(
         &self,
-        phone_number_id: &str,
-        file: Bytes,
+        number: &PhoneNumberId,
+        file: reqwest::Body,
+        length: u64,
         mime_type: &str,
         filename: &str,
     ) -> Result<String, GraphError> {
-        let part = reqwest::multipart::Part::stream(file)
+        let part = reqwest::multipart::Part::stream_with_length(file, length)
             .file_name(filename.to_owned())
             .mime_str(mime_type)
             .map_err(|e| GraphError::Decode(format!("media type {mime_type}: {e}")))?;
@@ -300,7 +408,7 @@ impl GraphClient {
         let response = self
             .send(
                 self.http
-                    .post(self.url(&format!("{phone_number_id}/media")))
+                    .post(self.endpoint(&[number.as_str(), "media"]))
                     .timeout(Duration::from_secs(300))
                     .multipart(form),
             )
@@ -312,7 +420,7 @@ impl GraphClient {
     /// handle that `example.header_handle` carries.
     pub async fn upload_sample(
         &self,
-        app_id: &str,
+        app: &AppId,
         file: Bytes,
         mime_type: &str,
         filename: &str,
@@ -321,7 +429,7 @@ impl GraphClient {
         let session = self
             .send(
                 self.http
-                    .post(self.url(&format!("{app_id}/uploads")))
+                    .post(self.endpoint(&[app.as_str(), "uploads"]))
                     .query(&[
                         ("file_name", filename),
                         ("file_length", length.as_str()),
@@ -331,10 +439,14 @@ impl GraphClient {
             )
             .await?;
         let session = id_in_answer(session, "/id").await?;
+        let session = UploadSession::parse(&session)
+            .map_err(|e| GraphError::Decode(format!("upload session: {e}")))?;
+        let mut url = self.endpoint(&[session.segment()]);
+        url.set_query(session.query());
         let uploaded = self
             .send(
                 self.http
-                    .post(self.url(&session))
+                    .post(url)
                     .header("file_offset", "0")
                     .timeout(Duration::from_secs(300))
                     .body(file),
@@ -347,7 +459,7 @@ impl GraphClient {
     /// typing indicator until the agent's reply or 25 seconds pass.
     pub async fn mark_read(
         &self,
-        phone_number_id: &str,
+        number: &PhoneNumberId,
         wamid: &str,
         typing: bool,
     ) -> Result<(), GraphError> {
@@ -357,7 +469,7 @@ impl GraphClient {
         }
         self.send(
             self.http
-                .post(self.url(&format!("{phone_number_id}/messages")))
+                .post(self.endpoint(&[number.as_str(), "messages"]))
                 .timeout(Duration::from_secs(20))
                 .json(&body),
         )
@@ -365,30 +477,39 @@ impl GraphClient {
         Ok(())
     }
 
+    /// [`GraphClient::mark_read`] for the message a store receipt names.
+    pub async fn mark_read_receipt(
+        &self,
+        receipt: &crate::store::ReadReceipt,
+        typing: bool,
+    ) -> Result<(), GraphError> {
+        let number = PhoneNumberId::parse(&receipt.phone_number_id)?;
+        self.mark_read(&number, &receipt.wamid, typing).await
+    }
+
     /// Every message template of a WhatsApp Business Account, following paging.
-    pub async fn message_templates(&self, waba_id: &str) -> Result<Vec<GraphTemplate>, GraphError> {
-        let mut templates = Vec::new();
-        let mut next = Some(self.url(&format!(
-            "{waba_id}/message_templates?limit=100&fields=id,name,language,category,status,quality_score,components,rejected_reason"
-        )));
-        while let Some(url) = next.take() {
-            let page: Paged<GraphTemplate> = self.get_json(url).await?;
-            templates.extend(page.data);
-            next = page.paging.and_then(|p| p.next);
-        }
-        Ok(templates)
+    pub async fn message_templates(&self, waba: &WabaId) -> Result<Vec<GraphTemplate>, GraphError> {
+        let mut first = self.endpoint(&[waba.as_str(), "message_templates"]);
+        first
+            .query_pairs_mut()
+            .append_pair("limit", "100")
+            .append_pair(
+                "fields",
+                "id,name,language,category,status,quality_score,components,rejected_reason",
+            );
+        self.all_pages(first).await
     }
 
     /// Submits a template for review; Meta answers with its id, status and category.
     pub async fn create_template(
         &self,
-        waba_id: &str,
+        waba: &WabaId,
         body: &serde_json::Value,
     ) -> Result<CreatedTemplate, GraphError> {
         let response = self
             .send(
                 self.http
-                    .post(self.url(&format!("{waba_id}/message_templates")))
+                    .post(self.endpoint(&[waba.as_str(), "message_templates"]))
                     .timeout(Duration::from_secs(30))
                     .json(body),
             )
@@ -402,14 +523,14 @@ impl GraphClient {
     /// Deletes one template (by id and name, so other languages of the name survive).
     pub async fn delete_template(
         &self,
-        waba_id: &str,
+        waba: &WabaId,
         name: &str,
-        id: &str,
+        id: &TemplateId,
     ) -> Result<(), GraphError> {
         self.send(
             self.http
-                .delete(self.url(&format!("{waba_id}/message_templates")))
-                .query(&[("name", name), ("hsm_id", id)])
+                .delete(self.endpoint(&[waba.as_str(), "message_templates"]))
+                .query(&[("name", name), ("hsm_id", id.as_str())])
                 .timeout(Duration::from_secs(30)),
         )
         .await?;
@@ -417,14 +538,193 @@ impl GraphClient {
     }
 
     /// Every phone number of a WhatsApp Business Account, following paging.
-    pub async fn phone_numbers(&self, waba_id: &str) -> Result<Vec<PhoneNumber>, GraphError> {
-        let mut numbers = Vec::new();
-        let mut next = Some(self.url(&format!("{waba_id}/phone_numbers")));
-        while let Some(url) = next.take() {
-            let page: Paged<PhoneNumber> = self.get_json(url).await?;
-            numbers.extend(page.data);
-            next = page.paging.and_then(|p| p.next);
+    pub async fn phone_numbers(&self, waba: &WabaId) -> Result<Vec<PhoneNumber>, GraphError> {
+        self.all_pages(self.endpoint(&[waba.as_str(), "phone_numbers"]))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatsapp::ids::{MediaId, PhoneNumberId, WabaId};
+    use axum::extract::Request;
+    use std::sync::Mutex as StdMutex;
+
+    /// A stand-in Graph API that records every request target and answers with `answer`.
+    async fn recorder(answer: fn(&str) -> (u16, String)) -> (Url, Arc<StdMutex<Vec<String>>>) {
+        let seen = Arc::new(StdMutex::new(Vec::new()));
+        let log = seen.clone();
+        let app = axum::Router::new().fallback(move |request: Request| {
+            let log = log.clone();
+            async move {
+                let target = request.uri().path_and_query().unwrap().as_str().to_owned();
+                log.lock().unwrap().push(target.clone());
+                let (status, body) = answer(&target);
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn client(origin: &Url) -> GraphClient {
+        GraphClient::from_config(&WhatsAppConfig {
+            app_secret: None,
+            verify_token: None,
+            access_token: Some(Secret::new("token")),
+            waba_id: None,
+            app_id: None,
+            graph_url: origin.as_str().trim_end_matches('/').to_owned(),
+            api_version: "v23.0".into(),
+        })
+        .expect("a client")
+    }
+
+    #[tokio::test]
+    async fn every_call_stays_on_its_edge() {
+        let (origin, seen) = recorder(|target| {
+            let body = if target.contains("/messages") {
+                r#"{"messages":[{"id":"wamid.X"}]}"#
+            } else if target.contains("phone_numbers") || target.contains("message_templates") {
+                r#"{"data":[]}"#
+            } else {
+                r#"{"id":"1","url":"http://127.0.0.1:1/x"}"#
+            };
+            (200, body.to_owned())
+        })
+        .await;
+        let graph = client(&origin);
+        let number = PhoneNumberId::parse("1100000000001").unwrap();
+        let waba = WabaId::parse("900000000001").unwrap();
+        graph
+            .send_message(&number, &serde_json::json!({}))
+            .await
+            .unwrap();
+        graph.mark_read(&number, "wamid.A", true).await.unwrap();
+        graph
+            .media_info(&MediaId::parse("media:1.jpg").unwrap())
+            .await
+            .unwrap();
+        graph.phone_numbers(&waba).await.unwrap();
+        graph.message_templates(&waba).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen[0], "/v23.0/1100000000001/messages");
+        assert_eq!(seen[1], "/v23.0/1100000000001/messages");
+        assert_eq!(seen[2], "/v23.0/media:1.jpg");
+        assert_eq!(seen[3], "/v23.0/900000000001/phone_numbers");
+        assert!(
+            seen[4].starts_with("/v23.0/900000000001/message_templates?limit=100&fields="),
+            "{}",
+            seen[4]
+        );
+    }
+
+    #[test]
+    fn a_segment_can_never_add_a_path_or_a_query() {
+        let graph = client(&Url::parse("http://127.0.0.1:9").unwrap());
+        for hostile in [
+            "900000000001/message_templates?",
+            "../_simulator/faults?",
+            "%2e%2e",
+            "a#b",
+        ] {
+            let url = graph.endpoint(&[hostile, "messages"]);
+            assert_eq!(
+                url.path_segments().unwrap().count(),
+                3,
+                "{hostile:?} became {url}"
+            );
+            assert_eq!(url.query(), None, "{url}");
+            assert!(url.path().starts_with("/v23.0/"), "{url}");
         }
-        Ok(numbers)
+    }
+
+    #[tokio::test]
+    async fn the_token_goes_nowhere_else() {
+        // A next page on another host is refused, not followed with the token.
+        let (origin, seen) = recorder(|_| {
+            (
+                200,
+                r#"{"data":[],"paging":{"next":"http://127.0.0.2:9/v23.0/steal"}}"#.to_owned(),
+            )
+        })
+        .await;
+        let graph = client(&origin);
+        let error = graph
+            .phone_numbers(&WabaId::parse("1").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, GraphError::Untrusted(_)), "{error:?}");
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        // A media URL elsewhere is not fetched at all.
+        for elsewhere in [
+            "https://evil.example/media",
+            "http://lookaside.fbsbx.com/x",
+            "ftp://127.0.0.1/x",
+        ] {
+            let refused = graph.download(elsewhere).await.unwrap_err();
+            assert!(matches!(refused, GraphError::Untrusted(_)), "{elsewhere}");
+        }
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn meta_media_is_trusted_only_when_talking_to_meta() {
+        let meta = Url::parse("https://graph.facebook.com").unwrap();
+        let media =
+            Url::parse("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1").unwrap();
+        assert!(token_may_go_to(&meta, &media));
+        assert!(token_may_go_to(
+            &meta,
+            &Url::parse("https://graph.facebook.com/v23.0/1").unwrap()
+        ));
+        let local = Url::parse("http://127.0.0.1:4000").unwrap();
+        assert!(!token_may_go_to(&local, &media));
+        assert!(!token_may_go_to(
+            &Url::parse("http://graph.example.com").unwrap(),
+            &Url::parse("http://graph.example.com/x").unwrap()
+        ));
+    }
+
+    #[tokio::test]
+    async fn members_see_metas_code_and_words_never_a_raw_body() {
+        let (origin, _) = recorder(|target| {
+            if target.contains("envelope") {
+                (
+                    400,
+                    r#"{"error":{"message":"(#100) Invalid parameter","code":100,"error_data":{"details":"to is required"}}}"#
+                        .to_owned(),
+                )
+            } else {
+                (502, "<html>upstream secret: token=EAAG</html>".to_owned())
+            }
+        })
+        .await;
+        let graph = client(&origin);
+        let raw = graph
+            .media_info(&MediaId::parse("raw").unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            !raw.for_members().contains("secret"),
+            "{}",
+            raw.for_members()
+        );
+        assert!(!raw.to_string().contains("secret"), "{raw}");
+        let meta = graph
+            .media_info(&MediaId::parse("envelope").unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            meta.for_members(),
+            "Meta error 100: (#100) Invalid parameter (to is required)"
+        );
     }
 }

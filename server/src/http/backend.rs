@@ -4,14 +4,14 @@
 use super::AppState;
 use crate::graph::GraphClient;
 use crate::store::{
-    Assignment, ConversationCursor, ConversationOrder, ConversationQuery, Millis, StoreError,
+    Assignment, ConversationOrder, ConversationQuery, KeysetCursor, Millis, StoreError,
 };
 use crate::templates::{self, TemplateError};
 use parley_app::api::ssr::Backend;
 use parley_app::api::{AdminNotices, AppError, InboxQuery, InboxTab, Thread};
 use parley_app::compose::SendRequest;
 use parley_app::model::{
-    ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
+    ConversationPage, ConversationStatus, MessagePage, MessageView, TeamMember, UserId, Viewer,
 };
 use parley_app::templates::{TemplateDetail, TemplateDraft, TemplateStatus, TemplateView};
 
@@ -35,6 +35,8 @@ fn state_error(error: StoreError) -> AppError {
 }
 
 const PAGE: i64 = 50;
+/// Messages a thread shows at first, and loads each time the agent scrolls to its top.
+const THREAD_PAGE: i64 = 100;
 
 #[async_trait::async_trait]
 impl Backend for AppState {
@@ -61,7 +63,7 @@ impl Backend for AppState {
             } else {
                 ConversationOrder::LatestActivity
             },
-            cursor: query.cursor.as_deref().and_then(ConversationCursor::parse),
+            cursor: query.cursor.as_deref().and_then(KeysetCursor::parse),
             limit: PAGE,
             now: Millis::now(),
         };
@@ -81,10 +83,7 @@ impl Backend for AppState {
         if let (Some(receipt), Some(graph)) = (receipt.filter(|r| r.was_unread), &self.graph) {
             let graph = graph.clone();
             tokio::spawn(async move {
-                if let Err(error) = graph
-                    .mark_read(&receipt.phone_number_id, &receipt.wamid, false)
-                    .await
-                {
+                if let Err(error) = graph.mark_read_receipt(&receipt, false).await {
                     tracing::warn!(%error, "cannot mark a message read at Meta");
                 }
             });
@@ -95,15 +94,30 @@ impl Backend for AppState {
             .await
             .map_err(app_error)?
             .ok_or(AppError::NotFound)?;
-        let messages = self
+        let page = self
             .store
-            .conversation_messages(id)
+            .conversation_messages(id, None, THREAD_PAGE)
             .await
             .map_err(app_error)?;
         Ok(Thread {
             conversation,
-            messages,
+            messages: page.messages,
+            older_cursor: page.next_cursor,
         })
+    }
+
+    async fn older_messages(
+        &self,
+        _viewer: &Viewer,
+        id: i64,
+        before: String,
+    ) -> Result<MessagePage, AppError> {
+        let before = KeysetCursor::parse(&before)
+            .ok_or_else(|| AppError::Invalid("not a valid cursor".into()))?;
+        self.store
+            .conversation_messages(id, Some(before), THREAD_PAGE)
+            .await
+            .map_err(app_error)
     }
 
     async fn assign(
@@ -193,10 +207,7 @@ impl Backend for AppState {
             .map_err(app_error)?;
         if let Some(receipt) = receipt {
             // Best effort: a missing indicator is no reason to bother the agent.
-            if let Err(error) = graph
-                .mark_read(&receipt.phone_number_id, &receipt.wamid, true)
-                .await
-            {
+            if let Err(error) = graph.mark_read_receipt(&receipt, true).await {
                 tracing::warn!(%error, "cannot show the typing indicator");
             }
         }
@@ -269,12 +280,10 @@ impl Backend for AppState {
 fn template_error(error: TemplateError) -> AppError {
     match error {
         TemplateError::Store(e) => app_error(e),
-        TemplateError::Graph(crate::graph::GraphError::Api {
-            message, details, ..
-        }) => AppError::Invalid(match details {
-            Some(details) if !details.is_empty() => format!("{message} {details}"),
-            _ => message,
-        }),
+        TemplateError::Graph(error) => {
+            tracing::warn!(%error, "Graph API call failed");
+            AppError::Invalid(error.for_members())
+        }
         other => AppError::Invalid(other.to_string()),
     }
 }

@@ -2,16 +2,18 @@
 
 use super::identity::RequireViewer;
 use super::{ApiError, AppState};
-use crate::store::{Assignment, ConversationCursor, ConversationOrder, ConversationQuery, Millis};
+use crate::store::{Assignment, ConversationOrder, ConversationQuery, KeysetCursor, Millis};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::Stream;
 use parley_app::compose::SendRequest;
-use parley_app::model::{ConversationPage, ConversationStatus, ConversationSummary, MessageView};
+use parley_app::model::{
+    ConversationPage, ConversationStatus, ConversationSummary, MessagePage, MessageView,
+};
 use serde::Deserialize;
 use std::convert::Infallible;
 use tokio::sync::broadcast::error::RecvError;
@@ -94,7 +96,7 @@ pub(super) async fn list(
     let cursor = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => Some(
-            ConversationCursor::parse(raw)
+            KeysetCursor::parse(raw)
                 .ok_or_else(|| ApiError::Invalid("cursor is not valid".into()))?,
         ),
     };
@@ -125,26 +127,47 @@ pub(super) async fn one(
         .ok_or(ApiError::NotFound("conversation"))
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(super) struct MessageList {
-    messages: Vec<MessageView>,
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct MessageParams {
+    /// `next_cursor` of the previous page: messages older than that.
+    before: Option<String>,
+    /// Page size, 1 to 500 (default 100).
+    limit: Option<i64>,
 }
 
-/// A conversation's messages in Meta's time order.
-#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
-    responses((status = 200, body = MessageList), (status = 404, body = super::error::ErrorBody)))]
+/// A conversation's messages, a page at a time: the newest first page, each in Meta's time
+/// order, with `next_cursor` for the older ones.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(MessageParams),
+    responses((status = 200, body = MessagePage), (status = 404, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn messages(
     State(app): State<AppState>,
     RequireViewer(_): RequireViewer,
     Path(id): Path<i64>,
-) -> Result<Json<MessageList>, ApiError> {
+    Query(params): Query<MessageParams>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let before = match params.before.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            KeysetCursor::parse(raw)
+                .ok_or_else(|| ApiError::Invalid("before is not a valid cursor".into()))?,
+        ),
+    };
     if app.store.conversation(id).await?.is_none() {
         return Err(ApiError::NotFound("conversation"));
     }
-    Ok(Json(MessageList {
-        messages: app.store.conversation_messages(id).await?,
-    }))
+    let limit = params
+        .limit
+        .unwrap_or(DEFAULT_MESSAGE_PAGE)
+        .clamp(1, MAX_MESSAGE_PAGE);
+    Ok(Json(
+        app.store.conversation_messages(id, before, limit).await?,
+    ))
 }
+
+const DEFAULT_MESSAGE_PAGE: i64 = 100;
+const MAX_MESSAGE_PAGE: i64 = 500;
 
 /// Media types a browser may show inline. Everything else (SVG, HTML, XML, PDF…) downloads,
 /// because customer-sent files are attacker-controlled.
@@ -162,23 +185,24 @@ const INLINE_TYPES: &[&str] = &[
     "audio/ogg",
 ];
 
-/// A downloaded media file. Active types (SVG, HTML…) are sent as attachments.
+/// A downloaded media file, streamed from disk with `Range` support (audio and video seek).
+/// Active types (SVG, HTML…) are sent as attachments.
 #[utoipa::path(get, path = "/api/v1/media/{media_id}", tag = "conversations",
+    params(("Range" = Option<String>, Header, description = "bytes=start-end: a part of the file")),
     responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+        (status = 206, description = "the requested range"),
         (status = 404, body = super::error::ErrorBody)))]
 pub(super) async fn media(
     State(app): State<AppState>,
     RequireViewer(_): RequireViewer,
     Path(media_id): Path<String>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let stored = app
         .store
         .media_file(&media_id)
         .await?
         .ok_or(ApiError::NotFound("media"))?;
-    let bytes = tokio::fs::read(&stored.path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading media {media_id}: {e}")))?;
     let essence = stored
         .mime_type
         .split(';')
@@ -188,17 +212,24 @@ pub(super) async fn media(
         .to_ascii_lowercase();
     let inline = INLINE_TYPES.contains(&essence.as_str());
     let content_type = if inline {
-        stored.mime_type.as_str()
+        HeaderValue::from_str(&stored.mime_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"))
     } else {
-        "application/octet-stream"
+        HeaderValue::from_static("application/octet-stream")
     };
-    let mut response = bytes.into_response();
+    // ServeFile streams the file and answers `Range` (206) and conditional requests.
+    let served =
+        tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(&stored.path), request)
+            .await
+            .map_err(|e| ApiError::Internal(format!("reading media {media_id}: {e}")))?;
+    if served.status() == axum::http::StatusCode::NOT_FOUND {
+        return Err(ApiError::Internal(format!(
+            "media {media_id} is recorded but its file is missing"
+        )));
+    }
+    let mut response = served.map(axum::body::Body::new);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
+    headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -223,19 +254,28 @@ pub(super) struct EventParams {
     last_event_id: Option<i64>,
 }
 
+/// How far back a reconnecting stream may ask to be replayed; further back (or an id this
+/// node has never seen) gets a `reset` event instead: reload, then follow live.
+const MAX_REPLAY: i64 = 5_000;
+
 /// The server-sent-event stream (`text/event-stream`). Each event's `event:` is
 /// `message.created`, `message.updated`, `conversation.updated` or `template.updated`, its
-/// `data:` a `LiveEvent`. It opens with a `ready` event carrying the id it starts from;
-/// a client reconnecting with `Last-Event-ID` first receives everything after that id.
+/// `data:` a `LiveEvent`. It opens with a `ready` event carrying the id it starts from; a
+/// client reconnecting with `Last-Event-ID` first receives everything after that id, or, when
+/// that is more than 5,000 events ago, a `reset` event (reload what you show). The stream ends
+/// within seconds of its credential ending: signing out, the session expiring, the member
+/// being disabled or the token being revoked.
 #[utoipa::path(get, path = "/api/v1/events", tag = "live",
     params(("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
     responses((status = 200, description = "server-sent events", body = parley_app::model::LiveEvent, content_type = "text/event-stream")))]
 pub(super) async fn events(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    credential: Option<axum::Extension<super::Credential>>,
     headers: HeaderMap,
     Query(params): Query<EventParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let axum::Extension(credential) = credential.ok_or(ApiError::Unauthorized)?;
     let resume_from = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -244,20 +284,30 @@ pub(super) async fn events(
     // Subscribe before reading the log, so nothing falls between the replay and the live feed.
     let live = app.live.subscribe();
     // A new stream starts from what the hub has broadcast, without touching the database; a
-    // resumed one first replays the log from where it left off.
-    let (start, replay) = match resume_from {
-        Some(id) => (id, true),
-        None => (app.live.broadcast_up_to(), false),
+    // resumed one first replays the log from where it left off, if that is not too far.
+    let up_to = app.live.broadcast_up_to();
+    let (start, replay, reset) = match resume_from {
+        Some(id) if (up_to - id).abs() <= MAX_REPLAY => (id, true, false),
+        Some(_) => (up_to, false, true),
+        None => (up_to, false, false),
     };
-    let admin = viewer.is_admin();
     let feed = Feed {
         hub: app.live.clone(),
         live,
         sent: start,
         ready: true,
+        reset,
         replay,
         backlog: std::collections::VecDeque::new(),
-        admin,
+        admin: viewer.is_admin(),
+        guard: CredentialGuard {
+            store: app.store.clone(),
+            user: viewer.id,
+            check_at: credential.valid_until(),
+            credential,
+            absolute_timeout: app.config.session.absolute_timeout,
+            recheck: false,
+        },
     };
     // One stream per connection, pulled by the response itself: no task, no channel, so an idle
     // connection costs little more than its socket.
@@ -268,6 +318,70 @@ pub(super) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// What keeps a stream's credential honest: it is checked again when it runs out and when
+/// the member's credentials change (on any node), and the stream ends once it no longer holds.
+struct CredentialGuard {
+    store: crate::store::SharedStore,
+    user: parley_app::model::UserId,
+    credential: super::Credential,
+    absolute_timeout: std::time::Duration,
+    /// When to check again even without a change (an expiry).
+    check_at: Option<Millis>,
+    recheck: bool,
+}
+
+impl CredentialGuard {
+    /// Whether the credential still holds (and until when, from now on).
+    async fn holds(&mut self) -> bool {
+        let now = Millis::now();
+        let standing = match &self.credential {
+            super::Credential::SessionCookie { id, .. } => crate::auth::session::standing(
+                &self.store,
+                id,
+                self.user,
+                self.absolute_timeout,
+                now,
+            )
+            .await
+            .map(|until| until.map(Some)),
+            super::Credential::BearerToken { digest, .. } => self
+                .store
+                .user_by_api_token(digest, now)
+                .await
+                .map(|owner| {
+                    owner
+                        .filter(|owner| owner.user.id == self.user)
+                        .map(|owner| owner.expires_at)
+                }),
+        };
+        match standing {
+            Ok(Some(until)) => {
+                self.check_at = until;
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                // The database is unreachable: not a reason to end the stream, nor to trust it
+                // for long.
+                tracing::warn!(%error, "cannot check an event stream's credential");
+                self.check_at = Some(now.plus(std::time::Duration::from_secs(5)));
+                true
+            }
+        }
+    }
+
+    /// Resolves when the credential is due for another check.
+    async fn due(&self) {
+        match self.check_at {
+            Some(at) => {
+                let wait = (at.0 - Millis::now().0).max(0) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// What one browser tab has been sent, and what it is owed.
 struct Feed {
     hub: crate::live::LiveHub,
@@ -276,11 +390,14 @@ struct Feed {
     sent: i64,
     /// The `ready` event is still to be sent.
     ready: bool,
+    /// A `reset` event is owed first: the resume point was too far back to replay.
+    reset: bool,
     /// Reading the log is needed: at the start (a reconnect resumes there) or after falling
     /// behind the broadcast.
     replay: bool,
     backlog: std::collections::VecDeque<crate::live::OutgoingEvent>,
     admin: bool,
+    guard: CredentialGuard,
 }
 
 impl Feed {
@@ -288,6 +405,13 @@ impl Feed {
 
     /// The next event for this viewer; `None` ends the stream.
     async fn next(&mut self) -> Option<Event> {
+        if std::mem::take(&mut self.reset) {
+            return Some(
+                Event::default()
+                    .event("reset")
+                    .data(format!("{{\"last_event_id\":{}}}", self.sent)),
+            );
+        }
         if std::mem::take(&mut self.ready) {
             let start = self.sent;
             return Some(
@@ -298,6 +422,9 @@ impl Feed {
             );
         }
         loop {
+            if std::mem::take(&mut self.guard.recheck) && !self.guard.holds().await {
+                return None;
+            }
             if let Some(event) = self.backlog.pop_front() {
                 if let Some(sse) = self.pass(&event) {
                     return Some(sse);
@@ -313,26 +440,33 @@ impl Feed {
                 self.backlog.extend(page);
                 continue;
             }
-            match self.live.recv().await {
-                Ok(event) => {
-                    if let Some(sse) = self.pass(&event) {
-                        return Some(sse);
+            tokio::select! {
+                received = self.live.recv() => match received {
+                    Ok(event) => {
+                        if let Some(sse) = self.pass(&event) {
+                            return Some(sse);
+                        }
                     }
-                }
-                Err(RecvError::Lagged(_)) => self.replay = true,
-                Err(RecvError::Closed) => return None,
+                    Err(RecvError::Lagged(_)) => self.replay = true,
+                    Err(RecvError::Closed) => return None,
+                },
+                () = self.guard.due() => self.guard.recheck = true,
             }
         }
     }
 
     /// Moves past `event`, returning it for the wire unless it was already sent or is not
     /// this viewer's: every member works every conversation (one team inbox); template
-    /// changes are the admins' business.
+    /// changes are the admins' business; credential changes are nobody's.
     fn pass(&mut self, event: &crate::live::OutgoingEvent) -> Option<Event> {
         if event.id <= self.sent {
             return None;
         }
         self.sent = event.id;
+        if event.name == crate::store::CREDENTIALS_CHANGED {
+            self.guard.recheck |= event.credentials_of == Some(self.guard.user);
+            return None;
+        }
         (self.admin || event.name != "template.updated").then(|| to_sse(event))
     }
 }
@@ -432,7 +566,7 @@ pub(super) async fn read(
     app.live.waker().notify_one();
     if let Some(receipt) = receipt {
         app.graph()?
-            .mark_read(&receipt.phone_number_id, &receipt.wamid, request.typing)
+            .mark_read_receipt(&receipt, request.typing)
             .await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)

@@ -5,8 +5,9 @@
 //! checking them protects plain HTML forms (sign-in works before the WASM loads), server
 //! functions and REST alike, needs no per-session token state shared between nodes, and cannot
 //! be forgotten by a new form. The `SameSite=Lax` session cookie is a second, independent layer.
-//! Requests carrying a bearer token have no ambient credential and are exempt; so is the
-//! webhook, which authenticates by signature.
+//! Requests authenticated by a bearer token have no ambient credential and are exempt (a
+//! request that merely carries some `Authorization` header is not); so is the webhook, which
+//! authenticates by signature.
 
 use super::{ApiError, AppState};
 use axum::extract::{Request, State};
@@ -18,7 +19,10 @@ pub async fn protect(State(app): State<AppState>, request: Request, next: Next) 
     let exempt = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) || request.headers().contains_key(header::AUTHORIZATION)
+    ) || request
+        .extensions()
+        .get::<super::Credential>()
+        .is_some_and(super::Credential::is_bearer_token)
         || request.uri().path().starts_with("/webhooks/");
     if exempt || same_origin(request.headers(), app.config.public_origin.as_deref()) {
         next.run(request).await

@@ -25,6 +25,11 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the 24-hour customer service window is closed; send an approved template instead")]
     WindowClosed { window_expires_at: Option<String> },
+    /// Too much of this work is in progress; try again shortly.
+    #[error("busy: try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+    #[error("{0}")]
+    StorageFull(String),
     /// Meta's Graph API refused or could not be reached; the message is Meta's own.
     #[error("WhatsApp Cloud API: {0}")]
     Upstream(String),
@@ -45,6 +50,8 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::WindowClosed { .. } => (StatusCode::CONFLICT, "window_closed"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "graph_api_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -75,7 +82,9 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
+        if let ApiError::TooManyRequests { retry_after_secs }
+        | ApiError::Busy { retry_after_secs } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -111,16 +120,8 @@ impl From<crate::outbox::SendError> for ApiError {
 
 impl From<crate::graph::GraphError> for ApiError {
     fn from(error: crate::graph::GraphError) -> Self {
-        use crate::graph::GraphError;
-        match error {
-            GraphError::Api {
-                message, details, ..
-            } => ApiError::Upstream(match details {
-                Some(details) if !details.is_empty() => format!("{message} ({details})"),
-                _ => message,
-            }),
-            other => ApiError::Upstream(other.to_string()),
-        }
+        tracing::warn!(%error, "Graph API call failed");
+        ApiError::Upstream(error.for_members())
     }
 }
 

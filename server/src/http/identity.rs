@@ -11,12 +11,33 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use parley_app::model::Viewer;
 use tower_sessions::Session;
 
-/// How the caller proved who they are. Bearer callers carry no ambient credential, so the
-/// CSRF check does not apply to them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the caller proved who they are, and until when that proof holds (an event stream ends
+/// then unless the credential still holds). Bearer callers carry no ambient credential, so
+/// the CSRF check does not apply to them.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    SessionCookie,
-    BearerToken,
+    SessionCookie {
+        id: tower_sessions::session::Id,
+        valid_until: Millis,
+    },
+    BearerToken {
+        digest: String,
+        valid_until: Option<Millis>,
+    },
+}
+
+impl Credential {
+    pub fn is_bearer_token(&self) -> bool {
+        matches!(self, Credential::BearerToken { .. })
+    }
+
+    /// When this credential must next be checked again (it may have been extended).
+    pub fn valid_until(&self) -> Option<Millis> {
+        match self {
+            Credential::SessionCookie { valid_until, .. } => Some(*valid_until),
+            Credential::BearerToken { valid_until, .. } => *valid_until,
+        }
+    }
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -36,27 +57,37 @@ pub async fn attach_viewer(
     let (mut parts, body) = request.into_parts();
     let resolved = match bearer_token(&parts) {
         Some(presented) => {
-            let user = if token::looks_like_token(presented) {
+            let owner = if token::looks_like_token(presented) {
                 app.store
                     .user_by_api_token(&token::digest(presented), Millis::now())
                     .await
             } else {
                 Ok(None)
             };
-            match user {
-                Ok(Some(user)) => Some((user, Credential::BearerToken)),
+            match owner {
+                Ok(Some(owner)) => Some((
+                    owner.user,
+                    Credential::BearerToken {
+                        digest: token::digest(presented),
+                        valid_until: owner.expires_at,
+                    },
+                )),
                 Ok(None) => return ApiError::Unauthorized.into_response(),
                 Err(e) => return ApiError::from(e).into_response(),
             }
         }
-        None => {
-            match session::signed_in_user(&session, &app.store, app.config.session.absolute_timeout)
-                .await
-            {
-                Ok(user) => user.map(|user| (user, Credential::SessionCookie)),
-                Err(e) => return ApiError::from(e).into_response(),
-            }
-        }
+        None => match session::signed_in_user(&session, &app.store, &app.config.session).await {
+            Ok(signed_in) => signed_in.map(|signed_in| {
+                (
+                    signed_in.user,
+                    Credential::SessionCookie {
+                        id: signed_in.session_id,
+                        valid_until: signed_in.valid_until,
+                    },
+                )
+            }),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
     };
     if let Some((user, credential)) = resolved {
         parts.extensions.insert(auth::viewer_of(&user));

@@ -8,6 +8,7 @@ mod csrf;
 mod error;
 mod identity;
 mod openapi;
+mod sandbox;
 mod sign_in;
 mod templates;
 mod uploads;
@@ -15,6 +16,8 @@ mod webhook;
 
 pub use error::ApiError;
 pub use identity::{Credential, RequireAdmin, RequireViewer};
+pub use sign_in::local_target;
+pub use uploads::MAX_CONCURRENT_UPLOADS;
 
 use crate::auth::{self, Authenticator};
 use crate::config::Config;
@@ -41,8 +44,12 @@ pub struct AppState {
     pub live: crate::live::LiveHub,
     /// Poked when a send is queued, so the sender does not wait for its next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Slots for uploads streaming in (see `uploads::MAX_CONCURRENT_UPLOADS`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Meta's Graph API (or the simulator); `None` when no access token is configured.
     pub graph: Option<crate::graph::GraphClient>,
+    /// The built-in simulator, in sandbox mode.
+    pub sandbox: Option<crate::sandbox::Simulator>,
     pub leptos: LeptosOptions,
 }
 
@@ -96,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(uploads::router())
         .merge(templates::router())
+        .merge(sandbox::router())
         .route("/login", post(sign_in::sign_in))
         .route("/logout", post(sign_in::sign_out))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
@@ -136,25 +144,54 @@ async fn ready(State(app): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// The caller's address for throttling: the socket peer, or the first `X-Forwarded-For` hop
-/// when Parley is configured to sit behind a trusted proxy.
-pub fn client_address(request: &Request, trust_proxy: bool) -> String {
-    if trust_proxy {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        if let Some(first) = forwarded
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return first.to_owned();
-        }
-    }
-    request
+/// The caller's address for throttling: the socket peer, or, behind `trusted_proxies`
+/// proxies, the address the outermost of them appended to `X-Forwarded-For`.
+pub fn client_address(request: &Request, trusted_proxies: usize) -> String {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| "unknown".into());
+    let forwarded: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded_client(&forwarded, trusted_proxies)
+        .map(str::to_owned)
+        .unwrap_or(peer)
+}
+
+/// The Nth entry from the right of `X-Forwarded-For` with N trusted proxies: each appends the
+/// address it received from, so the client controls only what stands left of that.
+fn forwarded_client<'a>(entries: &[&'a str], trusted_proxies: usize) -> Option<&'a str> {
+    if trusted_proxies == 0 || entries.len() < trusted_proxies {
+        return None;
+    }
+    Some(entries[entries.len() - trusted_proxies]).filter(|entry| !entry.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn the_client_cannot_choose_its_forwarded_address() {
+        // One proxy: the client sent "1.1.1.1"; the proxy appended the real address.
+        assert_eq!(
+            forwarded_client(&["1.1.1.1", "203.0.113.7"], 1),
+            Some("203.0.113.7")
+        );
+        // Two proxies: the outer one appended the client, the inner one the outer proxy.
+        assert_eq!(
+            forwarded_client(&["1.1.1.1", "203.0.113.7", "10.0.0.2"], 2),
+            Some("203.0.113.7")
+        );
+        // Fewer entries than proxies, or none trusted: the socket peer decides.
+        assert_eq!(forwarded_client(&["203.0.113.7"], 2), None);
+        assert_eq!(forwarded_client(&["203.0.113.7"], 0), None);
+    }
 }

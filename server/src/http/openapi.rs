@@ -9,6 +9,9 @@ use utoipa::{Modify, OpenApi};
     info(title = "Parley", description = "Team inbox for the WhatsApp Business Cloud API. Authenticate with the session cookie (state-changing requests must come from Parley's own origin) or `Authorization: Bearer <personal API token>`."),
     paths(
         super::api::me,
+        super::api::my_tokens,
+        super::api::create_token,
+        super::api::revoke_token,
         super::api::team,
         super::conversations::list,
         super::conversations::one,
@@ -30,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         super::sign_in::sign_out,
         super::webhook::verify_subscription,
         super::webhook::receive,
+        super::sandbox::customer_writes,
         super::alive,
         super::ready,
     ),
@@ -48,7 +52,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A personal API token from `parley token create`"))
+                    .description(Some(
+                        "A personal API token (`POST /api/v1/me/tokens` or `parley token create`)",
+                    ))
                     .build(),
             ),
         );

@@ -3,6 +3,7 @@
 
 use super::{ApiError, AppState, client_address, identity::encode_query_value};
 use crate::auth::{self, AuthError, session};
+use crate::store::Millis;
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -18,13 +19,22 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-/// Where to go after signing in: a local path only, never another site.
-fn local_target(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/inbox",
+/// Where to go after signing in: a path on Parley's own origin, never another site. Browsers
+/// drop tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example` would be
+/// `//evil.example` to them: only printable, non-space ASCII passes, starting with exactly one
+/// `/`, and it must still resolve to this origin.
+pub fn local_target(next: Option<&str>) -> &str {
+    const HOME: &str = "/inbox";
+    let Some(path) = next else { return HOME };
+    let printable = path.bytes().all(|b| b.is_ascii_graphic());
+    let one_slash = path.starts_with('/') && !path.starts_with("//");
+    if !printable || !one_slash || path.contains('\\') {
+        return HOME;
+    }
+    let base = reqwest::Url::parse("https://parley.invalid/").expect("a valid base");
+    match base.join(path) {
+        Ok(resolved) if resolved.origin() == base.origin() => path,
+        _ => HOME,
     }
 }
 
@@ -44,7 +54,7 @@ fn wants_json(request: &Request) -> bool {
         (status = 401, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
 pub async fn sign_in(State(app): State<AppState>, session: Session, request: Request) -> Response {
     let json = wants_json(&request);
-    let client = client_address(&request, app.config.trust_proxy);
+    let client = client_address(&request, app.config.trusted_proxies);
     let form = if json {
         Json::<SignInForm>::from_request(request, &())
             .await
@@ -99,9 +109,18 @@ fn throttled_page(retry_after_secs: u64) -> Response {
 }
 
 #[utoipa::path(post, path = "/logout", tag = "team", responses((status = 204, description = "signed out")))]
-pub async fn sign_out(session: Session, request: Request) -> Response {
+pub async fn sign_out(State(app): State<AppState>, session: Session, request: Request) -> Response {
     let json = wants_json(&request);
     if let Err(e) = session::end(&session).await {
+        return ApiError::from(e).into_response();
+    }
+    // This session's open event streams, on every node, end now.
+    if let Some(viewer) = request.extensions().get::<parley_app::model::Viewer>()
+        && let Err(e) = app
+            .store
+            .credentials_changed(viewer.id, Millis::now())
+            .await
+    {
         return ApiError::from(e).into_response();
     }
     if json {
@@ -121,6 +140,15 @@ mod tests {
         assert_eq!(local_target(Some("//evil.test")), "/inbox");
         assert_eq!(local_target(Some("https://evil.test")), "/inbox");
         assert_eq!(local_target(Some("/\\evil.test")), "/inbox");
+        assert_eq!(local_target(Some("/\t/evil.example")), "/inbox");
+        assert_eq!(local_target(Some("/\n/evil.example")), "/inbox");
+        assert_eq!(local_target(Some("/ /evil.example")), "/inbox");
+        assert_eq!(local_target(Some("/inbox?q=a b")), "/inbox");
+        assert_eq!(
+            local_target(Some("/inbox?filter=mine")),
+            "/inbox?filter=mine"
+        );
+        assert_eq!(local_target(Some("inbox")), "/inbox");
         assert_eq!(local_target(None), "/inbox");
     }
 }

@@ -29,15 +29,9 @@ impl From<TemplateError> for ApiError {
             TemplateError::NoAccount => ApiError::Conflict(error.to_string()),
             TemplateError::Invalid(why) => ApiError::Invalid(why),
             // Meta refused what was submitted: its own words are the useful answer.
-            TemplateError::Graph(crate::graph::GraphError::Api {
-                status: 400,
-                message,
-                details,
-                ..
-            }) => ApiError::Invalid(match details {
-                Some(details) if !details.is_empty() => format!("{message} {details}"),
-                _ => message,
-            }),
+            TemplateError::Graph(e @ crate::graph::GraphError::Api { status: 400, .. }) => {
+                ApiError::Invalid(e.for_members())
+            }
             TemplateError::Graph(e) => e.into(),
             TemplateError::Store(e) => e.into(),
         }
@@ -45,7 +39,7 @@ impl From<TemplateError> for ApiError {
 }
 
 /// The WhatsApp Business Account whose templates Parley manages.
-pub(super) fn account(app: &AppState) -> Result<String, TemplateError> {
+pub(super) fn account(app: &AppState) -> Result<crate::whatsapp::ids::WabaId, TemplateError> {
     app.config
         .whatsapp
         .waba_id

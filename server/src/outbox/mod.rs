@@ -17,6 +17,7 @@ pub use compose::queue;
 use crate::graph::{GraphClient, GraphError};
 use crate::group_commit::{CommitError, GroupCommit};
 use crate::store::{Millis, OutboxJob, SharedStore, StoreError};
+use crate::whatsapp::ids::PhoneNumberId;
 use pacing::{NumberGate, PairLimiter};
 use parley_app::model::DeliveryError;
 use std::collections::HashMap;
@@ -182,10 +183,10 @@ impl Sender {
                 Err(ready) => Some(Millis::now().plus(ready - now)),
                 Ok(()) => {
                     self.numbers.wait_turn(&job.phone_number_id).await;
-                    let outcome = self
-                        .graph
-                        .send_message(&job.phone_number_id, &job.request)
-                        .await;
+                    let outcome = match PhoneNumberId::parse(&job.phone_number_id) {
+                        Ok(number) => self.graph.send_message(&number, &job.request).await,
+                        Err(invalid) => Err(invalid.into()),
+                    };
                     let retry_at = match self.record(job.message_id, job.attempts, outcome).await {
                         Ok(retry_at) => retry_at,
                         Err(error) => {
@@ -250,7 +251,7 @@ impl Sender {
                     },
                     other => DeliveryError {
                         code: 0,
-                        title: other.to_string(),
+                        title: other.for_members(),
                         details: None,
                     },
                 };

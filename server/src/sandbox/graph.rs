@@ -16,7 +16,21 @@ use sha2::Digest as _;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
-pub fn router(sim: Simulator) -> Router {
+/// The header that carries the simulator's control secret.
+pub const CONTROL_SECRET_HEADER: &str = "x-simulator-secret";
+
+pub fn router(sim: Simulator, bound: std::net::SocketAddr) -> Router {
+    let controls = Router::new()
+        .route("/_simulator/faults", post(set_faults))
+        .route("/_simulator/accepted", get(accepted))
+        .route(
+            "/_simulator/customers/{address}/messages",
+            post(customer_message),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            (sim.clone(), bound),
+            controls_guard,
+        ));
     Router::new()
         .route("/{version}/{id}/messages", post(send))
         .route("/{version}/{id}/media", post(upload_media))
@@ -33,14 +47,82 @@ pub fn router(sim: Simulator) -> Router {
             get(media_info).delete(delete_media).post(upload_chunk),
         )
         .route("/_media/{id}", get(download_media))
-        .route("/_simulator/faults", post(set_faults))
-        .route("/_simulator/accepted", get(accepted))
-        .route(
-            "/_simulator/customers/{address}/messages",
-            post(customer_message),
-        )
+        .merge(controls)
         .layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            record_call,
+        ))
         .with_state(sim)
+}
+
+/// Records every request (tests prove with it what Parley did, and did not, ask Meta).
+async fn record_call(
+    State(sim): State<Simulator>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_default();
+    sim.record_call(format!("{} {target}", request.method()));
+    next.run(request).await
+}
+
+/// Whether `host` (a `Host` header) names `bound`: its address, or `localhost` for loopback.
+pub fn host_is(bound: std::net::SocketAddr, host: &str) -> bool {
+    let port = bound.port().to_string();
+    let Some((name, host_port)) = host.rsplit_once(':') else {
+        return false;
+    };
+    if host_port != port {
+        return false;
+    }
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip == bound.ip() || (bound.ip().is_unspecified() && ip.is_loopback()),
+        Err(_) => {
+            name.eq_ignore_ascii_case("localhost")
+                && (bound.ip().is_loopback() || bound.ip().is_unspecified())
+        }
+    }
+}
+
+/// The controls change what the simulator does and show what it was sent: only for whoever
+/// holds its control secret (Parley, or the test that started it), and only when addressed to
+/// the simulator's own address, so that a web page that points a DNS name at 127.0.0.1 (DNS
+/// rebinding) is refused. The Graph routes need the access token instead, and keep answering
+/// clients that leave Meta's name in `Host` (pywa, redirected here in the fidelity test).
+async fn controls_guard(
+    State((sim, bound)): State<(Simulator, std::net::SocketAddr)>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !host_is(bound, host) {
+        return (StatusCode::MISDIRECTED_REQUEST, "unknown host").into_response();
+    }
+    let presented = request
+        .headers()
+        .get(CONTROL_SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let expected = sim.config().control_secret.as_bytes();
+    if !expected.is_empty() && bool::from(presented.ct_eq(expected)) {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "the simulator's control secret is required",
+        )
+            .into_response()
+    }
 }
 
 /// Checks the bearer token and the API version, then applies injected faults.
@@ -589,4 +671,20 @@ async fn upload_chunk(
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_is;
+
+    #[test]
+    fn only_the_bound_address_is_the_simulator() {
+        let bound = "127.0.0.1:4000".parse().unwrap();
+        assert!(host_is(bound, "127.0.0.1:4000"));
+        assert!(host_is(bound, "localhost:4000"));
+        assert!(!host_is(bound, "127.0.0.1:4001"));
+        assert!(!host_is(bound, "evil.example:4000"));
+        assert!(!host_is(bound, "127.0.0.1"));
+        assert!(!host_is(bound, ""));
+    }
 }

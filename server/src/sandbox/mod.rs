@@ -10,12 +10,13 @@
 mod demo;
 pub mod errors;
 mod graph;
+pub use graph::CONTROL_SECRET_HEADER;
 mod personas;
 pub mod templates;
 pub mod validate;
 
 pub use demo::{customer_content, seed_conversations, spawn_traffic};
-pub use personas::{PERSONAS, Persona};
+pub use personas::{PERSONAS, Persona, by_address as personas_by_address};
 
 use crate::whatsapp::signature::{meta_json, sign};
 use rand::Rng as _;
@@ -67,6 +68,9 @@ pub struct SimulatorConfig {
     pub speed: f64,
     /// How long Meta's review of a submitted template takes (before the speed knob).
     pub template_review: Duration,
+    /// Required (header `X-Simulator-Secret`) by the `/_simulator/*` controls. Random unless
+    /// set: whoever starts the simulator passes it on, it is printed nowhere.
+    pub control_secret: String,
 }
 
 impl SimulatorConfig {
@@ -81,6 +85,12 @@ impl SimulatorConfig {
             pair_window: Duration::from_secs(6),
             speed: 1.0,
             template_review: Duration::from_secs(60),
+            control_secret: {
+                use rand::RngCore as _;
+                let mut bytes = [0u8; 24];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                hex::encode(bytes)
+            },
         }
     }
 }
@@ -122,6 +132,8 @@ struct State {
     throughput_refusals: usize,
     /// Every read receipt (mark-as-read request) accepted, in order.
     read_receipts: Vec<Value>,
+    /// Every request the simulator received, as `METHOD /path?query`, controls included.
+    calls: Vec<String>,
     templates: Vec<templates::Template>,
     next_id: u64,
 }
@@ -170,7 +182,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         *self.inner.base_url.lock().unwrap() = format!("http://{bound}");
-        let router = graph::router(self.clone());
+        let router = graph::router(self.clone(), bound);
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "simulator stopped");
@@ -251,6 +263,15 @@ impl Simulator {
     /// How many sends were refused for exceeding the number's throughput (130429).
     pub fn throughput_refusals(&self) -> usize {
         self.state().throughput_refusals
+    }
+
+    /// Every request received so far (`METHOD /path?query`), answered or not.
+    pub fn calls(&self) -> Vec<String> {
+        self.state().calls.clone()
+    }
+
+    fn record_call(&self, call: String) {
+        self.state().calls.push(call);
     }
 
     /// Every read receipt accepted so far.

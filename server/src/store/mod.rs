@@ -19,7 +19,8 @@ use crate::whatsapp::webhook::{
 use async_trait::async_trait;
 use parley_app::model::{
     ContactView, ConversationPage, ConversationStatus, ConversationSummary, DeliveryError,
-    Direction, DisplayName, Email, MessageStatus, MessageView, ReactionView, Role, UserId,
+    Direction, DisplayName, Email, MessagePage, MessageStatus, MessageView, ReactionView, Role,
+    UserId,
 };
 use parley_app::templates::{TemplateChange, TemplateDetail, TemplateStatus, TemplateView};
 use std::sync::Arc;
@@ -92,12 +93,64 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
+/// A personal API token to store.
+#[derive(Clone, Debug)]
+pub struct NewApiToken {
+    pub user: UserId,
+    /// Hex SHA-256 of the token.
+    pub digest: String,
+    pub name: String,
+    pub expires_at: Option<Millis>,
+}
+
+/// A personal API token as stored (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user: UserId,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// The member a bearer token authenticates, and until when the token works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub user: User,
+    pub token_id: i64,
+    pub expires_at: Option<Millis>,
+}
+
+/// The live event that makes open streams of a member check their credential again.
+pub const CREDENTIALS_CHANGED: &str = "credentials.changed";
+
 /// Failed sign-ins recorded under one key (an account or a client address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThrottleRecord {
     pub failures: u32,
     pub window_started_at: Millis,
     pub blocked_until: Option<Millis>,
+}
+
+/// How many attempts a throttle key allows, as the store applies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptLimit {
+    pub window_ms: i64,
+    pub max_attempts: u32,
+    /// How long the key is blocked once it has counted `max_attempts + i` attempts (the last
+    /// entry holds for every count beyond).
+    pub blocks_ms: Vec<i64>,
+}
+
+/// What reserving an attempt found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted: the record after counting this attempt.
+    Counted(ThrottleRecord),
+    /// Not counted: the key is blocked until then.
+    Blocked { until: Millis },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,19 +195,37 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<User>>;
     async fn set_user_disabled(&self, email: &Email, disabled: bool) -> StoreResult<User>;
 
-    /// Stores the SHA-256 digest of a new personal API token.
-    async fn create_api_token(
+    /// Stores a new personal API token (its SHA-256 digest, never the token).
+    async fn create_api_token(&self, token: &NewApiToken, now: Millis) -> StoreResult<ApiToken>;
+    /// A member's tokens, newest first, revoked and expired ones included.
+    async fn api_tokens_of(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of `owner`'s tokens: it stops working at once, on every node (open event
+    /// streams end too). Not found when the token is not theirs.
+    async fn revoke_api_token(&self, owner: UserId, id: i64, now: Millis) -> StoreResult<ApiToken>;
+    /// The active member owning a token digest, if the token is neither revoked nor expired;
+    /// records its use.
+    async fn user_by_api_token(
         &self,
-        user: UserId,
         token_digest: &str,
         now: Millis,
-    ) -> StoreResult<()>;
-    /// The active member owning a token digest; records its use.
-    async fn user_by_api_token(&self, token_digest: &str, now: Millis)
-    -> StoreResult<Option<User>>;
+    ) -> StoreResult<Option<TokenOwner>>;
+    /// Says that a member's credentials changed (signed out, disabled, a token revoked): every
+    /// node's open event streams of that member check theirs again.
+    async fn credentials_changed(&self, user: UserId, now: Millis) -> StoreResult<()>;
 
     async fn throttle_record(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
-    async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()>;
+    /// Counts one more sign-in attempt under `key` unless the key is blocked, in one statement:
+    /// however many attempts run at once, each sees the ones before it, and the attempt that
+    /// reaches the limit blocks the key for the ones after it.
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        limit: &AttemptLimit,
+        now: Millis,
+    ) -> StoreResult<Reservation>;
+    /// Takes back one counted attempt (it succeeded); unblocks the key if it falls under the
+    /// limit again.
+    async fn refund_attempt(&self, key: &str, limit: &AttemptLimit) -> StoreResult<()>;
     async fn clear_throttle_record(&self, key: &str) -> StoreResult<()>;
 
     /// Durably records verified webhook bodies in one transaction (a group commit). Every body
@@ -224,7 +295,14 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
     }
     /// The conversations with these ids that exist, in any order (one query for many).
     async fn conversations_by_id(&self, ids: &[i64]) -> StoreResult<Vec<ConversationSummary>>;
-    async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>>;
+    /// The newest `limit` messages of a conversation before `before` (a message's sort key and
+    /// id), in Meta's time order, and the cursor of the older page.
+    async fn conversation_messages(
+        &self,
+        conversation_id: i64,
+        before: Option<KeysetCursor>,
+        limit: i64,
+    ) -> StoreResult<MessagePage>;
     async fn message(&self, id: i64) -> StoreResult<Option<MessageView>> {
         Ok(self.messages_by_id(&[id]).await?.pop())
     }
@@ -280,13 +358,17 @@ pub trait Store: TemplateStore + Send + Sync + 'static {
         size_bytes: i64,
         mime_type: &str,
     ) -> StoreResult<()>;
-    /// Records a failed download: retried at `retry_at`, or given up when `None`.
+    /// Records a failed download: retried at `retry_at`, or given up when `None` (threads
+    /// showing it then learn why, live).
     async fn media_failed(
         &self,
         media_id: &str,
         error: &str,
         retry_at: Option<Millis>,
+        now: Millis,
     ) -> StoreResult<()>;
+    /// Bytes of media stored on disk (downloads and uploads), for the quota.
+    async fn stored_media_bytes(&self) -> StoreResult<i64>;
     async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>>;
 
     /// Records a file an agent uploaded (already stored at `path` and accepted by Meta).
@@ -437,26 +519,26 @@ pub struct ConversationQuery {
     pub phone_number_id: Option<String>,
     pub search: Option<String>,
     pub order: ConversationOrder,
-    pub cursor: Option<ConversationCursor>,
+    pub cursor: Option<KeysetCursor>,
     pub limit: i64,
     pub now: Millis,
 }
 
 /// Where a page of conversations ends: the sort key and id of its last row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConversationCursor {
+pub struct KeysetCursor {
     pub sort_key: i64,
     pub id: i64,
 }
 
-impl ConversationCursor {
+impl KeysetCursor {
     pub fn encode(self) -> String {
         format!("{}.{}", self.sort_key, self.id)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
         let (key, id) = raw.split_once('.')?;
-        Some(ConversationCursor {
+        Some(KeysetCursor {
             sort_key: key.parse().ok()?,
             id: id.parse().ok()?,
         })
@@ -531,12 +613,42 @@ struct UserRow {
     created_at: i64,
 }
 
-/// A user found by an API token, and when the token was last used.
+/// A user found by an API token, and the token's id, last use and expiry.
 #[derive(sqlx::FromRow)]
 struct TokenUserRow {
     #[sqlx(flatten)]
     user: UserRow,
+    token_id: i64,
     last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+const API_TOKEN_COLUMNS: &str =
+    "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
+
+#[derive(sqlx::FromRow)]
+struct ApiTokenRow {
+    id: i64,
+    user_id: i64,
+    name: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<ApiTokenRow> for ApiToken {
+    fn from(row: ApiTokenRow) -> Self {
+        ApiToken {
+            id: row.id,
+            user: UserId(row.user_id),
+            name: row.name,
+            created_at: Millis(row.created_at),
+            last_used_at: row.last_used_at.map(Millis),
+            expires_at: row.expires_at.map(Millis),
+            revoked_at: row.revoked_at.map(Millis),
+        }
+    }
 }
 
 impl UserRow {
@@ -734,7 +846,7 @@ const MESSAGE_SELECT: &str =
     "SELECT m.id, m.conversation_id, m.wamid, m.direction, m.kind, m.body, m.payload,
     m.status, m.sent_at, m.reply_to_wamid, m.media_id, m.media_mime_type, m.filename, m.error_code,
     m.error_title, m.error_details, m.edited_at, m.deleted_at, mf.state AS media_state,
-    mf.size_bytes AS media_size, u.name AS author_name
+    mf.size_bytes AS media_size, mf.last_error AS media_error, u.name AS author_name
     FROM messages m LEFT JOIN media_files mf ON mf.media_id = m.media_id
     LEFT JOIN users u ON u.id = m.author_id";
 
@@ -760,6 +872,7 @@ struct MessageRow {
     deleted_at: Option<i64>,
     media_state: Option<String>,
     media_size: Option<i64>,
+    media_error: Option<String>,
     author_name: Option<String>,
 }
 
@@ -809,6 +922,9 @@ impl MessageRow {
                 title: self.error_title.unwrap_or_default(),
                 details: self.error_details,
             }),
+            media_error: self
+                .media_error
+                .filter(|_| self.media_state.as_deref() == Some("failed")),
             media_url,
             media_mime_type: self.media_mime_type,
             media_size: self.media_size,

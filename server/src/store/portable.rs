@@ -55,6 +55,30 @@ where
     insert
 }
 
+/// SQL for when a key with `count` attempts counted (an SQL expression) is blocked until, `$2`
+/// being now: NULL under the limit, else now plus the block for that count. The ladder is a
+/// handful of constants from the policy, written into the statement.
+pub(super) fn block_until_sql(count: &str, limit: &super::AttemptLimit) -> String {
+    let max = i64::from(limit.max_attempts);
+    let mut sql = format!("CASE WHEN ({count}) < {max} THEN NULL");
+    let last = limit.blocks_ms.len().saturating_sub(1);
+    for (step, block) in limit.blocks_ms.iter().enumerate() {
+        if step == last {
+            sql.push_str(&format!(" ELSE $2 + {block}"));
+        } else {
+            sql.push_str(&format!(
+                " WHEN ({count}) = {} THEN $2 + {block}",
+                max + step as i64
+            ));
+        }
+    }
+    if limit.blocks_ms.is_empty() {
+        sql.push_str(" ELSE NULL");
+    }
+    sql.push_str(" END");
+    sql
+}
+
 macro_rules! portable_store {
     ($engine:ident, $db:ty) => {
         #[async_trait]
@@ -117,38 +141,79 @@ macro_rules! portable_store {
 
             async fn set_user_disabled(&self, email: &Email, disabled: bool) -> StoreResult<User> {
                 let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin().await?;
                 let sql = format!(
                     "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END
                      WHERE email = $3 RETURNING {USER_COLUMNS}"
                 );
+                let now = Millis::now();
                 let row = sqlx::query_as::<_, UserRow>(&sql)
                     .bind(disabled)
-                    .bind(Millis::now().0)
+                    .bind(now.0)
                     .bind(email.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                row.ok_or(StoreError::NotFound("user"))?.into_user()
+                let user = row.ok_or(StoreError::NotFound("user"))?.into_user()?;
+                <$engine>::push_credentials_changed(&mut tx, user.id, now).await?;
+                tx.commit().await?;
+                Ok(user)
             }
 
-            async fn create_api_token(&self, user: UserId, token_digest: &str, now: Millis) -> StoreResult<()> {
+            async fn create_api_token(&self, token: &NewApiToken, now: Millis) -> StoreResult<ApiToken> {
                 let _turn = self.write_turn().await;
-                sqlx::query("INSERT INTO api_tokens (user_id, token_digest, created_at) VALUES ($1, $2, $3)")
-                    .bind(user.0)
-                    .bind(token_digest)
+                let sql = format!(
+                    "INSERT INTO api_tokens (user_id, token_digest, name, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {API_TOKEN_COLUMNS}"
+                );
+                let row = sqlx::query_as::<_, ApiTokenRow>(&sql)
+                    .bind(token.user.0)
+                    .bind(&token.digest)
+                    .bind(&token.name)
                     .bind(now.0)
-                    .execute(&self.pool)
+                    .bind(token.expires_at.map(|at| at.0))
+                    .fetch_one(&self.pool)
                     .await
                     .map_err(|e| conflict_on_unique(e, "this token"))?;
-                Ok(())
+                Ok(row.into())
             }
 
-            async fn user_by_api_token(&self, token_digest: &str, now: Millis) -> StoreResult<Option<User>> {
+            async fn api_tokens_of(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+                let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC");
+                let rows = sqlx::query_as::<_, ApiTokenRow>(&sql).bind(user.0).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(ApiToken::from).collect())
+            }
+
+            async fn revoke_api_token(&self, owner: UserId, id: i64, now: Millis) -> StoreResult<ApiToken> {
+                let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin().await?;
                 let sql = format!(
-                    "SELECT {USER_COLUMNS}, (SELECT last_used_at FROM api_tokens WHERE token_digest = $1) AS last_used_at
-                     FROM users WHERE disabled_at IS NULL
-                       AND id = (SELECT user_id FROM api_tokens WHERE token_digest = $1)"
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1)
+                     WHERE id = $2 AND user_id = $3 RETURNING {API_TOKEN_COLUMNS}"
                 );
-                let Some(row) = sqlx::query_as::<_, TokenUserRow>(&sql).bind(token_digest).fetch_optional(&self.pool).await?
+                let row = sqlx::query_as::<_, ApiTokenRow>(&sql)
+                    .bind(now.0)
+                    .bind(id)
+                    .bind(owner.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("token"))?;
+                <$engine>::push_credentials_changed(&mut tx, owner, now).await?;
+                tx.commit().await?;
+                Ok(row.into())
+            }
+
+            async fn user_by_api_token(&self, token_digest: &str, now: Millis) -> StoreResult<Option<TokenOwner>> {
+                let Some(row) = sqlx::query_as::<_, TokenUserRow>(
+                    "SELECT u.id, u.email, u.name, u.role, u.disabled_at, u.created_at,
+                       t.id AS token_id, t.last_used_at, t.expires_at
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_digest = $1 AND u.disabled_at IS NULL AND t.revoked_at IS NULL
+                       AND (t.expires_at IS NULL OR t.expires_at > $2)",
+                )
+                    .bind(token_digest)
+                    .bind(now.0)
+                    .fetch_optional(&self.pool)
+                    .await?
                 else {
                     return Ok(None);
                 };
@@ -156,13 +221,25 @@ macro_rules! portable_store {
                 // UPDATE takes SQLite's one writer even when it changes nothing).
                 if row.last_used_at.is_none_or(|at| at < now.0 - 60_000) {
                     let _turn = self.write_turn().await;
-                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_digest = $2")
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                         .bind(now.0)
-                        .bind(token_digest)
+                        .bind(row.token_id)
                         .execute(&self.pool)
                         .await?;
                 }
-                row.user.into_user().map(Some)
+                Ok(Some(TokenOwner {
+                    token_id: row.token_id,
+                    expires_at: row.expires_at.map(Millis),
+                    user: row.user.into_user()?,
+                }))
+            }
+
+            async fn credentials_changed(&self, user: UserId, now: Millis) -> StoreResult<()> {
+                let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin().await?;
+                <$engine>::push_credentials_changed(&mut tx, user, now).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn throttle_record(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
@@ -175,18 +252,46 @@ macro_rules! portable_store {
                 Ok(row.map(ThrottleRecord::from))
             }
 
-            async fn put_throttle_record(&self, key: &str, record: ThrottleRecord) -> StoreResult<()> {
+            async fn reserve_attempt(&self, key: &str, limit: &AttemptLimit, now: Millis) -> StoreResult<Reservation> {
+                let _turn = self.write_turn().await;
+                // The count after this attempt, from the row as it stood ($3: the window's start).
+                let counted = "CASE WHEN login_throttle.window_started_at <= $3 THEN 1 ELSE login_throttle.failures + 1 END";
+                let sql = format!(
+                    "INSERT INTO login_throttle (throttle_key, failures, window_started_at, blocked_until)
+                     VALUES ($1, 1, $2, {first})
+                     ON CONFLICT (throttle_key) DO UPDATE SET
+                       failures = {counted},
+                       window_started_at = CASE WHEN login_throttle.window_started_at <= $3 THEN $2
+                                                ELSE login_throttle.window_started_at END,
+                       blocked_until = {block}
+                     WHERE login_throttle.blocked_until IS NULL OR login_throttle.blocked_until <= $2
+                     RETURNING failures, window_started_at, blocked_until",
+                    first = super::portable::block_until_sql("1", limit),
+                    block = super::portable::block_until_sql(counted, limit),
+                );
+                let counted: Option<ThrottleRow> = sqlx::query_as(&sql)
+                    .bind(key)
+                    .bind(now.0)
+                    .bind(now.0 - limit.window_ms)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some(row) = counted {
+                    return Ok(Reservation::Counted(row.into()));
+                }
+                let blocking = self.throttle_record(key).await?;
+                let until = blocking.and_then(|record| record.blocked_until).unwrap_or(now);
+                Ok(Reservation::Blocked { until })
+            }
+
+            async fn refund_attempt(&self, key: &str, limit: &AttemptLimit) -> StoreResult<()> {
                 let _turn = self.write_turn().await;
                 sqlx::query(
-                    "INSERT INTO login_throttle (throttle_key, failures, window_started_at, blocked_until)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures,
-                       window_started_at = excluded.window_started_at, blocked_until = excluded.blocked_until",
+                    "UPDATE login_throttle SET failures = failures - 1,
+                       blocked_until = CASE WHEN failures - 1 < $1 THEN NULL ELSE blocked_until END
+                     WHERE throttle_key = $2 AND failures > 0",
                 )
+                .bind(i64::from(limit.max_attempts))
                 .bind(key)
-                .bind(i64::from(record.failures))
-                .bind(record.window_started_at.0)
-                .bind(record.blocked_until.map(|m| m.0))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -495,7 +600,7 @@ macro_rules! portable_store {
                             ConversationOrder::LatestActivity => row.last_message_at,
                             ConversationOrder::WindowClosingSoonest => row.window_expires_at.unwrap_or_default(),
                         };
-                        ConversationCursor { sort_key, id: row.id }.encode()
+                        KeysetCursor { sort_key, id: row.id }.encode()
                     })
                 } else {
                     None
@@ -515,17 +620,38 @@ macro_rules! portable_store {
                 rows.into_iter().map(ConversationRow::into_summary).collect()
             }
 
-            async fn conversation_messages(&self, conversation_id: i64) -> StoreResult<Vec<MessageView>> {
-                let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.sent_at, m.id");
-                let rows: Vec<MessageRow> = sqlx::query_as(&sql).bind(conversation_id).fetch_all(&self.pool).await?;
-                let reactions: Vec<(String, String, String)> = sqlx::query_as(
-                    "SELECT r.target_wamid, r.direction, r.emoji FROM reactions r
-                     JOIN messages m ON m.wamid = r.target_wamid WHERE m.conversation_id = $1",
-                )
-                .bind(conversation_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter().map(|row| row.into_view(&reactions)).collect()
+            async fn conversation_messages(
+                &self,
+                conversation_id: i64,
+                before: Option<KeysetCursor>,
+                limit: i64,
+            ) -> StoreResult<MessagePage> {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(MESSAGE_SELECT);
+                sql.push(" WHERE m.conversation_id = ").push_bind(conversation_id);
+                if let Some(cursor) = before {
+                    sql.push(" AND (m.sent_at < ")
+                        .push_bind(cursor.sort_key)
+                        .push(" OR (m.sent_at = ")
+                        .push_bind(cursor.sort_key)
+                        .push(" AND m.id < ")
+                        .push_bind(cursor.id)
+                        .push("))");
+                }
+                // One row more than asked tells whether an older page exists.
+                sql.push(" ORDER BY m.sent_at DESC, m.id DESC LIMIT ").push_bind(limit + 1);
+                let mut rows: Vec<MessageRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+                let more = rows.len() as i64 > limit;
+                rows.truncate(limit.max(0) as usize);
+                let next_cursor = if more {
+                    rows.last().map(|row| KeysetCursor { sort_key: row.sent_at, id: row.id }.encode())
+                } else {
+                    None
+                };
+                rows.reverse();
+                let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+                let reactions = Self::reactions_of(&self.pool, &ids).await?;
+                let messages = rows.into_iter().map(|row| row.into_view(&reactions)).collect::<StoreResult<_>>()?;
+                Ok(MessagePage { messages, next_cursor })
             }
 
             async fn messages_by_id(&self, ids: &[i64]) -> StoreResult<Vec<MessageView>> {
@@ -536,13 +662,7 @@ macro_rules! portable_store {
                 sql.push(" WHERE m.id IN ");
                 super::portable::push_id_list(&mut sql, ids);
                 let rows: Vec<MessageRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-                let mut reactions = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT target_wamid, direction, emoji FROM reactions
-                     WHERE target_wamid IN (SELECT wamid FROM messages WHERE id IN ",
-                );
-                super::portable::push_id_list(&mut reactions, ids);
-                reactions.push(")");
-                let reactions: Vec<(String, String, String)> = reactions.build_query_as().fetch_all(&self.pool).await?;
+                let reactions = Self::reactions_of(&self.pool, ids).await?;
                 rows.into_iter().map(|row| row.into_view(&reactions)).collect()
             }
 
@@ -897,8 +1017,9 @@ macro_rules! portable_store {
                 Ok(())
             }
 
-            async fn media_failed(&self, media_id: &str, error: &str, retry_at: Option<Millis>) -> StoreResult<()> {
+            async fn media_failed(&self, media_id: &str, error: &str, retry_at: Option<Millis>, now: Millis) -> StoreResult<()> {
                 let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "UPDATE media_files SET attempts = attempts + 1, last_error = $1,
                        state = CASE WHEN $2 THEN 'pending' ELSE 'failed' END,
@@ -909,9 +1030,29 @@ macro_rules! portable_store {
                 .bind(retry_at.is_some())
                 .bind(retry_at.map(|m| m.0))
                 .bind(media_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                if retry_at.is_none() {
+                    // Threads showing this media learn that it will not come, and why.
+                    let messages: Vec<(i64, i64)> =
+                        sqlx::query_as("SELECT id, conversation_id FROM messages WHERE media_id = $1")
+                            .bind(media_id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    for (message_id, conversation_id) in messages {
+                        <$engine>::push_live_event(&mut tx, "message.updated", Some(conversation_id), Some(message_id), None, now).await?;
+                    }
+                }
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn stored_media_bytes(&self) -> StoreResult<i64> {
+                let total: Option<i64> =
+                    sqlx::query_scalar("SELECT CAST(SUM(size_bytes) AS BIGINT) FROM media_files WHERE state = 'stored'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(total.unwrap_or(0))
             }
 
             async fn media_file(&self, media_id: &str) -> StoreResult<Option<StoredMedia>> {
@@ -977,6 +1118,23 @@ macro_rules! portable_store {
 
         /// Steps of applying a webhook, each inside the caller's transaction.
         impl $engine {
+            /// The reactions on these messages: (target wamid, direction, emoji) rows.
+            async fn reactions_of(
+                pool: &sqlx::Pool<$db>,
+                message_ids: &[i64],
+            ) -> StoreResult<Vec<(String, String, String)>> {
+                if message_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut reactions = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT target_wamid, direction, emoji FROM reactions
+                     WHERE target_wamid IN (SELECT wamid FROM messages WHERE id IN ",
+                );
+                super::portable::push_id_list(&mut reactions, message_ids);
+                reactions.push(")");
+                Ok(reactions.build_query_as().fetch_all(pool).await?)
+            }
+
             /// A transaction for writes derived from the journal (see the store's `derived`).
             async fn begin_derived(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
                 Ok(self.derived.begin_with(<$engine>::BEGIN_READ_THEN_WRITE).await?)
@@ -1650,6 +1808,15 @@ macro_rules! portable_store {
                     sqlx::query(<$engine>::SERIALIZE_LIVE_EVENTS).execute(&mut **tx).await?;
                 }
                 Ok(())
+            }
+
+            async fn push_credentials_changed(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                user: UserId,
+                now: Millis,
+            ) -> StoreResult<()> {
+                let payload = serde_json::json!({ "user_id": user.0 }).to_string();
+                Self::push_live_event(tx, CREDENTIALS_CHANGED, None, None, Some(payload), now).await
             }
 
             async fn push_live_event(

@@ -129,13 +129,13 @@ mod tests {
                         store
                             .claim_webhooks(now, now.plus(Duration::from_secs(30)), 4)
                             .await?;
-                        let record = ThrottleRecord {
-                            failures: 1,
-                            window_started_at: now,
-                            blocked_until: None,
+                        let limit = AttemptLimit {
+                            window_ms: 60_000,
+                            max_attempts: 1_000,
+                            blocks_ms: vec![60_000],
                         };
                         store
-                            .put_throttle_record(&format!("writer-{writer}"), record)
+                            .reserve_attempt(&format!("writer-{writer}"), &limit, now)
                             .await?;
                     }
                     StoreResult::Ok(())

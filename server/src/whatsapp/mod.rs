@@ -1,5 +1,6 @@
 //! WhatsApp Cloud API wire formats, shared by the intake, the Graph API client and the
-//! simulator: webhook payloads and their signature.
+//! simulator: object ids, webhook payloads and their signature.
 
+pub mod ids;
 pub mod signature;
 pub mod webhook;

@@ -4,7 +4,6 @@ use crate::on_both_engines;
 use crate::support::{Engine, TestApp, session_cookie};
 use parley_app::model::Role;
 use parley_server::auth::token;
-use parley_server::store::Millis;
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -63,16 +62,12 @@ async fn api_tokens_authenticate(engine: Engine) {
     let user = app
         .add_user("ana@example.com", Role::Admin, "correct horse")
         .await;
-    let minted = token::mint();
-    app.store
-        .create_api_token(user.id, &minted.digest, Millis::now())
-        .await
-        .unwrap();
+    let minted = crate::support::mint_token(&app.store, user.id).await;
     let client = reqwest::Client::new();
 
     let me = client
         .get(app.url("/api/v1/me"))
-        .bearer_auth(&minted.token)
+        .bearer_auth(&minted)
         .send()
         .await
         .unwrap();
@@ -93,7 +88,7 @@ async fn api_tokens_authenticate(engine: Engine) {
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
     let team = client
         .get(app.url("/api/v1/team"))
-        .bearer_auth(&minted.token)
+        .bearer_auth(&minted)
         .send()
         .await
         .unwrap();

@@ -121,7 +121,11 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
         .unwrap();
     let mut stored = Vec::new();
     for conversation in &page.conversations {
-        stored.extend(store.conversation_messages(conversation.id).await.unwrap());
+        let page = store
+            .conversation_messages(conversation.id, None, 500)
+            .await
+            .unwrap();
+        stored.extend(page.messages);
     }
     assert_eq!(page.conversations.len(), 50);
     let mut wamids: Vec<String> = stored.iter().filter_map(|m| m.wamid.clone()).collect();
@@ -172,17 +176,13 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
         })
         .await
         .unwrap();
-    let minted = parley_server::auth::token::mint();
-    store
-        .create_api_token(user.id, &minted.digest, store::Millis::now())
-        .await
-        .unwrap();
+    let minted = crate::support::mint_token(&store, user.id).await;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let conversations: Vec<i64> = eventually("the conversations", || async {
         let page: serde_json::Value = client
             .get(format!("{base}/api/v1/conversations"))
-            .bearer_auth(&minted.token)
+            .bearer_auth(&minted)
             .send()
             .await
             .ok()?
@@ -202,7 +202,7 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
         let id = conversations[i % conversations.len()];
         let response = client
             .post(format!("{base}/api/v1/conversations/{id}/messages"))
-            .bearer_auth(&minted.token)
+            .bearer_auth(&minted)
             .json(&serde_json::json!({"type": "text", "text": format!("Crash message {i}")}))
             .send()
             .await

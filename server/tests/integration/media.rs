@@ -131,7 +131,7 @@ async fn media_is_downloaded_checked_and_served_safely() {
     let app = TestApp::spawn_with(Engine::Sqlite, move |config| {
         config.whatsapp.access_token = Some(parley_server::config::Secret::new(TOKEN));
         config.whatsapp.graph_url = graph_url;
-        config.whatsapp.waba_id = Some("900000000001".into());
+        config.whatsapp.waba_id = Some("900000000001".parse().unwrap());
         config.data_dir = data_dir;
     })
     .await;

@@ -34,8 +34,8 @@ pub async fn app_with_adjusted_simulator(
     let app = TestApp::spawn_with(Engine::Sqlite, move |c| {
         c.whatsapp.access_token = Some(Secret::new(TOKEN));
         c.whatsapp.graph_url = graph_url;
-        c.whatsapp.waba_id = Some(DEMO_WABA_ID.to_owned());
-        c.whatsapp.app_id = Some(DEMO_APP_ID.to_owned());
+        c.whatsapp.waba_id = Some(DEMO_WABA_ID.parse().unwrap());
+        c.whatsapp.app_id = Some(DEMO_APP_ID.parse().unwrap());
         adjust(c);
     })
     .await;

@@ -5,7 +5,8 @@ use crate::support::{Engine, fresh_database, fresh_store};
 use crate::wa;
 use parley_app::model::{DisplayName, Email, MessageStatus, Role, UserId};
 use parley_server::store::{
-    self, Millis, NewOutbound, NewUser, ParsedWebhook, SharedStore, StoreError, ThrottleRecord,
+    self, AttemptLimit, Millis, NewApiToken, NewOutbound, NewUser, ParsedWebhook, Reservation,
+    SharedStore, StoreError, ThrottleRecord,
 };
 use parley_server::whatsapp::webhook::Notification;
 
@@ -16,7 +17,9 @@ on_both_engines!(
     users_are_listed_by_name,
     disabling_a_user,
     api_tokens_resolve_to_active_users,
-    throttle_records_upsert_and_clear,
+    api_tokens_expire_and_are_revoked_one_by_one,
+    sign_in_attempts_are_reserved_and_refunded,
+    concurrent_attempts_never_exceed_the_limit,
     a_status_racing_its_send_record_is_applied,
     many_messages_read_at_once_keep_their_own_reactions,
     a_store_on_its_own_connections_shares_the_database,
@@ -125,6 +128,15 @@ async fn disabling_a_user(engine: Engine) {
     );
 }
 
+fn token(user: UserId, digest: &str, expires_at: Option<Millis>) -> NewApiToken {
+    NewApiToken {
+        user,
+        digest: digest.into(),
+        name: format!("token {digest}"),
+        expires_at,
+    }
+}
+
 async fn api_tokens_resolve_to_active_users(engine: Engine) {
     let store = fresh_store(engine).await;
     let user = store
@@ -132,18 +144,17 @@ async fn api_tokens_resolve_to_active_users(engine: Engine) {
         .await
         .unwrap();
     let now = Millis::now();
-    store
-        .create_api_token(user.id, "digest-1", now)
+    let created = store
+        .create_api_token(&token(user.id, "digest-1", None), now)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .user_by_api_token("digest-1", now)
-            .await
-            .unwrap()
-            .map(|u| u.id),
-        Some(user.id)
-    );
+    assert_eq!(created.name, "token digest-1");
+    let owner = store
+        .user_by_api_token("digest-1", now)
+        .await
+        .unwrap()
+        .expect("the token works");
+    assert_eq!((owner.user.id, owner.token_id), (user.id, created.id));
     assert!(
         store
             .user_by_api_token("digest-2", now)
@@ -151,7 +162,9 @@ async fn api_tokens_resolve_to_active_users(engine: Engine) {
             .unwrap()
             .is_none()
     );
-    let duplicate = store.create_api_token(user.id, "digest-1", now).await;
+    let duplicate = store
+        .create_api_token(&token(user.id, "digest-1", None), now)
+        .await;
     assert!(
         matches!(duplicate, Err(StoreError::Conflict(_))),
         "{duplicate:?}"
@@ -168,49 +181,147 @@ async fn api_tokens_resolve_to_active_users(engine: Engine) {
     );
 }
 
-async fn throttle_records_upsert_and_clear(engine: Engine) {
+async fn api_tokens_expire_and_are_revoked_one_by_one(engine: Engine) {
     let store = fresh_store(engine).await;
-    assert!(
-        store
-            .throttle_record("account:a@x.io")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let first = ThrottleRecord {
-        failures: 1,
-        window_started_at: Millis(1_000),
-        blocked_until: None,
-    };
-    store
-        .put_throttle_record("account:a@x.io", first)
+    let ana = store
+        .create_user(new_user("ana@example.com", "Ana", Role::Agent))
         .await
         .unwrap();
-    assert_eq!(
-        store.throttle_record("account:a@x.io").await.unwrap(),
-        Some(first)
-    );
-    let blocked = ThrottleRecord {
-        failures: 5,
-        window_started_at: Millis(1_000),
-        blocked_until: Some(Millis(61_000)),
-    };
-    store
-        .put_throttle_record("account:a@x.io", blocked)
+    let bo = store
+        .create_user(new_user("bo@example.com", "Bo", Role::Agent))
         .await
         .unwrap();
+    let now = Millis(1_000_000);
+    let expiring = store
+        .create_api_token(&token(ana.id, "expiring", Some(Millis(2_000_000))), now)
+        .await
+        .unwrap();
+    let kept = store
+        .create_api_token(&token(ana.id, "kept", None), now)
+        .await
+        .unwrap();
+    assert_eq!(expiring.expires_at, Some(Millis(2_000_000)));
+    let works = |digest: &'static str, at: Millis| {
+        let store = store.clone();
+        async move { store.user_by_api_token(digest, at).await.unwrap().is_some() }
+    };
+    assert!(works("expiring", Millis(1_999_999)).await);
+    assert!(!works("expiring", Millis(2_000_000)).await, "expired");
+
+    let listed = store.api_tokens_of(ana.id).await.unwrap();
     assert_eq!(
-        store.throttle_record("account:a@x.io").await.unwrap(),
-        Some(blocked)
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![kept.id, expiring.id],
+        "newest first"
     );
-    store.clear_throttle_record("account:a@x.io").await.unwrap();
+    assert!(store.api_tokens_of(bo.id).await.unwrap().is_empty());
+
+    // Another member cannot revoke Ana's token.
+    let foreign = store.revoke_api_token(bo.id, kept.id, now).await;
     assert!(
-        store
-            .throttle_record("account:a@x.io")
-            .await
-            .unwrap()
-            .is_none()
+        matches!(foreign, Err(StoreError::NotFound(_))),
+        "{foreign:?}"
     );
+    assert!(works("kept", now).await);
+
+    let latest = store.latest_live_event_id().await.unwrap();
+    let revoked = store
+        .revoke_api_token(ana.id, kept.id, Millis(1_500_000))
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(Millis(1_500_000)));
+    assert!(!works("kept", Millis(1_500_000)).await, "revoked at once");
+    // Open streams of Ana's, on every node, learn it from the event log.
+    let events = store.live_events_after(latest, 10).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == store::CREDENTIALS_CHANGED
+            && e.payload.as_deref() == Some(&format!("{{\"user_id\":{}}}", ana.id.0)[..])),
+        "{events:?}"
+    );
+}
+
+async fn sign_in_attempts_are_reserved_and_refunded(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let limit = AttemptLimit {
+        window_ms: 60_000,
+        max_attempts: 3,
+        blocks_ms: vec![10_000, 20_000],
+    };
+    let key = "account:a@x.io";
+    assert!(store.throttle_record(key).await.unwrap().is_none());
+    let reserve = |at: i64| {
+        let (store, limit) = (store.clone(), limit.clone());
+        async move {
+            store
+                .reserve_attempt(key, &limit, Millis(at))
+                .await
+                .unwrap()
+        }
+    };
+    let counted = |failures: u32, until: Option<i64>| {
+        Reservation::Counted(ThrottleRecord {
+            failures,
+            window_started_at: Millis(1_000),
+            blocked_until: until.map(Millis),
+        })
+    };
+    assert_eq!(reserve(1_000).await, counted(1, None));
+    assert_eq!(reserve(1_100).await, counted(2, None));
+    // The third reaches the limit: counted, and blocks the ones after it.
+    assert_eq!(reserve(1_200).await, counted(3, Some(11_200)));
+    assert_eq!(
+        reserve(1_300).await,
+        Reservation::Blocked {
+            until: Millis(11_200)
+        }
+    );
+    // After the block, one more attempt: counted, and the block doubles.
+    assert_eq!(reserve(11_300).await, counted(4, Some(31_300)));
+    // Taking an attempt back under the limit unblocks.
+    store.refund_attempt(key, &limit).await.unwrap();
+    store.refund_attempt(key, &limit).await.unwrap();
+    assert_eq!(
+        store.throttle_record(key).await.unwrap(),
+        Some(ThrottleRecord {
+            failures: 2,
+            window_started_at: Millis(1_000),
+            blocked_until: None
+        })
+    );
+    // A new window starts the count again.
+    assert_eq!(
+        reserve(70_000).await,
+        Reservation::Counted(ThrottleRecord {
+            failures: 1,
+            window_started_at: Millis(70_000),
+            blocked_until: None
+        })
+    );
+    store.clear_throttle_record(key).await.unwrap();
+    assert!(store.throttle_record(key).await.unwrap().is_none());
+}
+
+async fn concurrent_attempts_never_exceed_the_limit(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let limit = AttemptLimit {
+        window_ms: 60_000,
+        max_attempts: 5,
+        blocks_ms: vec![60_000],
+    };
+    let now = Millis::now();
+    let attempts: Vec<_> = (0..30)
+        .map(|_| {
+            let (store, limit) = (store.clone(), limit.clone());
+            tokio::spawn(async move { store.reserve_attempt("address:x", &limit, now).await })
+        })
+        .collect();
+    let mut counted = 0;
+    for attempt in attempts {
+        if let Reservation::Counted(_) = attempt.await.unwrap().unwrap() {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 5);
 }
 
 /// Meta can report a send's status before Parley has committed the wamid it answered with

@@ -69,12 +69,16 @@ pub fn test_config(database_url: DatabaseUrl) -> Config {
     ]))
     .expect("config");
     config.database_url = database_url;
+    // Media files go to a temporary directory, never into the source tree.
+    config.data_dir = tempfile::tempdir().expect("temp dir").keep();
     config
 }
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: SharedStore,
+    /// Where the app's database is (another process, say the CLI, can open it too).
+    pub database_url: DatabaseUrl,
 }
 
 impl TestApp {
@@ -85,13 +89,18 @@ impl TestApp {
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(fresh_database(engine).await);
         adjust(&mut config);
-        let store = store::connect(&config.database_url).await.expect("store");
+        let database_url = config.database_url.clone();
+        let store = store::connect(&database_url).await.expect("store");
         let app = Application::build_with_store(config, store.clone())
             .await
             .expect("build app");
         let addr = app.local_addr();
         tokio::spawn(app.serve());
-        TestApp { addr, store }
+        TestApp {
+            addr,
+            store,
+            database_url,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -182,17 +191,26 @@ impl TestApp {
                 "api password",
             )
             .await;
-        let minted = parley_server::auth::token::mint();
-        self.store
-            .create_api_token(user.id, &minted.digest, parley_server::store::Millis::now())
-            .await
-            .expect("token");
         ApiClient {
             base: self.url(""),
-            token: minted.token,
+            token: mint_token(&self.store, user.id).await,
             http: reqwest::Client::new(),
         }
     }
+}
+
+/// A personal API token for `user` that never expires.
+pub async fn mint_token(store: &SharedStore, user: parley_app::model::UserId) -> String {
+    let (token, _) = parley_server::auth::token::issue(
+        store,
+        user,
+        "test".into(),
+        None,
+        parley_server::store::Millis::now(),
+    )
+    .await
+    .expect("token");
+    token
 }
 
 /// Calls the REST API with a bearer token.
@@ -300,4 +318,60 @@ macro_rules! on_both_engines {
             )*
         }
     };
+}
+
+/// Reads a server-sent-event stream one event at a time.
+pub struct EventStream {
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+/// One server-sent event: its id, name and data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub id: String,
+    pub name: String,
+    pub data: String,
+}
+
+impl EventStream {
+    pub fn new(response: reqwest::Response) -> Self {
+        EventStream {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event, or `None` once the server ends the stream. Panics after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        use futures_util::StreamExt as _;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if block.lines().all(|l| l.starts_with(':') || l.is_empty()) {
+                    continue; // keep-alive comment
+                }
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                        .map(|v| v.trim_start().to_owned())
+                        .unwrap_or_default()
+                };
+                return Some(SseEvent {
+                    id: field("id"),
+                    name: field("event"),
+                    data: field("data"),
+                });
+            }
+            let chunk = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .expect("the stream to move in time");
+            match chunk {
+                Some(Ok(bytes)) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
 }

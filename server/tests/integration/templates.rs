@@ -208,15 +208,7 @@ async fn agents_read_approved_templates_only_and_cannot_manage_them() {
     let agent = app
         .add_user("agent@example.com", Role::Agent, "correct horse")
         .await;
-    let minted = parley_server::auth::token::mint();
-    app.store
-        .create_api_token(
-            agent.id,
-            &minted.digest,
-            parley_server::store::Millis::now(),
-        )
-        .await
-        .unwrap();
+    let minted = crate::support::mint_token(&app.store, agent.id).await;
     let store = app.store.clone();
     let record = |id: &str, name: &str, status: &str| parley_server::store::TemplateRecord {
         id: id.into(),
@@ -241,7 +233,7 @@ async fn agents_read_approved_templates_only_and_cannot_manage_them() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let get = |path: &str| http.get(app.url(path)).bearer_auth(&minted.token).send();
+    let get = |path: &str| http.get(app.url(path)).bearer_auth(&minted).send();
     let list: Value = get("/api/v1/templates")
         .await
         .unwrap()
@@ -261,7 +253,7 @@ async fn agents_read_approved_templates_only_and_cannot_manage_them() {
     );
     let submit = http
         .post(app.url("/api/v1/templates"))
-        .bearer_auth(&minted.token)
+        .bearer_auth(&minted)
         .json(&json!({}))
         .send()
         .await

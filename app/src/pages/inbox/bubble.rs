@@ -118,6 +118,14 @@ fn Body(message: MessageView) -> impl IntoView {
     let text = message.text.clone().unwrap_or_default();
     let payload = message.payload.clone();
     let media = message.media_url.clone();
+    // What stands in for media not (yet) downloaded: a note while it is on its way, and
+    // Parley's reason once it has given up.
+    let pending = |what: &'static str| {
+        match message.media_error.clone() {
+        Some(reason) => view! { <p class="media-failed" role="note">{format!("{what} not downloaded: {reason}")}</p> }.into_any(),
+        None => view! { <p class="media-pending">{format!("{what} downloading…")}</p> }.into_any(),
+    }
+    };
     match message.kind.as_str() {
         "text" | "template" => {
             view! { <p class="text" dir="auto">{linked_text(&text)}</p> }.into_any()
@@ -135,7 +143,7 @@ fn Body(message: MessageView) -> impl IntoView {
                         }
                             .into_any()
                     }
-                    None => view! { <p class="media-pending">"Image downloading…"</p> }.into_any(),
+                    None => pending("Image"),
                 }}
                 {(!text.is_empty()).then(|| view! { <p class="text" dir="auto">{linked_text(&text)}</p> })}
             }
@@ -147,7 +155,7 @@ fn Body(message: MessageView) -> impl IntoView {
                 {match media {
                     Some(url) if video => view! { <video controls preload="metadata" src=url></video> }.into_any(),
                     Some(url) => view! { <audio controls preload="metadata" src=url></audio> }.into_any(),
-                    None => view! { <p class="media-pending">"Media downloading…"</p> }.into_any(),
+                    None => pending("Media"),
                 }}
                 {(!text.is_empty()).then(|| view! { <p class="text" dir="auto">{linked_text(&text)}</p> })}
             }
@@ -166,7 +174,10 @@ fn Body(message: MessageView) -> impl IntoView {
                             let (label, download) = (filename.clone(), filename.clone());
                             view! { <a href=url download=download>{label}</a> }.into_any()
                         }
-                        None => view! { <span>{filename.clone()} " (downloading…)"</span> }.into_any(),
+                        None => match message.media_error.clone() {
+                            Some(reason) => view! { <span class="media-failed">{format!("{filename} (not downloaded: {reason})")}</span> }.into_any(),
+                            None => view! { <span>{filename.clone()} " (downloading…)"</span> }.into_any(),
+                        },
                     }}
                     {message.media_size.map(|bytes| view! { <span class="size">{format!(" · {}", human_size(bytes))}</span> })}
                 </p>

@@ -5,7 +5,7 @@ use super::bubble::Bubble;
 use super::composer::Composer;
 use super::list::display_name;
 use crate::api::{
-    AppError, AssignTarget, Thread, assign_conversation, assignable_members,
+    AppError, AssignTarget, Thread, assign_conversation, assignable_members, older_messages,
     set_conversation_status,
 };
 use crate::model::{ConversationStatus, ConversationSummary, MessageView, UserId};
@@ -25,6 +25,16 @@ pub fn ThreadPane(
         id: RwSignal::new(None),
         expires: RwSignal::new(None),
     };
+    // Older pages outlive the live refreshes of the newest one, until another conversation
+    // is opened.
+    let earlier = Earlier::default();
+    Effect::new(move |previous: Option<Option<i64>>| {
+        let id = open.id.get();
+        if previous.is_some_and(|previous| previous != id) {
+            earlier.clear();
+        }
+        id
+    });
     let closed =
         Signal::derive(move || window_status(open.expires.get(), clock.get()).1 == Urgency::Closed);
     let composer_for = Memo::new(move |_| open.id.get());
@@ -33,7 +43,7 @@ pub fn ThreadPane(
             <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match thread.await {
-                        Ok(Some(thread)) => view! { <OpenThread thread clock open /> }.into_any(),
+                        Ok(Some(thread)) => view! { <OpenThread thread clock open earlier /> }.into_any(),
                         Ok(None) => {
                             Effect::new(move |_| open.set(None, None));
                             view! {
@@ -51,6 +61,59 @@ pub fn ThreadPane(
                     .map(|conversation_id| view! { <Composer conversation_id closed /> })
             }}
         </section>
+    }
+}
+
+/// The older messages loaded above a thread's newest page, and where the next older page
+/// starts (`None` before anything was loaded: the thread's own cursor applies).
+#[derive(Clone, Copy)]
+struct Earlier {
+    messages: RwSignal<Vec<MessageView>>,
+    cursor: RwSignal<Option<Option<String>>>,
+    loading: RwSignal<bool>,
+}
+
+impl Default for Earlier {
+    fn default() -> Self {
+        Earlier {
+            messages: RwSignal::new(Vec::new()),
+            cursor: RwSignal::new(None),
+            loading: RwSignal::new(false),
+        }
+    }
+}
+
+impl Earlier {
+    fn clear(self) {
+        self.messages.set(Vec::new());
+        self.cursor.set(None);
+    }
+
+    /// Where the next older page starts, given the newest page's cursor.
+    fn next(self, newest: Option<String>) -> Option<String> {
+        self.cursor.get().unwrap_or(newest)
+    }
+
+    /// Loads the page before `before` and puts it above what is shown.
+    fn load(self, id: i64, before: String) {
+        if self.loading.get_untracked() {
+            return;
+        }
+        self.loading.set(true);
+        leptos::task::spawn_local(async move {
+            match older_messages(id, before).await {
+                Ok(page) => {
+                    self.messages.update(|shown| {
+                        let mut older = page.messages;
+                        older.append(shown);
+                        *shown = older;
+                    });
+                    self.cursor.set(Some(page.next_cursor));
+                }
+                Err(error) => leptos::logging::warn!("cannot load older messages: {error}"),
+            }
+            self.loading.set(false);
+        });
     }
 }
 
@@ -83,7 +146,12 @@ fn act(call: impl std::future::Future<Output = Result<(), AppError>> + 'static) 
 }
 
 #[component]
-fn OpenThread(thread: Thread, clock: RwSignal<i64>, open: OpenConversation) -> impl IntoView {
+fn OpenThread(
+    thread: Thread,
+    clock: RwSignal<i64>,
+    open: OpenConversation,
+    earlier: Earlier,
+) -> impl IntoView {
     let conversation = thread.conversation.clone();
     let id = conversation.id;
     let name = display_name(&conversation);
@@ -95,8 +163,21 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>, open: OpenConversation) -> i
     let assigned = conversation.assignee_id.is_some();
     let phone = conversation.contact.wa_id.clone().map(|w| format!("+{w}"));
     let username = conversation.contact.username.clone();
-    let days = day_groups(thread.messages.clone());
-    let all_messages = thread.messages;
+    // Copy handles, so the closures below are Copy too.
+    let newest_cursor = StoredValue::new(thread.older_cursor.clone());
+    let newest = thread.messages;
+    let older_cursor = move || earlier.next(newest_cursor.get_value());
+    let load_older = move || {
+        if let Some(before) = older_cursor() {
+            earlier.load(id, before);
+        }
+    };
+    let timeline = move || {
+        let mut all = earlier.messages.get();
+        all.retain(|older| newest.iter().all(|m| m.id != older.id));
+        all.extend(newest.iter().cloned());
+        all
+    };
     view! {
         <header class="thread-header">
             <div class="thread-who">
@@ -153,22 +234,46 @@ fn OpenThread(thread: Thread, clock: RwSignal<i64>, open: OpenConversation) -> i
             </div>
         </header>
         <ContactPanel conversation=thread.conversation.clone() />
-        <ol class="messages" aria-label="Messages">
-            {days
-                .into_iter()
-                .map(|(day, messages)| {
-                    let all = all_messages.clone();
-                    view! {
-                        <li class="day">
-                            <span class="day-label">{day}</span>
-                        </li>
-                        {messages
-                            .into_iter()
-                            .map(|message| view! { <Bubble message thread=all.clone() /> })
-                            .collect_view()}
-                    }
-                })
-                .collect_view()}
+        <ol
+            class="messages"
+            aria-label="Messages"
+            on:scroll=move |ev| {
+                // Near the top: the older messages come in before the agent gets there.
+                if event_target::<leptos::web_sys::Element>(&ev).scroll_top() < 80 {
+                    load_older();
+                }
+            }
+        >
+            {move || {
+                older_cursor()
+                    .map(|_| {
+                        view! {
+                            <li class="day">
+                                <button type="button" class="load-older" on:click=move |_| load_older()>
+                                    {move || if earlier.loading.get() { "Loading…" } else { "Earlier messages" }}
+                                </button>
+                            </li>
+                        }
+                    })
+            }}
+            {move || {
+                let all = timeline();
+                day_groups(all.clone())
+                    .into_iter()
+                    .map(|(day, messages)| {
+                        let all = all.clone();
+                        view! {
+                            <li class="day">
+                                <span class="day-label">{day}</span>
+                            </li>
+                            {messages
+                                .into_iter()
+                                .map(|message| view! { <Bubble message thread=all.clone() /> })
+                                .collect_view()}
+                        }
+                    })
+                    .collect_view()
+            }}
         </ol>
     }
 }
