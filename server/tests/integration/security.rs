@@ -661,3 +661,41 @@ async fn customer_text_is_rendered_inert() {
     assert!(!page.contains("<img src=x onerror"), "nor this");
     assert!(!page.contains("<b>Mallory</b>"), "names too");
 }
+
+#[tokio::test]
+async fn uploads_beyond_four_at_once_are_told_to_come_back() {
+    let (app, sim) = app_with_simulator().await;
+    let api = app.api().await;
+    let (id, _) = open_conversation(&sim, &api).await;
+    // Five uploads whose bodies never finish: four hold every slot, the fifth is turned away.
+    let slots = parley_server::http::MAX_CONCURRENT_UPLOADS;
+    let mut held = tokio::task::JoinSet::new();
+    let mut senders = Vec::new();
+    for _ in 0..=slots {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+        let head = format!(
+            "--x\r\ncontent-disposition: form-data; name=\"conversation_id\"\r\n\r\n{id}\r\n--x\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.png\"\r\ncontent-type: image/png\r\n\r\n"
+        );
+        sender.send(Ok(head.into_bytes())).await.unwrap();
+        senders.push(sender);
+        let body =
+            reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+        let request = api
+            .http
+            .post(app.url("/api/v1/media"))
+            .bearer_auth(&api.token)
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body(body)
+            .send();
+        held.spawn(async move { request.await.map(|response| response.status()) });
+    }
+    let turned_away = held.join_next().await.unwrap().unwrap().unwrap();
+    assert_eq!(turned_away, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, busy) = upload(&app, &api, id, PNG, "b.png", "image/png").await;
+    assert_eq!(status, 503, "{busy}");
+    assert_eq!(busy["error"], "busy");
+    drop(senders);
+    while held.join_next().await.is_some() {}
+    let (status, _) = upload(&app, &api, id, PNG, "b.png", "image/png").await;
+    assert_eq!(status, 201, "slots are given back");
+}
