@@ -554,7 +554,7 @@ mod tests {
 
     fn fixture(name: &str) -> Value {
         let path = format!(
-            "{}/../../shared/meta-reference/fixtures/pywa/updates/{name}",
+            "{}/tests/fixtures/pywa/updates/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture"))

@@ -1,5 +1,5 @@
 //! Webhook intake through the real endpoint: signatures, durability, idempotency, every
-//! fixture in shared/meta-reference, conversations, windows and the read API.
+//! fixture in `server/tests/fixtures`, conversations, windows and the read API.
 
 use crate::on_both_engines;
 use crate::support::{APP_SECRET, Engine, TestApp, VERIFY_TOKEN, eventually};
@@ -12,7 +12,7 @@ const HOUR_MS: i64 = 3600 * 1000;
 
 fn reference(path: &str) -> String {
     format!(
-        "{}/../../shared/meta-reference/{path}",
+        "{}/tests/fixtures/{path}",
         env!("CARGO_MANIFEST_DIR")
     )
 }
@@ -71,7 +71,7 @@ on_both_engines!(
 
 async fn every_pywa_message_fixture_is_stored(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let cases = load_json("fixtures/pywa/updates/message.json");
+    let cases = load_json("pywa/updates/message.json");
     for (name, case) in cases.as_object().unwrap() {
         app.deliver(&unique_ids(case, name)).await;
     }
@@ -171,7 +171,7 @@ async fn every_pywa_message_fixture_is_stored(engine: Engine) {
 async fn every_reference_payload_is_accepted(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let mut payloads = Vec::new();
-    for file in std::fs::read_dir(reference("fixtures/pywa/updates")).unwrap() {
+    for file in std::fs::read_dir(reference("pywa/updates")).unwrap() {
         let path = file.unwrap().path();
         let cases: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for (name, case) in cases.as_object().unwrap() {
@@ -184,21 +184,13 @@ async fn every_reference_payload_is_accepted(engine: Engine) {
     for name in ["incoming", "sent", "delivered", "read"] {
         payloads.push((
             format!("v25:{name}"),
-            load_json(&format!("fixtures/whatsapp-api-js/v25/{name}.json")),
+            load_json(&format!("whatsapp-api-js/v25/{name}.json")),
         ));
     }
-    let spec: serde_yaml::Value = serde_yaml::from_str(
-        &std::fs::read_to_string(reference(
-            "openapi/facebook-openapi/business-messaging-api_v23.0.yaml",
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let examples = &spec["paths"]["/whatsapp/webhooks"]["post"]["requestBody"]["content"]["application/json"]
-        ["examples"];
-    for (name, example) in examples.as_mapping().unwrap() {
-        let value: Value = serde_json::to_value(&example["value"]).unwrap();
-        payloads.push((format!("openapi:{}", name.as_str().unwrap()), value));
+    let examples = load_json("meta-openapi/webhook-examples.json");
+    for (name, example) in examples.as_object().unwrap() {
+        let value: Value = example["value"].clone();
+        payloads.push((format!("openapi:{name}"), value));
     }
     assert!(payloads.len() > 90, "{} payloads", payloads.len());
     for (name, payload) in &payloads {
