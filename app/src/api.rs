@@ -21,6 +21,9 @@ pub enum AppError {
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    /// The action does not fit how things stand; the message says why.
+    #[error("{0}")]
+    Conflict(String),
     #[error("The 24-hour window is closed: only an approved template can be sent.")]
     WindowClosed,
     #[error("{0}")]
@@ -96,23 +99,46 @@ pub enum AssignTarget {
     Nobody,
 }
 
-/// Assigns a conversation (to oneself or any member) or unassigns it.
-#[server(prefix = "/rpc", endpoint = "assign_conversation")]
-pub async fn assign_conversation(id: i64, target: AssignTarget) -> Result<(), AppError> {
-    let viewer = ssr::require_viewer()?;
-    let assignee = match target {
-        AssignTarget::Me => Some(viewer.id),
-        AssignTarget::Member(member) => Some(member),
-        AssignTarget::Nobody => None,
-    };
-    ssr::backend()?.assign(&viewer, id, assignee).await
+/// A change to a conversation, as the thread's header asks for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationUpdate {
+    pub assign: Option<AssignTarget>,
+    pub status: Option<ConversationStatus>,
 }
 
-/// Resolves or reopens a conversation.
-#[server(prefix = "/rpc", endpoint = "set_conversation_status")]
-pub async fn set_conversation_status(id: i64, status: ConversationStatus) -> Result<(), AppError> {
+impl ConversationUpdate {
+    pub fn assign(target: AssignTarget) -> Self {
+        ConversationUpdate {
+            assign: Some(target),
+            status: None,
+        }
+    }
+
+    pub fn status(status: ConversationStatus) -> Self {
+        ConversationUpdate {
+            assign: None,
+            status: Some(status),
+        }
+    }
+}
+
+/// Assigns or unassigns, resolves or reopens (the same use case as
+/// `PATCH /api/v1/conversations/{id}`); answers the conversation as it now stands.
+#[server(prefix = "/rpc", endpoint = "update_conversation", input = leptos::server_fn::codec::Json)]
+pub async fn update_conversation(
+    id: i64,
+    update: ConversationUpdate,
+) -> Result<ConversationSummary, AppError> {
     let viewer = ssr::require_viewer()?;
-    ssr::backend()?.set_status(&viewer, id, status).await
+    ssr::backend()?.update(&viewer, id, update).await
+}
+
+/// The member has read the conversation (its unread count clears; the customer sees blue
+/// ticks). Opening a thread does not do it by itself: the page asks when it shows it.
+#[server(prefix = "/rpc", endpoint = "mark_read")]
+pub async fn mark_read(conversation_id: i64) -> Result<(), AppError> {
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.mark_read(&viewer, conversation_id).await
 }
 
 /// Queues a message (the same path as `POST /api/v1/conversations/{id}/messages`); it shows
@@ -138,21 +164,21 @@ pub async fn templates() -> Result<Vec<TemplateView>, AppError> {
 /// A template with its approval timeline (admins).
 #[server(prefix = "/rpc", endpoint = "template_with_timeline")]
 pub async fn template_with_timeline(id: String) -> Result<TemplateDetail, AppError> {
-    let viewer = ssr::require_admin()?;
+    let viewer = ssr::require_viewer()?;
     ssr::backend()?.template(&viewer, id).await
 }
 
 /// Re-reads the templates from Meta now; answers how many changed.
 #[server(prefix = "/rpc", endpoint = "sync_templates")]
 pub async fn sync_templates() -> Result<usize, AppError> {
-    let viewer = ssr::require_admin()?;
+    let viewer = ssr::require_viewer()?;
     ssr::backend()?.sync_templates(&viewer).await
 }
 
 /// Submits a new template for Meta's review; answers its id.
 #[server(prefix = "/rpc", endpoint = "submit_template", input = leptos::server_fn::codec::Json)]
 pub async fn submit_template(draft: TemplateDraft) -> Result<String, AppError> {
-    let viewer = ssr::require_admin()?;
+    let viewer = ssr::require_viewer()?;
     draft.check().map_err(AppError::Invalid)?;
     ssr::backend()?.submit_template(&viewer, draft).await
 }
@@ -160,7 +186,7 @@ pub async fn submit_template(draft: TemplateDraft) -> Result<String, AppError> {
 /// Deletes a template at Meta.
 #[server(prefix = "/rpc", endpoint = "delete_template")]
 pub async fn delete_template(id: String) -> Result<(), AppError> {
-    let viewer = ssr::require_admin()?;
+    let viewer = ssr::require_viewer()?;
     ssr::backend()?.delete_template(&viewer, id).await
 }
 
@@ -180,7 +206,7 @@ pub async fn admin_alerts() -> Result<AdminNotices, AppError> {
     if !viewer.is_admin() {
         return Ok(AdminNotices::default());
     }
-    ssr::backend()?.admin_alerts().await
+    ssr::backend()?.admin_alerts(&viewer).await
 }
 
 /// Tells the customer an agent is typing (and marks their latest message read); a no-op when
@@ -209,16 +235,8 @@ pub async fn cancel_message(message_id: i64) -> Result<(), AppError> {
 /// agent has no business with colleagues' emails or roles).
 #[server(prefix = "/rpc", endpoint = "assignable_members")]
 pub async fn assignable_members() -> Result<Vec<MemberRef>, AppError> {
-    ssr::require_viewer()?;
-    let members = ssr::backend()?.team_members().await?;
-    Ok(members
-        .into_iter()
-        .filter(|m| !m.disabled)
-        .map(|m| MemberRef {
-            id: m.id,
-            name: m.name,
-        })
-        .collect())
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.assignable_members(&viewer).await
 }
 
 /// The signed-in team member, or `None` for a visitor.
@@ -230,8 +248,8 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 /// Everyone on the team, for the admin team page.
 #[server(prefix = "/rpc/admin", endpoint = "team_members")]
 pub async fn team_members() -> Result<Vec<TeamMember>, AppError> {
-    ssr::require_admin()?;
-    ssr::backend()?.team_members().await
+    let viewer = ssr::require_viewer()?;
+    ssr::backend()?.team_members(&viewer).await
 }
 
 #[cfg(feature = "ssr")]
@@ -239,18 +257,22 @@ pub mod ssr {
     //! What server functions need from the server, without depending on it: the server crate
     //! implements [`Backend`] and provides it (and the request's [`Viewer`]) as context.
 
-    use super::{AppError, InboxQuery, Thread};
+    use super::{AppError, ConversationUpdate, InboxQuery, Thread};
     use crate::compose::SendRequest;
     use crate::model::{
-        ConversationPage, ConversationStatus, MessageView, TeamMember, UserId, Viewer,
+        ConversationPage, ConversationSummary, MemberRef, MessagePage, MessageView, TeamMember,
+        Viewer,
     };
     use crate::templates::{TemplateDetail, TemplateDraft, TemplateView};
     use leptos::prelude::*;
     use std::sync::Arc;
 
+    /// The server's use cases, as server functions reach them. The server decides who may do
+    /// what; server functions only say who is asking.
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync {
-        async fn team_members(&self) -> Result<Vec<TeamMember>, AppError>;
+        async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
+        async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;
         async fn conversations(
             &self,
             viewer: &Viewer,
@@ -262,19 +284,14 @@ pub mod ssr {
             viewer: &Viewer,
             id: i64,
             before: String,
-        ) -> Result<crate::model::MessagePage, AppError>;
-        async fn assign(
+        ) -> Result<MessagePage, AppError>;
+        async fn update(
             &self,
             viewer: &Viewer,
             id: i64,
-            assignee: Option<UserId>,
-        ) -> Result<(), AppError>;
-        async fn set_status(
-            &self,
-            viewer: &Viewer,
-            id: i64,
-            status: ConversationStatus,
-        ) -> Result<(), AppError>;
+            update: ConversationUpdate,
+        ) -> Result<ConversationSummary, AppError>;
+        async fn mark_read(&self, viewer: &Viewer, conversation_id: i64) -> Result<(), AppError>;
         async fn send(
             &self,
             viewer: &Viewer,
@@ -290,7 +307,7 @@ pub mod ssr {
             draft: TemplateDraft,
         ) -> Result<String, AppError>;
         async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError>;
-        async fn admin_alerts(&self) -> Result<super::AdminNotices, AppError>;
+        async fn admin_alerts(&self, viewer: &Viewer) -> Result<super::AdminNotices, AppError>;
         async fn typing(&self, viewer: &Viewer, conversation_id: i64) -> Result<(), AppError>;
         async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;
         async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError>;

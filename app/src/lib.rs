@@ -7,6 +7,7 @@ pub mod live;
 pub mod model;
 mod pages;
 pub mod templates;
+pub mod time;
 #[cfg(feature = "hydrate")]
 mod upload;
 pub mod window;

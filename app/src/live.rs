@@ -1,31 +1,49 @@
-//! What makes pages live: a clock ticking every second (for window countdowns) and one
-//! server-sent-event stream per browser tab. The browser reconnects the stream by itself and
-//! sends `Last-Event-ID`, so nothing is missed; every event bumps [`Live::tick`], and views
-//! that depend on it refetch.
+//! What makes pages live: a clock ticking every second (for window countdowns), and one
+//! server-sent-event stream per browser tab whose typed events ([`LiveEvent`]) the pages apply
+//! to what they show: a list row, a message, its ticks. Nothing is refetched for an event.
+//! The browser reconnects the stream by itself and sends `Last-Event-ID`, so nothing is
+//! missed; when the server cannot replay that far back it says `reset`, and pages reload.
 
+use crate::model::LiveEvent;
 use crate::window::now_ms;
 use leptos::prelude::*;
 
+/// What the stream delivers to the pages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Incoming {
+    Event(Box<LiveEvent>),
+    /// The server could not replay what this tab missed: reload what is shown.
+    Reset,
+}
+
 #[derive(Clone, Copy)]
 pub struct Live {
-    /// Bumped on every live event.
-    pub tick: RwSignal<u64>,
     /// The current time in milliseconds, updated every second in the browser.
     pub clock: RwSignal<i64>,
     /// The signed-in member, once known (to tell which new messages concern them).
     pub viewer: RwSignal<Option<i64>>,
     /// Desktop notification and sound for new messages that are mine or unassigned.
     pub notify: RwSignal<bool>,
+    /// Times are shown in the browser's zone (once the page is live in the browser; the server
+    /// renders UTC).
+    pub local_time: RwSignal<bool>,
+    /// Bumped when the stream says `reset`: pages reload what they show.
+    pub reset: RwSignal<u64>,
+    /// Bumped when something admins are alerted about may have changed (a template, a send
+    /// that failed).
+    pub alerts: RwSignal<u64>,
 }
 
 /// Provides [`Live`] for the whole app (call once, at the root): its signals outlive page
 /// changes, so the tab's one stream keeps feeding whichever page is shown.
 pub fn provide_live() {
     provide_context(Live {
-        tick: RwSignal::new(0),
         clock: RwSignal::new(now_ms()),
         viewer: RwSignal::new(None),
         notify: RwSignal::new(false),
+        local_time: RwSignal::new(false),
+        reset: RwSignal::new(0),
+        alerts: RwSignal::new(0),
     });
 }
 
@@ -38,20 +56,62 @@ pub fn use_live() -> Live {
     live
 }
 
+/// Calls `apply` with every event the stream delivers while the calling component lives (in
+/// the browser; on the server there is no stream).
+pub fn on_event(apply: impl Fn(&Incoming) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let id = browser::subscribe(apply);
+        on_cleanup(move || browser::unsubscribe(id));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    drop(apply);
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::Live;
+    use super::{Incoming, Live};
+    use crate::model::{LiveEvent, MessageStatus};
     use leptos::prelude::*;
     use std::cell::RefCell;
+    use std::rc::Rc;
     use std::time::Duration;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
+    type Handler = Rc<dyn Fn(&Incoming)>;
+
     thread_local! {
         static STREAM: RefCell<Option<web_sys::EventSource>> = const { RefCell::new(None) };
+        static HANDLERS: RefCell<Vec<(u64, Handler)>> = const { RefCell::new(Vec::new()) };
+        static NEXT_ID: RefCell<u64> = const { RefCell::new(0) };
+    }
+
+    pub fn subscribe(apply: impl Fn(&Incoming) + 'static) -> u64 {
+        let id = NEXT_ID.with(|next| {
+            let mut next = next.borrow_mut();
+            *next += 1;
+            *next
+        });
+        HANDLERS.with(|handlers| handlers.borrow_mut().push((id, Rc::new(apply))));
+        id
+    }
+
+    pub fn unsubscribe(id: u64) {
+        HANDLERS.with(|handlers| handlers.borrow_mut().retain(|(i, _)| *i != id));
+    }
+
+    fn deliver(incoming: Incoming) {
+        // Handlers may subscribe or unsubscribe while applying: call a snapshot.
+        let handlers: Vec<Handler> =
+            HANDLERS.with(|handlers| handlers.borrow().iter().map(|(_, h)| h.clone()).collect());
+        for handler in handlers {
+            handler(&incoming);
+        }
     }
 
     pub fn start(live: Live) {
+        live.local_time.set(true);
         STREAM.with(|stream| {
             if stream.borrow().is_some() {
                 return;
@@ -66,23 +126,39 @@ mod browser {
             live.notify.set(super::notifications::enabled());
             let on_event = Closure::<dyn Fn(web_sys::MessageEvent)>::new(
                 move |event: web_sys::MessageEvent| {
-                    live.tick.update(|n| *n += 1);
-                    if event.type_() == "message.created"
-                        && live.notify.get_untracked()
-                        && let Some(data) = event.data().as_string()
-                    {
-                        super::notifications::maybe_notify(&data, live.viewer.get_untracked());
+                    if event.type_() == LiveEvent::RESET {
+                        live.reset.update(|n| *n += 1);
+                        deliver(Incoming::Reset);
+                        return;
                     }
+                    let Some(data) = event.data().as_string() else {
+                        return;
+                    };
+                    let Ok(parsed) = serde_json::from_str::<LiveEvent>(&data) else {
+                        leptos::logging::warn!("unreadable live event {}", event.type_());
+                        return;
+                    };
+                    match &parsed {
+                        LiveEvent::MessageCreated {
+                            conversation,
+                            message,
+                        } if live.notify.get_untracked() => super::notifications::maybe_notify(
+                            conversation,
+                            message,
+                            live.viewer.get_untracked(),
+                        ),
+                        LiveEvent::TemplateUpdated { .. } => live.alerts.update(|n| *n += 1),
+                        LiveEvent::MessageUpdated { message, .. }
+                            if message.status == MessageStatus::Failed =>
+                        {
+                            live.alerts.update(|n| *n += 1)
+                        }
+                        _ => {}
+                    }
+                    deliver(Incoming::Event(Box::new(parsed)));
                 },
             );
-            for name in [
-                "message.created",
-                "message.updated",
-                "conversation.updated",
-                "template.updated",
-                // The server could not replay what this tab missed: refetch everything.
-                "reset",
-            ] {
+            for name in LiveEvent::NAMES {
                 let _ = source
                     .add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
             }
@@ -98,7 +174,7 @@ mod browser {
 /// remembered in this browser).
 #[cfg(feature = "hydrate")]
 pub mod notifications {
-    use crate::model::{Direction, LiveEvent};
+    use crate::model::{ConversationSummary, Direction, MessageView};
 
     const KEY: &str = "parley.notifications";
 
@@ -124,22 +200,15 @@ pub mod notifications {
         }
     }
 
-    pub fn maybe_notify(data: &str, viewer: Option<i64>) {
-        let Ok(LiveEvent::MessageCreated {
-            conversation,
-            message,
-        }) = serde_json::from_str::<LiveEvent>(data)
-        else {
-            return;
-        };
+    pub fn maybe_notify(
+        conversation: &ConversationSummary,
+        message: &MessageView,
+        viewer: Option<i64>,
+    ) {
         let concerns_me = conversation
             .assignee_id
             .is_none_or(|assignee| Some(assignee.0) == viewer);
-        let focused = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.has_focus().ok())
-            .unwrap_or(true);
-        if message.direction != Direction::Inbound || !concerns_me || focused {
+        if message.direction != Direction::Inbound || !concerns_me || crate::live::focused() {
             return;
         }
         let title = conversation
@@ -181,4 +250,17 @@ pub mod notifications {
             let _ = oscillator.stop_with_when(start + 0.3);
         }
     }
+}
+
+/// Whether the member is looking at this tab (always, on the server).
+pub fn focused() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.has_focus().ok())
+            .unwrap_or(true)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    true
 }

@@ -4,6 +4,26 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A moment, in whole seconds since the Unix epoch (UTC), as every timestamp travels on the
+/// wire; browsers show it in the member's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "ssr", schema(value_type = i64, example = 1764763200))]
+pub struct UnixTime(pub i64);
+
+impl UnixTime {
+    /// The same moment in milliseconds since the epoch (JavaScript's unit).
+    pub fn millis(self) -> i64 {
+        self.0.saturating_mul(1000)
+    }
+
+    /// The whole second a millisecond timestamp falls in.
+    pub fn from_millis(millis: i64) -> Self {
+        UnixTime(millis.div_euclid(1000))
+    }
+}
+
 /// A team member's database id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -189,8 +209,7 @@ pub struct TeamMember {
     pub name: DisplayName,
     pub role: Role,
     pub disabled: bool,
-    /// RFC 3339.
-    pub created_at: String,
+    pub created_at: UnixTime,
 }
 
 /// A member as assignment shows them: nothing more than who they are.
@@ -218,12 +237,11 @@ pub struct ApiTokenInfo {
     pub id: i64,
     pub name: String,
     pub state: TokenState,
-    /// RFC 3339.
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    /// RFC 3339; `null` for a token that never expires.
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+    /// `null` for a token that never expires.
+    pub expires_at: Option<UnixTime>,
+    pub revoked_at: Option<UnixTime>,
 }
 
 /// Where an outbound message is on its way to the customer (inbound messages are `Received`).
@@ -265,15 +283,6 @@ impl MessageStatus {
             MessageStatus::Failed => 4,
             MessageStatus::Delivered => 5,
             MessageStatus::Read => 6,
-        }
-    }
-
-    /// The status after `update` arrives: the later one along the path.
-    pub fn advance(self, update: MessageStatus) -> MessageStatus {
-        if update.rank() > self.rank() {
-            update
-        } else {
-            self
         }
     }
 }
@@ -343,10 +352,9 @@ pub struct ConversationSummary {
     pub phone_number_id: String,
     pub status: ConversationStatus,
     pub assignee_id: Option<UserId>,
-    /// RFC 3339.
-    pub last_message_at: String,
-    /// RFC 3339; free-form replies are allowed until then.
-    pub window_expires_at: Option<String>,
+    pub last_message_at: UnixTime,
+    /// Free-form replies are allowed until then.
+    pub window_expires_at: Option<UnixTime>,
     pub unread_count: i64,
     pub last_message_preview: Option<String>,
 }
@@ -354,9 +362,7 @@ pub struct ConversationSummary {
 impl ConversationSummary {
     /// When the service window closes, in milliseconds since the epoch.
     pub fn window_expires_at_ms(&self) -> Option<i64> {
-        self.window_expires_at
-            .as_deref()
-            .and_then(crate::window::rfc3339_millis)
+        self.window_expires_at.map(UnixTime::millis)
     }
 }
 
@@ -409,8 +415,8 @@ pub struct MessageView {
     /// Body, caption or reply title, exactly as received.
     pub text: Option<String>,
     pub status: MessageStatus,
-    /// RFC 3339 (Meta's timestamp for inbound messages).
-    pub created_at: String,
+    /// Meta's timestamp for inbound messages; when it was queued for outbound ones.
+    pub created_at: UnixTime,
     pub error: Option<DeliveryError>,
     /// Where a signed-in member can fetch the media, once downloaded.
     pub media_url: Option<String>,
@@ -450,14 +456,25 @@ pub enum LiveEvent {
     },
     /// Assignment, status, unread count or window changed.
     ConversationUpdated { conversation: ConversationSummary },
-    /// A message template's status, quality or category changed at Meta.
+    /// A message template's status, quality or category changed at Meta (admins only).
     TemplateUpdated {
-        #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-        payload: serde_json::Value,
+        template: crate::templates::TemplateView,
     },
 }
 
 impl LiveEvent {
+    /// Every event name a stream carries, [`LiveEvent::RESET`] included (keep beside
+    /// [`LiveEvent::name`]: the browser listens for these alone).
+    pub const NAMES: [&'static str; 5] = [
+        "message.created",
+        "message.updated",
+        "conversation.updated",
+        "template.updated",
+        LiveEvent::RESET,
+    ];
+    /// Sent instead of a replay that reaches too far back: reload, then follow live.
+    pub const RESET: &'static str = "reset";
+
     pub fn name(&self) -> &'static str {
         match self {
             LiveEvent::MessageCreated { .. } => "message.created",

@@ -47,14 +47,6 @@ impl TemplateStatus {
             TemplateStatus::Other(other) => other,
         }
     }
-
-    /// Statuses that stop a template from being sent: admins hear about these.
-    pub fn is_trouble(&self) -> bool {
-        matches!(
-            self,
-            TemplateStatus::Paused | TemplateStatus::Disabled | TemplateStatus::Rejected
-        )
-    }
 }
 
 impl From<String> for TemplateStatus {
@@ -106,10 +98,10 @@ pub struct TemplateView {
     /// Meta's components (HEADER, BODY, FOOTER, BUTTONS), as Meta describes them.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub components: Value,
-    /// RFC 3339: when Parley last saw the template change.
-    pub updated_at: String,
-    /// RFC 3339: when an agent last sent it.
-    pub last_sent_at: Option<String>,
+    /// When Parley last saw the template change.
+    pub updated_at: crate::model::UnixTime,
+    /// When an agent last sent it.
+    pub last_sent_at: Option<crate::model::UnixTime>,
 }
 
 /// One entry of a template's approval story.
@@ -124,8 +116,7 @@ pub struct TemplateChange {
     pub reason: Option<String>,
     /// `webhook`, `sync` or `parley`.
     pub source: String,
-    /// RFC 3339.
-    pub occurred_at: String,
+    pub occurred_at: crate::model::UnixTime,
 }
 
 /// A template with its timeline, newest change last.
@@ -294,16 +285,6 @@ pub enum ButtonKind {
     PhoneNumber,
 }
 
-impl ButtonKind {
-    pub fn meta_name(self) -> &'static str {
-        match self {
-            ButtonKind::QuickReply => "QUICK_REPLY",
-            ButtonKind::Url => "URL",
-            ButtonKind::PhoneNumber => "PHONE_NUMBER",
-        }
-    }
-}
-
 pub const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
 
 impl TemplateDraft {
@@ -463,7 +444,7 @@ impl TemplateDraft {
             quality: None,
             rejected_reason: None,
             components: self.components(),
-            updated_at: String::new(),
+            updated_at: crate::model::UnixTime(0),
             last_sent_at: None,
         }
     }
@@ -532,7 +513,7 @@ mod tests {
                 { "type": "BODY", "text": body, "example": { "body_text": [["Ana", "#1"]] } },
                 { "type": "FOOTER", "text": "Reply STOP to opt out" },
                 { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Track" }] }]),
-            updated_at: String::new(),
+            updated_at: crate::model::UnixTime(0),
             last_sent_at: None,
         }
     }

@@ -1,37 +1,5 @@
 //! The 24-hour customer-service window as agents see it: time left, and how urgent.
 
-/// Milliseconds since the epoch for an RFC 3339 UTC timestamp such as the API sends
-/// (`2026-11-22T18:33:39Z`, optionally with fractional seconds).
-pub fn rfc3339_millis(text: &str) -> Option<i64> {
-    let text = text
-        .strip_suffix('Z')
-        .or_else(|| text.strip_suffix("+00:00"))?;
-    let (date, time) = text.split_once('T')?;
-    let mut date_parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (
-        date_parts.next()??,
-        date_parts.next()??,
-        date_parts.next()??,
-    );
-    let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
-    let mut clock_parts = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hour, minute, second) = (
-        clock_parts.next()??,
-        clock_parts.next()??,
-        clock_parts.next()??,
-    );
-    let millis = format!("{fraction:0<3}").get(..3)?.parse::<i64>().ok()?;
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
-}
-
 /// How pressing the remaining window is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Urgency {
@@ -106,20 +74,6 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_apis_timestamps() {
-        assert_eq!(rfc3339_millis("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            rfc3339_millis("2023-10-11T16:53:43Z"),
-            Some(1_697_043_223_000)
-        );
-        assert_eq!(
-            rfc3339_millis("2026-11-22T18:33:39.124Z"),
-            Some(1_795_372_419_124)
-        );
-        assert_eq!(rfc3339_millis("garbage"), None);
-    }
 
     #[test]
     fn countdown_labels_and_colours() {

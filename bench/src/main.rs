@@ -170,7 +170,7 @@ async fn main() {
                 parley_server::config::DatabaseUrl::parse(&database_url).expect("database URL");
             let store = parley_server::store::connect(&url).await.expect("connect");
             let started = Instant::now();
-            while store.webhook_backlog().await.expect("backlog") > 0 {
+            while store.journal.backlog().await.expect("backlog") > 0 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             println!(

@@ -124,7 +124,8 @@ test("an agent attaches an image with a caption", async () => {
     "base64",
   );
   await page.locator(".composer input[type=file]").setInputFiles({ name: "parcel.png", mimeType: "image/png", buffer: png });
-  await page.locator(".attachment", { hasText: "parcel.png" }).waitFor({ timeout: 10000 });
+  // The finished attachment, not the "Uploading parcel.png…" note before it.
+  await page.locator(".attachment:not(.uploading)", { hasText: "parcel.png" }).waitFor({ timeout: 10000 });
   await page.locator("textarea#reply").fill("Here is your parcel");
   await page.keyboard.press("Enter");
   const sent = page.locator(".bubble-row.outbound", { hasText: "Here is your parcel" });

@@ -3,8 +3,9 @@
 use crate::auth::password::NewPassword;
 use crate::auth::token;
 use crate::config::{Config, Secret};
+use crate::domain::Millis;
 use crate::sandbox;
-use crate::store::{self, Millis, NewUser, SharedStore};
+use crate::store::{self, NewUser, SharedStore};
 use clap::{Parser, Subcommand};
 use parley_app::model::{DisplayName, Email, Role};
 use std::io::BufRead;
@@ -194,6 +195,7 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
 /// The member with this email, for token commands.
 async fn member(store: &SharedStore, email: &Email) -> Result<store::User, String> {
     Ok(store
+        .team
         .credentials_by_email(email)
         .await
         .map_err(|e| e.to_string())?
@@ -229,20 +231,23 @@ async fn run_token(command: TokenCommand, store: &SharedStore) -> CliResult {
         TokenCommand::List { email } => {
             let user = member(store, &email).await?;
             let tokens = store
+                .team
                 .api_tokens_of(user.id)
                 .await
                 .map_err(|e| e.to_string())?;
             for token in tokens {
-                let info = token::info(&token, now);
+                let info = crate::views::api_token(&token, now);
                 let state = serde_json::to_value(info.state).unwrap_or_default();
                 println!(
                     "{}\t{}\t{}\tcreated {}\tlast used {}\texpires {}",
                     info.id,
                     state.as_str().unwrap_or_default(),
                     info.name,
-                    info.created_at,
-                    info.last_used_at.as_deref().unwrap_or("never"),
-                    info.expires_at.as_deref().unwrap_or("never"),
+                    token.created_at.to_rfc3339(),
+                    token
+                        .last_used_at
+                        .map_or("never".into(), Millis::to_rfc3339),
+                    token.expires_at.map_or("never".into(), Millis::to_rfc3339),
                 );
             }
             Ok(())
@@ -250,6 +255,7 @@ async fn run_token(command: TokenCommand, store: &SharedStore) -> CliResult {
         TokenCommand::Revoke { email, id } => {
             let user = member(store, &email).await?;
             store
+                .team
                 .revoke_api_token(user.id, id, now)
                 .await
                 .map_err(|e| match e {
@@ -271,19 +277,23 @@ async fn run_user(command: UserCommand, store: &SharedStore) -> CliResult {
                 .await
                 .map_err(|e| e.to_string())?;
             let user = store
-                .create_user(NewUser {
-                    email,
-                    name,
-                    role,
-                    password_hash,
-                })
+                .team
+                .create_user(
+                    NewUser {
+                        email,
+                        name,
+                        role,
+                        password_hash,
+                    },
+                    Millis::now(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role);
             Ok(())
         }
         UserCommand::List => {
-            for user in store.list_users().await.map_err(|e| e.to_string())? {
+            for user in store.team.list_users().await.map_err(|e| e.to_string())? {
                 let status = if user.disabled { "disabled" } else { "active" };
                 println!("{}\t{}\t{}\t{}", user.email, user.name, user.role, status);
             }
@@ -291,7 +301,8 @@ async fn run_user(command: UserCommand, store: &SharedStore) -> CliResult {
         }
         UserCommand::Disable { email } => {
             let user = store
-                .set_user_disabled(&email, true)
+                .team
+                .set_user_disabled(&email, true, Millis::now())
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Disabled {}.", user.email);
@@ -312,7 +323,11 @@ async fn serve(mut config: Config) -> CliResult {
         None => Some(start_sandbox(&mut config, &store).await?),
     };
     let simulator = sandbox.as_ref().map(|(sim, _)| sim.clone());
-    let app = crate::Application::build_with(config, store, simulator)
+    let parts = crate::Parts {
+        sandbox: simulator,
+        ..crate::Parts::new(store)
+    };
+    let app = crate::Application::build_with(config, parts)
         .await
         .map_err(|e| e.to_string())?;
     if let Some((sim, first_run)) = sandbox {
@@ -369,6 +384,7 @@ async fn start_sandbox(
 async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
     let admin = Email::parse("admin@demo.parley").expect("a valid address");
     if store
+        .team
         .credentials_by_email(&admin)
         .await
         .map_err(|e| e.to_string())?
@@ -389,12 +405,16 @@ async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
         let email = Email::parse(email).expect("a valid address");
         let name = DisplayName::parse(name).expect("a valid name");
         store
-            .create_user(NewUser {
-                email: email.clone(),
-                name,
-                role,
-                password_hash,
-            })
+            .team
+            .create_user(
+                NewUser {
+                    email: email.clone(),
+                    name,
+                    role,
+                    password_hash,
+                },
+                Millis::now(),
+            )
             .await
             .map_err(|e| e.to_string())?;
         println!("Demo login: {email} / {password}");
@@ -413,6 +433,7 @@ fn random_secret() -> String {
 /// print it once (`PARLEY_ADMIN_EMAIL` picks the address).
 async fn create_first_admin(store: &SharedStore) -> CliResult {
     if !store
+        .team
         .list_users()
         .await
         .map_err(|e| e.to_string())?
@@ -429,12 +450,16 @@ async fn create_first_admin(store: &SharedStore) -> CliResult {
         .map_err(|e| e.to_string())?;
     let name = DisplayName::parse("Admin").map_err(|e| e.to_string())?;
     store
-        .create_user(NewUser {
-            email: email.clone(),
-            name,
-            role: Role::Admin,
-            password_hash,
-        })
+        .team
+        .create_user(
+            NewUser {
+                email: email.clone(),
+                name,
+                role: Role::Admin,
+                password_hash,
+            },
+            Millis::now(),
+        )
         .await
         .map_err(|e| e.to_string())?;
     println!("First admin created. Sign in as: {email} / {password}");

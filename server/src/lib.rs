@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod graph;
 pub mod group_commit;
 pub mod http;
@@ -11,8 +12,10 @@ pub mod live;
 pub mod media;
 pub mod outbox;
 pub mod sandbox;
+pub mod service;
 pub mod store;
 pub mod templates;
+pub mod views;
 pub mod whatsapp;
 
 use auth::Authenticator;
@@ -61,26 +64,49 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_QUEUE)
 }
 
+/// What a Parley is built with besides its configuration.
+#[derive(Clone)]
+pub struct Parts {
+    pub store: store::SharedStore,
+    /// Where "now" comes from: the system's clock, or a test's.
+    pub clock: domain::SharedClock,
+    /// The sandbox's simulator, when Parley runs against it: admins can make its customers
+    /// write in (`/api/v1/sandbox/…`).
+    pub sandbox: Option<sandbox::Simulator>,
+}
+
+impl Parts {
+    /// The store, on the system's clock, without a sandbox.
+    pub fn new(store: store::SharedStore) -> Parts {
+        Parts {
+            store,
+            clock: Arc::new(domain::SystemClock),
+            sandbox: None,
+        }
+    }
+}
+
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let store = store::connect(&config.database_url).await?;
-        Application::build_with_store(config, store).await
+        Application::build_with(config, Parts::new(store)).await
     }
 
     pub async fn build_with_store(
         config: Config,
         store: store::SharedStore,
     ) -> Result<Self, StartError> {
-        Application::build_with(config, store, None).await
+        Application::build_with(config, Parts::new(store)).await
     }
 
-    /// As [`Application::build_with_store`]; with the sandbox's simulator, admins can make its
-    /// customers write in (`/api/v1/sandbox/…`).
-    pub async fn build_with(
-        config: Config,
-        store: store::SharedStore,
-        sandbox: Option<sandbox::Simulator>,
-    ) -> Result<Self, StartError> {
+    /// Binds, starts the workers (intake, sender, downloads, template sync, live hub) and
+    /// assembles the HTTP application.
+    pub async fn build_with(config: Config, parts: Parts) -> Result<Self, StartError> {
+        let Parts {
+            store,
+            clock,
+            sandbox,
+        } = parts;
         let listener = listen(config.bind).map_err(|source| StartError::Bind {
             addr: config.bind,
             source,
@@ -96,12 +122,12 @@ impl Application {
             .site_addr(local_addr)
             .build();
         auth::session::spawn_expired_cleanup(&store);
-        let auth = Authenticator::new(store.clone(), password_hasher());
+        let auth = Authenticator::new(store.clone(), password_hasher(), clock.clone());
         store.release_orphaned_claims().await?;
         let live = live::LiveHub::spawn(store.clone()).await?;
         let committed = Arc::new(tokio::sync::Notify::new());
-        let journal = intake::Journal::spawn(store.clone(), committed.clone());
-        intake::spawn_processor(store.clone(), committed, live.waker(), journal.load());
+        let journal = intake::Journal::spawn(store.clone(), committed.clone(), clock.clone());
+        intake::spawn_processor(store.clone(), committed, journal.load(), clock.clone());
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let graph = graph::GraphClient::from_config(&config.whatsapp);
         if let Some(graph) = graph.clone() {
@@ -110,29 +136,37 @@ impl Application {
                 graph.clone(),
                 config.send_rate,
                 outbox_wake.clone(),
-                live.waker(),
+                clock.clone(),
             );
             media::spawn_downloader(
                 store.clone(),
                 graph.clone(),
                 config.media_storage(),
-                Arc::new(tokio::sync::Notify::new()),
+                clock.clone(),
             );
             if let Some(waba_id) = config.whatsapp.waba_id.clone() {
-                spawn_number_sync(store.clone(), graph.clone(), waba_id.clone());
-                templates::spawn_sync(store.clone(), graph, waba_id, live.waker());
+                spawn_number_sync(store.clone(), graph.clone(), waba_id.clone(), clock.clone());
+                templates::spawn_sync(store.clone(), graph, waba_id, clock.clone());
             }
         }
-        let state = http::AppState {
-            config: Arc::new(config),
+        let config = Arc::new(config);
+        let services = service::Services {
             store,
+            clock,
+            config: config.clone(),
+            graph,
+            outbox_wake,
+            uploads: Arc::new(tokio::sync::Semaphore::new(
+                service::media::MAX_CONCURRENT_UPLOADS,
+            )),
+            sandbox,
+        };
+        let state = http::AppState {
+            config,
+            services,
             auth,
             journal,
             live,
-            outbox_wake,
-            uploads: Arc::new(tokio::sync::Semaphore::new(http::MAX_CONCURRENT_UPLOADS)),
-            graph,
-            sandbox,
             leptos,
         };
         Ok(Application {
@@ -172,6 +206,7 @@ fn spawn_number_sync(
     store: store::SharedStore,
     graph: graph::GraphClient,
     waba_id: whatsapp::ids::WabaId,
+    clock: domain::SharedClock,
 ) {
     tokio::spawn(async move {
         match graph.phone_numbers(&waba_id).await {
@@ -183,10 +218,7 @@ fn spawn_number_sync(
                         display_phone_number: number.display_phone_number,
                         verified_name: number.verified_name,
                     };
-                    if let Err(error) = store
-                        .register_business_number(&number, store::Millis::now())
-                        .await
-                    {
+                    if let Err(error) = store.numbers.register(&number, clock.now()).await {
                         tracing::warn!(%error, "cannot record a business number");
                     }
                 }

@@ -1,26 +1,48 @@
-//! Live events for browsers. Whatever the store commits to `live_events` is read back in order
-//! by one hub task per node and broadcast to that node's server-sent-event streams; a stream
-//! that reconnects with `Last-Event-ID` replays what it missed from the same table, so there are
-//! neither gaps nor duplicates, and every node sees every other node's writes.
+//! Live updates for browsers: a consumer of the domain-event log. One hub task per node reads
+//! the log in order (woken by this node's commits, and polling for other nodes' writes), turns
+//! each event into the [`LiveEvent`] members see, with what it refers to read at once, and
+//! broadcasts it to that node's server-sent-event streams. A stream that reconnects with
+//! `Last-Event-ID` replays what it missed from the same log, so there are neither gaps nor
+//! duplicates, and every node sees every other node's writes.
 
-use crate::store::{CREDENTIALS_CHANGED, SharedStore, StoreResult, StoredLiveEvent};
-use parley_app::model::UserId;
-use parley_app::model::{ConversationSummary, LiveEvent, MessageView};
+use crate::domain::DomainEvent;
+use crate::domain::events::RecordedEvent;
+use crate::store::{SharedStore, StoreResult};
+use crate::views;
+use parley_app::model::{LiveEvent, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 
-/// An event ready to send: id, SSE event name and JSON data.
+/// Who may see an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every member works every conversation (one team inbox).
+    Members,
+    /// Templates are the admins' business.
+    Admins,
+    /// Not for browsers: this member's credentials changed, so their open streams check
+    /// theirs again (and end if it no longer holds).
+    CredentialCheck(UserId),
+}
+
+/// An event ready to send: its log id, SSE event name, JSON data and who may see it.
 #[derive(Clone, Debug)]
 pub struct OutgoingEvent {
     pub id: i64,
     pub name: &'static str,
     pub data: String,
-    /// Not for browsers: this member's credentials changed, so their open streams check
-    /// theirs again (and end if it no longer holds).
-    pub credentials_of: Option<UserId>,
+    pub audience: Audience,
+}
+
+/// Events ready to send from one stretch of the log.
+pub struct OutgoingBatch {
+    pub events: Vec<OutgoingEvent>,
+    /// Where the next read continues (events that mean nothing to browsers are passed over).
+    pub read_up_to: i64,
+    pub more: bool,
 }
 
 /// Catch up at least this often even without a local wake-up (writes from other nodes).
@@ -31,22 +53,21 @@ const PAGE: i64 = 500;
 pub struct LiveHub {
     store: SharedStore,
     sender: broadcast::Sender<Arc<OutgoingEvent>>,
-    /// The id of the newest event broadcast (or stored before the hub started). Set before
-    /// each send: a stream that subscribes, then reads it, receives every later event.
+    /// How far the log has been read and broadcast (or where it stood when the hub started).
+    /// Set before each send: a stream that subscribes, then reads it, receives every later
+    /// event.
     broadcast_up_to: Arc<AtomicI64>,
-    wake: Arc<Notify>,
 }
 
 impl LiveHub {
-    /// Starts the hub from the newest stored event.
+    /// Starts the hub from the newest event in the log.
     pub async fn spawn(store: SharedStore) -> StoreResult<LiveHub> {
         let (sender, _) = broadcast::channel(4096);
-        let latest = store.latest_live_event_id().await?;
+        let latest = store.events.latest_id().await?;
         let hub = LiveHub {
             store,
             sender,
             broadcast_up_to: Arc::new(AtomicI64::new(latest)),
-            wake: Arc::new(Notify::new()),
         };
         // The hub's own reads, one page after another, keep their statements prepared on
         // connections of their own; replays for reconnecting streams use the shared pool.
@@ -54,19 +75,22 @@ impl LiveHub {
             store: hub.store.with_own_connections(2),
             ..hub.clone()
         };
+        let written = hub.store.events_written.clone();
         tokio::spawn(async move {
             loop {
-                let _ = tokio::time::timeout(POLL, runner.wake.notified()).await;
+                let _ = tokio::time::timeout(POLL, written.notified()).await;
                 loop {
                     match runner.events_after(runner.broadcast_up_to(), PAGE).await {
-                        Ok(events) => {
-                            let full_page = events.len() as i64 == PAGE;
-                            for event in events {
+                        Ok(batch) => {
+                            for event in batch.events {
                                 runner.broadcast_up_to.store(event.id, Ordering::SeqCst);
                                 // No receivers is fine: nobody is watching right now.
                                 let _ = runner.sender.send(Arc::new(event));
                             }
-                            if !full_page {
+                            runner
+                                .broadcast_up_to
+                                .fetch_max(batch.read_up_to, Ordering::SeqCst);
+                            if !batch.more {
                                 break;
                             }
                         }
@@ -81,11 +105,6 @@ impl LiveHub {
         Ok(hub)
     }
 
-    /// The notifier writers poke after committing live events.
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
-    }
-
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<OutgoingEvent>> {
         self.sender.subscribe()
     }
@@ -95,87 +114,107 @@ impl LiveHub {
         self.broadcast_up_to.load(Ordering::SeqCst)
     }
 
-    /// Stored events after `after`, ready to send (for replays and for the hub itself).
-    pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutgoingEvent>> {
-        let stored = self.store.live_events_after(after, limit).await?;
-        // What the page refers to is read at once: three queries a page (conversations beside
-        // messages, then their reactions), not three an event.
-        let ids = |id: fn(&StoredLiveEvent) -> Option<i64>| {
-            let mut ids: Vec<i64> = stored.iter().filter_map(id).collect();
+    /// Events after `after`, ready to send (for replays and for the hub itself).
+    pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<OutgoingBatch> {
+        let batch = self.store.events.after(after, limit).await?;
+        // What the page refers to is read at once: a few queries a page (conversations beside
+        // messages, then their reactions), not a few an event.
+        let ids = |id: fn(&DomainEvent) -> Option<i64>| {
+            let mut ids: Vec<i64> = batch.events.iter().filter_map(|e| id(&e.event)).collect();
             ids.sort_unstable();
             ids.dedup();
             ids
         };
-        let conversation_ids = ids(|event| event.conversation_id);
-        let message_ids = ids(|event| event.message_id);
+        let conversation_ids = ids(DomainEvent::conversation_id);
+        let message_ids = ids(DomainEvent::message_id);
         let (conversations, messages) = tokio::try_join!(
-            self.store.conversations_by_id(&conversation_ids),
-            self.store.messages_by_id(&message_ids),
+            self.store.conversations.by_ids(&conversation_ids),
+            self.store.messages.by_ids(&message_ids),
         )?;
-        let conversations: HashMap<i64, ConversationSummary> = conversations
-            .into_iter()
-            .map(|conversation| (conversation.id, conversation))
-            .collect();
-        let messages: HashMap<i64, MessageView> = messages
-            .into_iter()
-            .map(|message| (message.id, message))
-            .collect();
-        Ok(stored
+        let conversations: HashMap<i64, _> = conversations
             .iter()
-            .filter_map(|event| {
-                if event.kind == CREDENTIALS_CHANGED {
-                    return Some(OutgoingEvent {
-                        id: event.id,
-                        name: CREDENTIALS_CHANGED,
-                        data: String::new(),
-                        credentials_of: credentials_of(event),
-                    });
-                }
-                let live = hydrate(event, &conversations, &messages)?;
-                Some(OutgoingEvent {
-                    id: event.id,
-                    name: live.name(),
-                    data: serde_json::to_string(&live).expect("live events serialise"),
-                    credentials_of: None,
-                })
-            })
-            .collect())
+            .map(|c| (c.id, views::conversation(c)))
+            .collect();
+        let messages: HashMap<i64, _> =
+            messages.iter().map(|m| (m.id, views::message(m))).collect();
+        let mut events = Vec::with_capacity(batch.events.len());
+        for recorded in &batch.events {
+            let Some((live, audience)) = self.live(recorded, &conversations, &messages).await?
+            else {
+                continue;
+            };
+            events.push(OutgoingEvent {
+                id: recorded.id,
+                name: live.as_ref().map_or("credentials.changed", LiveEvent::name),
+                data: live
+                    .map(|live| serde_json::to_string(&live).expect("live events serialise"))
+                    .unwrap_or_default(),
+                audience,
+            });
+        }
+        Ok(OutgoingBatch {
+            events,
+            read_up_to: batch.read_up_to,
+            more: batch.more,
+        })
     }
-}
 
-/// Whose credentials a `credentials.changed` event is about.
-fn credentials_of(event: &StoredLiveEvent) -> Option<UserId> {
-    let payload: serde_json::Value = serde_json::from_str(event.payload.as_deref()?).ok()?;
-    payload.get("user_id")?.as_i64().map(UserId)
-}
-
-/// The full event for a stored reference; `None` if what it refers to is gone.
-fn hydrate(
-    event: &StoredLiveEvent,
-    conversations: &HashMap<i64, ConversationSummary>,
-    messages: &HashMap<i64, MessageView>,
-) -> Option<LiveEvent> {
-    let conversation = event.conversation_id.and_then(|id| conversations.get(&id));
-    let message = event.message_id.and_then(|id| messages.get(&id));
-    match (event.kind.as_str(), conversation, message) {
-        ("message.created", Some(conversation), Some(message)) => Some(LiveEvent::MessageCreated {
-            conversation: conversation.clone(),
-            message: message.clone(),
-        }),
-        ("message.updated", Some(conversation), Some(message)) => Some(LiveEvent::MessageUpdated {
-            conversation: conversation.clone(),
-            message: message.clone(),
-        }),
-        ("conversation.updated", Some(conversation), _) => Some(LiveEvent::ConversationUpdated {
-            conversation: conversation.clone(),
-        }),
-        ("template.updated", _, _) => Some(LiveEvent::TemplateUpdated {
-            payload: event
-                .payload
-                .as_deref()
-                .and_then(|p| serde_json::from_str(p).ok())
-                .unwrap_or_default(),
-        }),
-        _ => None,
+    /// What members see of a domain event, and who may see it; `None` when it means nothing
+    /// to browsers or what it refers to is gone. A credential check carries no live event.
+    async fn live(
+        &self,
+        recorded: &RecordedEvent,
+        conversations: &HashMap<i64, parley_app::model::ConversationSummary>,
+        messages: &HashMap<i64, parley_app::model::MessageView>,
+    ) -> StoreResult<Option<(Option<LiveEvent>, Audience)>> {
+        let event = &recorded.event;
+        let conversation = event
+            .conversation_id()
+            .and_then(|id| conversations.get(&id));
+        let message = event.message_id().and_then(|id| messages.get(&id));
+        let live = match (event, conversation, message) {
+            (
+                DomainEvent::MessageReceived { .. }
+                | DomainEvent::MessageEchoed { .. }
+                | DomainEvent::MessageQueued { .. },
+                Some(conversation),
+                Some(message),
+            ) => LiveEvent::MessageCreated {
+                conversation: conversation.clone(),
+                message: message.clone(),
+            },
+            (
+                DomainEvent::StatusAdvanced { .. } | DomainEvent::MessageChanged { .. },
+                Some(conversation),
+                Some(message),
+            ) => LiveEvent::MessageUpdated {
+                conversation: conversation.clone(),
+                message: message.clone(),
+            },
+            (
+                DomainEvent::Assigned { .. }
+                | DomainEvent::StatusChanged { .. }
+                | DomainEvent::ConversationRead { .. },
+                Some(conversation),
+                _,
+            ) => LiveEvent::ConversationUpdated {
+                conversation: conversation.clone(),
+            },
+            (DomainEvent::TemplateStatusChanged { template_id }, _, _) => {
+                let Some((template, _)) = self.store.templates.get(template_id).await? else {
+                    return Ok(None);
+                };
+                let live = LiveEvent::TemplateUpdated {
+                    template: views::template(&template),
+                };
+                return Ok(Some((Some(live), Audience::Admins)));
+            }
+            (DomainEvent::CredentialsChanged { user_id }, _, _) => {
+                return Ok(Some((None, Audience::CredentialCheck(*user_id))));
+            }
+            // A new or reopened conversation arrives with its first message's event.
+            _ => return Ok(None),
+        };
+        Ok(Some((Some(live), Audience::Members)))
     }
 }

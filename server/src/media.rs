@@ -4,15 +4,14 @@
 //! and failures retry with backoff. Stored media is kept under a disk quota: a file that would
 //! exceed it is not downloaded, and the thread says why.
 
+use crate::domain::{SharedClock, retry};
 use crate::graph::{GraphClient, GraphError, MAX_MEDIA_BYTES};
-use crate::store::{MediaJob, Millis, SharedStore};
+use crate::store::{MediaJob, SharedStore};
 use crate::whatsapp::ids::MediaId;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
-use tokio::sync::Notify;
 
 const MAX_ATTEMPTS: i64 = 8;
 const POLL: Duration = Duration::from_secs(2);
@@ -28,7 +27,7 @@ pub struct MediaStorage {
 impl MediaStorage {
     /// How many more bytes fit under the quota.
     pub async fn room(&self, store: &SharedStore) -> crate::store::StoreResult<u64> {
-        let used = u64::try_from(store.stored_media_bytes().await?).unwrap_or(0);
+        let used = u64::try_from(store.media.stored_bytes().await?).unwrap_or(0);
         Ok(self.quota_bytes.saturating_sub(used))
     }
 
@@ -41,23 +40,24 @@ impl MediaStorage {
     }
 }
 
+/// The download worker: it looks for due downloads every few seconds.
 pub fn spawn_downloader(
     store: SharedStore,
     graph: GraphClient,
     storage: MediaStorage,
-    wake: Arc<Notify>,
+    clock: SharedClock,
 ) {
     tokio::spawn(async move {
         loop {
-            match store.due_media(Millis::now(), 8).await {
+            match store.media.due(clock.now(), 8).await {
                 Ok(jobs) => {
                     for job in jobs {
-                        download_one(&store, &graph, &storage, job).await;
+                        download_one(&store, &graph, &storage, &clock, job).await;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "media: cannot list pending downloads"),
             }
-            let _ = tokio::time::timeout(POLL, wake.notified()).await;
+            tokio::time::sleep(POLL).await;
         }
     });
 }
@@ -66,23 +66,26 @@ async fn download_one(
     store: &SharedStore,
     graph: &GraphClient,
     storage: &MediaStorage,
+    clock: &SharedClock,
     job: MediaJob,
 ) {
     let outcome = fetch(store, graph, storage, &job).await;
+    let now = clock.now();
     let result = match outcome {
         Ok((path, size, mime)) => {
             store
-                .media_stored(&job.media_id, &path.to_string_lossy(), size, &mime)
+                .media
+                .stored(&job.media_id, &path.to_string_lossy(), size, &mime, now)
                 .await
         }
         Err(failure) => {
             let attempts = job.attempts + 1;
-            let retry_at = (failure.retryable && attempts < MAX_ATTEMPTS).then(|| {
-                Millis::now().plus(Duration::from_secs(2u64.pow(attempts.clamp(1, 12) as u32)))
-            });
+            let retry_at = (failure.retryable && attempts < MAX_ATTEMPTS)
+                .then(|| now.plus(retry::MEDIA_DOWNLOAD.after(attempts as u32)));
             tracing::warn!(media_id = %job.media_id, attempts, error = %failure.reason, retry = retry_at.is_some(), "media download failed");
             store
-                .media_failed(&job.media_id, &failure.reason, retry_at, Millis::now())
+                .media
+                .failed(&job.media_id, &failure.reason, retry_at, now)
                 .await
         }
     };

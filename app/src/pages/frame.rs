@@ -51,11 +51,15 @@ fn TopNav(viewer: Viewer) -> impl IntoView {
 }
 
 /// For admins: an access token Meta refuses, and templates used in the last 30 days that Meta
-/// has paused, disabled or rejected (agents get nothing). Live: it rereads on every event.
+/// has paused, disabled or rejected (agents get nothing). Live: it rereads when a template
+/// changes or a send fails.
 #[component]
 fn AdminAlertBanner() -> impl IntoView {
     let live = crate::live::use_live();
-    let alerts = Resource::new(move || live.tick.get(), |_| admin_alerts());
+    let alerts = Resource::new(
+        move || (live.alerts.get(), live.reset.get()),
+        |_| admin_alerts(),
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -6,12 +6,14 @@ use super::frame::AppFrame;
 use crate::api::{
     delete_template, submit_template, sync_templates, template_with_timeline, templates,
 };
-use crate::live::use_live;
+use crate::live::{Incoming, Live, on_event, use_live};
+use crate::model::LiveEvent;
 use crate::pages::ErrorNotice;
 use crate::templates::{
     ButtonKind, CATEGORIES, DraftButton, TemplateDraft, TemplateStatus, TemplateView, placeholders,
 };
-use crate::window::{relative_time, rfc3339_millis};
+use crate::time::{date_time, iso};
+use crate::window::relative_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -29,7 +31,19 @@ fn status_class(status: &TemplateStatus) -> &'static str {
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
     let live = use_live();
-    let list = Resource::new(move || live.tick.get(), |_| templates());
+    let list = Resource::new(move || live.reset.get(), |_| templates());
+    // The templates as shown: loaded once, then each live event replaces the one it concerns.
+    let all = RwSignal::new(Vec::<TemplateView>::new());
+    on_event(move |incoming| {
+        if let Incoming::Event(event) = incoming
+            && let LiveEvent::TemplateUpdated { template } = &**event
+        {
+            all.update(|all| match all.iter_mut().find(|t| t.id == template.id) {
+                Some(shown) => *shown = template.clone(),
+                None => all.push(template.clone()),
+            });
+        }
+    });
     let status = RwSignal::new(String::new());
     let category = RwSignal::new(String::new());
     let language = RwSignal::new(String::new());
@@ -84,19 +98,22 @@ pub fn TemplatesPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match list.await {
-                            Ok(all) => {
-                                let mut languages: Vec<String> = all.iter().map(|t| t.language.clone()).collect();
+                            Ok(loaded) => {
+                                let mut languages: Vec<String> = loaded.iter().map(|t| t.language.clone()).collect();
+                                all.set(loaded);
                                 languages.sort();
                                 languages.dedup();
                                 let statuses = TemplateStatus::FILTERABLE.iter().map(|s| s.as_str().to_owned()).collect();
                                 let categories = CATEGORIES.iter().map(|c| (*c).to_owned()).collect();
                                 let shown = move || {
-                                    all.iter()
-                                        .filter(|t| status.with(|s| s.is_empty() || t.status.as_str() == s))
-                                        .filter(|t| category.with(|c| c.is_empty() || &t.category == c))
-                                        .filter(|t| language.with(|l| l.is_empty() || &t.language == l))
-                                        .cloned()
-                                        .collect::<Vec<_>>()
+                                    all.with(|all| {
+                                        all.iter()
+                                            .filter(|t| status.with(|s| s.is_empty() || t.status.as_str() == s))
+                                            .filter(|t| category.with(|c| c.is_empty() || &t.category == c))
+                                            .filter(|t| language.with(|l| l.is_empty() || &t.language == l))
+                                            .cloned()
+                                            .collect::<Vec<_>>()
+                                    })
                                 };
                                 view! {
                                     <div class="filters" role="group" aria-label="Filters">
@@ -104,7 +121,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                         {filter_select("Category", category, categories)}
                                         {filter_select("Language", language, languages)}
                                     </div>
-                                    {move || view! { <TemplateTable templates=shown() clock=live.clock /> }}
+                                    {move || view! { <TemplateTable templates=shown() live /> }}
                                 }
                                     .into_any()
                             }
@@ -118,7 +135,7 @@ pub fn TemplatesPage() -> impl IntoView {
 }
 
 #[component]
-fn TemplateTable(templates: Vec<TemplateView>, clock: RwSignal<i64>) -> impl IntoView {
+fn TemplateTable(templates: Vec<TemplateView>, live: Live) -> impl IntoView {
     if templates.is_empty() {
         return view! { <p class="empty-state">"No templates match."</p> }.into_any();
     }
@@ -140,8 +157,7 @@ fn TemplateTable(templates: Vec<TemplateView>, clock: RwSignal<i64>) -> impl Int
                     .into_iter()
                     .map(|t| {
                         let href = format!("/admin/templates/{}", t.id);
-                        let updated = t.updated_at.clone();
-                        let updated_ms = rfc3339_millis(&updated).unwrap_or_default();
+                        let updated = t.updated_at;
                         view! {
                             <tr>
                                 <td><a href=href>{t.name.clone()}</a></td>
@@ -149,7 +165,11 @@ fn TemplateTable(templates: Vec<TemplateView>, clock: RwSignal<i64>) -> impl Int
                                 <td>{t.category.to_lowercase()}</td>
                                 <td><span class=status_class(&t.status)>{t.status.to_string()}</span></td>
                                 <td>{t.quality.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td><time datetime=updated>{move || relative_time(updated_ms, clock.get())}</time></td>
+                                <td>
+                                    <time datetime=iso(updated) title=move || date_time(updated, live.local_time.get())>
+                                        {move || relative_time(updated.millis(), live.clock.get())}
+                                    </time>
+                                </td>
                                 <td>{t.rejected_reason.clone().unwrap_or_default()}</td>
                             </tr>
                         }
@@ -201,9 +221,19 @@ pub fn TemplatePage() -> impl IntoView {
     let live = use_live();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("template_id").unwrap_or_default());
+    // Reread when this template changes (the event has the template, not its timeline).
+    let changed = RwSignal::new(0u64);
+    on_event(move |incoming| {
+        if let Incoming::Event(event) = incoming
+            && let LiveEvent::TemplateUpdated { template } = &**event
+            && template.id == id()
+        {
+            changed.update(|n| *n += 1);
+        }
+    });
     let detail = Resource::new(
-        move || (id(), live.tick.get()),
-        |(id, _)| template_with_timeline(id),
+        move || (id(), changed.get(), live.reset.get()),
+        |(id, ..)| template_with_timeline(id),
     );
     let confirming = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
@@ -244,7 +274,7 @@ pub fn TemplatePage() -> impl IntoView {
                                             <h2>"Timeline"</h2>
                                             <ol class="timeline">
                                                 {detail.timeline.into_iter().rev().map(|change| {
-                                                    let at = change.occurred_at.clone();
+                                                    let at = change.occurred_at;
                                                     let what = match change.kind.as_str() {
                                                         "submitted" => "Submitted".to_owned(),
                                                         "deleted" => "Deleted".to_owned(),
@@ -252,7 +282,7 @@ pub fn TemplatePage() -> impl IntoView {
                                                     };
                                                     view! {
                                                         <li>
-                                                            <time datetime=at.clone()>{at.get(..16).unwrap_or_default().replace('T', " ")}</time>
+                                                            <time datetime=iso(at)>{move || date_time(at, live.local_time.get())}</time>
                                                             " " <strong>{what}</strong>
                                                             {change.reason.map(|r| view! { <span class="reason">{format!(" — {r}")}</span> })}
                                                             <span class="source">{format!(" (from {})", change.source)}</span>

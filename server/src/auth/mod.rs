@@ -5,7 +5,8 @@ pub mod session;
 pub mod throttle;
 pub mod token;
 
-use crate::store::{Millis, SharedStore, StoreError, User};
+use crate::domain::SharedClock;
+use crate::store::{SharedStore, StoreError, User};
 use parley_app::model::{Email, Viewer};
 use password::PasswordHasher;
 use throttle::{LoginThrottle, ThrottleVerdict};
@@ -37,14 +38,16 @@ pub struct Authenticator {
     store: SharedStore,
     hasher: PasswordHasher,
     throttle: LoginThrottle,
+    clock: SharedClock,
 }
 
 impl Authenticator {
-    pub fn new(store: SharedStore, hasher: PasswordHasher) -> Self {
+    pub fn new(store: SharedStore, hasher: PasswordHasher, clock: SharedClock) -> Self {
         Authenticator {
             throttle: LoginThrottle::new(store.clone()),
             store,
             hasher,
+            clock,
         }
     }
 
@@ -60,7 +63,7 @@ impl Authenticator {
         password: &str,
         client: &str,
     ) -> Result<User, AuthError> {
-        let now = Millis::now();
+        let now = self.clock.now();
         let keys = throttle::keys(email, client);
         // Reserved before hashing: the limit holds however many attempts arrive at once.
         if let ThrottleVerdict::Blocked { retry_after_secs } =
@@ -69,7 +72,7 @@ impl Authenticator {
             return Err(AuthError::Throttled { retry_after_secs });
         }
         let credentials = match Email::parse(email) {
-            Ok(email) => self.store.credentials_by_email(&email).await?,
+            Ok(email) => self.store.team.credentials_by_email(&email).await?,
             Err(_) => None,
         };
         // Verify against a dummy hash when the account is unknown, so timing does not reveal

@@ -1,16 +1,15 @@
-//! Sign-in sessions: tower-sessions records in the application database (one sqlx store per
-//! backend), plus the rules Parley adds on top: an absolute lifetime, an idle timeout that is
-//! refreshed at most once a minute, and immediate end when a member is disabled.
+//! Sign-in sessions: tower-sessions records in the application database (`store::sessions`),
+//! plus the rules Parley adds on top: an absolute lifetime, an idle timeout (refreshed at most
+//! once a minute, and checked against Parley's clock), and immediate end when a member is
+//! disabled.
 
-use crate::store::{Millis, SharedStore, StoreResult};
-use async_trait::async_trait;
+use crate::domain::Millis;
+use crate::store::{DbSessionStore, SharedStore, StoreResult};
 use parley_app::model::UserId;
-use std::sync::Arc;
 use std::time::Duration;
-use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::session::Id;
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub const COOKIE_NAME: &str = "parley_session";
 const USER_ID: &str = "user_id";
@@ -19,91 +18,12 @@ const SEEN_AT: &str = "seen_at";
 /// How stale `seen_at` may get before a request refreshes it (and with it the idle expiry).
 const SEEN_REFRESH: Duration = Duration::from_secs(60);
 
-/// The session store of whichever database Parley runs on.
-#[derive(Clone, Debug)]
-pub enum DbSessionStore {
-    /// Writes wait for the application store's turn to write (see `crate::store::SqliteStore`).
-    Sqlite(SqliteStore, Arc<tokio::sync::Mutex<()>>),
-    Postgres(PostgresStore),
-}
-
-impl DbSessionStore {
-    pub fn sqlite(pool: sqlx::SqlitePool, writer: Arc<tokio::sync::Mutex<()>>) -> Self {
-        DbSessionStore::Sqlite(SqliteStore::new(pool), writer)
-    }
-
-    pub fn postgres(pool: sqlx::PgPool) -> Self {
-        DbSessionStore::Postgres(PostgresStore::new(pool))
-    }
-}
-
-pub async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> sqlx::Result<()> {
-    SqliteStore::new(pool.clone()).migrate().await
-}
-
-pub async fn migrate_postgres(pool: &sqlx::PgPool) -> sqlx::Result<()> {
-    PostgresStore::new(pool.clone()).migrate().await
-}
-
-#[async_trait]
-impl SessionStore for DbSessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(s, writer) => {
-                let _turn = writer.lock().await;
-                s.create(record).await
-            }
-            DbSessionStore::Postgres(s) => s.create(record).await,
-        }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(s, writer) => {
-                let _turn = writer.lock().await;
-                s.save(record).await
-            }
-            DbSessionStore::Postgres(s) => s.save(record).await,
-        }
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            DbSessionStore::Sqlite(s, _) => s.load(id).await,
-            DbSessionStore::Postgres(s) => s.load(id).await,
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(s, writer) => {
-                let _turn = writer.lock().await;
-                s.delete(id).await
-            }
-            DbSessionStore::Postgres(s) => s.delete(id).await,
-        }
-    }
-}
-
-#[async_trait]
-impl ExpiredDeletion for DbSessionStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(s, writer) => {
-                let _turn = writer.lock().await;
-                s.delete_expired().await
-            }
-            DbSessionStore::Postgres(s) => s.delete_expired().await,
-        }
-    }
-}
-
 pub fn layer(
     store: &SharedStore,
     config: &crate::config::SessionConfig,
 ) -> SessionManagerLayer<DbSessionStore> {
     let idle = time::Duration::try_from(config.idle_timeout).unwrap_or(time::Duration::hours(12));
-    SessionManagerLayer::new(store.session_store())
+    SessionManagerLayer::new(store.sessions.clone())
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
@@ -113,7 +33,7 @@ pub fn layer(
 
 /// Removes expired session rows in the background.
 pub fn spawn_expired_cleanup(store: &SharedStore) {
-    let sessions = store.session_store();
+    let sessions: DbSessionStore = store.sessions.clone();
     tokio::spawn(async move {
         if let Err(error) = sessions
             .continuously_delete_expired(tokio::time::Duration::from_secs(600))
@@ -125,9 +45,13 @@ pub fn spawn_expired_cleanup(store: &SharedStore) {
 }
 
 /// Begins a signed-in session with a fresh id (defeats session fixation).
-pub async fn begin(session: &Session, user: UserId) -> Result<(), tower_sessions::session::Error> {
+pub async fn begin(
+    session: &Session,
+    user: UserId,
+    now: Millis,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    let now = Millis::now().0;
+    let now = now.0;
     session.insert(USER_ID, user.0).await?;
     session.insert(SIGNED_IN_AT, now).await?;
     session.insert(SEEN_AT, now).await?;
@@ -150,11 +74,12 @@ fn valid_until(signed_in_at: i64, idle_expiry: Millis, absolute_timeout: Duratio
     Millis(signed_in_at).plus(absolute_timeout).min(idle_expiry)
 }
 
-/// The member this session belongs to, if it is still valid; ends it if not.
+/// The member this session belongs to, if it is still valid at `now`; ends it if not.
 pub async fn signed_in_user(
     session: &Session,
     store: &SharedStore,
     config: &crate::config::SessionConfig,
+    now: Millis,
 ) -> StoreResult<Option<SignedIn>> {
     let read = async {
         let user_id: Option<i64> = session.get(USER_ID).await?;
@@ -165,12 +90,13 @@ pub async fn signed_in_user(
     let (Some(user_id), Some(signed_in_at), seen_at) = read.await.unwrap_or_default() else {
         return Ok(None);
     };
-    let now = Millis::now();
-    let user = store.user_by_id(UserId(user_id)).await?;
-    let expired = Millis(signed_in_at).plus(config.absolute_timeout) <= now;
+    let user = store.team.user_by_id(UserId(user_id)).await?;
+    let last_seen = seen_at.unwrap_or(signed_in_at);
+    let expired = Millis(signed_in_at).plus(config.absolute_timeout) <= now
+        || Millis(last_seen).plus(config.idle_timeout) <= now;
     match (user, session.id()) {
         (Some(user), Some(session_id)) if !user.disabled && !expired => {
-            let mut last_seen = seen_at.unwrap_or(signed_in_at);
+            let mut last_seen = last_seen;
             if now.0 - last_seen >= SEEN_REFRESH.as_millis() as i64 {
                 // Modifying the session re-saves it, which pushes the idle expiry forward.
                 let _ = session.insert(SEEN_AT, now.0).await;
@@ -197,10 +123,10 @@ pub async fn standing(
     store: &SharedStore,
     id: &Id,
     user: UserId,
-    absolute_timeout: Duration,
+    config: &crate::config::SessionConfig,
     now: Millis,
 ) -> StoreResult<Option<Millis>> {
-    let record = match store.session_store().load(id).await {
+    let record = match store.sessions.load(id).await {
         Ok(Some(record)) => record,
         Ok(None) => return Ok(None),
         Err(error) => {
@@ -213,11 +139,16 @@ pub async fn standing(
     let (Some(owner), Some(signed_in_at)) = (number(USER_ID), number(SIGNED_IN_AT)) else {
         return Ok(None);
     };
-    let active = store.user_by_id(user).await?.is_some_and(|u| !u.disabled);
+    let last_seen = number(SEEN_AT).unwrap_or(signed_in_at);
+    let active = store
+        .team
+        .user_by_id(user)
+        .await?
+        .is_some_and(|u| !u.disabled);
     let until = valid_until(
         signed_in_at,
-        Millis::from(record.expiry_date),
-        absolute_timeout,
+        Millis(last_seen).plus(config.idle_timeout),
+        config.absolute_timeout,
     );
     Ok((owner == user.0 && active && until > now).then_some(until))
 }

@@ -7,7 +7,8 @@
 //! doubles it (capped). A correct password clears the account's count and takes the attempt
 //! back from the address's.
 
-use crate::store::{AttemptLimit, Millis, Reservation, SharedStore, StoreResult};
+use crate::domain::Millis;
+use crate::store::{AttemptLimit, Reservation, SharedStore, StoreResult};
 use std::time::Duration;
 
 /// How many attempts a key may have within [`Policy::window`] before it is blocked.
@@ -110,6 +111,7 @@ impl LoginThrottle {
         for (key, policy) in keys {
             match self
                 .store
+                .team
                 .reserve_attempt(key, &policy.limit(), now)
                 .await?
             {
@@ -123,7 +125,7 @@ impl LoginThrottle {
             None => Ok(ThrottleVerdict::Allowed),
             Some(until) => {
                 for (key, policy) in counted {
-                    self.store.refund_attempt(key, &policy.limit()).await?;
+                    self.store.team.refund_attempt(key, &policy.limit()).await?;
                 }
                 Ok(blocked_for(until, now))
             }
@@ -136,9 +138,9 @@ impl LoginThrottle {
         let [(account, _), rest @ ..] = keys else {
             return Ok(());
         };
-        self.store.clear_throttle_record(account).await?;
+        self.store.team.clear_throttle_record(account).await?;
         for (key, policy) in rest {
-            self.store.refund_attempt(key, &policy.limit()).await?;
+            self.store.team.refund_attempt(key, &policy.limit()).await?;
         }
         Ok(())
     }

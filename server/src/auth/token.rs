@@ -2,9 +2,10 @@
 //! fast digest is enough here because the token, unlike a password, cannot be guessed. Each
 //! token has a name, an expiry (90 days unless chosen otherwise) and can be revoked alone.
 
-use crate::store::{ApiToken, Millis, NewApiToken, SharedStore, StoreResult};
+use crate::domain::Millis;
+use crate::store::{ApiToken, NewApiToken, SharedStore, StoreResult};
 use base64::Engine as _;
-use parley_app::model::{ApiTokenInfo, TokenState, UserId};
+use parley_app::model::UserId;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -75,6 +76,7 @@ pub async fn issue(
 ) -> StoreResult<(String, ApiToken)> {
     let minted = mint();
     let record = store
+        .team
         .create_api_token(
             &NewApiToken {
                 user,
@@ -86,30 +88,6 @@ pub async fn issue(
         )
         .await?;
     Ok((minted.token, record))
-}
-
-/// Whether a stored token works at `now`.
-pub fn state(token: &ApiToken, now: Millis) -> TokenState {
-    if token.revoked_at.is_some() {
-        TokenState::Revoked
-    } else if token.expires_at.is_some_and(|at| at <= now) {
-        TokenState::Expired
-    } else {
-        TokenState::Active
-    }
-}
-
-/// A stored token as its owner sees it.
-pub fn info(token: &ApiToken, now: Millis) -> ApiTokenInfo {
-    ApiTokenInfo {
-        id: token.id,
-        name: token.name.clone(),
-        state: state(token, now),
-        created_at: token.created_at.to_rfc3339(),
-        last_used_at: token.last_used_at.map(Millis::to_rfc3339),
-        expires_at: token.expires_at.map(Millis::to_rfc3339),
-        revoked_at: token.revoked_at.map(Millis::to_rfc3339),
-    }
 }
 
 #[cfg(test)]
@@ -134,25 +112,5 @@ mod tests {
         assert_eq!(lifetime(None).unwrap(), Duration::from_secs(90 * 24 * 3600));
         assert!(lifetime(Some(0)).is_err());
         assert!(lifetime(Some(3651)).is_err());
-    }
-
-    #[test]
-    fn a_token_is_active_until_it_expires_or_is_revoked() {
-        let token = ApiToken {
-            id: 1,
-            user: UserId(1),
-            name: "ci".into(),
-            created_at: Millis(0),
-            last_used_at: None,
-            expires_at: Some(Millis(1_000)),
-            revoked_at: None,
-        };
-        assert_eq!(state(&token, Millis(999)), TokenState::Active);
-        assert_eq!(state(&token, Millis(1_000)), TokenState::Expired);
-        let revoked = ApiToken {
-            revoked_at: Some(Millis(500)),
-            ..token
-        };
-        assert_eq!(state(&revoked, Millis(600)), TokenState::Revoked);
     }
 }

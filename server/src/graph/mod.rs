@@ -9,6 +9,16 @@ use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod error;
+mod origin;
+mod resources;
+
+use error::ErrorEnvelope;
+pub use error::GraphError;
+pub use origin::{is_secure_origin, token_may_go_to};
+use resources::Paged;
+pub use resources::{CreatedTemplate, GraphTemplate, MediaInfo, PhoneNumber};
+
 /// Largest media file Parley downloads (Meta's own limit is 100 MB for documents).
 pub const MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
 
@@ -21,188 +31,6 @@ pub struct GraphClient {
     token: Secret,
     /// Meta's words when it last refused the access token (error 190), until a call succeeds.
     token_problem: Arc<Mutex<Option<String>>>,
-}
-
-/// An error as Meta reports it (`{"error": {...}}`), or a failure to get an answer at all.
-/// `Display` is for the log; [`GraphError::for_members`] is what members may read.
-#[derive(Debug, thiserror::Error)]
-pub enum GraphError {
-    #[error("Graph API error {code} ({status}): {message}")]
-    Api {
-        status: u16,
-        code: i64,
-        subcode: Option<i64>,
-        message: String,
-        details: Option<String>,
-    },
-    #[error("Graph API unreachable: {0}")]
-    Transport(String),
-    #[error("Graph API answered something unexpected: {0}")]
-    Decode(String),
-    /// A URL that must not receive the access token (another host, or plain http).
-    #[error("refused to send the access token to {0}")]
-    Untrusted(String),
-    /// An id that cannot be a Graph object's: no request was made.
-    #[error(transparent)]
-    InvalidId(#[from] crate::whatsapp::ids::InvalidId),
-}
-
-impl GraphError {
-    /// Whether trying again later may succeed (throttling, Meta-side trouble, network).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            GraphError::Transport(_) => true,
-            GraphError::Decode(_) | GraphError::Untrusted(_) | GraphError::InvalidId(_) => false,
-            GraphError::Api { status, code, .. } => {
-                *status >= 500
-                    || *status == 429
-                    || matches!(code, 1 | 2 | 4 | 80007 | 130429 | 131000 | 131056)
-            }
-        }
-    }
-
-    /// The error as a member may see it: Meta's code and words, never an upstream body.
-    pub fn for_members(&self) -> String {
-        match self {
-            GraphError::Api {
-                code,
-                message,
-                details,
-                ..
-            } => match details {
-                Some(details) if !details.is_empty() => {
-                    format!("Meta error {code}: {message} ({details})")
-                }
-                _ => format!("Meta error {code}: {message}"),
-            },
-            GraphError::Transport(_) => "the WhatsApp Cloud API could not be reached".into(),
-            GraphError::Decode(_) => {
-                "the WhatsApp Cloud API answered something Parley cannot read".into()
-            }
-            GraphError::Untrusted(_) => {
-                "Meta pointed Parley at an address it does not trust with the access token".into()
-            }
-            GraphError::InvalidId(problem) => problem.to_string(),
-        }
-    }
-}
-
-/// Meta serves media downloads from this host, and they need the access token.
-const META_MEDIA_HOST: &str = "lookaside.fbsbx.com";
-const META_GRAPH_HOST: &str = "graph.facebook.com";
-
-/// Whether an origin may carry the access token: https, or http to this machine (tests and
-/// the sandbox's simulator).
-pub fn is_secure_origin(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => true,
-        "http" => match url.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
-}
-
-/// Whether the access token may go to `url`, given the configured Graph origin: the same
-/// origin, or Meta's media host when Parley talks to Meta itself.
-pub fn token_may_go_to(graph: &Url, url: &Url) -> bool {
-    if !is_secure_origin(graph) || !is_secure_origin(url) {
-        return false;
-    }
-    let meta_media = graph.scheme() == "https"
-        && graph.host_str() == Some(META_GRAPH_HOST)
-        && url.scheme() == "https"
-        && url.host_str() == Some(META_MEDIA_HOST)
-        && url.port().is_none();
-    url.origin() == graph.origin() || meta_media
-}
-
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    code: i64,
-    error_subcode: Option<i64>,
-    error_data: Option<serde_json::Value>,
-}
-
-/// What `GET /{media-id}` says about a media object.
-#[derive(Clone, Debug, Deserialize)]
-pub struct MediaInfo {
-    pub url: String,
-    #[serde(default)]
-    pub mime_type: Option<String>,
-    #[serde(default)]
-    pub sha256: Option<String>,
-    #[serde(default)]
-    pub file_size: Option<serde_json::Value>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct PhoneNumber {
-    pub id: String,
-    #[serde(default)]
-    pub display_phone_number: Option<String>,
-    #[serde(default)]
-    pub verified_name: Option<String>,
-}
-
-/// A template as `GET /{waba}/message_templates` describes it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct GraphTemplate {
-    pub id: String,
-    pub name: String,
-    pub language: String,
-    #[serde(default)]
-    pub category: String,
-    pub status: String,
-    #[serde(default)]
-    pub quality_score: Option<serde_json::Value>,
-    #[serde(default)]
-    pub components: serde_json::Value,
-    #[serde(default)]
-    pub rejected_reason: Option<String>,
-}
-
-impl GraphTemplate {
-    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`, from `quality_score.score`.
-    pub fn quality(&self) -> Option<String> {
-        self.quality_score
-            .as_ref()?
-            .get("score")?
-            .as_str()
-            .map(str::to_owned)
-    }
-}
-
-/// Meta's answer to a template submission.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CreatedTemplate {
-    pub id: String,
-    pub status: String,
-    #[serde(default)]
-    pub category: String,
-}
-
-#[derive(Deserialize)]
-struct Paged<T> {
-    data: Vec<T>,
-    #[serde(default)]
-    paging: Option<Paging>,
-}
-
-#[derive(Deserialize)]
-struct Paging {
-    next: Option<String>,
 }
 
 /// The id Meta's answer carries at `pointer` (a wamid, a media id).

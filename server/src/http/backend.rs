@@ -1,47 +1,58 @@
-//! The server side of the app crate's server functions: what pages may read and change, in
-//! domain terms, mapped to the store.
+//! The server side of the app crate's server functions: each a thin adapter over a use case
+//! of `crate::service`, with one mapping from service errors to what the UI shows.
 
 use super::AppState;
-use crate::graph::GraphClient;
-use crate::store::{
-    Assignment, ConversationOrder, ConversationQuery, KeysetCursor, Millis, StoreError,
-};
-use crate::templates::{self, TemplateError};
+use crate::domain::conversation::ConversationChange;
+use crate::service::conversations::{self, ListRequest, Scope};
+use crate::service::{ServiceError, sending, team, templates};
+use crate::store::{ConversationOrder, KeysetCursor};
+use crate::views;
 use parley_app::api::ssr::Backend;
-use parley_app::api::{AdminNotices, AppError, InboxQuery, InboxTab, Thread};
+use parley_app::api::{
+    AdminNotices, AppError, AssignTarget, ConversationUpdate, InboxQuery, InboxTab, Thread,
+};
 use parley_app::compose::SendRequest;
 use parley_app::model::{
-    ConversationPage, ConversationStatus, MessagePage, MessageView, TeamMember, UserId, Viewer,
+    ConversationPage, ConversationSummary, MemberRef, MessagePage, MessageView, TeamMember, Viewer,
 };
-use parley_app::templates::{TemplateDetail, TemplateDraft, TemplateStatus, TemplateView};
+use parley_app::templates::{TemplateDetail, TemplateDraft, TemplateView};
 
-/// Store failures as the UI should see them; details go to the log, not the browser.
-fn app_error(error: StoreError) -> AppError {
+/// Service failures as the UI shows them; internal details go to the log, not the browser.
+fn app_error(error: ServiceError) -> AppError {
     match error {
-        StoreError::NotFound(_) => AppError::NotFound,
-        other => {
-            tracing::error!(error = %other, "server function failed");
+        ServiceError::NotFound(_) => AppError::NotFound,
+        ServiceError::Forbidden => AppError::Forbidden,
+        ServiceError::Invalid(why) => AppError::Invalid(why),
+        ServiceError::Conflict(why) => AppError::Conflict(why),
+        ServiceError::WindowClosed { .. } => AppError::WindowClosed,
+        ServiceError::Upstream(error) => {
+            tracing::warn!(%error, "Graph API call failed");
+            AppError::Invalid(error.for_members())
+        }
+        e @ (ServiceError::NotConfigured(_)
+        | ServiceError::Busy { .. }
+        | ServiceError::StorageFull(_)) => AppError::Invalid(e.to_string()),
+        ServiceError::Internal(detail) => {
+            tracing::error!(%detail, "server function failed");
             AppError::Internal
         }
     }
 }
 
-/// As [`app_error`], but an operation that does not apply says why.
-fn state_error(error: StoreError) -> AppError {
-    match error {
-        StoreError::WrongState(why) => AppError::Invalid(why.to_owned()),
-        other => app_error(other),
-    }
-}
-
-const PAGE: i64 = 50;
-/// Messages a thread shows at first, and loads each time the agent scrolls to its top.
-const THREAD_PAGE: i64 = 100;
-
 #[async_trait::async_trait]
 impl Backend for AppState {
-    async fn team_members(&self) -> Result<Vec<TeamMember>, AppError> {
-        AppState::team_members(self).await.map_err(app_error)
+    async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError> {
+        let users = team::members(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(users.iter().map(views::team_member).collect())
+    }
+
+    async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError> {
+        let users = team::assignable(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(users.iter().map(views::member_ref).collect())
     }
 
     async fn conversations(
@@ -49,95 +60,92 @@ impl Backend for AppState {
         viewer: &Viewer,
         query: InboxQuery,
     ) -> Result<ConversationPage, AppError> {
-        let query = ConversationQuery {
-            assignment: match query.tab {
-                InboxTab::Mine => Assignment::Mine(viewer.id),
-                InboxTab::Unassigned => Assignment::Unassigned,
-                InboxTab::All => Assignment::All,
+        let request = ListRequest {
+            scope: match query.tab {
+                InboxTab::Mine => Scope::Mine,
+                InboxTab::Unassigned => Scope::Unassigned,
+                InboxTab::All => Scope::All,
             },
             status: Some(query.status),
             phone_number_id: None,
-            search: Some(query.search).filter(|s| !s.trim().is_empty()),
+            search: Some(query.search),
             order: if query.window_order {
                 ConversationOrder::WindowClosingSoonest
             } else {
                 ConversationOrder::LatestActivity
             },
             cursor: query.cursor.as_deref().and_then(KeysetCursor::parse),
-            limit: PAGE,
-            now: Millis::now(),
+            limit: conversations::DEFAULT_PAGE,
         };
-        self.store
-            .list_conversations(&query)
-            .await
-            .map_err(app_error)
-    }
-
-    async fn thread(&self, _viewer: &Viewer, id: i64) -> Result<Thread, AppError> {
-        let receipt = self
-            .store
-            .mark_conversation_read(id, Millis::now())
+        let page = conversations::list(&self.services, viewer, request)
             .await
             .map_err(app_error)?;
-        // The customer sees blue ticks once an agent has opened what they sent.
-        if let (Some(receipt), Some(graph)) = (receipt.filter(|r| r.was_unread), &self.graph) {
-            let graph = graph.clone();
-            tokio::spawn(async move {
-                if let Err(error) = graph.mark_read_receipt(&receipt, false).await {
-                    tracing::warn!(%error, "cannot mark a message read at Meta");
-                }
-            });
-        }
-        let conversation = self
-            .store
-            .conversation(id)
-            .await
-            .map_err(app_error)?
-            .ok_or(AppError::NotFound)?;
-        let page = self
-            .store
-            .conversation_messages(id, None, THREAD_PAGE)
+        Ok(views::conversation_page(&page))
+    }
+
+    async fn thread(&self, viewer: &Viewer, id: i64) -> Result<Thread, AppError> {
+        let (conversation, page) = conversations::thread(&self.services, viewer, id)
             .await
             .map_err(app_error)?;
         Ok(Thread {
-            conversation,
-            messages: page.messages,
-            older_cursor: page.next_cursor,
+            conversation: views::conversation(&conversation),
+            messages: views::messages(&page.messages),
+            older_cursor: page.older.map(KeysetCursor::encode),
         })
     }
 
     async fn older_messages(
         &self,
-        _viewer: &Viewer,
+        viewer: &Viewer,
         id: i64,
         before: String,
     ) -> Result<MessagePage, AppError> {
         let before = KeysetCursor::parse(&before)
             .ok_or_else(|| AppError::Invalid("not a valid cursor".into()))?;
-        self.store
-            .conversation_messages(id, Some(before), THREAD_PAGE)
-            .await
-            .map_err(app_error)
+        let page = conversations::messages(
+            &self.services,
+            viewer,
+            id,
+            Some(before),
+            conversations::THREAD_PAGE,
+        )
+        .await
+        .map_err(app_error)?;
+        Ok(MessagePage {
+            messages: views::messages(&page.messages),
+            next_cursor: page.older.map(KeysetCursor::encode),
+        })
     }
 
-    async fn assign(
+    async fn update(
         &self,
-        _viewer: &Viewer,
+        viewer: &Viewer,
         id: i64,
-        assignee: Option<UserId>,
-    ) -> Result<(), AppError> {
-        if let Some(assignee) = assignee {
-            let member = self.store.user_by_id(assignee).await.map_err(app_error)?;
-            if member.is_none_or(|m| m.disabled) {
-                return Err(AppError::NotFound);
-            }
-        }
-        self.store
-            .assign_conversation(id, assignee, Millis::now())
+        update: ConversationUpdate,
+    ) -> Result<ConversationSummary, AppError> {
+        let change = ConversationChange {
+            assignee: update.assign.map(|target| match target {
+                AssignTarget::Me => Some(viewer.id),
+                AssignTarget::Member(member) => Some(member),
+                AssignTarget::Nobody => None,
+            }),
+            status: update.status,
+        };
+        let conversation = conversations::change(&self.services, viewer, id, change)
             .await
             .map_err(app_error)?;
-        self.live.waker().notify_one();
-        Ok(())
+        Ok(views::conversation(&conversation))
+    }
+
+    async fn mark_read(&self, viewer: &Viewer, conversation_id: i64) -> Result<(), AppError> {
+        match conversations::mark_read(&self.services, viewer, conversation_id, false).await {
+            // The unread count is cleared; only the customer's blue ticks are missing.
+            Err(ServiceError::Upstream(error)) => {
+                tracing::warn!(%error, "cannot mark a message read at Meta");
+                Ok(())
+            }
+            other => other.map_err(app_error),
+        }
     }
 
     async fn send(
@@ -146,144 +154,79 @@ impl Backend for AppState {
         conversation_id: i64,
         request: SendRequest,
     ) -> Result<MessageView, AppError> {
-        use crate::outbox::{SendError, queue};
-        let message = queue(&self.store, viewer.id, conversation_id, request)
-            .await
-            .map_err(|error| match error {
-                SendError::WindowClosed { .. } => AppError::WindowClosed,
-                SendError::Invalid(problem) => AppError::Invalid(problem),
-                SendError::NotFound => AppError::NotFound,
-                SendError::Store(e) => app_error(e),
-            })?;
-        self.outbox_wake.notify_one();
-        self.live.waker().notify_one();
-        Ok(message)
-    }
-
-    async fn retry(&self, _viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
-        self.store
-            .retry_message(message_id, Millis::now())
-            .await
-            .map_err(state_error)?;
-        self.outbox_wake.notify_one();
-        self.live.waker().notify_one();
-        Ok(())
-    }
-
-    async fn cancel(&self, _viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
-        self.store
-            .cancel_message(message_id, Millis::now())
-            .await
-            .map_err(state_error)?;
-        self.live.waker().notify_one();
-        Ok(())
-    }
-
-    async fn set_status(
-        &self,
-        _viewer: &Viewer,
-        id: i64,
-        status: ConversationStatus,
-    ) -> Result<(), AppError> {
-        self.store
-            .set_conversation_status(id, status, Millis::now())
-            .await
-            .map_err(|error| match error {
-                StoreError::Conflict(_) => AppError::Internal,
-                other => app_error(other),
-            })?;
-        self.live.waker().notify_one();
-        Ok(())
-    }
-
-    async fn typing(&self, _viewer: &Viewer, conversation_id: i64) -> Result<(), AppError> {
-        let Some(graph) = self.graph.as_ref().filter(|_| self.config.typing_indicator) else {
-            return Ok(());
-        };
-        let receipt = self
-            .store
-            .mark_conversation_read(conversation_id, Millis::now())
+        let message = sending::send(&self.services, viewer, conversation_id, request)
             .await
             .map_err(app_error)?;
-        if let Some(receipt) = receipt {
-            // Best effort: a missing indicator is no reason to bother the agent.
-            if let Err(error) = graph.mark_read_receipt(&receipt, true).await {
-                tracing::warn!(%error, "cannot show the typing indicator");
-            }
-        }
-        Ok(())
+        Ok(views::message(&message))
+    }
+
+    async fn retry(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
+        sending::retry(&self.services, viewer, message_id)
+            .await
+            .map(drop)
+            .map_err(app_error)
+    }
+
+    async fn cancel(&self, viewer: &Viewer, message_id: i64) -> Result<(), AppError> {
+        sending::cancel(&self.services, viewer, message_id)
+            .await
+            .map(drop)
+            .map_err(app_error)
+    }
+
+    async fn typing(&self, viewer: &Viewer, conversation_id: i64) -> Result<(), AppError> {
+        conversations::typing(&self.services, viewer, conversation_id)
+            .await
+            .map_err(app_error)
     }
 
     async fn templates(&self, viewer: &Viewer) -> Result<Vec<TemplateView>, AppError> {
-        let all = self.store.templates().await.map_err(app_error)?;
-        Ok(all
-            .into_iter()
-            .filter(|t| viewer.is_admin() || t.status == TemplateStatus::Approved)
-            .collect())
+        let found = templates::list(&self.services, viewer, &Default::default())
+            .await
+            .map_err(app_error)?;
+        Ok(found.iter().map(views::template).collect())
     }
 
-    async fn template(&self, _viewer: &Viewer, id: String) -> Result<TemplateDetail, AppError> {
-        self.store
-            .template(&id)
+    async fn template(&self, viewer: &Viewer, id: String) -> Result<TemplateDetail, AppError> {
+        let (template, timeline) = templates::get(&self.services, viewer, &id)
             .await
-            .map_err(app_error)?
-            .ok_or(AppError::NotFound)
+            .map_err(app_error)?;
+        Ok(views::template_detail(&template, &timeline))
     }
 
-    async fn sync_templates(&self, _viewer: &Viewer) -> Result<usize, AppError> {
-        let waba_id = super::templates::account(self).map_err(template_error)?;
-        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
-        let changed = templates::sync(&self.store, graph, &waba_id)
+    async fn sync_templates(&self, viewer: &Viewer) -> Result<usize, AppError> {
+        templates::sync(&self.services, viewer)
             .await
-            .map_err(template_error)?;
-        self.live.waker().notify_one();
-        Ok(changed)
+            .map_err(app_error)
     }
 
     async fn submit_template(
         &self,
-        _viewer: &Viewer,
+        viewer: &Viewer,
         draft: TemplateDraft,
     ) -> Result<String, AppError> {
-        let waba_id = super::templates::account(self).map_err(template_error)?;
-        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
-        let id = templates::submit(&self.store, graph, &waba_id, &draft.to_meta())
+        templates::submit(&self.services, viewer, &draft.to_meta())
             .await
-            .map_err(template_error)?;
-        self.live.waker().notify_one();
-        Ok(id)
+            .map_err(app_error)
     }
 
-    async fn delete_template(&self, _viewer: &Viewer, id: String) -> Result<(), AppError> {
-        let graph = self.graph.as_ref().ok_or(AppError::Internal)?;
-        templates::delete(&self.store, graph, &id)
+    async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError> {
+        templates::delete(&self.services, viewer, &id)
             .await
-            .map_err(template_error)?;
-        self.live.waker().notify_one();
-        Ok(())
+            .map_err(app_error)
     }
 
-    async fn admin_alerts(&self) -> Result<AdminNotices, AppError> {
-        let month_ago = Millis(Millis::now().0 - 30 * 24 * 3600 * 1000);
+    async fn admin_alerts(&self, viewer: &Viewer) -> Result<AdminNotices, AppError> {
+        let troubled = templates::troubled(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
         Ok(AdminNotices {
-            token_problem: self.graph.as_ref().and_then(GraphClient::token_problem),
-            templates: self
-                .store
-                .troubled_templates(month_ago)
-                .await
-                .map_err(app_error)?,
+            token_problem: self
+                .services
+                .graph
+                .as_ref()
+                .and_then(crate::graph::GraphClient::token_problem),
+            templates: troubled.iter().map(views::template).collect(),
         })
-    }
-}
-
-/// Template failures for the UI: Meta's objections in Meta's words.
-fn template_error(error: TemplateError) -> AppError {
-    match error {
-        TemplateError::Store(e) => app_error(e),
-        TemplateError::Graph(error) => {
-            tracing::warn!(%error, "Graph API call failed");
-            AppError::Invalid(error.for_members())
-        }
-        other => AppError::Invalid(other.to_string()),
     }
 }

@@ -2,6 +2,7 @@
 //! details are logged, never sent.
 
 use crate::auth::AuthError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,7 +25,9 @@ pub enum ApiError {
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the 24-hour customer service window is closed; send an approved template instead")]
-    WindowClosed { window_expires_at: Option<String> },
+    WindowClosed {
+        window_expires_at: Option<parley_app::model::UnixTime>,
+    },
     /// Too much of this work is in progress; try again shortly.
     #[error("busy: try again in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
@@ -95,33 +98,29 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
-            StoreError::WrongState(why) => ApiError::Conflict(why.to_owned()),
-            other => ApiError::Internal(other.to_string()),
-        }
+        ServiceError::from(error).into()
     }
 }
 
-impl From<crate::outbox::SendError> for ApiError {
-    fn from(error: crate::outbox::SendError) -> Self {
-        use crate::outbox::SendError;
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         match error {
-            SendError::WindowClosed { window_expires_at } => ApiError::WindowClosed {
-                window_expires_at: window_expires_at.map(|m| m.to_rfc3339()),
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Forbidden => ApiError::Forbidden,
+            ServiceError::Invalid(why) => ApiError::Invalid(why),
+            ServiceError::Conflict(why) => ApiError::Conflict(why),
+            ServiceError::WindowClosed { window_expires_at } => ApiError::WindowClosed {
+                window_expires_at: window_expires_at.map(crate::views::time),
             },
-            SendError::Invalid(problem) => ApiError::Invalid(problem),
-            SendError::NotFound => ApiError::NotFound("conversation"),
-            SendError::Store(e) => e.into(),
+            ServiceError::NotConfigured(why) => ApiError::Conflict(why.to_owned()),
+            ServiceError::Upstream(error) => {
+                tracing::warn!(%error, "Graph API call failed");
+                ApiError::Upstream(error.for_members())
+            }
+            ServiceError::Busy { retry_after_secs } => ApiError::Busy { retry_after_secs },
+            ServiceError::StorageFull(why) => ApiError::StorageFull(why),
+            ServiceError::Internal(detail) => ApiError::Internal(detail),
         }
-    }
-}
-
-impl From<crate::graph::GraphError> for ApiError {
-    fn from(error: crate::graph::GraphError) -> Self {
-        tracing::warn!(%error, "Graph API call failed");
-        ApiError::Upstream(error.for_members())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{ApiError, AppState};
 use crate::auth::{self, session, token};
-use crate::store::Millis;
+use crate::domain::Millis;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -58,8 +58,10 @@ pub async fn attach_viewer(
     let resolved = match bearer_token(&parts) {
         Some(presented) => {
             let owner = if token::looks_like_token(presented) {
-                app.store
-                    .user_by_api_token(&token::digest(presented), Millis::now())
+                app.services
+                    .store
+                    .team
+                    .user_by_api_token(&token::digest(presented), app.services.now())
                     .await
             } else {
                 Ok(None)
@@ -76,7 +78,14 @@ pub async fn attach_viewer(
                 Err(e) => return ApiError::from(e).into_response(),
             }
         }
-        None => match session::signed_in_user(&session, &app.store, &app.config.session).await {
+        None => match session::signed_in_user(
+            &session,
+            &app.services.store,
+            &app.config.session,
+            app.services.now(),
+        )
+        .await
+        {
             Ok(signed_in) => signed_in.map(|signed_in| {
                 (
                     signed_in.user,

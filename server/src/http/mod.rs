@@ -1,11 +1,14 @@
 //! Parley's HTTP surface: pages (Leptos SSR), server functions, sign-in, the REST API and
-//! health checks, assembled into one axum router.
+//! health checks, assembled into one axum router. Handlers and server functions are thin
+//! adapters over `crate::service`; the OpenAPI document is collected from the very routes
+//! that serve the API (utoipa-axum), so the two cannot drift.
 
 mod api;
 mod backend;
 mod conversations;
 mod csrf;
 mod error;
+mod events;
 mod identity;
 mod openapi;
 mod sandbox;
@@ -17,39 +20,30 @@ mod webhook;
 pub use error::ApiError;
 pub use identity::{Credential, RequireAdmin, RequireViewer};
 pub use sign_in::local_target;
-pub use uploads::MAX_CONCURRENT_UPLOADS;
 
 use crate::auth::{self, Authenticator};
 use crate::config::Config;
-use crate::store::{SharedStore, StoreResult};
+use crate::service::Services;
 use axum::extract::{ConnectInfo, FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{Router, middleware};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use parley_app::model::TeamMember;
 use parley_app::{App, shell};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: SharedStore,
+    pub services: Services,
     pub auth: Authenticator,
     pub journal: crate::intake::Journal,
     pub live: crate::live::LiveHub,
-    /// Poked when a send is queued, so the sender does not wait for its next poll.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-    /// Slots for uploads streaming in (see `uploads::MAX_CONCURRENT_UPLOADS`).
-    pub uploads: Arc<tokio::sync::Semaphore>,
-    /// Meta's Graph API (or the simulator); `None` when no access token is configured.
-    pub graph: Option<crate::graph::GraphClient>,
-    /// The built-in simulator, in sandbox mode.
-    pub sandbox: Option<crate::sandbox::Simulator>,
     pub leptos: LeptosOptions,
 }
 
@@ -59,30 +53,33 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-impl AppState {
-    /// The Graph API client, or why there is none.
-    pub fn graph(&self) -> Result<&crate::graph::GraphClient, ApiError> {
-        self.graph.as_ref().ok_or_else(|| {
-            ApiError::Upstream(
-                "not configured: set WA_ACCESS_TOKEN (or run without it to use the sandbox)".into(),
-            )
-        })
-    }
+/// The API's routes, with their OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(api::router())
+        .merge(conversations::router())
+        .merge(uploads::router())
+        .merge(templates::router())
+        .merge(sandbox::router())
+        .routes(routes!(sign_in::sign_in))
+        .routes(routes!(sign_in::sign_out))
+}
 
-    pub async fn team_members(&self) -> StoreResult<Vec<TeamMember>> {
-        let users = self.store.list_users().await?;
-        Ok(users
-            .into_iter()
-            .map(|u| TeamMember {
-                id: u.id,
-                email: u.email,
-                name: u.name,
-                role: u.role,
-                disabled: u.disabled,
-                created_at: u.created_at.to_rfc3339(),
-            })
-            .collect())
-    }
+/// The OpenAPI document of every route Parley serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, authenticated) = api_routes().split_for_parts();
+    let (_, public) = public_routes().split_for_parts();
+    let mut document = authenticated;
+    document.merge(public);
+    document
+}
+
+/// Routes that need no sign-in: Meta's webhook and the health checks.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(webhook::router())
+        .routes(routes!(alive))
+        .routes(routes!(ready))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -97,28 +94,42 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(middleware::from_fn(identity::page_access));
 
+    let document = Arc::new(
+        openapi_document()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises"),
+    );
+    let (api, _) = api_routes().split_for_parts();
     let authenticated = Router::new()
         .merge(pages)
-        .merge(api::router())
-        .merge(conversations::router())
-        .merge(uploads::router())
-        .merge(templates::router())
-        .merge(sandbox::router())
-        .route("/login", post(sign_in::sign_in))
-        .route("/logout", post(sign_in::sign_out))
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        (*document).clone(),
+                    )
+                }
+            }),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             identity::attach_viewer,
         ))
-        .layer(auth::session::layer(&state.store, &state.config.session));
+        .layer(auth::session::layer(
+            &state.services.store,
+            &state.config.session,
+        ));
 
+    let (public, _) = public_routes().split_for_parts();
     let site_pkg = state.config.site_root.join("pkg");
     Router::new()
         .merge(authenticated)
-        .merge(webhook::router())
-        .route("/healthz", get(alive))
-        .route("/readyz", get(ready))
+        .merge(public)
         .nest_service("/pkg", tower_http::services::ServeDir::new(site_pkg))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -135,7 +146,7 @@ async fn alive() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 async fn ready(State(app): State<AppState>) -> impl IntoResponse {
-    match app.store.ping().await {
+    match app.services.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(error) => {
             tracing::warn!(%error, "database unreachable");

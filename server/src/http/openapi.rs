@@ -1,42 +1,13 @@
-//! The OpenAPI description served at `/api/v1/openapi.json`, generated from the handlers'
-//! annotations and the shared types, so it cannot drift from the code.
+//! The OpenAPI description served at `/api/v1/openapi.json`: this frame, and the paths and
+//! schemas utoipa-axum collects from the routes and the shared types, so it cannot drift from
+//! the code.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Parley", description = "Team inbox for the WhatsApp Business Cloud API. Authenticate with the session cookie (state-changing requests must come from Parley's own origin) or `Authorization: Bearer <personal API token>`."),
-    paths(
-        super::api::me,
-        super::api::my_tokens,
-        super::api::create_token,
-        super::api::revoke_token,
-        super::api::team,
-        super::conversations::list,
-        super::conversations::one,
-        super::conversations::messages,
-        super::conversations::send,
-        super::conversations::retry,
-        super::conversations::cancel,
-        super::conversations::read,
-        super::uploads::upload,
-        super::templates::list,
-        super::templates::one,
-        super::templates::submit,
-        super::templates::sync,
-        super::templates::sample,
-        super::templates::delete,
-        super::conversations::media,
-        super::conversations::events,
-        super::sign_in::sign_in,
-        super::sign_in::sign_out,
-        super::webhook::verify_subscription,
-        super::webhook::receive,
-        super::sandbox::customer_writes,
-        super::alive,
-        super::ready,
-    ),
+    info(title = "Parley", description = "Team inbox for the WhatsApp Business Cloud API. Authenticate with the session cookie (state-changing requests must come from Parley's own origin) or `Authorization: Bearer <personal API token>`. Timestamps are whole seconds since the Unix epoch (UTC)."),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]
@@ -67,6 +38,8 @@ impl Modify for Security {
     }
 }
 
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document's frame: title, description and security schemes. The paths come from the
+/// routes themselves (`http::api_routes`).
+pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }

@@ -1,24 +1,20 @@
-//! Sandbox controls for admins: in sandbox mode, a simulated customer writes in on demand
-//! (demos, and the browser tests). The simulator's own controls need its secret, which only
-//! this process holds.
+//! Sandbox controls for admins: in sandbox mode, a simulated customer writes in on demand.
 
-use super::identity::RequireAdmin;
+use super::identity::RequireViewer;
 use super::{ApiError, AppState};
+use crate::service::sandbox;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Serialize;
-use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/sandbox/customers/{address}/messages",
-        post(customer_writes),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(customer_writes))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct SimulatedMessage {
+struct SimulatedMessage {
     /// The wamid of the message the customer sent.
     id: String,
 }
@@ -30,24 +26,12 @@ pub(super) struct SimulatedMessage {
     request_body(content = Object, description = "a message's type-specific part"),
     responses((status = 200, body = SimulatedMessage), (status = 404, body = super::error::ErrorBody),
         (status = 403, body = super::error::ErrorBody)))]
-pub(super) async fn customer_writes(
+async fn customer_writes(
     State(app): State<AppState>,
-    RequireAdmin(_): RequireAdmin,
+    RequireViewer(viewer): RequireViewer,
     Path(address): Path<String>,
     Json(content): Json<serde_json::Value>,
 ) -> Result<Json<SimulatedMessage>, ApiError> {
-    let sim = app.sandbox.as_ref().ok_or(ApiError::NotFound("sandbox"))?;
-    let persona = crate::sandbox::personas_by_address(&address)
-        .ok_or(ApiError::NotFound("simulated customer"))?;
-    if !content
-        .get("type")
-        .is_some_and(serde_json::Value::is_string)
-    {
-        return Err(ApiError::Invalid(
-            "the message needs a `type` and its part, e.g. {\"type\": \"text\", \"text\": {\"body\": \"Hi\"}}".into(),
-        ));
-    }
-    Ok(Json(SimulatedMessage {
-        id: sim.customer_writes(persona, content, Duration::ZERO),
-    }))
+    let id = sandbox::customer_writes(&app.services, &viewer, &address, content)?;
+    Ok(Json(SimulatedMessage { id }))
 }

@@ -3,7 +3,6 @@
 
 use super::{ApiError, AppState, client_address, identity::encode_query_value};
 use crate::auth::{self, AuthError, session};
-use crate::store::Millis;
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -74,7 +73,7 @@ pub async fn sign_in(State(app): State<AppState>, session: Session, request: Req
     let next = local_target(form.next.as_deref());
     match (outcome, json) {
         (Ok(user), _) => {
-            if let Err(e) = session::begin(&session, user.id).await {
+            if let Err(e) = session::begin(&session, user.id, app.services.now()).await {
                 return ApiError::from(e).into_response();
             }
             tracing::info!(user = %user.id, "signed in");
@@ -117,8 +116,10 @@ pub async fn sign_out(State(app): State<AppState>, session: Session, request: Re
     // This session's open event streams, on every node, end now.
     if let Some(viewer) = request.extensions().get::<parley_app::model::Viewer>()
         && let Err(e) = app
+            .services
             .store
-            .credentials_changed(viewer.id, Millis::now())
+            .team
+            .credentials_changed(viewer.id, app.services.now())
             .await
     {
         return ApiError::from(e).into_response();

@@ -6,26 +6,26 @@
 use super::AppState;
 use crate::whatsapp::signature::{self, SignatureError};
 use crate::whatsapp::webhook::Notification;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Meta batches up to 1,000 updates per POST; 3 MiB is the documented ceiling, with headroom.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/whatsapp", get(verify_subscription).post(receive))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify_subscription, receive))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 #[derive(Deserialize)]
-pub(super) struct Subscription {
+struct Subscription {
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
     #[serde(rename = "hub.verify_token")]
@@ -38,7 +38,7 @@ pub(super) struct Subscription {
 #[utoipa::path(get, path = "/webhooks/whatsapp", tag = "webhooks",
     params(("hub.mode" = String, Query), ("hub.verify_token" = String, Query), ("hub.challenge" = String, Query)),
     responses((status = 200, description = "the challenge, as plain text"), (status = 403, description = "wrong token")))]
-pub(super) async fn verify_subscription(
+async fn verify_subscription(
     State(app): State<AppState>,
     Query(query): Query<Subscription>,
 ) -> Response {
@@ -63,11 +63,7 @@ pub(super) async fn verify_subscription(
     responses((status = 200, description = "stored"), (status = 400, description = "not a WhatsApp notification"),
         (status = 401, description = "no signature"), (status = 403, description = "wrong signature"),
         (status = 413, description = "body over 4 MiB"), (status = 503, description = "not stored; Meta will retry")))]
-pub(super) async fn receive(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(secret) = app.config.whatsapp.app_secret.as_ref() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,8 +1,9 @@
 //! The webhook journal: verified bodies are committed (many requests per transaction) before
 //! Meta gets its 200.
 
+use crate::domain::SharedClock;
 use crate::group_commit::{CommitError, GroupCommit};
-use crate::store::{Millis, SharedStore};
+use crate::store::SharedStore;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -94,12 +95,13 @@ impl Drop for Waiting<'_> {
 
 impl Journal {
     /// Starts the writer task. `committed` is notified after every commit.
-    pub fn spawn(store: SharedStore, committed: Arc<Notify>) -> Journal {
+    pub fn spawn(store: SharedStore, committed: Arc<Notify>, clock: SharedClock) -> Journal {
         let writer = GroupCommit::spawn(MAX_BATCH, move |bodies: Vec<Bytes>| {
             let (store, committed) = (store.clone(), committed.clone());
+            let received_at = clock.now();
             async move {
                 let slices: Vec<&[u8]> = bodies.iter().map(|body| body.as_ref()).collect();
-                match store.append_webhooks(&slices, Millis::now()).await {
+                match store.journal.append(&slices, received_at).await {
                     Ok(()) => {
                         committed.notify_one();
                         Ok(())

@@ -11,7 +11,8 @@
 //! processing takes its full share.
 
 use super::IntakeLoad;
-use crate::store::{Millis, ParsedWebhook, SharedStore};
+use crate::domain::{SharedClock, retry};
+use crate::store::{ParsedWebhook, SharedStore};
 use crate::whatsapp::webhook::Notification;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,19 +41,18 @@ const MAX_DEFER: Duration = Duration::from_millis(20);
 #[derive(Clone)]
 pub struct Processor {
     store: SharedStore,
-    /// Notified after each processed batch (the live-event hub listens).
-    applied: Arc<Notify>,
     intake: IntakeLoad,
+    clock: SharedClock,
 }
 
 /// Starts the processor; `wake` is notified when new events are committed.
 pub fn spawn_processor(
     store: SharedStore,
     wake: Arc<Notify>,
-    applied: Arc<Notify>,
     intake: IntakeLoad,
+    clock: SharedClock,
 ) {
-    let processor = Processor::new(store, applied, intake);
+    let processor = Processor::new(store, intake, clock);
     tokio::spawn(async move {
         loop {
             match processor.run_once().await {
@@ -66,20 +66,21 @@ pub fn spawn_processor(
 }
 
 impl Processor {
-    pub fn new(store: SharedStore, applied: Arc<Notify>, intake: IntakeLoad) -> Self {
+    pub fn new(store: SharedStore, intake: IntakeLoad, clock: SharedClock) -> Self {
         Processor {
             store,
-            applied,
             intake,
+            clock,
         }
     }
 
     /// Claims and applies one batch; returns how many events it claimed.
     pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
-        let now = Millis::now();
+        let now = self.clock.now();
         let claimed = self
             .store
-            .claim_webhooks(now, now.plus(LEASE), BATCH)
+            .journal
+            .claim(now, now.plus(LEASE), BATCH)
             .await?;
         if claimed.is_empty() {
             return Ok(0);
@@ -109,7 +110,7 @@ impl Processor {
         while !rest.is_empty() {
             let mut size = CHUNK;
             if self.intake.is_busy() {
-                if oldest.plus(MAX_LAG) > Millis::now() {
+                if oldest.plus(MAX_LAG) > self.clock.now() {
                     self.intake.quiet(MAX_DEFER).await;
                     size = CHUNK_BESIDE_INTAKE;
                 } else {
@@ -118,7 +119,8 @@ impl Processor {
             }
             let (chunk, later) = rest.split_at(size.min(rest.len()));
             rest = later;
-            failures.extend(self.store.apply_webhooks(chunk, Millis::now()).await?);
+            let applied = self.store.intake.apply(chunk, self.clock.now()).await?;
+            failures.extend(applied);
             // Let a waiting journal commit take the writer between chunks.
             tokio::task::yield_now().await;
         }
@@ -127,32 +129,16 @@ impl Processor {
                 .iter()
                 .find(|e| e.id == id)
                 .map_or(1, |e| e.attempts);
-            let retry_at = Millis::now().plus(backoff(attempts));
+            let retry_at = self
+                .clock
+                .now()
+                .plus(retry::WEBHOOK.after(attempts.clamp(1, 32) as u32));
             tracing::warn!(id, attempts, %error, "webhook processing failed; will retry");
             self.store
-                .fail_webhook(id, &error.to_string(), retry_at)
+                .journal
+                .fail(id, &error.to_string(), retry_at)
                 .await?;
         }
-        self.applied.notify_one();
         Ok(claimed.len())
-    }
-}
-
-/// 1 s, 2 s, 4 s … capped at 5 minutes.
-fn backoff(attempts: i64) -> Duration {
-    let exponent = attempts.clamp(1, 10) as u32 - 1;
-    Duration::from_secs(1u64 << exponent).min(Duration::from_secs(300))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff;
-    use std::time::Duration;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1), Duration::from_secs(1));
-        assert_eq!(backoff(3), Duration::from_secs(4));
-        assert_eq!(backoff(50), Duration::from_secs(300));
     }
 }

@@ -1,7 +1,6 @@
-//! Sending: messages are validated against Meta's rules and the service window, written with
-//! their send job in one transaction, and delivered by a sender that paces each business
-//! number (and each customer, under Meta's pair limit), keeps each customer's messages in
-//! order, retries what is retryable and records what failed and why.
+//! The sender: it drains the outbox (filled by `service::sending`), paces each business number
+//! (and each customer, under Meta's pair limit), keeps each customer's messages in order,
+//! retries what is retryable and records what failed and why.
 //!
 //! Crash safety: a job leased when the process dies is sent again after the restart (at once
 //! on SQLite, once its lease runs out on PostgreSQL). Nothing queued is lost. A request Meta
@@ -9,14 +8,12 @@
 //! sends in flight at that moment, which is one per customer and never more than
 //! [`MAX_IN_FLIGHT`]. Meta offers no idempotency key to do better.
 
-mod compose;
 mod pacing;
 
-pub use compose::queue;
-
+use crate::domain::{Millis, SharedClock, retry};
 use crate::graph::{GraphClient, GraphError};
 use crate::group_commit::{CommitError, GroupCommit};
-use crate::store::{Millis, OutboxJob, SharedStore, StoreError};
+use crate::store::{OutboxJob, SharedStore, StoreError};
 use crate::whatsapp::ids::PhoneNumberId;
 use pacing::{NumberGate, PairLimiter};
 use parley_app::model::DeliveryError;
@@ -39,19 +36,6 @@ enum RecordError {
     Commit(#[from] CommitError),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error("the 24-hour customer service window is closed; send an approved template instead")]
-    WindowClosed { window_expires_at: Option<Millis> },
-    /// Breaks one of Meta's rules (a limit, an unknown or unapproved template…).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("conversation not found")]
-    NotFound,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// How many customers may have a send in flight at once (one customer's messages go one at a
 /// time, in order). It also bounds what a crash can duplicate.
 pub const MAX_IN_FLIGHT: usize = 64;
@@ -66,26 +50,29 @@ struct Sender {
     /// pacer, would set the pace.
     accepted: GroupCommit<(i64, String)>,
     graph: GraphClient,
-    live: Arc<Notify>,
+    clock: SharedClock,
     numbers: NumberGate,
     pairs: Mutex<PairLimiter>,
 }
 
 /// Starts the sender: `per_second` per business number; `wake` is notified when a job is
-/// queued, `live` after each send is recorded.
+/// queued.
 pub fn spawn_sender(
     store: SharedStore,
     graph: GraphClient,
     per_second: u32,
     wake: Arc<Notify>,
-    live: Arc<Notify>,
+    clock: SharedClock,
 ) {
     let recorder = store.clone();
+    let recorder_clock = clock.clone();
     let accepted = GroupCommit::spawn(MAX_RECORD_BATCH, move |sends: Vec<(i64, String)>| {
         let store = recorder.clone();
+        let now = recorder_clock.now();
         async move {
             store
-                .outbox_accepted(&sends, Millis::now())
+                .outbox
+                .accepted(&sends, now)
                 .await
                 .map_err(|error| error.to_string())
         }
@@ -94,7 +81,7 @@ pub fn spawn_sender(
         store,
         accepted,
         graph,
-        live,
+        clock,
         numbers: NumberGate::new(per_second),
         pairs: Mutex::new(PairLimiter::new()),
     });
@@ -112,10 +99,11 @@ pub fn spawn_sender(
             // Top up before the work in hand runs out, so the pacer never waits on a claim.
             // (A claim never takes a job queued behind a customer's job still in flight.)
             if in_flight < batch / 2 {
-                let now = Millis::now();
+                let now = sender.clock.now();
                 match sender
                     .store
-                    .claim_outbox(now, now.plus(LEASE), batch - in_flight)
+                    .outbox
+                    .claim(now, now.plus(LEASE), batch - in_flight)
                     .await
                 {
                     Ok(jobs) => {
@@ -180,22 +168,20 @@ impl Sender {
                 now,
             );
             let held_until = match pair {
-                Err(ready) => Some(Millis::now().plus(ready - now)),
+                Err(ready) => Some(self.clock.now().plus(ready - now)),
                 Ok(()) => {
                     self.numbers.wait_turn(&job.phone_number_id).await;
                     let outcome = match PhoneNumberId::parse(&job.phone_number_id) {
                         Ok(number) => self.graph.send_message(&number, &job.request).await,
                         Err(invalid) => Err(invalid.into()),
                     };
-                    let retry_at = match self.record(job.message_id, job.attempts, outcome).await {
+                    match self.record(job.message_id, job.attempts, outcome).await {
                         Ok(retry_at) => retry_at,
                         Err(error) => {
                             tracing::error!(%error, "outbox: cannot record a send");
                             None
                         }
-                    };
-                    self.live.notify_one();
-                    retry_at
+                    }
                 }
             };
             if let Some(until) = held_until {
@@ -203,7 +189,7 @@ impl Sender {
                 // Claims take due jobs in id order, and never one behind a held-back job of
                 // the same customer: they go out again in queue order.
                 for later in held.into_iter().chain(jobs.by_ref()) {
-                    if let Err(error) = self.store.outbox_defer(later.message_id, until).await {
+                    if let Err(error) = self.store.outbox.defer(later.message_id, until).await {
                         tracing::error!(%error, "outbox: cannot put a job back");
                     }
                 }
@@ -227,13 +213,12 @@ impl Sender {
             }
             Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {
                 let jitter = Duration::from_millis(rand::random::<u64>() % 500);
-                let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 8))
-                    .min(Duration::from_secs(120))
-                    + jitter;
+                let backoff = retry::SEND.after(attempts.clamp(1, 32) as u32) + jitter;
                 tracing::warn!(message_id, attempts, %error, "send failed; will retry");
-                let retry_at = Millis::now().plus(backoff);
+                let retry_at = self.clock.now().plus(backoff);
                 store
-                    .outbox_retry(message_id, &error.to_string(), retry_at)
+                    .outbox
+                    .retry_later(message_id, &error.to_string(), retry_at)
                     .await?;
                 Ok(Some(retry_at))
             }
@@ -257,7 +242,8 @@ impl Sender {
                 };
                 tracing::warn!(message_id, %error, "send failed permanently");
                 store
-                    .outbox_failed(message_id, &failure, Millis::now())
+                    .outbox
+                    .failed(message_id, &failure, self.clock.now())
                     .await?;
                 Ok(None)
             }

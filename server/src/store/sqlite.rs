@@ -1,15 +1,42 @@
 //! The embedded default: one SQLite file in WAL mode.
 
-use super::portable::Dialect;
-use super::*;
+use super::sessions::DbSessionStore;
+use super::{Database, Store, StoreResult};
+use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
+
+// The SQL every domain shares, compiled for this engine (see the `store` module doc).
+#[path = "sql/mod.rs"]
+mod sql;
+
+type Db = sqlx::Sqlite;
+type Engine = SqliteEngine;
+type Tx<'a> = sqlx::Transaction<'a, Db>;
+
+// Where SQLite's SQL differs from PostgreSQL's.
+/// Case-insensitive pattern match (SQLite's LIKE already ignores ASCII case).
+const ILIKE: &str = "LIKE";
+/// Row locking for claiming work: none needed, SQLite has one writer at a time.
+const SKIP_LOCKED: &str = "";
+/// Case-insensitive ordering of names.
+const NAME_ORDER: &str = "name COLLATE NOCASE";
+/// Nothing to take: one writer at a time already commits events in id order.
+const SERIALIZE_EVENTS: &str = "";
+const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
+/// This process is the only one working on the database.
+const SINGLE_NODE: bool = true;
+/// A transaction that reads before it writes must take the write lock up front: a read
+/// transaction cannot become a writer once another writer has committed.
+const BEGIN_READ_THEN_WRITE: &str = "BEGIN IMMEDIATE";
 
 #[derive(Clone)]
-pub struct SqliteStore {
+pub(super) struct SqliteEngine {
     pool: SqlitePool,
     /// Connections for writes derived from the webhook journal (processing and its claims):
     /// they commit without a flush (`synchronous = NORMAL`), which in WAL mode survives a
@@ -22,23 +49,26 @@ pub struct SqliteStore {
     /// backlog, acknowledgements then waited seconds. Writers in this process take turns here
     /// instead, first come first served, and so never meet a busy database.
     writer: Arc<tokio::sync::Mutex<()>>,
+    events_written: Arc<Notify>,
 }
 
-impl SqliteStore {
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        // Only other processes (the `parley` admin commands) can still find the writer taken.
-        Self::open(Self::options(url)?.busy_timeout(Duration::from_secs(10))).await
-    }
+/// Opens (creating if missing) the SQLite file at `url`.
+pub(super) async fn connect(url: &str) -> StoreResult<Store> {
+    // Only other processes (the `parley` admin commands) can still find the writer taken.
+    let engine = SqliteEngine::open(options(url)?.busy_timeout(Duration::from_secs(10))).await?;
+    Ok(engine.store())
+}
 
-    fn options(url: &str) -> StoreResult<SqliteConnectOptions> {
-        Ok(SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a webhook acknowledged to Meta survives power loss, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true))
-    }
+fn options(url: &str) -> StoreResult<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a webhook acknowledged to Meta survives power loss, not only a crash.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true))
+}
 
+impl SqliteEngine {
     async fn open(options: SqliteConnectOptions) -> StoreResult<Self> {
         // No liveness check when a connection is taken from the pool: a database file in this
         // process cannot hang up, and each check is a round trip to the connection's thread.
@@ -52,11 +82,18 @@ impl SqliteStore {
             .min_connections(0)
             .test_before_acquire(false)
             .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
-        Ok(SqliteStore {
+        Ok(SqliteEngine {
             pool,
             derived,
             writer: Arc::default(),
+            events_written: Arc::default(),
         })
+    }
+
+    fn store(self) -> Store {
+        let sessions = DbSessionStore::sqlite(self.pool.clone(), self.writer.clone());
+        let events_written = self.events_written.clone();
+        Store::from_engine(Arc::new(self), sessions, events_written)
     }
 
     /// Waits for this process's turn to write; held until the write commits.
@@ -64,43 +101,55 @@ impl SqliteStore {
         Some(self.writer.lock().await)
     }
 
-    async fn run_migrations(&self) -> StoreResult<()> {
+    /// Tells this process's readers of the event log that a commit wrote events.
+    fn announce(&self) {
+        self.events_written.notify_one();
+    }
+}
+
+#[async_trait]
+impl Database for SqliteEngine {
+    async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("../migrations/sqlite")
             .run(&self.pool)
             .await?;
-        crate::auth::session::migrate_sqlite(&self.pool).await?;
+        DbSessionStore::sqlite(self.pool.clone(), self.writer.clone())
+            .migrate()
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn release_orphaned_claims(&self) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE webhook_events SET lease_until = NULL
+             WHERE processed_at IS NULL AND last_error IS NULL",
+        )
+        .execute(&self.pool)
+        .await?;
+        // Sends in flight when the process died go out again now, not after the lease.
+        sqlx::query("UPDATE outbox SET lease_until = NULL WHERE state = 'pending'")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// SQLite prepares in-process, cheaply: the shared pool serves every task alike.
-    fn own_connections(&self, _connections: u32) -> Self {
-        self.clone()
-    }
-
-    fn sessions(&self) -> crate::auth::session::DbSessionStore {
-        crate::auth::session::DbSessionStore::sqlite(self.pool.clone(), self.writer.clone())
+    fn with_own_connections(&self, _connections: u32) -> Store {
+        self.clone().store()
     }
 }
-
-impl Dialect for SqliteStore {
-    // SQLite's LIKE already ignores ASCII case.
-    const ILIKE: &'static str = "LIKE";
-    // SQLite has one writer at a time: claiming needs no row locks.
-    const SKIP_LOCKED: &'static str = "";
-    const NAME_ORDER: &'static str = "name COLLATE NOCASE";
-    // One writer at a time already commits events in id order.
-    const SERIALIZE_LIVE_EVENTS: &'static str = "";
-    const LIVE_EVENT_ROW: &'static str = "VALUES ($1, $2, $3, $4, $5)";
-    const SINGLE_NODE: bool = true;
-    const BEGIN_READ_THEN_WRITE: &'static str = "BEGIN IMMEDIATE";
-}
-
-portable_store!(SqliteStore, sqlx::Sqlite);
-portable_template_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Millis;
+    use crate::store::AttemptLimit;
 
     /// With no busy timeout, a write that found SQLite's writer taken would fail at once
     /// ("database is locked"): these all succeed only because writers take turns.
@@ -108,13 +157,10 @@ mod tests {
     async fn concurrent_writers_never_meet_a_busy_database() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("turns.sqlite").display());
-        let store = SqliteStore::open(
-            SqliteStore::options(&url)
-                .unwrap()
-                .busy_timeout(Duration::ZERO),
-        )
-        .await
-        .unwrap();
+        let store = SqliteEngine::open(options(&url).unwrap().busy_timeout(Duration::ZERO))
+            .await
+            .unwrap()
+            .store();
         store.migrate().await.unwrap();
         let writers: Vec<_> = (0..8)
             .map(|writer| {
@@ -123,11 +169,13 @@ mod tests {
                     for round in 0..40 {
                         let body = format!("{{\"writer\":{writer},\"round\":{round}}}");
                         store
-                            .append_webhooks(&[body.as_bytes()], Millis(round))
+                            .journal
+                            .append(&[body.as_bytes()], Millis(round))
                             .await?;
                         let now = Millis::now();
                         store
-                            .claim_webhooks(now, now.plus(Duration::from_secs(30)), 4)
+                            .journal
+                            .claim(now, now.plus(Duration::from_secs(30)), 4)
                             .await?;
                         let limit = AttemptLimit {
                             window_ms: 60_000,
@@ -135,16 +183,17 @@ mod tests {
                             blocks_ms: vec![60_000],
                         };
                         store
+                            .team
                             .reserve_attempt(&format!("writer-{writer}"), &limit, now)
                             .await?;
                     }
-                    StoreResult::Ok(())
+                    crate::store::StoreResult::Ok(())
                 })
             })
             .collect();
         for writer in writers {
             writer.await.unwrap().expect("every write succeeds");
         }
-        assert_eq!(store.webhook_backlog().await.unwrap(), 8 * 40);
+        assert_eq!(store.journal.backlog().await.unwrap(), 8 * 40);
     }
 }

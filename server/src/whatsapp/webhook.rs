@@ -5,13 +5,10 @@
 //! unknown change `field` becomes an [`Change::Account`] event. Only a body that is not a
 //! WhatsApp notification at all is an error.
 
+pub use crate::domain::inbound::*;
 use parley_app::model::MessageStatus;
 use serde::Deserialize;
 use serde_json::Value;
-
-/// A WhatsApp message id (`wamid.…`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WaMessageId(pub String);
 
 /// Seconds since the epoch as Meta sends them (a string, sometimes a number), in milliseconds.
 fn timestamp_millis(value: &Value) -> Option<i64> {
@@ -31,245 +28,50 @@ pub enum WebhookError {
     WrongObject(String),
 }
 
-/// One webhook POST: every change of every entry, in order.
-#[derive(Debug)]
-pub struct Notification {
-    pub changes: Vec<Change>,
-}
-
-#[derive(Debug)]
-pub enum Change {
-    /// `field = "messages"`: messages, statuses and echoes for one business number.
-    Messages(MessagesChange),
-    /// Anything else (template status and quality, phone-number quality, account updates…),
-    /// kept as an event for the features that read them.
-    Account {
-        waba_id: String,
-        field: String,
-        value: Value,
-    },
-}
-
-#[derive(Debug)]
-pub struct MessagesChange {
-    pub waba_id: String,
-    pub phone_number_id: String,
-    pub display_phone_number: Option<String>,
-    pub contacts: Vec<ContactProfile>,
-    pub messages: Vec<InboundMessage>,
-    pub echoes: Vec<EchoMessage>,
-    pub statuses: Vec<StatusUpdate>,
-    /// Change-level errors (Meta could not deliver something to us).
-    pub errors: Vec<MetaError>,
-    /// Marketing opt-in/opt-out and similar, kept raw.
-    pub user_preferences: Vec<Value>,
-}
-
-/// Who a customer is. Since 2026 Meta may send only the business-scoped user id.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct CustomerKey {
-    pub wa_id: Option<String>,
-    pub bsuid: Option<String>,
-}
-
-impl CustomerKey {
-    fn new(wa_id: Option<String>, bsuid: Option<String>) -> Self {
-        let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        CustomerKey {
-            wa_id: clean(wa_id),
-            bsuid: clean(bsuid),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.wa_id.is_none() && self.bsuid.is_none()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactProfile {
-    pub key: CustomerKey,
-    pub name: Option<String>,
-    pub username: Option<String>,
-}
-
-/// An error object as Meta sends it.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct MetaError {
-    pub code: i64,
-    pub title: String,
-    pub message: Option<String>,
-    pub details: Option<String>,
-}
-
-#[derive(Debug)]
-pub struct InboundMessage {
-    pub wamid: WaMessageId,
-    pub from: CustomerKey,
-    pub timestamp_ms: i64,
-    pub content: Content,
-    /// The message this one quotes, if any.
-    pub reply_to: Option<WaMessageId>,
-    pub forwarded: bool,
-    /// Present when the customer came from a click-to-WhatsApp ad: a free entry point, which
-    /// opens a 72-hour window instead of 24.
-    pub referral: Option<Value>,
-    pub raw: Value,
-}
-
-/// A message the business sent from another client (e.g. the WhatsApp Business app).
-#[derive(Debug)]
-pub struct EchoMessage {
-    pub wamid: WaMessageId,
-    pub to: CustomerKey,
-    pub timestamp_ms: i64,
-    pub content: Content,
-    pub raw: Value,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MediaKind {
-    Image,
-    Video,
-    Audio,
-    Document,
-    Sticker,
-}
-
-impl MediaKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image",
-            MediaKind::Video => "video",
-            MediaKind::Audio => "audio",
-            MediaKind::Document => "document",
-            MediaKind::Sticker => "sticker",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct MediaRef {
-    pub kind: MediaKind,
-    pub media_id: Option<String>,
-    pub mime_type: Option<String>,
-    pub sha256: Option<String>,
-    pub filename: Option<String>,
-    pub caption: Option<String>,
-}
-
-/// What a message says, by type.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Content {
-    Text {
-        body: String,
-    },
-    Media(MediaRef),
-    Location {
-        latitude: f64,
-        longitude: f64,
-        name: Option<String>,
-        address: Option<String>,
-    },
-    Contacts {
-        names: Vec<String>,
-    },
-    Reaction {
-        target: WaMessageId,
-        emoji: Option<String>,
-    },
-    /// A tap on a reply button, a list row, or a completed flow (`nfm_reply`).
-    InteractiveReply {
-        reply_type: String,
-        id: Option<String>,
-        title: String,
-    },
-    /// A template quick-reply button.
-    Button {
-        payload: Option<String>,
-        text: String,
-    },
-    Order {
-        item_count: usize,
-        text: Option<String>,
-    },
-    System {
-        body: String,
-        system_type: Option<String>,
-        new_wa_id: Option<String>,
-    },
-    Edit {
-        original: WaMessageId,
-        replacement: Box<Content>,
-    },
-    Revoke {
-        original: WaMessageId,
-    },
-    /// A type Meta could not or we do not interpret; the raw JSON is kept.
-    Unsupported {
-        declared_type: String,
-        errors: Vec<MetaError>,
-    },
-}
-
-impl Content {
-    /// The type name stored and shown (`text`, `image`, … `unsupported`).
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Content::Text { .. } => "text",
-            Content::Media(m) => m.kind.as_str(),
-            Content::Location { .. } => "location",
-            Content::Contacts { .. } => "contacts",
-            Content::Reaction { .. } => "reaction",
-            Content::InteractiveReply { .. } => "interactive",
-            Content::Button { .. } => "button",
-            Content::Order { .. } => "order",
-            Content::System { .. } => "system",
-            Content::Edit { .. } => "edit",
-            Content::Revoke { .. } => "revoke",
-            Content::Unsupported { .. } => "unsupported",
-        }
-    }
-
-    /// The human-readable text: body, caption, reply title, or a summary.
-    pub fn text(&self) -> Option<String> {
-        match self {
-            Content::Text { body } => Some(body.clone()),
-            Content::Media(m) => m.caption.clone(),
-            Content::Location { name, address, .. } => name.clone().or_else(|| address.clone()),
-            Content::Contacts { names } => Some(names.join(", ")),
-            Content::Reaction { emoji, .. } => emoji.clone(),
-            Content::InteractiveReply { title, .. } => Some(title.clone()),
-            Content::Button { text, .. } => Some(text.clone()),
-            Content::Order { text, .. } => text.clone(),
-            Content::System { body, .. } => Some(body.clone()),
-            Content::Edit { replacement, .. } => replacement.text(),
-            Content::Revoke { .. } | Content::Unsupported { .. } => None,
-        }
-    }
-
-    pub fn media(&self) -> Option<&MediaRef> {
-        match self {
-            Content::Media(m) => Some(m),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct StatusUpdate {
-    pub wamid: WaMessageId,
-    pub status: MessageStatus,
-    pub timestamp_ms: i64,
-    pub recipient: CustomerKey,
-    pub errors: Vec<MetaError>,
-    /// Billing data (`conversation`, `pricing`), kept for a cost ledger.
-    pub conversation: Option<Value>,
-    pub pricing: Option<Value>,
-    pub raw: Value,
-}
-
 // ---- parsing ----
+
+/// Reads `message_template_status_update`, `message_template_quality_update` and
+/// `template_category_update`; anything else is not a template change.
+fn parse_template_update(field: &str, value: &Value) -> Option<TemplateUpdate> {
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    // Meta sends the id as a number; some integrations forward it as a string.
+    let id = match value.get("message_template_id")? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let (kind, new_value, reason) = match field {
+        "message_template_status_update" => (
+            TemplateChangeKind::Status,
+            text("event")?,
+            meaningful_reason(text("reason").as_deref()).or_else(|| {
+                value
+                    .pointer("/other_info/description")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            }),
+        ),
+        "message_template_quality_update" => (
+            TemplateChangeKind::Quality,
+            text("new_quality_score")?,
+            None,
+        ),
+        "template_category_update" => (
+            TemplateChangeKind::Category,
+            text("new_category").or_else(|| text("correct_category"))?,
+            None,
+        ),
+        _ => return None,
+    };
+    Some(TemplateUpdate {
+        id,
+        name: text("message_template_name"),
+        language: text("message_template_language"),
+        kind,
+        value: new_value,
+        reason,
+    })
+}
 
 fn str_at<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
@@ -341,6 +143,7 @@ impl Notification {
                     }
                     _ => Change::Account {
                         waba_id: waba_id.clone(),
+                        template: parse_template_update(&field, &value),
                         field,
                         value,
                     },

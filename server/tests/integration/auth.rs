@@ -4,6 +4,7 @@ use crate::on_both_engines;
 use crate::support::{Engine, TestApp, session_cookie};
 use parley_app::model::Role;
 use parley_server::auth::token;
+use parley_server::domain::ManualClock;
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -114,7 +115,8 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
     );
 
     app.store
-        .set_user_disabled(&user.email, true)
+        .team
+        .set_user_disabled(&user.email, true, parley_server::domain::Millis::now())
         .await
         .unwrap();
     assert_eq!(
@@ -128,7 +130,8 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
     );
     // Re-enabling does not resurrect the ended session.
     app.store
-        .set_user_disabled(&user.email, false)
+        .team
+        .set_user_disabled(&user.email, false, parley_server::domain::Millis::now())
         .await
         .unwrap();
     assert_eq!(
@@ -142,7 +145,8 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
     );
     // And a disabled member cannot sign in again.
     app.store
-        .set_user_disabled(&user.email, true)
+        .team
+        .set_user_disabled(&user.email, true, parley_server::domain::Millis::now())
         .await
         .unwrap();
     let refused = app
@@ -325,8 +329,9 @@ async fn state_changes_need_our_origin() {
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |c| {
-        c.session.idle_timeout = Duration::from_secs(1)
+    let clock = ManualClock::starting_now();
+    let app = TestApp::spawn_on(Engine::Sqlite, clock.clone(), |c| {
+        c.session.idle_timeout = Duration::from_secs(1800)
     })
     .await;
     app.add_user("ana@example.com", Role::Agent, "correct horse")
@@ -338,21 +343,27 @@ async fn idle_sessions_expire() {
     )
     .unwrap();
     let id = cookie.split(';').next().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let me = |cookie: String| {
+        reqwest::Client::new()
+            .get(app.url("/api/v1/me"))
+            .header("cookie", cookie)
+            .send()
+    };
+    clock.advance(Duration::from_secs(1000));
+    assert_eq!(me(id.clone()).await.unwrap().status(), StatusCode::OK);
+    // Idle time counts from when the member was last seen, not from signing in.
+    clock.advance(Duration::from_secs(1000));
+    assert_eq!(me(id.clone()).await.unwrap().status(), StatusCode::OK);
+    clock.advance(Duration::from_secs(1800));
     // Present the cookie by hand: the browser would have dropped it (Max-Age), the server must too.
-    let me = reqwest::Client::new()
-        .get(app.url("/api/v1/me"))
-        .header("cookie", id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me(id).await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn sessions_end_after_the_absolute_lifetime() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |c| {
-        c.session.absolute_timeout = Duration::from_secs(1)
+    let clock = ManualClock::starting_now();
+    let app = TestApp::spawn_on(Engine::Sqlite, clock.clone(), |c| {
+        c.session.absolute_timeout = Duration::from_secs(3600)
     })
     .await;
     app.add_user("ana@example.com", Role::Agent, "correct horse")
@@ -369,7 +380,7 @@ async fn sessions_end_after_the_absolute_lifetime() {
             .status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(3600));
     assert_eq!(
         browser
             .get(app.url("/api/v1/me"))

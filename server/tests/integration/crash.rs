@@ -98,16 +98,17 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
     let store = store::connect(&DatabaseUrl::Sqlite(database_url.clone()))
         .await
         .unwrap();
-    let backlog_at_kill = store.webhook_backlog().await.unwrap();
+    let backlog_at_kill = store.journal.backlog().await.unwrap();
     eprintln!("webhooks unprocessed when the process died: {backlog_at_kill}");
 
     let mut restarted = start(&database_url, port).await;
     eventually("the backlog to drain after restart", || async {
-        (store.webhook_backlog().await.unwrap() == 0).then_some(())
+        (store.journal.backlog().await.unwrap() == 0).then_some(())
     })
     .await;
     let page = store
-        .list_conversations(&store::ConversationQuery {
+        .conversations
+        .list(&store::ConversationQuery {
             assignment: store::Assignment::All,
             status: None,
             phone_number_id: None,
@@ -120,14 +121,15 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
         .await
         .unwrap();
     let mut stored = Vec::new();
-    for conversation in &page.conversations {
+    for conversation in &page.items {
         let page = store
-            .conversation_messages(conversation.id, None, 500)
+            .messages
+            .page(conversation.id, None, 500)
             .await
             .unwrap();
         stored.extend(page.messages);
     }
-    assert_eq!(page.conversations.len(), 50);
+    assert_eq!(page.items.len(), 50);
     let mut wamids: Vec<String> = stored.iter().filter_map(|m| m.wamid.clone()).collect();
     wamids.sort();
     wamids.dedup();
@@ -135,7 +137,6 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
     assert_eq!(wamids.len(), 400);
     restarted.kill().unwrap();
     restarted.wait().unwrap();
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
 #[tokio::test]
@@ -168,12 +169,16 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
         .await
         .unwrap();
     let user = store
-        .create_user(store::NewUser {
-            email: parley_app::model::Email::parse("crash@example.com").unwrap(),
-            name: parley_app::model::DisplayName::parse("Crash").unwrap(),
-            role: parley_app::model::Role::Agent,
-            password_hash: hash,
-        })
+        .team
+        .create_user(
+            store::NewUser {
+                email: parley_app::model::Email::parse("crash@example.com").unwrap(),
+                name: parley_app::model::DisplayName::parse("Crash").unwrap(),
+                role: parley_app::model::Role::Agent,
+                password_hash: hash,
+            },
+            store::Millis::now(),
+        )
         .await
         .unwrap();
     let minted = crate::support::mint_token(&store, user.id).await;

@@ -11,10 +11,7 @@ use std::collections::HashMap;
 const HOUR_MS: i64 = 3600 * 1000;
 
 fn reference(path: &str) -> String {
-    format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn load_json(path: &str) -> Value {
@@ -25,18 +22,14 @@ fn load_json(path: &str) -> Value {
 /// Waits until every stored webhook has been processed.
 async fn drained(app: &TestApp) {
     eventually("the webhook backlog to drain", || async {
-        (app.store.webhook_backlog().await.unwrap() == 0).then_some(())
+        (app.store.journal.backlog().await.unwrap() == 0).then_some(())
     })
     .await;
 }
 
-fn millis(rfc3339: &Value) -> i64 {
-    let parsed = time::OffsetDateTime::parse(
-        rfc3339.as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
-    (parsed.unix_timestamp_nanos() / 1_000_000) as i64
+/// Wire timestamps are whole Unix seconds.
+fn millis(unix_seconds: &Value) -> i64 {
+    unix_seconds.as_i64().expect("a Unix time in seconds") * 1000
 }
 
 /// Gives every message and status id in a fixture case a suffix, so cases that share
@@ -540,7 +533,8 @@ async fn one_chunk_with_a_profile_change_and_a_merge(engine: Engine) {
         .collect();
     let failures = app
         .store
-        .apply_webhooks(&events, parley_server::store::Millis::now())
+        .intake
+        .apply(&events, parley_server::store::Millis::now())
         .await
         .unwrap();
     assert!(failures.is_empty(), "{failures:?}");
@@ -977,9 +971,14 @@ async fn resolved_conversations_reopen_on_a_new_message(engine: Engine) {
         .as_i64()
         .unwrap();
     app.store
-        .set_conversation_status(
+        .conversations
+        .change(
             id,
-            ConversationStatus::Resolved,
+            parley_server::domain::conversation::ConversationChange {
+                assignee: None,
+                status: Some(ConversationStatus::Resolved),
+            },
+            None,
             parley_server::store::Millis::now(),
         )
         .await

@@ -220,7 +220,7 @@ async fn media_is_downloaded_checked_and_served_safely() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
-    let numbers = app.store.business_numbers().await.unwrap();
+    let numbers = app.store.numbers.list().await.unwrap();
     let names: Vec<_> = numbers
         .iter()
         .filter_map(|n| n.verified_name.clone())

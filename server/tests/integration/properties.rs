@@ -163,7 +163,7 @@ fn an_unsigned_body_is_never_stored() {
             request.send().await.unwrap().status()
         });
         prop_assert!(status == 401 || status == 403, "{status} for {signature:?}");
-        let stored = runtime.block_on(app.store.webhook_backlog()).unwrap();
+        let stored = runtime.block_on(app.store.journal.backlog()).unwrap();
         prop_assert_eq!(stored, 0);
     });
 }

@@ -186,7 +186,12 @@ async fn a_stream_ends_when_its_member_is_disabled_elsewhere(engine: Engine) {
     let cli = parley_server::store::connect(&app.database_url)
         .await
         .unwrap();
-    cli.set_user_disabled(&Email::parse("ana@example.com").unwrap(), true)
+    cli.team
+        .set_user_disabled(
+            &Email::parse("ana@example.com").unwrap(),
+            true,
+            parley_server::domain::Millis::now(),
+        )
         .await
         .unwrap();
     assert_ends(stream).await;
@@ -288,7 +293,7 @@ async fn personal_tokens_are_named_listed_and_revoked_by_their_owner_only() {
     let token = created["token"].as_str().unwrap().to_owned();
     assert_eq!(created["name"], "CI deploys");
     assert_eq!(created["state"], "active");
-    assert!(created["expires_at"].is_string());
+    assert!(created["expires_at"].is_i64());
 
     let listed: Value = browser
         .get(app.url("/api/v1/me/tokens"))
@@ -668,7 +673,7 @@ async fn uploads_beyond_four_at_once_are_told_to_come_back() {
     let api = app.api().await;
     let (id, _) = open_conversation(&sim, &api).await;
     // Five uploads whose bodies never finish: four hold every slot, the fifth is turned away.
-    let slots = parley_server::http::MAX_CONCURRENT_UPLOADS;
+    let slots = parley_server::service::media::MAX_CONCURRENT_UPLOADS;
     let mut held = tokio::task::JoinSet::new();
     let mut senders = Vec::new();
     for _ in 0..=slots {

@@ -285,7 +285,6 @@ async fn metas_limits_are_refused_up_front_with_422() {
     )
     .await;
     assert_eq!(status, 422, "{svg}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(sim.accepted().is_empty(), "nothing reached Meta");
     assert_eq!(api.messages(id).await.len(), 1, "nothing queued");
 }

@@ -1,11 +1,13 @@
 //! Starting Parley for a test, and databases to start it on.
 
 use parley_app::model::{DisplayName, Email, Role};
-use parley_server::Application;
 use parley_server::auth::password::NewPassword;
 use parley_server::config::{Config, DatabaseUrl, Secret, Sources};
+use parley_server::domain::{SharedClock, SystemClock};
 use parley_server::store::{self, NewUser, SharedStore, User};
+use parley_server::{Application, Parts};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const APP_SECRET: &str = "test-app-secret";
@@ -87,11 +89,25 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::spawn_on(engine, Arc::new(SystemClock), adjust).await
+    }
+
+    /// An app whose "now" is `clock`: tests move a [`parley_server::domain::ManualClock`]
+    /// forward instead of sleeping.
+    pub async fn spawn_on(
+        engine: Engine,
+        clock: SharedClock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = test_config(fresh_database(engine).await);
         adjust(&mut config);
         let database_url = config.database_url.clone();
         let store = store::connect(&database_url).await.expect("store");
-        let app = Application::build_with_store(config, store.clone())
+        let parts = Parts {
+            clock,
+            ..Parts::new(store.clone())
+        };
+        let app = Application::build_with(config, parts)
             .await
             .expect("build app");
         let addr = app.local_addr();
@@ -127,12 +143,16 @@ impl TestApp {
             .await
             .expect("hash");
         self.store
-            .create_user(NewUser {
-                email: Email::parse(email).unwrap(),
-                name: DisplayName::parse(email.split('@').next().unwrap()).unwrap(),
-                role,
-                password_hash: hash,
-            })
+            .team
+            .create_user(
+                NewUser {
+                    email: Email::parse(email).unwrap(),
+                    name: DisplayName::parse(email.split('@').next().unwrap()).unwrap(),
+                    role,
+                    password_hash: hash,
+                },
+                parley_server::domain::Millis::now(),
+            )
             .await
             .expect("create user")
     }

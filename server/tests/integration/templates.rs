@@ -222,7 +222,8 @@ async fn agents_read_approved_templates_only_and_cannot_manage_them() {
         components: json!([{ "type": "BODY", "text": "Hi" }]),
     };
     store
-        .sync_templates(
+        .templates
+        .sync(
             "w",
             &[
                 record("1", "approved_one", "APPROVED"),
@@ -288,14 +289,16 @@ async fn template_history_is_kept(engine: Engine) {
     };
     assert_eq!(
         store
-            .sync_templates("waba-1", &[template.clone()], Millis::now())
+            .templates
+            .sync("waba-1", &[template.clone()], Millis::now())
             .await
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .sync_templates("waba-1", &[template.clone()], Millis::now())
+            .templates
+            .sync("waba-1", &[template.clone()], Millis::now())
             .await
             .unwrap(),
         0,
@@ -304,7 +307,8 @@ async fn template_history_is_kept(engine: Engine) {
     template.status = "PAUSED".to_owned().into();
     template.quality = Some("YELLOW".into());
     store
-        .sync_templates("waba-1", &[template.clone()], Millis::now())
+        .templates
+        .sync("waba-1", &[template.clone()], Millis::now())
         .await
         .unwrap();
 
@@ -315,13 +319,12 @@ async fn template_history_is_kept(engine: Engine) {
     app.deliver(&webhook).await;
     app.deliver(&webhook).await; // a byte-identical redelivery adds nothing to the history
     eventually("both webhooks processed", || async {
-        (store.webhook_backlog().await.unwrap() == 0).then_some(())
+        (store.journal.backlog().await.unwrap() == 0).then_some(())
     })
     .await;
-    let detail = store.template("777").await.unwrap().unwrap();
-    assert_eq!(detail.template.status.as_str(), "REJECTED");
-    let story: Vec<(&str, &str, &str)> = detail
-        .timeline
+    let (found, timeline) = store.templates.get("777").await.unwrap().unwrap();
+    assert_eq!(found.record.status.as_str(), "REJECTED");
+    let story: Vec<(&str, &str, &str)> = timeline
         .iter()
         .map(|c| (c.kind.as_str(), c.value.as_str(), c.source.as_str()))
         .collect();
@@ -334,29 +337,29 @@ async fn template_history_is_kept(engine: Engine) {
             ("status", "REJECTED", "webhook"),
         ]
     );
+    assert_eq!(timeline[3].reason.as_deref(), Some("INCORRECT_CATEGORY"));
     assert_eq!(
-        detail.timeline[3].reason.as_deref(),
-        Some("INCORRECT_CATEGORY")
-    );
-    assert_eq!(
-        detail.template.rejected_reason.as_deref(),
+        found.record.rejected_reason.as_deref(),
         Some("INCORRECT_CATEGORY")
     );
     let found = store
-        .template_by_name(Some("waba-1"), "order_update", "en_US")
+        .templates
+        .by_name(Some("waba-1"), "order_update", "en_US")
         .await
         .unwrap();
-    assert_eq!(found.map(|t| t.id), Some("777".to_owned()));
+    assert_eq!(found.map(|t| t.record.id), Some("777".to_owned()));
     assert!(
         store
-            .template_by_name(Some("other"), "order_update", "en_US")
+            .templates
+            .by_name(Some("other"), "order_update", "en_US")
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .template_by_name(None, "order_update", "en_US")
+            .templates
+            .by_name(None, "order_update", "en_US")
             .await
             .unwrap()
             .is_some()
@@ -364,12 +367,13 @@ async fn template_history_is_kept(engine: Engine) {
 
     // A template Meta no longer lists was deleted there.
     store
-        .sync_templates("waba-1", &[], Millis::now())
+        .templates
+        .sync("waba-1", &[], Millis::now())
         .await
         .unwrap();
-    let detail = store.template("777").await.unwrap().unwrap();
-    assert_eq!(detail.template.status.as_str(), "DELETED");
-    assert_eq!(detail.timeline.last().unwrap().kind, "deleted");
+    let (found, timeline) = store.templates.get("777").await.unwrap().unwrap();
+    assert_eq!(found.record.status.as_str(), "DELETED");
+    assert_eq!(timeline.last().unwrap().kind, "deleted");
 }
 
 /// In one processing chunk and in a later one: the first event with a body is applied, later
@@ -386,23 +390,26 @@ async fn byte_identical_redeliveries_apply_once(engine: Engine) {
     let event = |id: i64| ParsedWebhook::new(id, &body, Some(Notification::parse(&body).unwrap()));
     let history_length = || async {
         app.store
-            .template("888")
+            .templates
+            .get("888")
             .await
             .unwrap()
             .unwrap()
-            .timeline
+            .1
             .len()
     };
 
     let failures = app
         .store
-        .apply_webhooks(&[event(-1), event(-2)], Millis::now())
+        .intake
+        .apply(&[event(-1), event(-2)], Millis::now())
         .await
         .unwrap();
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(history_length().await, 1, "a copy in the same chunk");
     app.store
-        .apply_webhooks(&[event(-3)], Millis::now())
+        .intake
+        .apply(&[event(-3)], Millis::now())
         .await
         .unwrap();
     assert_eq!(history_length().await, 1, "a copy in a later chunk");

@@ -3,9 +3,12 @@
 //! made clickable.
 
 use crate::compose::human_size;
+use crate::live::Live;
 use crate::model::{Direction, MessageStatus, MessageView};
+use crate::time::{clock_time, iso};
 use leptos::prelude::*;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Text with http(s) links made clickable; everything else stays text.
 fn linked_text(text: &str) -> impl IntoView + use<> {
@@ -46,20 +49,33 @@ fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
+/// One message of the thread, redrawn when (only when) that message changes.
 #[component]
-pub fn Bubble(message: MessageView, thread: Vec<MessageView>) -> impl IntoView {
+pub fn Bubble(
+    message: Memo<Option<MessageView>>,
+    quotes: Memo<HashMap<String, String>>,
+    live: Live,
+) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|message| view! { <BubbleOf message quotes live /> })
+    }
+}
+
+#[component]
+fn BubbleOf(
+    message: MessageView,
+    quotes: Memo<HashMap<String, String>>,
+    live: Live,
+) -> impl IntoView {
     let outbound = message.direction == Direction::Outbound;
-    let quoted = message.reply_to_wamid.as_ref().and_then(|wamid| {
-        thread
-            .iter()
-            .find(|m| m.wamid.as_deref() == Some(wamid.as_str()))
-            .map(|m| m.text.clone().unwrap_or_else(|| format!("[{}]", m.kind)))
-    });
-    let time = message
-        .created_at
-        .get(11..16)
-        .unwrap_or_default()
-        .to_owned();
+    let quoted = message
+        .reply_to_wamid
+        .clone()
+        .map(|wamid| move || quotes.with(|quotes| quotes.get(&wamid).cloned()));
+    let at = message.created_at;
+    let time = move || clock_time(at, live.local_time.get());
     let (tick, tick_label) = ticks(message.status);
     let failure = message.error.as_ref().map(|e| {
         format!(
@@ -82,12 +98,12 @@ pub fn Bubble(message: MessageView, thread: Vec<MessageView>) -> impl IntoView {
     view! {
         <li class="bubble-row" class:outbound=outbound>
             <article class="bubble" class:failed=message.status == MessageStatus::Failed>
-                {quoted.map(|q| view! { <blockquote class="quoted" dir="auto">{q}</blockquote> })}
+                {quoted.map(|q| move || q().map(|q| view! { <blockquote class="quoted" dir="auto">{q}</blockquote> }))}
                 <Body message=message.clone() />
                 <footer class="bubble-meta">
                     {message.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
                     {message.edited.then_some(view! { <span class="edited">"edited"</span> })}
-                    <time>{time}</time>
+                    <time datetime=iso(at)>{time}</time>
                     {outbound
                         .then(|| {
                             view! {

@@ -12,6 +12,8 @@ const ACCEPTED_FILES: &str = "image/jpeg,image/png,application/pdf,text/plain,.d
 
 #[component]
 pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
+    // The thread shows a sent message at once (its ticks follow as live events).
+    let thread = use_context::<super::state::ThreadState>();
     let draft = RwSignal::new(String::new());
     let attachment = RwSignal::new(None::<Upload>);
     let uploading = RwSignal::new(None::<String>);
@@ -24,6 +26,13 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
         let text = draft.get_untracked();
         let file = attachment.get_untracked();
         if sending.get_untracked() || (text.trim().is_empty() && file.is_none()) {
+            return;
+        }
+        // Enter while a file is still uploading would send the caption without the file.
+        if let Some(name) = uploading.get_untracked() {
+            problem.set(Some(format!(
+                "{name} is still uploading: send once it is attached."
+            )));
             return;
         }
         let content = match &file {
@@ -41,7 +50,11 @@ pub fn Composer(conversation_id: i64, closed: Signal<bool>) -> impl IntoView {
                 reply_to: None,
             };
             match send_message(conversation_id, request).await {
-                Ok(_) => {
+                Ok(message) => {
+                    if let Some(thread) = thread {
+                        // Live events may already have brought a later state of it.
+                        thread.add_if_new(vec![message]);
+                    }
                     draft.set(String::new());
                     attachment.set(None);
                     problem.set(None);

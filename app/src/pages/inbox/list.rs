@@ -1,10 +1,12 @@
-//! The conversation list: tabs, filters, search, and one row per conversation.
+//! The conversation list: tabs, filters, search, and one row per conversation, each kept
+//! current by the live events that concern it.
 
 use super::Filters;
+use super::state::ListState;
 use crate::api::{AppError, InboxQuery, InboxTab, inbox_conversations};
 use crate::model::{ConversationPage, ConversationStatus, ConversationSummary};
 use crate::pages::ErrorNotice;
-use crate::window::{relative_time, rfc3339_millis, window_status};
+use crate::window::{relative_time, window_status};
 use leptos::prelude::*;
 
 /// The name an agent knows a customer by.
@@ -20,7 +22,8 @@ pub fn display_name(conversation: &ConversationSummary) -> String {
 
 #[component]
 pub fn ConversationList(
-    conversations: Resource<Result<ConversationPage, AppError>>,
+    first_page: Resource<Result<ConversationPage, AppError>>,
+    list: ListState,
     filters: Filters,
     selected: Memo<Option<i64>>,
     clock: RwSignal<i64>,
@@ -111,24 +114,12 @@ pub fn ConversationList(
             </div>
             <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match conversations.await {
-                        Ok(page) if page.conversations.is_empty() => {
-                            view! { <p class="empty-state">"No conversations here."</p> }.into_any()
-                        }
+                    match first_page.await {
                         Ok(page) => {
-                            view! {
-                                <ul class="rows">
-                                    {page
-                                        .conversations
-                                        .into_iter()
-                                        .map(|c| view! { <Row conversation=c selected clock /> })
-                                        .collect_view()}
-                                </ul>
-                                <OlderPages first_cursor=page.next_cursor filters selected clock />
-                            }
-                                .into_any()
+                            list.replace(page);
+                            view! { <Rows list selected clock /> <MorePages list filters /> }.into_any()
                         }
-                        Err(error) => view! { <ErrorNotice error /> }.into_any()
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -138,17 +129,41 @@ pub fn ConversationList(
 }
 
 #[component]
+fn Rows(list: ListState, selected: Memo<Option<i64>>, clock: RwSignal<i64>) -> impl IntoView {
+    view! {
+        <Show
+            when=move || list.order.with(|order| !order.is_empty())
+            fallback=|| view! { <p class="empty-state">"No conversations here."</p> }
+        >
+            <ul class="rows">
+                <For each=move || list.order.get() key=|id| *id let:id>
+                    <Row id list selected clock />
+                </For>
+            </ul>
+        </Show>
+    }
+}
+
+#[component]
 fn Row(
-    conversation: ConversationSummary,
+    id: i64,
+    list: ListState,
     selected: Memo<Option<i64>>,
     clock: RwSignal<i64>,
 ) -> impl IntoView {
-    let id = conversation.id;
-    let name = display_name(&conversation);
-    let expires = conversation.window_expires_at_ms();
-    let last = rfc3339_millis(&conversation.last_message_at).unwrap_or_default();
-    let window = move || window_status(expires, clock.get());
-    let unread = conversation.unread_count;
+    let row = list.row(id);
+    let field = move |read: fn(&ConversationSummary) -> String| {
+        move || row.with(|row| row.as_ref().map(read).unwrap_or_default())
+    };
+    let expires = move || {
+        row.with(|row| {
+            row.as_ref()
+                .and_then(ConversationSummary::window_expires_at_ms)
+        })
+    };
+    let last = move || row.with(|row| row.as_ref().map_or(0, |row| row.last_message_at.millis()));
+    let unread = move || row.with(|row| row.as_ref().map_or(0, |row| row.unread_count));
+    let window = move || window_status(expires(), clock.get());
     view! {
         <li>
             <a
@@ -158,15 +173,15 @@ fn Row(
                 aria-current=move || (selected.get() == Some(id)).then_some("page")
             >
                 <span class="row-top">
-                    <span class="row-name" dir="auto">{name}</span>
-                    <time class="row-time">{move || relative_time(last, clock.get())}</time>
+                    <span class="row-name" dir="auto">{field(display_name)}</span>
+                    <time class="row-time">{move || relative_time(last(), clock.get())}</time>
                 </span>
                 <span class="row-bottom">
                     <span class="row-preview" dir="auto">
-                        {conversation.last_message_preview.clone().unwrap_or_default()}
+                        {field(|row| row.last_message_preview.clone().unwrap_or_default())}
                     </span>
-                    <Show when=move || { unread > 0 }>
-                        <span class="unread" aria-label=format!("{unread} unread")>{unread}</span>
+                    <Show when=move || { unread() > 0 }>
+                        <span class="unread" aria-label=move || format!("{} unread", unread())>{unread}</span>
                     </Show>
                     <span class=move || format!("window-badge {}", window().1.class()) title="Service window">
                         {move || window().0}
@@ -180,17 +195,10 @@ fn Row(
 /// Pages after the first, fetched by keyset cursor as the agent scrolls (or presses the
 /// button): each page costs the same however deep it is.
 #[component]
-fn OlderPages(
-    first_cursor: Option<String>,
-    filters: Filters,
-    selected: Memo<Option<i64>>,
-    clock: RwSignal<i64>,
-) -> impl IntoView {
-    let loaded = RwSignal::new(Vec::<ConversationSummary>::new());
-    let cursor = RwSignal::new(first_cursor);
+fn MorePages(list: ListState, filters: Filters) -> impl IntoView {
     let loading = RwSignal::new(false);
     let load_more = move || {
-        let Some(next) = cursor.get_untracked() else {
+        let Some(next) = list.next_cursor.get_untracked() else {
             return;
         };
         if loading.get_untracked() {
@@ -206,19 +214,13 @@ fn OlderPages(
         };
         leptos::task::spawn_local(async move {
             if let Ok(page) = inbox_conversations(query).await {
-                loaded.update(|rows| rows.extend(page.conversations));
-                cursor.set(page.next_cursor);
+                list.append(page);
             }
             loading.set(false);
         });
     };
     view! {
-        <ul class="rows">
-            <For each=move || loaded.get() key=|c| c.id let:conversation>
-                <Row conversation selected clock />
-            </For>
-        </ul>
-        <Show when=move || cursor.get().is_some()>
+        <Show when=move || list.next_cursor.with(Option::is_some)>
             <button type="button" class="load-more" on:click=move |_| load_more() disabled=move || loading.get()>
                 {move || if loading.get() { "Loading…" } else { "Load older conversations" }}
             </button>

@@ -1,19 +1,23 @@
 //! The agent inbox: conversation list, the open thread, live updates and window countdowns.
+//! Both panes load once and then apply each live event to the row or message it concerns
+//! ([`state`]).
 
 mod bubble;
 mod composer;
 mod list;
 #[cfg(feature = "hydrate")]
 mod shortcuts;
+mod state;
 mod thread;
 
 use super::frame::AppFrame;
 use crate::api::{InboxQuery, InboxTab, conversation_thread, current_viewer, inbox_conversations};
-use crate::live::use_live;
-use crate::model::ConversationStatus;
+use crate::live::{Incoming, on_event, use_live};
+use crate::model::{ConversationStatus, Direction, LiveEvent};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use state::{ListState, ThreadState};
 
 /// The list's filters, shared by the list's controls and its data.
 #[derive(Clone, Copy)]
@@ -40,7 +44,11 @@ pub fn Inbox() -> impl IntoView {
         search: RwSignal::new(String::new()),
         window_order: RwSignal::new(false),
     };
-    let conversations = Resource::new(
+    let list = ListState::new();
+    let thread = ThreadState::new();
+    provide_context(thread);
+    // Fetched when the filters change or the stream says `reset`, not on every event.
+    let first_page = Resource::new(
         move || {
             let query = InboxQuery {
                 tab: filters.tab.get(),
@@ -49,12 +57,12 @@ pub fn Inbox() -> impl IntoView {
                 window_order: filters.window_order.get(),
                 cursor: None,
             };
-            (query, live.tick.get())
+            (query, live.reset.get())
         },
         |(query, _)| inbox_conversations(query),
     );
-    let thread = Resource::new(
-        move || (selected.get(), live.tick.get()),
+    let opened = Resource::new(
+        move || (selected.get(), live.reset.get()),
         |(id, _)| async move {
             match id {
                 Some(id) => conversation_thread(id).await.map(Some),
@@ -62,8 +70,34 @@ pub fn Inbox() -> impl IntoView {
             }
         },
     );
+    on_event(move |incoming| {
+        let Incoming::Event(event) = incoming else {
+            return; // a reset reloads both panes through their resources
+        };
+        let (conversation, message) = match &**event {
+            LiveEvent::MessageCreated {
+                conversation,
+                message,
+            }
+            | LiveEvent::MessageUpdated {
+                conversation,
+                message,
+            } => (conversation, Some(message)),
+            LiveEvent::ConversationUpdated { conversation } => (conversation, None),
+            LiveEvent::TemplateUpdated { .. } => return,
+        };
+        list.apply(conversation, filters, live.viewer.get_untracked());
+        thread.update_conversation(conversation);
+        if let Some(message) = message {
+            thread.add(vec![message.clone()]);
+            // A customer's new message in the thread the member is looking at is read.
+            if message.direction == Direction::Inbound && thread.id() == Some(conversation.id) {
+                thread::mark_read_if_seen(thread);
+            }
+        }
+    });
     #[cfg(feature = "hydrate")]
-    shortcuts::install(conversations, selected);
+    shortcuts::install(list, selected);
     let viewer = Resource::new(|| (), |_| current_viewer());
     Effect::new(move |_| {
         if let Some(Ok(Some(me))) = viewer.get() {
@@ -72,26 +106,20 @@ pub fn Inbox() -> impl IntoView {
     });
     // The tab title carries the unread count, so a background tab shows new messages.
     let title = move || {
-        Suspend::new(async move {
-            let unread = conversations.await.map(|page| {
-                page.conversations
-                    .iter()
-                    .map(|c| c.unread_count)
-                    .sum::<i64>()
-            });
-            let text = match unread {
-                Ok(0) | Err(_) => "Inbox · Parley".to_owned(),
-                Ok(n) => format!("({n}) Inbox · Parley"),
-            };
-            view! { <Title text=text /> }
-        })
+        let unread: i64 = list
+            .rows
+            .with(|rows| rows.values().map(|c| c.unread_count).sum());
+        match unread {
+            0 => "Inbox · Parley".to_owned(),
+            n => format!("({n}) Inbox · Parley"),
+        }
     };
     view! {
-        <Transition fallback=|| view! { <Title text="Inbox · Parley" /> }>{title}</Transition>
+        <Title text=title />
         <AppFrame>
             <main class="inbox" class:thread-open=move || selected.get().is_some() aria-label="Inbox">
-                <list::ConversationList conversations filters selected clock=live.clock notify=live.notify />
-                <thread::ThreadPane thread clock=live.clock />
+                <list::ConversationList first_page list filters selected clock=live.clock notify=live.notify />
+                <thread::ThreadPane opened thread live />
             </main>
         </AppFrame>
     }

@@ -1,8 +1,9 @@
 //! Keyboard shortcuts: j/k move through the list, r reply, e resolve, a assign to me,
 //! / search. They stay out of the way while typing in a field.
 
-use crate::api::{AppError, AssignTarget, assign_conversation, set_conversation_status};
-use crate::model::{ConversationPage, ConversationStatus};
+use super::state::ListState;
+use crate::api::{AssignTarget, ConversationUpdate, update_conversation};
+use crate::model::ConversationStatus;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
@@ -15,10 +16,7 @@ fn focus(selector: &str) {
     }
 }
 
-pub fn install(
-    conversations: Resource<Result<ConversationPage, AppError>>,
-    selected: Memo<Option<i64>>,
-) {
+pub fn install(list: ListState, selected: Memo<Option<i64>>) {
     let navigate = use_navigate();
     let handle =
         window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
@@ -34,11 +32,7 @@ pub fn install(
             let current = selected.get_untracked();
             match event.key().as_str() {
                 key @ ("j" | "k") => {
-                    let ids: Vec<i64> = conversations
-                        .get_untracked()
-                        .and_then(Result::ok)
-                        .map(|page| page.conversations.iter().map(|c| c.id).collect())
-                        .unwrap_or_default();
+                    let ids = list.ids();
                     let position = current.and_then(|id| ids.iter().position(|i| *i == id));
                     let next = match (key, position) {
                         ("j", None) => ids.first(),
@@ -61,14 +55,16 @@ pub fn install(
                 "e" => {
                     if let Some(id) = current {
                         leptos::task::spawn_local(async move {
-                            let _ = set_conversation_status(id, ConversationStatus::Resolved).await;
+                            let resolve = ConversationUpdate::status(ConversationStatus::Resolved);
+                            let _ = update_conversation(id, resolve).await;
                         });
                     }
                 }
                 "a" => {
                     if let Some(id) = current {
                         leptos::task::spawn_local(async move {
-                            let _ = assign_conversation(id, AssignTarget::Me).await;
+                            let mine = ConversationUpdate::assign(AssignTarget::Me);
+                            let _ = update_conversation(id, mine).await;
                         });
                     }
                 }

@@ -1,143 +1,68 @@
-//! The open conversation: header with the live window countdown and actions, the messages,
-//! and the composer (which locks when the window closes).
+//! The open conversation: header with the live window countdown and actions, the messages
+//! (kept current message by message), and the composer (which locks when the window closes).
 
 use super::bubble::Bubble;
 use super::composer::Composer;
 use super::list::display_name;
+use super::state::ThreadState;
 use crate::api::{
-    AppError, AssignTarget, Thread, assign_conversation, assignable_members, older_messages,
-    set_conversation_status,
+    AppError, AssignTarget, ConversationUpdate, Thread, assignable_members, mark_read,
+    older_messages, update_conversation,
 };
-use crate::model::{ConversationStatus, ConversationSummary, MessageView, UserId};
+use crate::live::Live;
+use crate::model::{ContactView, ConversationStatus, ConversationSummary, MessageView, UserId};
 use crate::pages::ErrorNotice;
+use crate::time::{day_label, day_of};
 use crate::window::{Urgency, window_status};
 use leptos::prelude::*;
 
 #[component]
 pub fn ThreadPane(
-    thread: Resource<Result<Option<Thread>, AppError>>,
-    clock: RwSignal<i64>,
+    opened: Resource<Result<Option<Thread>, AppError>>,
+    thread: ThreadState,
+    live: Live,
 ) -> impl IntoView {
-    // The composer lives outside the Transition: live events re-render the thread, and a
-    // draft, an attachment or a half-filled template must survive them. The open thread tells
-    // it which conversation it serves and when that conversation's window closes.
-    let open = OpenConversation {
-        id: RwSignal::new(None),
-        expires: RwSignal::new(None),
-    };
-    // Older pages outlive the live refreshes of the newest one, until another conversation
-    // is opened.
-    let earlier = Earlier::default();
-    Effect::new(move |previous: Option<Option<i64>>| {
-        let id = open.id.get();
-        if previous.is_some_and(|previous| previous != id) {
-            earlier.clear();
-        }
-        id
+    // The composer lives outside the Transition: a draft, an attachment or a half-filled
+    // template must survive a reload of the thread. The open thread tells it which
+    // conversation it serves and when that conversation's window closes.
+    let open_id = Memo::new(move |_| thread.conversation.with(|c| c.as_ref().map(|c| c.id)));
+    let expires = Memo::new(move |_| {
+        thread.conversation.with(|c| {
+            c.as_ref()
+                .and_then(ConversationSummary::window_expires_at_ms)
+        })
     });
     let closed =
-        Signal::derive(move || window_status(open.expires.get(), clock.get()).1 == Urgency::Closed);
-    let composer_for = Memo::new(move |_| open.id.get());
+        Signal::derive(move || window_status(expires.get(), live.clock.get()).1 == Urgency::Closed);
     view! {
         <section class="thread" aria-label="Conversation">
             <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match thread.await {
-                        Ok(Some(thread)) => view! { <OpenThread thread clock open earlier /> }.into_any(),
+                    match opened.await {
+                        Ok(Some(opened)) => {
+                            thread.open(opened.conversation, opened.messages, opened.older_cursor);
+                            view! { <OpenThread thread live /> }.into_any()
+                        }
                         Ok(None) => {
-                            Effect::new(move |_| open.set(None, None));
+                            thread.close();
                             view! {
                                 <p class="empty-state">"Select a conversation to read and reply."</p>
                             }
                                 .into_any()
                         }
-                        Err(error) => view! { <ErrorNotice error /> }.into_any()
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
             </Transition>
             {move || {
-                composer_for
-                    .get()
-                    .map(|conversation_id| view! { <Composer conversation_id closed /> })
+                open_id.get().map(|conversation_id| view! { <Composer conversation_id closed /> })
             }}
         </section>
     }
 }
 
-/// The older messages loaded above a thread's newest page, and where the next older page
-/// starts (`None` before anything was loaded: the thread's own cursor applies).
-#[derive(Clone, Copy)]
-struct Earlier {
-    messages: RwSignal<Vec<MessageView>>,
-    cursor: RwSignal<Option<Option<String>>>,
-    loading: RwSignal<bool>,
-}
-
-impl Default for Earlier {
-    fn default() -> Self {
-        Earlier {
-            messages: RwSignal::new(Vec::new()),
-            cursor: RwSignal::new(None),
-            loading: RwSignal::new(false),
-        }
-    }
-}
-
-impl Earlier {
-    fn clear(self) {
-        self.messages.set(Vec::new());
-        self.cursor.set(None);
-    }
-
-    /// Where the next older page starts, given the newest page's cursor.
-    fn next(self, newest: Option<String>) -> Option<String> {
-        self.cursor.get().unwrap_or(newest)
-    }
-
-    /// Loads the page before `before` and puts it above what is shown.
-    fn load(self, id: i64, before: String) {
-        if self.loading.get_untracked() {
-            return;
-        }
-        self.loading.set(true);
-        leptos::task::spawn_local(async move {
-            match older_messages(id, before).await {
-                Ok(page) => {
-                    self.messages.update(|shown| {
-                        let mut older = page.messages;
-                        older.append(shown);
-                        *shown = older;
-                    });
-                    self.cursor.set(Some(page.next_cursor));
-                }
-                Err(error) => leptos::logging::warn!("cannot load older messages: {error}"),
-            }
-            self.loading.set(false);
-        });
-    }
-}
-
-/// Which conversation the thread shows, for the composer below it.
-#[derive(Clone, Copy)]
-struct OpenConversation {
-    id: RwSignal<Option<i64>>,
-    expires: RwSignal<Option<i64>>,
-}
-
-impl OpenConversation {
-    /// Changes only what changed, so an unchanged conversation re-renders nothing.
-    fn set(self, id: Option<i64>, expires: Option<i64>) {
-        if self.id.get_untracked() != id {
-            self.id.set(id);
-        }
-        if self.expires.get_untracked() != expires {
-            self.expires.set(expires);
-        }
-    }
-}
-
-/// Runs a server call from a click; the live event it causes refreshes the views.
-fn act(call: impl std::future::Future<Output = Result<(), AppError>> + 'static) {
+/// Runs a server call from a click; the live event it causes updates the views.
+fn act<T: 'static>(call: impl std::future::Future<Output = Result<T, AppError>> + 'static) {
     leptos::task::spawn_local(async move {
         if let Err(error) = call.await {
             leptos::logging::warn!("action failed: {error}");
@@ -145,45 +70,84 @@ fn act(call: impl std::future::Future<Output = Result<(), AppError>> + 'static) 
     });
 }
 
+/// Marks the open conversation read when it has unread messages and the member is looking
+/// at it (an explicit action: opening a thread does not do it by itself).
+pub fn mark_read_if_seen(thread: ThreadState) {
+    let unread = thread
+        .conversation
+        .with_untracked(|c| c.as_ref().map(|c| (c.id, c.unread_count)));
+    if let Some((id, unread)) = unread
+        && unread > 0
+        && crate::live::focused()
+    {
+        act(mark_read(id));
+    }
+}
+
 #[component]
-fn OpenThread(
-    thread: Thread,
-    clock: RwSignal<i64>,
-    open: OpenConversation,
-    earlier: Earlier,
-) -> impl IntoView {
-    let conversation = thread.conversation.clone();
-    let id = conversation.id;
-    let name = display_name(&conversation);
-    let expires = conversation.window_expires_at_ms();
-    // After hydration (effects never run on the server), so the page hydrates as rendered.
-    Effect::new(move |_| open.set(Some(id), expires));
-    let window = move || window_status(expires, clock.get());
-    let status = conversation.status;
-    let assigned = conversation.assignee_id.is_some();
-    let phone = conversation.contact.wa_id.clone().map(|w| format!("+{w}"));
-    let username = conversation.contact.username.clone();
-    // Copy handles, so the closures below are Copy too.
-    let newest_cursor = StoredValue::new(thread.older_cursor.clone());
-    let newest = thread.messages;
-    let older_cursor = move || earlier.next(newest_cursor.get_value());
+fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
+    let conversation = move || thread.conversation.get();
+    let id = thread.id().unwrap_or_default();
+    // After hydration (effects never run on the server): the member sees it now.
+    Effect::new(move |_| mark_read_if_seen(thread));
+    let expires = move || {
+        thread.conversation.with(|c| {
+            c.as_ref()
+                .and_then(ConversationSummary::window_expires_at_ms)
+        })
+    };
+    let window = move || window_status(expires(), live.clock.get());
+    let assignee = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.assignee_id))
+    });
+    let status = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().map_or(ConversationStatus::Open, |c| c.status))
+    });
     let load_older = move || {
-        if let Some(before) = older_cursor() {
-            earlier.load(id, before);
+        let Some(before) = thread.older_cursor.get_untracked() else {
+            return;
+        };
+        if thread.loading_older.get_untracked() {
+            return;
         }
+        thread.loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            match older_messages(id, before).await {
+                Ok(page) => {
+                    thread.add_if_new(page.messages);
+                    thread.older_cursor.set(page.next_cursor);
+                }
+                Err(error) => leptos::logging::warn!("cannot load older messages: {error}"),
+            }
+            thread.loading_older.set(false);
+        });
     };
-    let timeline = move || {
-        let mut all = earlier.messages.get();
-        all.retain(|older| newest.iter().all(|m| m.id != older.id));
-        all.extend(newest.iter().cloned());
-        all
-    };
+    let quotes = thread.quotes();
+    // The panel is redrawn only when who the customer is changes (it stays open otherwise).
+    let contact = Memo::new(move |_| {
+        thread.conversation.with(|c| {
+            c.as_ref()
+                .map(|c| (c.contact.clone(), c.phone_number_id.clone()))
+        })
+    });
+    let days = Memo::new(move |_| {
+        let local = live.local_time.get();
+        thread
+            .messages
+            .with(|messages| day_groups(&thread.order.get(), messages, local))
+    });
     view! {
         <header class="thread-header">
             <div class="thread-who">
-                <h2 dir="auto">{name}</h2>
+                <h2 dir="auto">{move || conversation().as_ref().map(display_name)}</h2>
                 <p class="thread-meta">
-                    {phone.unwrap_or_default()} " " {username.unwrap_or_default()}
+                    {move || conversation().and_then(|c| c.contact.wa_id).map(|w| format!("+{w}")).unwrap_or_default()}
+                    " "
+                    {move || conversation().and_then(|c| c.contact.username).unwrap_or_default()}
                 </p>
             </div>
             <div class=move || format!("countdown {}", window().1.class()) role="timer" aria-live="off">
@@ -191,49 +155,36 @@ fn OpenThread(
                 <span class="countdown-value">{move || window().0}</span>
             </div>
             <div class="thread-actions">
-                <AssigneePicker id assignee=conversation.assignee_id />
-                {if assigned {
+                <AssigneePicker id assignee />
+                {move || if assignee.get().is_some() {
                     view! {
-                        <button type="button" on:click=move |_| act(assign_conversation(id, AssignTarget::Nobody))>
+                        <button type="button" on:click=move |_| act(update_conversation(id, ConversationUpdate::assign(AssignTarget::Nobody)))>
                             "Unassign"
                         </button>
                     }
                         .into_any()
                 } else {
                     view! {
-                        <button type="button" on:click=move |_| act(assign_conversation(id, AssignTarget::Me))>
+                        <button type="button" on:click=move |_| act(update_conversation(id, ConversationUpdate::assign(AssignTarget::Me)))>
                             "Assign to me"
                         </button>
                     }
                         .into_any()
                 }}
-                {match status {
-                    ConversationStatus::Open => {
-                        view! {
-                            <button
-                                type="button"
-                                on:click=move |_| act(set_conversation_status(id, ConversationStatus::Resolved))
-                            >
-                                "Resolve"
-                            </button>
-                        }
-                            .into_any()
-                    }
-                    ConversationStatus::Resolved => {
-                        view! {
-                            <button
-                                type="button"
-                                on:click=move |_| act(set_conversation_status(id, ConversationStatus::Open))
-                            >
-                                "Reopen"
-                            </button>
-                        }
-                            .into_any()
+                {move || {
+                    let (label, next) = match status.get() {
+                        ConversationStatus::Open => ("Resolve", ConversationStatus::Resolved),
+                        ConversationStatus::Resolved => ("Reopen", ConversationStatus::Open),
+                    };
+                    view! {
+                        <button type="button" on:click=move |_| act(update_conversation(id, ConversationUpdate::status(next)))>
+                            {label}
+                        </button>
                     }
                 }}
             </div>
         </header>
-        <ContactPanel conversation=thread.conversation.clone() />
+        {move || contact.get().map(|(contact, number)| view! { <ContactPanel contact number /> })}
         <ol
             class="messages"
             aria-label="Messages"
@@ -244,48 +195,54 @@ fn OpenThread(
                 }
             }
         >
-            {move || {
-                older_cursor()
-                    .map(|_| {
-                        view! {
-                            <li class="day">
-                                <button type="button" class="load-older" on:click=move |_| load_older()>
-                                    {move || if earlier.loading.get() { "Loading…" } else { "Earlier messages" }}
-                                </button>
-                            </li>
-                        }
-                    })
-            }}
-            {move || {
-                let all = timeline();
-                day_groups(all.clone())
-                    .into_iter()
-                    .map(|(day, messages)| {
-                        let all = all.clone();
-                        view! {
-                            <li class="day">
-                                <span class="day-label">{day}</span>
-                            </li>
-                            {messages
-                                .into_iter()
-                                .map(|message| view! { <Bubble message thread=all.clone() /> })
-                                .collect_view()}
-                        }
-                    })
-                    .collect_view()
-            }}
+            <Show when=move || thread.older_cursor.with(Option::is_some)>
+                <li class="day">
+                    <button type="button" class="load-older" on:click=move |_| load_older()>
+                        {move || if thread.loading_older.get() { "Loading…" } else { "Earlier messages" }}
+                    </button>
+                </li>
+            </Show>
+            <For each=move || days.with(|days| days.iter().map(|(day, _)| *day).collect::<Vec<_>>()) key=|day| *day let:day>
+                {
+                    let ids = move || {
+                        days.with(|days| {
+                            days.iter().find(|(d, _)| *d == day).map(|(_, ids)| ids.clone()).unwrap_or_default()
+                        })
+                    };
+                    let label = move || {
+                        let first = ids().first().copied();
+                        let at = first.and_then(|id| thread.messages.with(|m| m.get(&id).map(|m| m.created_at)));
+                        at.map(|at| day_label(at, live.clock.get(), live.local_time.get())).unwrap_or_default()
+                    };
+                    view! {
+                        <li class="day">
+                            <span class="day-label">{label}</span>
+                        </li>
+                        <For each=ids key=|id| *id let:id>
+                            <Bubble message=thread.message(id) quotes live />
+                        </For>
+                    }
+                }
+            </For>
         </ol>
     }
 }
 
-/// Messages grouped by calendar day (UTC), in order.
-fn day_groups(messages: Vec<MessageView>) -> Vec<(String, Vec<MessageView>)> {
-    let mut groups: Vec<(String, Vec<MessageView>)> = Vec::new();
-    for message in messages {
-        let day = message.created_at.get(..10).unwrap_or_default().to_owned();
+/// Message ids grouped by the calendar day they fall on (in the member's zone once known).
+fn day_groups(
+    order: &[i64],
+    messages: &std::collections::HashMap<i64, MessageView>,
+    local: bool,
+) -> Vec<(i64, Vec<i64>)> {
+    let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
+    for id in order {
+        let Some(message) = messages.get(id) else {
+            continue;
+        };
+        let day = day_of(message.created_at, local);
         match groups.last_mut() {
-            Some((current, list)) if *current == day => list.push(message),
-            _ => groups.push((day, vec![message])),
+            Some((current, ids)) if *current == day => ids.push(*id),
+            _ => groups.push((day, vec![*id])),
         }
     }
     groups
@@ -293,7 +250,7 @@ fn day_groups(messages: Vec<MessageView>) -> Vec<(String, Vec<MessageView>)> {
 
 /// Assign to any active member (or nobody).
 #[component]
-fn AssigneePicker(id: i64, assignee: Option<UserId>) -> impl IntoView {
+fn AssigneePicker(id: i64, assignee: Memo<Option<UserId>>) -> impl IntoView {
     let members = Resource::new(|| (), |_| assignable_members());
     view! {
         <Transition fallback=|| ()>
@@ -308,18 +265,21 @@ fn AssigneePicker(id: i64, assignee: Option<UserId>) -> impl IntoView {
                                 Ok(member) => AssignTarget::Member(UserId(member)),
                                 Err(_) => AssignTarget::Nobody,
                             };
-                            act(assign_conversation(id, target));
+                            act(update_conversation(id, ConversationUpdate::assign(target)));
                         }
                     >
-                        <option value="" selected=assignee.is_none()>
+                        <option value="" selected=move || assignee.get().is_none()>
                             "Unassigned"
                         </option>
                         {members
                             .into_iter()
                             .map(|member| {
-                                let selected = assignee == Some(member.id);
+                                let member_id = member.id;
                                 view! {
-                                    <option value=member.id.0.to_string() selected=selected>
+                                    <option
+                                        value=member.id.0.to_string()
+                                        selected=move || assignee.get() == Some(member_id)
+                                    >
                                         {member.name.to_string()}
                                     </option>
                                 }
@@ -334,8 +294,7 @@ fn AssigneePicker(id: i64, assignee: Option<UserId>) -> impl IntoView {
 
 /// Who the customer is, as far as WhatsApp tells.
 #[component]
-fn ContactPanel(conversation: ConversationSummary) -> impl IntoView {
-    let contact = conversation.contact;
+fn ContactPanel(contact: ContactView, number: String) -> impl IntoView {
     let row = |label: &'static str, value: Option<String>| {
         value.map(|value| {
             view! {
@@ -354,7 +313,7 @@ fn ContactPanel(conversation: ConversationSummary) -> impl IntoView {
                 {row("Phone", contact.wa_id.map(|w| format!("+{w}")))}
                 {row("Username", contact.username)}
                 {row("WhatsApp user id", contact.bsuid)}
-                {row("Business number", Some(conversation.phone_number_id))}
+                {row("Business number", Some(number))}
             </dl>
         </details>
     }

@@ -1,41 +1,49 @@
-//! Turns what an agent asked to send into a queued message: Meta's limits, the service window,
-//! the media, template or message it refers to are all checked first, then the Graph API
-//! request is built exactly as it will be sent.
+//! Sending: what a member asked to send becomes a queued message. Meta's limits, the service
+//! window, and the media, template or message it refers to are all checked first, then the
+//! Graph API request is built exactly as it will be sent, and the message and its send job are
+//! written together. Retrying and cancelling live here too.
 
-use super::SendError;
-use crate::store::{ConversationRoute, Millis, NewOutbound, OutboundMedia, SharedStore};
+use super::{ServiceError, ServiceResult, Services};
+use crate::domain::message::Message;
+use crate::domain::window;
+use crate::store::{ConversationRoute, NewOutbound, OutboundMedia, Store};
 use parley_app::compose::{
     Interactive, MediaContent, Outgoing, SendRequest, media_kind_for, media_rules,
 };
-use parley_app::model::{MessageView, UserId};
+use parley_app::model::Viewer;
 use parley_app::templates::{TemplateStatus, TemplateView};
 use serde_json::{Value, json};
 
 /// Validates and queues a message; nothing is queued when anything is wrong.
-pub async fn queue(
-    store: &SharedStore,
-    author: UserId,
+pub async fn send(
+    svc: &Services,
+    viewer: &Viewer,
     conversation_id: i64,
     request: SendRequest,
-) -> Result<MessageView, SendError> {
-    request.content.check_limits().map_err(SendError::Invalid)?;
+) -> ServiceResult<Message> {
+    let store = &svc.store;
+    request
+        .content
+        .check_limits()
+        .map_err(ServiceError::Invalid)?;
     let route = store
-        .conversation_route(conversation_id)
+        .conversations
+        .route(conversation_id)
         .await?
-        .ok_or(SendError::NotFound)?;
-    let now = Millis::now();
-    let window_open = route.window_expires_at.is_some_and(|expires| expires > now);
-    if request.content.needs_open_window() && !window_open {
-        return Err(SendError::WindowClosed {
+        .ok_or(ServiceError::NotFound("conversation"))?;
+    let now = svc.now();
+    if request.content.needs_open_window() && !window::is_open(route.window_expires_at, now) {
+        return Err(ServiceError::WindowClosed {
             window_expires_at: route.window_expires_at,
         });
     }
     if let Some(quoted) = &request.reply_to
         && !store
-            .message_in_conversation(conversation_id, quoted)
+            .messages
+            .in_conversation(conversation_id, quoted)
             .await?
     {
-        return Err(SendError::Invalid(
+        return Err(ServiceError::Invalid(
             "reply_to is not a message of this conversation".into(),
         ));
     }
@@ -47,7 +55,7 @@ pub async fn queue(
     }
     let message = NewOutbound {
         conversation_id,
-        author,
+        author: viewer.id,
         kind: request.content.kind().into(),
         text: prepared.text,
         phone_number_id: route.phone_number_id,
@@ -58,8 +66,30 @@ pub async fn queue(
         reacts_to: prepared.reacts_to,
         template_id: prepared.template_id,
     };
-    let id = store.enqueue_outbound(&message, now).await?;
-    store.message(id).await?.ok_or(SendError::NotFound)
+    let id = store.outbox.enqueue(&message, now).await?;
+    svc.outbox_wake.notify_one();
+    stored_message(store, id).await
+}
+
+/// Sends a failed message again, as a new attempt.
+pub async fn retry(svc: &Services, _viewer: &Viewer, message_id: i64) -> ServiceResult<Message> {
+    svc.store.messages.retry(message_id, svc.now()).await?;
+    svc.outbox_wake.notify_one();
+    stored_message(&svc.store, message_id).await
+}
+
+/// Withdraws a message still waiting in the queue.
+pub async fn cancel(svc: &Services, _viewer: &Viewer, message_id: i64) -> ServiceResult<Message> {
+    svc.store.messages.cancel(message_id, svc.now()).await?;
+    stored_message(&svc.store, message_id).await
+}
+
+async fn stored_message(store: &Store, id: i64) -> ServiceResult<Message> {
+    store
+        .messages
+        .get(id)
+        .await?
+        .ok_or(ServiceError::NotFound("message"))
 }
 
 /// The Graph request and what the thread stores for one message.
@@ -84,11 +114,11 @@ impl Prepared {
 }
 
 async fn prepare(
-    store: &SharedStore,
+    store: &Store,
     route: &ConversationRoute,
     conversation_id: i64,
     content: &Outgoing,
-) -> Result<Prepared, SendError> {
+) -> ServiceResult<Prepared> {
     let mut prepared = match content {
         Outgoing::Text { text } => {
             let text = text.trim_end();
@@ -102,16 +132,19 @@ async fn prepare(
         | Outgoing::Sticker(media) => prepare_media(store, route, content.kind(), media).await?,
         Outgoing::Template { template } => {
             let found = store
-                .template_by_name(route.waba_id.as_deref(), &template.name, &template.language)
+                .templates
+                .by_name(route.waba_id.as_deref(), &template.name, &template.language)
                 .await?
+                .as_ref()
+                .map(crate::views::template)
                 .ok_or_else(|| {
-                    SendError::Invalid(format!(
+                    ServiceError::Invalid(format!(
                         "there is no template {} in {}; sync the templates or check its name",
                         template.name, template.language
                     ))
                 })?;
             if found.status != TemplateStatus::Approved {
-                return Err(SendError::Invalid(format!(
+                return Err(ServiceError::Invalid(format!(
                     "template {} ({}) is {}: only APPROVED templates can be sent",
                     found.name, found.language, found.status
                 )));
@@ -142,10 +175,11 @@ async fn prepare(
         ),
         Outgoing::Reaction { message_id, emoji } => {
             if !store
-                .message_in_conversation(conversation_id, message_id)
+                .messages
+                .in_conversation(conversation_id, message_id)
                 .await?
             {
-                return Err(SendError::Invalid(
+                return Err(ServiceError::Invalid(
                     "a reaction must target a message of this conversation".into(),
                 ));
             }
@@ -183,35 +217,36 @@ async fn prepare(
 }
 
 async fn prepare_media(
-    store: &SharedStore,
+    store: &Store,
     route: &ConversationRoute,
     kind: &str,
     media: &MediaContent,
-) -> Result<Prepared, SendError> {
+) -> ServiceResult<Prepared> {
     let upload = store
-        .uploaded_media(&media.media_id)
+        .media
+        .uploaded(&media.media_id)
         .await?
         .ok_or_else(|| {
-            SendError::Invalid(format!(
+            ServiceError::Invalid(format!(
                 "unknown media_id {}: upload the file with POST /api/v1/media first",
                 media.media_id
             ))
         })?;
     if upload.phone_number_id != route.phone_number_id {
-        return Err(SendError::Invalid(
+        return Err(ServiceError::Invalid(
             "this media was uploaded for another business number".into(),
         ));
     }
     let (types, max_bytes) = media_rules(kind).unwrap_or((&[], 0));
     let essence = upload.mime_type.split(';').next().unwrap_or("").trim();
     if !types.contains(&essence) {
-        return Err(SendError::Invalid(format!(
+        return Err(ServiceError::Invalid(format!(
             "a {kind} must be one of {}; this file is {essence}",
             types.join(", ")
         )));
     }
     if u64::try_from(upload.size_bytes).unwrap_or(u64::MAX) > max_bytes {
-        return Err(SendError::Invalid(format!(
+        return Err(ServiceError::Invalid(format!(
             "a {kind} may be at most {} KiB; this file has {} KiB",
             max_bytes / 1024,
             upload.size_bytes / 1024
@@ -239,31 +274,31 @@ async fn prepare_media(
 
 /// The header component of a template with a media header: the file the agent attached.
 async fn header_component(
-    store: &SharedStore,
+    store: &Store,
     route: &ConversationRoute,
     template: &TemplateView,
     media_id: Option<&str>,
-) -> Result<Vec<Value>, SendError> {
+) -> ServiceResult<Vec<Value>> {
     let Some(format) = template.header_media() else {
         return Ok(Vec::new());
     };
     let kind = format.to_ascii_lowercase();
     let media_id = media_id.ok_or_else(|| {
-        SendError::Invalid(format!(
+        ServiceError::Invalid(format!(
             "template {} has a{} {kind} header: attach one (header_media_id, from POST /api/v1/media)",
             template.name,
             if kind == "image" { "n" } else { "" }
         ))
     })?;
-    let upload = store.uploaded_media(media_id).await?.ok_or_else(|| {
-        SendError::Invalid(format!(
+    let upload = store.media.uploaded(media_id).await?.ok_or_else(|| {
+        ServiceError::Invalid(format!(
             "unknown header_media_id {media_id}: upload the file with POST /api/v1/media first"
         ))
     })?;
     if upload.phone_number_id != route.phone_number_id
         || media_kind_for(&upload.mime_type) != Some(kind.as_str())
     {
-        return Err(SendError::Invalid(format!(
+        return Err(ServiceError::Invalid(format!(
             "the header of template {} needs a{} {kind} uploaded for this conversation's number",
             template.name,
             if kind == "image" { "n" } else { "" }
@@ -281,10 +316,10 @@ async fn header_component(
 }
 
 /// The body component for a template's parameters (named ones carry their names).
-fn body_components(template: &TemplateView, values: &[String]) -> Result<Vec<Value>, SendError> {
+fn body_components(template: &TemplateView, values: &[String]) -> ServiceResult<Vec<Value>> {
     let names = template.parameters();
     if names.len() != values.len() {
-        return Err(SendError::Invalid(format!(
+        return Err(ServiceError::Invalid(format!(
             "template {} takes {} parameter(s); {} given",
             template.name,
             names.len(),

@@ -1,0 +1,205 @@
+//! Domain events: what happened, written in the same transaction as the change itself, in one
+//! ordered log. Consumers read the log and keep their own state: the live hub turns events into
+//! what browsers see; automations, reports and the ledgers of later features read the same
+//! events. Nothing in the write paths knows about its consumers.
+
+use super::time::Millis;
+use parley_app::model::{ConversationStatus, MessageStatus, UserId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A customer's message was stored (the first time: redeliveries change nothing).
+    MessageReceived {
+        conversation_id: i64,
+        message_id: i64,
+    },
+    /// A message the business sent from another client (the WhatsApp Business app).
+    MessageEchoed {
+        conversation_id: i64,
+        message_id: i64,
+    },
+    /// A member (or, later, an automation) queued a message to send.
+    MessageQueued {
+        conversation_id: i64,
+        message_id: i64,
+        author: Option<UserId>,
+    },
+    /// A message moved along its delivery path (Meta's `pricing` comes with `sent` and later).
+    StatusAdvanced {
+        conversation_id: i64,
+        message_id: i64,
+        status: MessageStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pricing: Option<serde_json::Value>,
+    },
+    /// Something about a stored message changed besides its status.
+    MessageChanged {
+        conversation_id: i64,
+        message_id: i64,
+        change: MessageChange,
+    },
+    /// A customer's first message on a number started a conversation.
+    ConversationOpened {
+        conversation_id: i64,
+    },
+    /// A customer's message reopened a resolved conversation.
+    ConversationReopened {
+        conversation_id: i64,
+    },
+    Assigned {
+        conversation_id: i64,
+        assignee: Option<UserId>,
+        by: Option<UserId>,
+    },
+    StatusChanged {
+        conversation_id: i64,
+        status: ConversationStatus,
+        by: Option<UserId>,
+    },
+    /// A member read the conversation: its unread count is back to zero.
+    ConversationRead {
+        conversation_id: i64,
+        by: Option<UserId>,
+    },
+    TemplateStatusChanged {
+        template_id: String,
+    },
+    /// Meta changed something about a business number: its quality rating and messaging
+    /// limit, or its display name (`phone_number_quality_update`, `phone_number_name_update`).
+    /// Those webhooks name the number by its display form, not its id.
+    NumberUpdated {
+        waba_id: String,
+        display_phone_number: Option<String>,
+        field: String,
+    },
+    /// A customer's marketing preference, as Meta's `user_preferences` reports it.
+    PreferenceChanged {
+        waba_id: String,
+        preference: serde_json::Value,
+    },
+    /// A member's credentials changed (signed out, disabled, a token revoked): their open
+    /// event streams, on every node, check theirs again.
+    CredentialsChanged {
+        user_id: UserId,
+    },
+}
+
+/// What changed about a message besides its delivery status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageChange {
+    Reaction,
+    Edited,
+    Revoked,
+    MediaStored,
+    MediaFailed,
+    /// A failed send is being tried again.
+    Retried,
+    /// A queued send was withdrawn.
+    Cancelled,
+}
+
+impl DomainEvent {
+    /// The event's name in the log (its `type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DomainEvent::MessageReceived { .. } => "message_received",
+            DomainEvent::MessageEchoed { .. } => "message_echoed",
+            DomainEvent::MessageQueued { .. } => "message_queued",
+            DomainEvent::StatusAdvanced { .. } => "status_advanced",
+            DomainEvent::MessageChanged { .. } => "message_changed",
+            DomainEvent::ConversationOpened { .. } => "conversation_opened",
+            DomainEvent::ConversationReopened { .. } => "conversation_reopened",
+            DomainEvent::Assigned { .. } => "assigned",
+            DomainEvent::StatusChanged { .. } => "status_changed",
+            DomainEvent::ConversationRead { .. } => "conversation_read",
+            DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
+            DomainEvent::NumberUpdated { .. } => "number_updated",
+            DomainEvent::PreferenceChanged { .. } => "preference_changed",
+            DomainEvent::CredentialsChanged { .. } => "credentials_changed",
+        }
+    }
+
+    /// The conversation the event is about, if any.
+    pub fn conversation_id(&self) -> Option<i64> {
+        match self {
+            DomainEvent::MessageReceived {
+                conversation_id, ..
+            }
+            | DomainEvent::MessageEchoed {
+                conversation_id, ..
+            }
+            | DomainEvent::MessageQueued {
+                conversation_id, ..
+            }
+            | DomainEvent::StatusAdvanced {
+                conversation_id, ..
+            }
+            | DomainEvent::MessageChanged {
+                conversation_id, ..
+            }
+            | DomainEvent::ConversationOpened { conversation_id }
+            | DomainEvent::ConversationReopened { conversation_id }
+            | DomainEvent::Assigned {
+                conversation_id, ..
+            }
+            | DomainEvent::StatusChanged {
+                conversation_id, ..
+            }
+            | DomainEvent::ConversationRead {
+                conversation_id, ..
+            } => Some(*conversation_id),
+            _ => None,
+        }
+    }
+
+    /// The message the event is about, if any.
+    pub fn message_id(&self) -> Option<i64> {
+        match self {
+            DomainEvent::MessageReceived { message_id, .. }
+            | DomainEvent::MessageEchoed { message_id, .. }
+            | DomainEvent::MessageQueued { message_id, .. }
+            | DomainEvent::StatusAdvanced { message_id, .. }
+            | DomainEvent::MessageChanged { message_id, .. } => Some(*message_id),
+            _ => None,
+        }
+    }
+}
+
+/// An event as the log holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedEvent {
+    /// Position in the log: ids grow in commit order on both engines.
+    pub id: i64,
+    pub at: Millis,
+    pub event: DomainEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_travel_through_the_log_as_tagged_json() {
+        let event = DomainEvent::StatusAdvanced {
+            conversation_id: 1,
+            message_id: 2,
+            status: MessageStatus::Delivered,
+            pricing: Some(serde_json::json!({"category": "service"})),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], event.kind());
+        assert_eq!(json["status"], "delivered");
+        assert_eq!(serde_json::from_value::<DomainEvent>(json).unwrap(), event);
+        assert_eq!(event.conversation_id(), Some(1));
+        assert_eq!(event.message_id(), Some(2));
+        let credentials = DomainEvent::CredentialsChanged { user_id: UserId(7) };
+        assert_eq!(credentials.conversation_id(), None);
+        assert_eq!(
+            serde_json::to_value(&credentials).unwrap()["type"],
+            "credentials_changed"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Parley's domain: the facts it keeps and the rules that govern them, free of storage, HTTP
+//! and rendering. Rules are pure functions with the time passed in, tested beside their types.
+//!
+//! - [`time`]: `Millis` and the injected [`Clock`](time::Clock).
+//! - [`inbound`]: what Meta tells Parley (messages, statuses, customers, account changes).
+//! - [`contact`]: one person is one contact; identity and merges.
+//! - [`conversation`]: where a customer's message lands; conversation records.
+//! - [`message`]: message records, previews, forward-only statuses.
+//! - [`window`]: the 24-hour (72 after an ad) customer-service window.
+//! - [`events`]: the typed events every change writes, for the consumers that follow them.
+
+pub mod contact;
+pub mod conversation;
+pub mod events;
+pub mod inbound;
+pub mod message;
+pub mod retry;
+pub mod time;
+pub mod window;
+
+pub use events::DomainEvent;
+pub use time::{Clock, ManualClock, Millis, SharedClock, SystemClock};

@@ -1,0 +1,73 @@
+//! The Graph objects Parley reads, as Meta describes them.
+
+use serde::Deserialize;
+
+/// What `GET /{media-id}` says about a media object.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MediaInfo {
+    pub url: String,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PhoneNumber {
+    pub id: String,
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+    #[serde(default)]
+    pub verified_name: Option<String>,
+}
+
+/// A template as `GET /{waba}/message_templates` describes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GraphTemplate {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub category: String,
+    pub status: String,
+    #[serde(default)]
+    pub quality_score: Option<serde_json::Value>,
+    #[serde(default)]
+    pub components: serde_json::Value,
+    #[serde(default)]
+    pub rejected_reason: Option<String>,
+}
+
+impl GraphTemplate {
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`, from `quality_score.score`.
+    pub fn quality(&self) -> Option<String> {
+        self.quality_score
+            .as_ref()?
+            .get("score")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// Meta's answer to a template submission.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CreatedTemplate {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub category: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Paged<T> {
+    pub(super) data: Vec<T>,
+    #[serde(default)]
+    pub(super) paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Paging {
+    pub(super) next: Option<String>,
+}

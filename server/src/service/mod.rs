@@ -1,0 +1,106 @@
+//! The service layer: one function per use case, called alike by the REST handlers and the
+//! server functions, which are thin adapters over it. Each function decides who may do what
+//! (authorization lives here, not in the adapters), does the work through the store in as few
+//! transactions as it can, and answers domain records or a [`ServiceError`].
+//!
+//! - [`conversations`]: the inbox list, threads, assigning, resolving, reading.
+//! - [`sending`]: composing, queueing, retrying and cancelling messages.
+//! - [`media`]: members' uploads and the media files members may fetch.
+//! - [`templates`]: listing, syncing, submitting and deleting message templates.
+//! - [`team`]: members, and one's own API tokens.
+//! - [`sandbox`]: simulated customers, in sandbox mode.
+
+pub mod conversations;
+pub mod media;
+pub mod sandbox;
+pub mod sending;
+pub mod team;
+pub mod templates;
+
+use crate::config::Config;
+use crate::domain::{Millis, SharedClock};
+use crate::graph::{GraphClient, GraphError};
+use crate::store::{Store, StoreError};
+use parley_app::model::Viewer;
+use std::sync::Arc;
+use tokio::sync::{Notify, Semaphore};
+
+/// What the use cases work with; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    /// Meta's Graph API (or the simulator); `None` when no access token is configured.
+    pub graph: Option<GraphClient>,
+    /// Poked when a send is queued, so the sender does not wait for its next poll.
+    pub outbox_wake: Arc<Notify>,
+    /// Slots for uploads streaming in (see [`media::MAX_CONCURRENT_UPLOADS`]).
+    pub uploads: Arc<Semaphore>,
+    /// The built-in simulator, in sandbox mode.
+    pub sandbox: Option<crate::sandbox::Simulator>,
+}
+
+impl Services {
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// The Graph API client, or why there is none.
+    pub fn graph(&self) -> Result<&GraphClient, ServiceError> {
+        self.graph.as_ref().ok_or(ServiceError::NotConfigured(
+            "WhatsApp is not connected: set WA_ACCESS_TOKEN (or run without it to use the sandbox)",
+        ))
+    }
+}
+
+/// Why a use case did not happen, in terms both HTTP surfaces map to their own answers.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("only admins can do this")]
+    Forbidden,
+    /// The request breaks a rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request does not fit the state of things; the message says why.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the 24-hour customer service window is closed; send an approved template instead")]
+    WindowClosed { window_expires_at: Option<Millis> },
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// Meta's Graph API refused or could not be reached.
+    #[error("{}", .0.for_members())]
+    Upstream(#[from] GraphError),
+    #[error("busy: try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+    #[error("{0}")]
+    StorageFull(String),
+    /// Details for the log, never for the caller.
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Conflict(what) => ServiceError::Conflict(format!("{what} already exists")),
+            StoreError::WrongState(why) => ServiceError::Conflict(why.to_owned()),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Admins only.
+pub fn require_admin(viewer: &Viewer) -> ServiceResult<()> {
+    if viewer.is_admin() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}

@@ -1,0 +1,169 @@
+//! Conversations: the inbox's list, a conversation's route for replies, and what members do
+//! to conversations (assign, resolve, reopen, read).
+
+use super::{StoreError, StoreResult};
+use crate::domain::Millis;
+use crate::domain::conversation::{ContactRef, Conversation, ConversationChange};
+use async_trait::async_trait;
+use parley_app::model::{ConversationStatus, UserId};
+
+/// Which conversations a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignment {
+    All,
+    Mine(UserId),
+    Unassigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConversationOrder {
+    /// Most recent activity first.
+    LatestActivity,
+    /// Open service windows, closing soonest first.
+    WindowClosingSoonest,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationQuery {
+    pub assignment: Assignment,
+    pub status: Option<ConversationStatus>,
+    pub phone_number_id: Option<String>,
+    pub search: Option<String>,
+    pub order: ConversationOrder,
+    pub cursor: Option<KeysetCursor>,
+    pub limit: i64,
+    pub now: Millis,
+}
+
+/// Where a page ends: the sort key and id of its last row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeysetCursor {
+    pub sort_key: i64,
+    pub id: i64,
+}
+
+impl KeysetCursor {
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.sort_key, self.id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (key, id) = raw.split_once('.')?;
+        Some(KeysetCursor {
+            sort_key: key.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// A page of a keyset-paged list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<KeysetCursor>,
+}
+
+/// Where a conversation's replies go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationRoute {
+    pub phone_number_id: String,
+    /// The customer's phone (`wa_id`), else their business-scoped user id.
+    pub recipient: String,
+    pub window_expires_at: Option<Millis>,
+    /// The business number's WhatsApp Business Account, when known (its templates apply).
+    pub waba_id: Option<String>,
+}
+
+/// The message a read receipt at Meta refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadReceipt {
+    pub phone_number_id: String,
+    pub wamid: String,
+    /// Whether the conversation had unread messages until now.
+    pub was_unread: bool,
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn list(&self, query: &ConversationQuery) -> StoreResult<Page<Conversation>>;
+    /// The conversations with these ids that exist, in any order (one query for many).
+    async fn by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Conversation>>;
+    async fn get(&self, id: i64) -> StoreResult<Option<Conversation>> {
+        Ok(self.by_ids(&[id]).await?.pop())
+    }
+    /// Where a conversation's replies go, and until when free-form replies are allowed.
+    async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>>;
+    /// Assigns (or unassigns) and resolves or reopens, as `change` says, in one transaction
+    /// with its events. Reopening fails with a conflict when the customer already has another
+    /// open conversation on that number.
+    async fn change(
+        &self,
+        id: i64,
+        change: ConversationChange,
+        by: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<Conversation>;
+    /// Clears the unread count; answers the latest inbound message, to be marked read at Meta.
+    async fn mark_read(
+        &self,
+        id: i64,
+        by: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<Option<ReadReceipt>>;
+}
+
+pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status,
+    c.assignee_id, c.last_message_at, c.window_expires_at, c.unread_count, c.last_message_preview,
+    ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
+    ct.bsuid
+    FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConversationRow {
+    pub(super) id: i64,
+    phone_number_id: String,
+    status: String,
+    assignee_id: Option<i64>,
+    pub(super) last_message_at: i64,
+    pub(super) window_expires_at: Option<i64>,
+    unread_count: i64,
+    last_message_preview: Option<String>,
+    contact_id: i64,
+    contact_name: Option<String>,
+    contact_username: Option<String>,
+    wa_id: Option<String>,
+    bsuid: Option<String>,
+}
+
+pub(super) fn parse_status(raw: &str) -> StoreResult<ConversationStatus> {
+    match raw {
+        "open" => Ok(ConversationStatus::Open),
+        "resolved" => Ok(ConversationStatus::Resolved),
+        other => Err(StoreError::Corrupt(format!(
+            "conversation status {other:?}"
+        ))),
+    }
+}
+
+impl ConversationRow {
+    pub(super) fn into_conversation(self) -> StoreResult<Conversation> {
+        Ok(Conversation {
+            id: self.id,
+            contact: ContactRef {
+                id: self.contact_id,
+                name: self.contact_name,
+                username: self.contact_username,
+                wa_id: self.wa_id,
+                bsuid: self.bsuid,
+            },
+            phone_number_id: self.phone_number_id,
+            status: parse_status(&self.status)?,
+            assignee: self.assignee_id.map(UserId),
+            last_message_at: Millis(self.last_message_at),
+            window_expires_at: self.window_expires_at.map(Millis),
+            unread_count: self.unread_count,
+            preview: self.last_message_preview,
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! The outbox: outbound messages and their send jobs, written together and drained by the
+//! sender.
+
+use super::StoreResult;
+use crate::domain::Millis;
+use async_trait::async_trait;
+use parley_app::model::{DeliveryError, UserId};
+
+/// An outbound message to queue.
+#[derive(Clone, Debug)]
+pub struct NewOutbound {
+    pub conversation_id: i64,
+    pub author: UserId,
+    pub kind: String,
+    /// What the thread shows: the text, caption or rendered template.
+    pub text: Option<String>,
+    pub phone_number_id: String,
+    pub recipient: String,
+    /// The Graph API request body, exactly as it will be sent.
+    pub request: serde_json::Value,
+    pub media: Option<OutboundMedia>,
+    /// The wamid this message quotes.
+    pub reply_to_wamid: Option<String>,
+    /// For a reaction: the wamid it reacts to (shown on that message at once).
+    pub reacts_to: Option<String>,
+    /// For a template: its id, so admins learn which templates are in use.
+    pub template_id: Option<String>,
+}
+
+/// Media attached to an outbound message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundMedia {
+    pub media_id: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+}
+
+/// A send job as the sender sees it.
+#[derive(Clone, Debug)]
+pub struct OutboxJob {
+    pub message_id: i64,
+    pub phone_number_id: String,
+    pub request: serde_json::Value,
+    pub attempts: i64,
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Stores an outbound message (status `queued`) and its send job in one transaction.
+    async fn enqueue(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64>;
+    /// Leases up to `limit` due send jobs, oldest first, never one queued behind a job of the
+    /// same customer that is in flight or held back.
+    async fn claim(
+        &self,
+        now: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxJob>>;
+    /// Meta accepted these sends (message id, wamid): record each wamid (and any status that
+    /// arrived before it), all in one transaction.
+    async fn accepted(&self, accepted: &[(i64, String)], now: Millis) -> StoreResult<()>;
+    /// A retryable failure: try again at `retry_at`.
+    async fn retry_later(&self, message_id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
+    /// Puts a claimed job back untried (pacing, not failure): it is claimed again at `until`
+    /// and the attempt does not count.
+    async fn defer(&self, message_id: i64, until: Millis) -> StoreResult<()>;
+    /// A permanent failure: the message is `failed` with Meta's reason.
+    async fn failed(&self, message_id: i64, error: &DeliveryError, now: Millis) -> StoreResult<()>;
+}

@@ -1,0 +1,336 @@
+//! Conversations: the list, routes, member actions, and where intake's messages land.
+
+use super::{Db, Engine, ILIKE, Tx};
+use crate::domain::conversation::{Conversation, ConversationChange, Landing, landing};
+use crate::domain::{DomainEvent, Millis};
+use crate::store::conversations::{CONVERSATION_SELECT, ConversationRow, parse_status};
+use crate::store::sql_support::{conflict_on_unique, escape_like, push_id_list};
+use crate::store::{
+    Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
+    KeysetCursor, Page, ReadReceipt, StoreError, StoreResult,
+};
+use async_trait::async_trait;
+use parley_app::model::UserId;
+
+#[async_trait]
+impl ConversationStore for Engine {
+    async fn list(&self, query: &ConversationQuery) -> StoreResult<Page<Conversation>> {
+        let mut sql = sqlx::QueryBuilder::<Db>::new(CONVERSATION_SELECT);
+        sql.push(" WHERE 1 = 1");
+        match query.assignment {
+            Assignment::All => {}
+            Assignment::Mine(user) => {
+                sql.push(" AND c.assignee_id = ").push_bind(user.0);
+            }
+            Assignment::Unassigned => {
+                sql.push(" AND c.assignee_id IS NULL");
+            }
+        }
+        if let Some(status) = query.status {
+            sql.push(" AND c.status = ").push_bind(status.as_str());
+        }
+        if let Some(number) = &query.phone_number_id {
+            sql.push(" AND c.phone_number_id = ")
+                .push_bind(number.clone());
+        }
+        let search = query.search.as_deref().map(str::trim);
+        if let Some(search) = search.filter(|s| !s.is_empty()) {
+            let pattern = format!("%{}%", escape_like(search));
+            sql.push(format!(" AND (ct.name {ILIKE} "))
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'")
+                .push(format!(" OR ct.username {ILIKE} "))
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR ct.wa_id LIKE ")
+                .push_bind(pattern.clone())
+                .push(format!(
+                    " ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m
+                       WHERE m.conversation_id = c.id AND m.body {ILIKE} "
+                ))
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'))");
+        }
+        match query.order {
+            ConversationOrder::LatestActivity => {
+                if let Some(cursor) = query.cursor {
+                    sql.push(" AND (c.last_message_at < ")
+                        .push_bind(cursor.sort_key)
+                        .push(" OR (c.last_message_at = ")
+                        .push_bind(cursor.sort_key)
+                        .push(" AND c.id < ")
+                        .push_bind(cursor.id)
+                        .push("))");
+                }
+                sql.push(" ORDER BY c.last_message_at DESC, c.id DESC");
+            }
+            ConversationOrder::WindowClosingSoonest => {
+                sql.push(" AND c.window_expires_at > ")
+                    .push_bind(query.now.0);
+                if let Some(cursor) = query.cursor {
+                    sql.push(" AND (c.window_expires_at > ")
+                        .push_bind(cursor.sort_key)
+                        .push(" OR (c.window_expires_at = ")
+                        .push_bind(cursor.sort_key)
+                        .push(" AND c.id > ")
+                        .push_bind(cursor.id)
+                        .push("))");
+                }
+                sql.push(" ORDER BY c.window_expires_at ASC, c.id ASC");
+            }
+        }
+        // One row more than asked tells whether another page exists.
+        sql.push(" LIMIT ").push_bind(query.limit + 1);
+        let mut rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let more = rows.len() as i64 > query.limit;
+        rows.truncate(query.limit.max(0) as usize);
+        let next = match rows.last() {
+            Some(row) if more => Some(KeysetCursor {
+                sort_key: match query.order {
+                    ConversationOrder::LatestActivity => row.last_message_at,
+                    ConversationOrder::WindowClosingSoonest => {
+                        row.window_expires_at.unwrap_or_default()
+                    }
+                },
+                id: row.id,
+            }),
+            _ => None,
+        };
+        let items = rows
+            .into_iter()
+            .map(ConversationRow::into_conversation)
+            .collect::<StoreResult<_>>()?;
+        Ok(Page { items, next })
+    }
+
+    async fn by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Conversation>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = sqlx::QueryBuilder::<Db>::new(CONVERSATION_SELECT);
+        sql.push(" WHERE c.id IN ");
+        push_id_list(&mut sql, ids);
+        let rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(ConversationRow::into_conversation)
+            .collect()
+    }
+
+    async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at, b.waba_id
+             FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+             LEFT JOIN business_numbers b ON b.phone_number_id = c.phone_number_id
+             WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.and_then(|(phone_number_id, wa_id, bsuid, window, waba_id)| {
+                Some(ConversationRoute {
+                    phone_number_id,
+                    recipient: wa_id.or(bsuid)?,
+                    window_expires_at: window.map(Millis),
+                    waba_id,
+                })
+            }),
+        )
+    }
+
+    async fn change(
+        &self,
+        id: i64,
+        change: ConversationChange,
+        by: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<Conversation> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("conversation"));
+        }
+        if let Some(assignee) = change.assignee {
+            sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+                .bind(assignee.map(|a| a.0))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let assigned = DomainEvent::Assigned {
+                conversation_id: id,
+                assignee,
+                by,
+            };
+            super::events::push(&mut tx, &assigned, now).await?;
+        }
+        if let Some(status) = change.status {
+            sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    conflict_on_unique(e, "an open conversation with this customer on this number")
+                })?;
+            let changed = DomainEvent::StatusChanged {
+                conversation_id: id,
+                status,
+                by,
+            };
+            super::events::push(&mut tx, &changed, now).await?;
+        }
+        let row: ConversationRow =
+            sqlx::query_as(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        self.announce();
+        row.into_conversation()
+    }
+
+    async fn mark_read(
+        &self,
+        id: i64,
+        by: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<Option<ReadReceipt>> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let was_unread = updated.rows_affected() > 0;
+        if was_unread {
+            let read = DomainEvent::ConversationRead {
+                conversation_id: id,
+                by,
+            };
+            super::events::push(&mut tx, &read, now).await?;
+        }
+        let latest: Option<(String, String)> = sqlx::query_as(
+            "SELECT c.phone_number_id, m.wamid FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.conversation_id = $1 AND m.direction = 'inbound' AND m.wamid IS NOT NULL
+             ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if was_unread {
+            self.announce();
+        }
+        Ok(latest.map(|(phone_number_id, wamid)| ReadReceipt {
+            phone_number_id,
+            wamid,
+            was_unread,
+        }))
+    }
+}
+
+/// The conversation a customer's new message belongs to (see [`landing`]), reopened or
+/// started as needed, with the event that says so.
+pub(super) async fn conversation_for(
+    tx: &mut Tx<'_>,
+    contact_id: i64,
+    phone_number_id: &str,
+    at: i64,
+    now: Millis,
+) -> StoreResult<i64> {
+    let latest: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, status FROM conversations WHERE contact_id = $1 AND phone_number_id = $2
+         ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, last_message_at DESC, id DESC
+         LIMIT 1",
+    )
+    .bind(contact_id)
+    .bind(phone_number_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let latest = match latest {
+        Some((id, status)) => Some((id, parse_status(&status)?)),
+        None => None,
+    };
+    match landing(latest) {
+        Landing::Open(id) => Ok(id),
+        Landing::Reopen(id) => {
+            sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            let reopened = DomainEvent::ConversationReopened {
+                conversation_id: id,
+            };
+            super::events::push(tx, &reopened, now).await?;
+            Ok(id)
+        }
+        Landing::New => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO conversations (contact_id, phone_number_id, status, last_message_at,
+                   created_at)
+                 VALUES ($1, $2, 'open', $3, $4) RETURNING id",
+            )
+            .bind(contact_id)
+            .bind(phone_number_id)
+            .bind(at)
+            .bind(now.0)
+            .fetch_one(&mut **tx)
+            .await?;
+            let opened = DomainEvent::ConversationOpened {
+                conversation_id: id,
+            };
+            super::events::push(tx, &opened, now).await?;
+            Ok(id)
+        }
+    }
+}
+
+/// What a newly stored message does to its conversation's row: the latest activity and its
+/// preview (unless an older message arrived late), the window, the unread count.
+pub(super) struct Activity<'a> {
+    pub(super) at: i64,
+    pub(super) preview: &'a str,
+    /// The window this message opens, for a customer's message.
+    pub(super) window: Option<Millis>,
+    pub(super) unread: bool,
+}
+
+pub(super) async fn record_activity(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    activity: Activity<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE conversations SET
+           last_message_preview = CASE WHEN last_message_at > $1 THEN last_message_preview
+                                       ELSE $2 END,
+           last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END,
+           window_expires_at = CASE WHEN $3 IS NULL THEN window_expires_at
+                                    WHEN window_expires_at IS NULL OR window_expires_at < $3 THEN $3
+                                    ELSE window_expires_at END,
+           unread_count = unread_count + $4
+         WHERE id = $5",
+    )
+    .bind(activity.at)
+    .bind(activity.preview)
+    .bind(activity.window.map(|w| w.0))
+    .bind(i64::from(activity.unread))
+    .bind(conversation_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

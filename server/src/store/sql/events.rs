@@ -1,0 +1,76 @@
+//! The domain-event log. Every write that changes something pushes its events in its own
+//! transaction; readers follow the log by id.
+//!
+//! Ids must become visible in id order, or a reader could pass an id that commits late and
+//! never see it. SQLite has one writer at a time, which already orders commits; PostgreSQL
+//! takes a transaction-scoped lock in the insert itself ([`super::EVENT_ROW`]).
+
+use super::{EVENT_ROW, Engine, SERIALIZE_EVENTS, Tx};
+use crate::domain::events::RecordedEvent;
+use crate::domain::{DomainEvent, Millis};
+use crate::store::{EventBatch, EventStore, StoreResult};
+use async_trait::async_trait;
+
+/// Writes `event` into the log, inside the caller's transaction.
+pub(super) async fn push(tx: &mut Tx<'_>, event: &DomainEvent, now: Millis) -> StoreResult<()> {
+    let payload = serde_json::to_string(event).expect("domain events serialise");
+    let insert = format!(
+        "INSERT INTO domain_events (kind, conversation_id, message_id, payload, created_at) {EVENT_ROW}"
+    );
+    sqlx::query(&insert)
+        .bind(event.kind())
+        .bind(event.conversation_id())
+        .bind(event.message_id())
+        .bind(payload)
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Takes the log's ordering lock until the transaction ends (see the module doc). Applying a
+/// delivery status takes it too, before it reads: see `messages::apply_recorded_statuses`.
+pub(super) async fn serialize(tx: &mut Tx<'_>) -> StoreResult<()> {
+    if !SERIALIZE_EVENTS.is_empty() {
+        sqlx::query(SERIALIZE_EVENTS).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EventStore for Engine {
+    async fn after(&self, after: i64, limit: i64) -> StoreResult<EventBatch> {
+        let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, payload, created_at FROM domain_events WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() as i64 == limit;
+        let read_up_to = rows.last().map_or(after, |row| row.0);
+        let events = rows
+            .into_iter()
+            .filter_map(|(id, payload, at)| {
+                let event = serde_json::from_str(payload.as_deref()?).ok()?;
+                Some(RecordedEvent {
+                    id,
+                    at: Millis(at),
+                    event,
+                })
+            })
+            .collect();
+        Ok(EventBatch {
+            events,
+            read_up_to,
+            more,
+        })
+    }
+
+    async fn latest_id(&self) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM domain_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+}

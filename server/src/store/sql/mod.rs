@@ -1,0 +1,20 @@
+//! The SQL every domain shares, one file per domain. Each engine includes this module as its
+//! own `sql` (see the `store` module doc); the engine's types and dialect fragments come from
+//! the including module.
+
+use super::{
+    BEGIN_READ_THEN_WRITE, Db, EVENT_ROW, Engine, ILIKE, NAME_ORDER, SERIALIZE_EVENTS, SINGLE_NODE,
+    SKIP_LOCKED, Tx,
+};
+
+mod contacts;
+mod conversations;
+mod events;
+mod intake;
+mod journal;
+mod media;
+mod messages;
+mod numbers;
+mod outbox;
+mod team;
+mod templates;

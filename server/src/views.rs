@@ -1,0 +1,199 @@
+//! What members see, built from domain records: the shared wire types of `parley_app::model`
+//! and `parley_app::templates`, used alike by the REST API, the server functions and the live
+//! event stream. Timestamps travel as whole seconds since the epoch; the browser shows them in
+//! the member's time zone.
+
+use crate::domain::Millis;
+use crate::domain::conversation::Conversation;
+use crate::domain::message::{MediaState, Message};
+use crate::store::{ApiToken, Page, Template, TemplateEntry, User};
+use parley_app::model::{
+    ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, MemberRef, MessageView,
+    ReactionView, TeamMember, TokenState, UnixTime,
+};
+use parley_app::templates::{TemplateChange, TemplateDetail, TemplateView};
+
+pub fn time(at: Millis) -> UnixTime {
+    UnixTime::from_millis(at.0)
+}
+
+/// Where a signed-in member fetches a stored media file.
+pub fn media_route(media_id: &str) -> String {
+    format!("/api/v1/media/{media_id}")
+}
+
+pub fn conversation(conversation: &Conversation) -> ConversationSummary {
+    let contact = &conversation.contact;
+    ConversationSummary {
+        id: conversation.id,
+        contact: ContactView {
+            id: contact.id,
+            name: contact.name.clone(),
+            username: contact.username.clone(),
+            wa_id: contact.wa_id.clone(),
+            bsuid: contact.bsuid.clone(),
+        },
+        phone_number_id: conversation.phone_number_id.clone(),
+        status: conversation.status,
+        assignee_id: conversation.assignee,
+        last_message_at: time(conversation.last_message_at),
+        window_expires_at: conversation.window_expires_at.map(time),
+        unread_count: conversation.unread_count,
+        last_message_preview: conversation.preview.clone(),
+    }
+}
+
+pub fn conversation_page(page: &Page<Conversation>) -> ConversationPage {
+    ConversationPage {
+        conversations: page.items.iter().map(conversation).collect(),
+        next_cursor: page.next.map(|cursor| cursor.encode()),
+    }
+}
+
+pub fn message(message: &Message) -> MessageView {
+    let media = message.media.as_ref();
+    let (media_url, media_size, media_error) = match media.map(|m| &m.state) {
+        Some(MediaState::Stored { size_bytes }) => (
+            media.map(|m| media_route(&m.media_id)),
+            Some(*size_bytes),
+            None,
+        ),
+        Some(MediaState::Failed { reason }) => (None, None, Some(reason.clone())),
+        Some(MediaState::Pending) | None => (None, None, None),
+    };
+    MessageView {
+        id: message.id,
+        conversation_id: message.conversation_id,
+        wamid: message.wamid.clone(),
+        direction: message.direction,
+        kind: message.kind.clone(),
+        text: message.text.clone(),
+        status: message.status,
+        created_at: time(message.sent_at),
+        error: message.error.clone(),
+        media_url,
+        media_error,
+        media_mime_type: media.and_then(|m| m.mime_type.clone()),
+        media_size,
+        filename: media.and_then(|m| m.filename.clone()),
+        author_name: message.author_name.clone(),
+        reply_to_wamid: message.reply_to_wamid.clone(),
+        reactions: message
+            .reactions
+            .iter()
+            .map(|r| ReactionView {
+                emoji: r.emoji.clone(),
+                direction: r.direction,
+            })
+            .collect(),
+        edited: message.edited,
+        deleted: message.deleted,
+        payload: message.payload.clone(),
+    }
+}
+
+pub fn messages(messages: &[Message]) -> Vec<MessageView> {
+    messages.iter().map(message).collect()
+}
+
+pub fn template(template: &Template) -> TemplateView {
+    let record = &template.record;
+    TemplateView {
+        id: record.id.clone(),
+        waba_id: record.waba_id.clone(),
+        name: record.name.clone(),
+        language: record.language.clone(),
+        category: record.category.clone(),
+        status: record.status.clone(),
+        quality: record.quality.clone(),
+        rejected_reason: record.rejected_reason.clone(),
+        components: record.components.clone(),
+        updated_at: time(template.updated_at),
+        last_sent_at: template.last_sent_at.map(time),
+    }
+}
+
+pub fn template_detail(found: &Template, timeline: &[TemplateEntry]) -> TemplateDetail {
+    TemplateDetail {
+        template: template(found),
+        timeline: timeline
+            .iter()
+            .map(|entry| TemplateChange {
+                kind: entry.kind.clone(),
+                value: entry.value.clone(),
+                reason: entry.reason.clone(),
+                source: entry.source.clone(),
+                occurred_at: time(entry.occurred_at),
+            })
+            .collect(),
+    }
+}
+
+pub fn team_member(user: &User) -> TeamMember {
+    TeamMember {
+        id: user.id,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        role: user.role,
+        disabled: user.disabled,
+        created_at: time(user.created_at),
+    }
+}
+
+pub fn member_ref(user: &User) -> MemberRef {
+    MemberRef {
+        id: user.id,
+        name: user.name.clone(),
+    }
+}
+
+/// Whether a stored token works at `now`.
+pub fn token_state(token: &ApiToken, now: Millis) -> TokenState {
+    if token.revoked_at.is_some() {
+        TokenState::Revoked
+    } else if token.expires_at.is_some_and(|at| at <= now) {
+        TokenState::Expired
+    } else {
+        TokenState::Active
+    }
+}
+
+pub fn api_token(token: &ApiToken, now: Millis) -> ApiTokenInfo {
+    ApiTokenInfo {
+        id: token.id,
+        name: token.name.clone(),
+        state: token_state(token, now),
+        created_at: time(token.created_at),
+        last_used_at: token.last_used_at.map(time),
+        expires_at: token.expires_at.map(time),
+        revoked_at: token.revoked_at.map(time),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parley_app::model::UserId;
+
+    #[test]
+    fn a_token_is_active_until_it_expires_or_is_revoked() {
+        let token = ApiToken {
+            id: 1,
+            user: UserId(1),
+            name: "ci".into(),
+            created_at: Millis(0),
+            last_used_at: None,
+            expires_at: Some(Millis(1_000)),
+            revoked_at: None,
+        };
+        assert_eq!(token_state(&token, Millis(999)), TokenState::Active);
+        assert_eq!(token_state(&token, Millis(1_000)), TokenState::Expired);
+        let revoked = ApiToken {
+            revoked_at: Some(Millis(500)),
+            ..token
+        };
+        assert_eq!(token_state(&revoked, Millis(600)), TokenState::Revoked);
+        assert_eq!(time(Millis(1_999)), UnixTime(1));
+        assert_eq!(time(Millis(-1)), UnixTime(-1));
+    }
+}
