@@ -35,6 +35,11 @@ pub struct SendRequest {
     pub content: Outgoing,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// The newest message the member had seen when they began writing (its id). When another
+    /// member has replied since, the send is refused (`replied_meanwhile`) so the member can
+    /// read that reply first; sending again without it goes ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_up_to: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
+pub mod collaboration;
 pub mod compose;
 pub mod live;
 pub mod model;
@@ -57,7 +58,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::Login />
                 <Route path=path!("/inbox") view=pages::Inbox />
                 <Route path=path!("/inbox/:conversation_id") view=pages::Inbox />
+                <Route path=path!("/canned-replies") view=pages::CannedRepliesPage />
                 <Route path=path!("/admin") view=pages::AdminTeam />
+                <Route path=path!("/admin/labels") view=pages::LabelsPage />
+                <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />
                 <Route path=path!("/admin/templates") view=pages::TemplatesPage />
                 <Route path=path!("/admin/templates/new") view=pages::NewTemplatePage />
                 <Route path=path!("/admin/templates/:template_id") view=pages::TemplatePage />

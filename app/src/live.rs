@@ -68,6 +68,16 @@ pub fn on_event(apply: impl Fn(&Incoming) + 'static) {
     drop(apply);
 }
 
+/// Applies what the server answered to the member's own change at once, as its live event
+/// will when it comes: the member sees the result of what they did without waiting for the
+/// stream (which may be reconnecting).
+pub fn apply_own_change(event: LiveEvent) {
+    #[cfg(feature = "hydrate")]
+    browser::deliver(Incoming::Event(Box::new(event)));
+    #[cfg(not(feature = "hydrate"))]
+    drop(event);
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{Incoming, Live};
@@ -101,7 +111,7 @@ mod browser {
         HANDLERS.with(|handlers| handlers.borrow_mut().retain(|(i, _)| *i != id));
     }
 
-    fn deliver(incoming: Incoming) {
+    pub(super) fn deliver(incoming: Incoming) {
         // Handlers may subscribe or unsubscribe while applying: call a snapshot.
         let handlers: Vec<Handler> =
             HANDLERS.with(|handlers| handlers.borrow().iter().map(|(_, h)| h.clone()).collect());
@@ -147,6 +157,9 @@ mod browser {
                             message,
                             live.viewer.get_untracked(),
                         ),
+                        LiveEvent::Notification { notification } if live.notify.get_untracked() => {
+                            super::notifications::for_member(notification)
+                        }
                         LiveEvent::TemplateUpdated { .. } => live.alerts.update(|n| *n += 1),
                         LiveEvent::MessageUpdated { message, .. }
                             if message.status == MessageStatus::Failed =>
@@ -228,6 +241,20 @@ pub mod notifications {
         chime();
     }
 
+    /// A mention or a conversation back from snooze, while the member looks elsewhere.
+    pub fn for_member(notification: &crate::collaboration::NotificationView) {
+        if crate::live::focused() {
+            return;
+        }
+        let options = web_sys::NotificationOptions::new();
+        if let Some(excerpt) = &notification.excerpt {
+            options.set_body(excerpt);
+        }
+        options.set_tag(&format!("notification-{}", notification.id));
+        let _ = web_sys::Notification::new_with_options(&notification.headline(), &options);
+        chime();
+    }
+
     /// A soft two-tone chime, synthesised (no audio file to fetch).
     fn chime() {
         let Ok(audio) = web_sys::AudioContext::new() else {
@@ -263,4 +290,28 @@ pub fn focused() -> bool {
     }
     #[cfg(not(feature = "hydrate"))]
     true
+}
+
+/// Whether this tab is shown (not hidden behind another tab or minimised).
+#[cfg(feature = "hydrate")]
+pub fn visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// Posts `json` to `path` in a way that survives the page being closed (`sendBeacon`).
+#[cfg(feature = "hydrate")]
+pub fn beacon(path: &str, json: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(json));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
+        let _ = window
+            .navigator()
+            .send_beacon_with_opt_blob(path, Some(&blob));
+    }
 }

@@ -318,15 +318,47 @@ pub enum Direction {
 #[serde(rename_all = "lowercase")]
 pub enum ConversationStatus {
     Open,
+    /// Waiting for the customer: the team has answered.
+    Pending,
+    /// Parked until `snoozed_until` (or until the customer writes).
+    Snoozed,
     Resolved,
 }
 
 impl ConversationStatus {
+    pub const ALL: [ConversationStatus; 4] = [
+        ConversationStatus::Open,
+        ConversationStatus::Pending,
+        ConversationStatus::Snoozed,
+        ConversationStatus::Resolved,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Snoozed => "snoozed",
             ConversationStatus::Resolved => "resolved",
         }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "Open",
+            ConversationStatus::Pending => "Pending",
+            ConversationStatus::Snoozed => "Snoozed",
+            ConversationStatus::Resolved => "Resolved",
+        }
+    }
+}
+
+impl std::str::FromStr for ConversationStatus {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ConversationStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| ParseError::new("status", "must be open, pending, snoozed or resolved"))
     }
 }
 
@@ -343,6 +375,17 @@ pub struct ContactView {
     pub bsuid: Option<String>,
 }
 
+impl ContactView {
+    /// The name an agent knows the customer by: their name, else username, else phone.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.username.clone())
+            .or_else(|| self.wa_id.as_ref().map(|w| format!("+{w}")))
+            .unwrap_or_else(|| "Unknown customer".into())
+    }
+}
+
 /// A row of the conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -357,6 +400,11 @@ pub struct ConversationSummary {
     pub window_expires_at: Option<UnixTime>,
     pub unread_count: i64,
     pub last_message_preview: Option<String>,
+    pub priority: crate::collaboration::Priority,
+    /// When a snoozed conversation comes back (`null` unless `status` is `snoozed`).
+    pub snoozed_until: Option<UnixTime>,
+    /// The names of its labels.
+    pub labels: Vec<String>,
 }
 
 impl ConversationSummary {
@@ -460,16 +508,39 @@ pub enum LiveEvent {
     TemplateUpdated {
         template: crate::templates::TemplateView,
     },
+    /// An internal note was added to a conversation.
+    NoteAdded {
+        note: crate::collaboration::NoteView,
+    },
+    /// Something for this member (only they receive it).
+    Notification {
+        notification: crate::collaboration::NotificationView,
+    },
+    /// This member read notifications in another tab: the bell counts again.
+    NotificationsRead,
+    /// A member opened, left or started typing in a conversation.
+    PresenceChanged {
+        presence: crate::collaboration::PresenceView,
+    },
+    /// Admins changed the labels: here they all are now.
+    LabelsChanged {
+        labels: Vec<crate::collaboration::LabelView>,
+    },
 }
 
 impl LiveEvent {
     /// Every event name a stream carries, [`LiveEvent::RESET`] included (keep beside
     /// [`LiveEvent::name`]: the browser listens for these alone).
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 10] = [
         "message.created",
         "message.updated",
         "conversation.updated",
         "template.updated",
+        "note.added",
+        "notification",
+        "notifications.read",
+        "presence.changed",
+        "labels.changed",
         LiveEvent::RESET,
     ];
     /// Sent instead of a replay that reaches too far back: reload, then follow live.
@@ -481,6 +552,11 @@ impl LiveEvent {
             LiveEvent::MessageUpdated { .. } => "message.updated",
             LiveEvent::ConversationUpdated { .. } => "conversation.updated",
             LiveEvent::TemplateUpdated { .. } => "template.updated",
+            LiveEvent::NoteAdded { .. } => "note.added",
+            LiveEvent::Notification { .. } => "notification",
+            LiveEvent::NotificationsRead => "notifications.read",
+            LiveEvent::PresenceChanged { .. } => "presence.changed",
+            LiveEvent::LabelsChanged { .. } => "labels.changed",
         }
     }
 }

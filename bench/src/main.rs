@@ -358,6 +358,7 @@ pub(crate) async fn seed(database_url: &str, conversations: i64, messages: i64) 
     let per = (messages / conversations.max(1)).max(1);
     if database_url.starts_with("postgres") {
         seed_postgres(&pool, conversations, per, now).await;
+        seed_triage(&pool, now).await;
         println!(
             "{{\"conversations\":{conversations},\"messages\":{},\"seconds\":{:.1}}}",
             conversations * per,
@@ -431,11 +432,51 @@ pub(crate) async fn seed(database_url: &str, conversations: i64, messages: i64) 
         }
         tx.commit().await.unwrap();
     }
+    seed_triage(&pool, now).await;
     println!(
         "{{\"conversations\":{conversations},\"messages\":{},\"seconds\":{:.1}}}",
         conversations * per,
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Labels and priorities, as a working team leaves them: eight labels, three on every
+/// conversation (each label on 3 in 8, `vip` and `refund` together on 1 in 8), one rare label
+/// on 1 in 100, and every priority.
+async fn seed_triage(pool: &sqlx::AnyPool, now: i64) {
+    let names = [
+        "vip",
+        "refund",
+        "delivery",
+        "sales-lead",
+        "complaint",
+        "wholesale",
+        "returning",
+        "spam",
+    ];
+    for name in names.iter().chain(["rare"].iter()) {
+        sqlx::query(
+            "INSERT INTO labels (name, name_key, colour, description, created_at)
+             VALUES ($1, $1, '#2563eb', '', $2)",
+        )
+        .bind(*name)
+        .bind(now)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let statements = [
+        "INSERT INTO conversation_labels (conversation_id, label_id)
+         SELECT c.id, l.id FROM conversations c, labels l
+         WHERE l.name_key <> 'rare' AND (c.id - l.id + 8) % 8 IN (0, 1, 3)",
+        "INSERT INTO conversation_labels (conversation_id, label_id)
+         SELECT c.id, l.id FROM conversations c, labels l
+         WHERE l.name_key = 'rare' AND c.id % 100 = 0",
+        "UPDATE conversations SET priority = id % 5",
+    ];
+    for statement in statements {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
 }
 
 /// The same fixture on PostgreSQL, generated server-side (`generate_series`).

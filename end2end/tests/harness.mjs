@@ -38,7 +38,7 @@ export async function startParley() {
     LEPTOS_SITE_ROOT: join(root, "target/site"),
     PARLEY_BIND: `127.0.0.1:${port}`,
     PARLEY_ADMIN_EMAIL: team.admin.email,
-    RUST_LOG: "warn",
+    RUST_LOG: process.env.PARLEY_LOG ?? "warn",
   };
   for (const member of Object.values(team)) {
     execFileSync(binary, ["user", "add", "--email", member.email, "--name", member.name, "--role", member.role], {
@@ -90,6 +90,24 @@ export async function startParley() {
         body: JSON.stringify(content),
       });
       if (!response.ok) throw new Error(`sandbox refused: ${response.status}`);
+    },
+    /** What Parley asked of the simulated Graph API: `{calls, sent}` (see the sandbox API). */
+    graphCalls: async () => {
+      const response = await fetch(`${url}/api/v1/sandbox/graph_calls`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      if (!response.ok) throw new Error(`sandbox refused: ${response.status}`);
+      return response.json();
+    },
+    /** An admin's REST call, for arranging what a test needs. */
+    api: async (method, path, body) => {
+      const response = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return response.status === 204 ? null : response.json();
     },
     stop: () =>
       new Promise((ok) => {

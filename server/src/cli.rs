@@ -323,10 +323,12 @@ async fn serve(mut config: Config) -> CliResult {
         None => Some(start_sandbox(&mut config, &store).await?),
     };
     let simulator = sandbox.as_ref().map(|(sim, _)| sim.clone());
+    let store_for_seed = store.clone();
     let parts = crate::Parts {
         sandbox: simulator,
         ..crate::Parts::new(store)
     };
+    let clock = parts.clock.clone();
     let app = crate::Application::build_with(config, parts)
         .await
         .map_err(|e| e.to_string())?;
@@ -340,6 +342,10 @@ async fn serve(mut config: Config) -> CliResult {
         sim.set_webhook_url(format!("http://{host}:{}/webhooks/whatsapp", addr.port()));
         if first_run {
             sandbox::seed_conversations(&sim);
+            let (store, clock) = (store_for_seed.clone(), clock.clone());
+            tokio::spawn(async move {
+                crate::service::sandbox::seed_teamwork(&store, &clock).await;
+            });
         }
         sandbox::spawn_traffic(&sim);
     }

@@ -15,6 +15,7 @@ pub mod sandbox;
 pub mod service;
 pub mod store;
 pub mod templates;
+pub mod timers;
 pub mod views;
 pub mod whatsapp;
 
@@ -99,7 +100,7 @@ impl Application {
         Application::build_with(config, Parts::new(store)).await
     }
 
-    /// Binds, starts the workers (intake, sender, downloads, template sync, live hub) and
+    /// Binds, starts the workers (intake, sender, downloads, template sync, live hub, timers) and
     /// assembles the HTTP application.
     pub async fn build_with(config: Config, parts: Parts) -> Result<Self, StartError> {
         let Parts {
@@ -125,6 +126,7 @@ impl Application {
         let auth = Authenticator::new(store.clone(), password_hasher(), clock.clone());
         store.release_orphaned_claims().await?;
         let live = live::LiveHub::spawn(store.clone()).await?;
+        timers::spawn(store.clone(), clock.clone());
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone(), clock.clone());
         intake::spawn_processor(store.clone(), committed, journal.load(), clock.clone());

@@ -9,7 +9,8 @@ use crate::domain::DomainEvent;
 use crate::domain::events::RecordedEvent;
 use crate::store::{SharedStore, StoreResult};
 use crate::views;
-use parley_app::model::{LiveEvent, UserId};
+use parley_app::collaboration::{NoteView, NotificationView, PresenceView};
+use parley_app::model::{ConversationSummary, LiveEvent, MemberRef, MessageView, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -23,6 +24,8 @@ pub enum Audience {
     Members,
     /// Templates are the admins' business.
     Admins,
+    /// One member's own (their notifications).
+    Member(UserId),
     /// Not for browsers: this member's credentials changed, so their open streams check
     /// theirs again (and end if it no longer holds).
     CredentialCheck(UserId),
@@ -117,30 +120,10 @@ impl LiveHub {
     /// Events after `after`, ready to send (for replays and for the hub itself).
     pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<OutgoingBatch> {
         let batch = self.store.events.after(after, limit).await?;
-        // What the page refers to is read at once: a few queries a page (conversations beside
-        // messages, then their reactions), not a few an event.
-        let ids = |id: fn(&DomainEvent) -> Option<i64>| {
-            let mut ids: Vec<i64> = batch.events.iter().filter_map(|e| id(&e.event)).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
-        let conversation_ids = ids(DomainEvent::conversation_id);
-        let message_ids = ids(DomainEvent::message_id);
-        let (conversations, messages) = tokio::try_join!(
-            self.store.conversations.by_ids(&conversation_ids),
-            self.store.messages.by_ids(&message_ids),
-        )?;
-        let conversations: HashMap<i64, _> = conversations
-            .iter()
-            .map(|c| (c.id, views::conversation(c)))
-            .collect();
-        let messages: HashMap<i64, _> =
-            messages.iter().map(|m| (m.id, views::message(m))).collect();
+        let refs = Referenced::load(&self.store, &batch.events).await?;
         let mut events = Vec::with_capacity(batch.events.len());
         for recorded in &batch.events {
-            let Some((live, audience)) = self.live(recorded, &conversations, &messages).await?
-            else {
+            let Some((live, audience)) = self.live(recorded, &refs).await? else {
                 continue;
             };
             events.push(OutgoingEvent {
@@ -164,14 +147,13 @@ impl LiveHub {
     async fn live(
         &self,
         recorded: &RecordedEvent,
-        conversations: &HashMap<i64, parley_app::model::ConversationSummary>,
-        messages: &HashMap<i64, parley_app::model::MessageView>,
+        refs: &Referenced,
     ) -> StoreResult<Option<(Option<LiveEvent>, Audience)>> {
         let event = &recorded.event;
         let conversation = event
             .conversation_id()
-            .and_then(|id| conversations.get(&id));
-        let message = event.message_id().and_then(|id| messages.get(&id));
+            .and_then(|id| refs.conversations.get(&id));
+        let message = event.message_id().and_then(|id| refs.messages.get(&id));
         let live = match (event, conversation, message) {
             (
                 DomainEvent::MessageReceived { .. }
@@ -194,12 +176,71 @@ impl LiveHub {
             (
                 DomainEvent::Assigned { .. }
                 | DomainEvent::StatusChanged { .. }
-                | DomainEvent::ConversationRead { .. },
+                | DomainEvent::ConversationRead { .. }
+                | DomainEvent::PriorityChanged { .. }
+                | DomainEvent::LabelsChanged { .. },
                 Some(conversation),
                 _,
             ) => LiveEvent::ConversationUpdated {
                 conversation: conversation.clone(),
             },
+            (DomainEvent::NoteAdded { note_id, .. }, _, _) => {
+                let Some(note) = refs.notes.get(note_id) else {
+                    return Ok(None);
+                };
+                LiveEvent::NoteAdded { note: note.clone() }
+            }
+            (
+                DomainEvent::NotificationCreated {
+                    notification_id,
+                    user_id,
+                    ..
+                },
+                _,
+                _,
+            ) => {
+                let Some(notification) = refs.notifications.get(notification_id) else {
+                    return Ok(None);
+                };
+                let live = LiveEvent::Notification {
+                    notification: notification.clone(),
+                };
+                return Ok(Some((Some(live), Audience::Member(*user_id))));
+            }
+            (DomainEvent::NotificationsRead { user_id }, _, _) => {
+                return Ok(Some((
+                    Some(LiveEvent::NotificationsRead),
+                    Audience::Member(*user_id),
+                )));
+            }
+            (
+                DomainEvent::PresenceChanged {
+                    conversation_id,
+                    user_id,
+                    activity,
+                    expires_at,
+                },
+                _,
+                _,
+            ) => {
+                let Some(member) = refs.members.get(user_id) else {
+                    return Ok(None);
+                };
+                LiveEvent::PresenceChanged {
+                    presence: PresenceView {
+                        conversation_id: *conversation_id,
+                        member: member.clone(),
+                        activity: *activity,
+                        expires_at: expires_at.map(views::time),
+                    },
+                }
+            }
+            (DomainEvent::LabelCatalogueChanged { .. }, _, _) => {
+                let labels = self.store.labels.list().await?;
+                LiveEvent::LabelsChanged {
+                    labels: labels.iter().map(views::label).collect(),
+                }
+            }
             (DomainEvent::TemplateStatusChanged { template_id }, _, _) => {
                 let Some((template, _)) = self.store.templates.get(template_id).await? else {
                     return Ok(None);
@@ -216,5 +257,71 @@ impl LiveHub {
             _ => return Ok(None),
         };
         Ok(Some((Some(live), Audience::Members)))
+    }
+}
+
+/// What a page of events refers to, read at once: a few queries a page, not a few an event.
+struct Referenced {
+    conversations: HashMap<i64, ConversationSummary>,
+    messages: HashMap<i64, MessageView>,
+    notes: HashMap<i64, NoteView>,
+    notifications: HashMap<i64, NotificationView>,
+    /// Members, when presence needs their names.
+    members: HashMap<UserId, MemberRef>,
+}
+
+impl Referenced {
+    async fn load(store: &SharedStore, events: &[RecordedEvent]) -> StoreResult<Referenced> {
+        let ids = |id: &dyn Fn(&DomainEvent) -> Option<i64>| {
+            let mut ids: Vec<i64> = events.iter().filter_map(|e| id(&e.event)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let conversation_ids = ids(&DomainEvent::conversation_id);
+        let message_ids = ids(&DomainEvent::message_id);
+        let note_ids = ids(&|event| match event {
+            DomainEvent::NoteAdded { note_id, .. } => Some(*note_id),
+            _ => None,
+        });
+        let notification_ids = ids(&|event| match event {
+            DomainEvent::NotificationCreated {
+                notification_id, ..
+            } => Some(*notification_id),
+            _ => None,
+        });
+        let presence = events
+            .iter()
+            .any(|e| matches!(e.event, DomainEvent::PresenceChanged { .. }));
+        let (conversations, messages, notes, notifications) = tokio::try_join!(
+            store.conversations.by_ids(&conversation_ids),
+            store.messages.by_ids(&message_ids),
+            store.notes.by_ids(&note_ids),
+            store.notifications.by_ids(&notification_ids),
+        )?;
+        let members = if presence {
+            store
+                .team
+                .list_users()
+                .await?
+                .iter()
+                .map(|user| (user.id, views::member_ref(user)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(Referenced {
+            conversations: conversations
+                .iter()
+                .map(|c| (c.id, views::conversation(c)))
+                .collect(),
+            messages: messages.iter().map(|m| (m.id, views::message(m))).collect(),
+            notes: notes.iter().map(|n| (n.id, views::note(n))).collect(),
+            notifications: notifications
+                .iter()
+                .map(|n| (n.id, views::notification(n)))
+                .collect(),
+            members,
+        })
     }
 }

@@ -4,9 +4,17 @@
 //! the member's time zone.
 
 use crate::domain::Millis;
-use crate::domain::conversation::Conversation;
+use crate::domain::conversation::{ContactRef, Conversation};
 use crate::domain::message::{MediaState, Message};
-use crate::store::{ApiToken, Page, Template, TemplateEntry, User};
+use crate::store::{
+    ApiToken, CannedReply, Label, Note, Notification, NotificationPage, Page, Presence, Template,
+    TemplateEntry, User,
+};
+use parley_app::collaboration::{
+    CannedAttachment, CannedReplyView, LabelView, NoteView, NotificationList, NotificationView,
+    PresenceView,
+};
+use parley_app::compose::media_kind_for;
 use parley_app::model::{
     ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, MemberRef, MessageView,
     ReactionView, TeamMember, TokenState, UnixTime,
@@ -22,17 +30,20 @@ pub fn media_route(media_id: &str) -> String {
     format!("/api/v1/media/{media_id}")
 }
 
+pub fn contact(contact: &ContactRef) -> ContactView {
+    ContactView {
+        id: contact.id,
+        name: contact.name.clone(),
+        username: contact.username.clone(),
+        wa_id: contact.wa_id.clone(),
+        bsuid: contact.bsuid.clone(),
+    }
+}
+
 pub fn conversation(conversation: &Conversation) -> ConversationSummary {
-    let contact = &conversation.contact;
     ConversationSummary {
         id: conversation.id,
-        contact: ContactView {
-            id: contact.id,
-            name: contact.name.clone(),
-            username: contact.username.clone(),
-            wa_id: contact.wa_id.clone(),
-            bsuid: contact.bsuid.clone(),
-        },
+        contact: contact(&conversation.contact),
         phone_number_id: conversation.phone_number_id.clone(),
         status: conversation.status,
         assignee_id: conversation.assignee,
@@ -40,6 +51,9 @@ pub fn conversation(conversation: &Conversation) -> ConversationSummary {
         window_expires_at: conversation.window_expires_at.map(time),
         unread_count: conversation.unread_count,
         last_message_preview: conversation.preview.clone(),
+        priority: conversation.priority,
+        snoozed_until: conversation.snoozed_until.map(time),
+        labels: conversation.labels.clone(),
     }
 }
 
@@ -170,10 +184,109 @@ pub fn api_token(token: &ApiToken, now: Millis) -> ApiTokenInfo {
     }
 }
 
+pub fn upload(uploaded: crate::service::media::Uploaded) -> parley_app::compose::Upload {
+    parley_app::compose::Upload {
+        media_id: uploaded.media.media_id,
+        kind: uploaded.kind.to_owned(),
+        mime_type: uploaded.media.mime_type,
+        size_bytes: uploaded.media.size_bytes,
+        filename: uploaded.media.filename,
+        phone_number_id: uploaded.media.phone_number_id,
+        reused: uploaded.reused,
+    }
+}
+
+pub fn label(label: &Label) -> LabelView {
+    LabelView {
+        id: label.id,
+        name: label.name.clone(),
+        colour: label.colour.clone(),
+        description: label.description.clone(),
+    }
+}
+
+pub fn note(note: &Note) -> NoteView {
+    NoteView {
+        id: note.id,
+        conversation_id: note.conversation_id,
+        author: note.author.clone(),
+        body: note.body.clone(),
+        mentions: note.mentions.clone(),
+        created_at: time(note.created_at),
+    }
+}
+
+/// The first line of a note, cut to a notification's length.
+fn excerpt(body: &str) -> String {
+    const LENGTH: usize = 120;
+    let line = body.lines().next().unwrap_or_default();
+    match line.char_indices().nth(LENGTH) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None if line.len() < body.trim_end().len() => format!("{line}…"),
+        None => line.to_owned(),
+    }
+}
+
+pub fn notification(notification: &Notification) -> NotificationView {
+    NotificationView {
+        id: notification.id,
+        kind: notification.kind,
+        conversation_id: notification.conversation_id,
+        contact_name: contact(&notification.contact).display_name(),
+        note_id: notification.note_id,
+        actor: notification.actor.clone(),
+        excerpt: notification.note_body.as_deref().map(excerpt),
+        created_at: time(notification.created_at),
+        unread: notification.read_at.is_none(),
+    }
+}
+
+pub fn notification_list(page: &NotificationPage) -> NotificationList {
+    NotificationList {
+        notifications: page.notifications.iter().map(notification).collect(),
+        unread: page.unread,
+    }
+}
+
+pub fn canned_reply(reply: &CannedReply) -> CannedReplyView {
+    CannedReplyView {
+        id: reply.id,
+        shortcut: reply.shortcut.clone(),
+        title: reply.title.clone(),
+        body: reply.body.clone(),
+        shared: reply.owner.is_none(),
+        attachment: reply.attachment.as_ref().map(|file| CannedAttachment {
+            media_id: file.media_id.clone(),
+            kind: media_kind_for(&file.mime_type)
+                .unwrap_or("document")
+                .to_owned(),
+            filename: file.filename.clone(),
+            size_bytes: file.size_bytes,
+        }),
+        updated_at: time(reply.updated_at),
+    }
+}
+
+pub fn presence(presence: &Presence) -> PresenceView {
+    PresenceView {
+        conversation_id: presence.conversation_id,
+        member: presence.member.clone(),
+        activity: Some(presence.activity),
+        expires_at: Some(time(presence.expires_at)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use parley_app::model::UserId;
+    #[test]
+    fn excerpts_are_one_line_cut_to_length() {
+        assert_eq!(excerpt("Short"), "Short");
+        assert_eq!(excerpt("First line\nsecond"), "First line…");
+        let long = "é".repeat(130);
+        assert_eq!(excerpt(&long), format!("{}…", "é".repeat(120)));
+    }
 
     #[test]
     fn a_token_is_active_until_it_expires_or_is_revoked() {

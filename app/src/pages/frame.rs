@@ -14,8 +14,16 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                 <a class="brand" href="/inbox">"Parley"</a>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
+                        viewer.await.ok().flatten().map(|viewer| view! { <MainNav viewer /> })
+                    })}
+                </Transition>
+                // Outside the suspense: its own data is read once, not again each time the
+                // suspense above renders.
+                <super::bell::NotificationBell />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
                         match viewer.await {
-                            Ok(Some(viewer)) => view! { <TopNav viewer /> }.into_any(),
+                            Ok(Some(viewer)) => view! { <WhoAmI viewer /> }.into_any(),
                             _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
                         }
                     })}
@@ -28,16 +36,24 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn TopNav(viewer: Viewer) -> impl IntoView {
+fn MainNav(viewer: Viewer) -> impl IntoView {
     let is_admin = viewer.is_admin();
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/inbox">"Inbox"</a>
+            <a href="/canned-replies">"Canned replies"</a>
             <Show when=move || is_admin>
                 <a href="/admin/templates">"Templates"</a>
+                <a href="/admin/labels">"Labels"</a>
                 <a href="/admin">"Team"</a>
             </Show>
         </nav>
+    }
+}
+
+#[component]
+fn WhoAmI(viewer: Viewer) -> impl IntoView {
+    view! {
         <div class="whoami">
             <span class="whoami-name" title=viewer.email.to_string()>
                 {viewer.name.to_string()}

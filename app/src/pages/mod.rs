@@ -1,13 +1,18 @@
 //! One module per page. Pages that need a signed-in member are wrapped in [`AppFrame`].
 
 mod admin;
+mod bell;
+mod canned;
 mod frame;
 mod inbox;
+mod labels;
 mod login;
 mod templates;
 
 pub use admin::AdminTeam;
+pub use canned::{CannedRepliesPage, SharedCannedRepliesPage};
 pub use inbox::Inbox;
+pub use labels::LabelsPage;
 pub use login::Login;
 pub use templates::{NewTemplatePage, TemplatePage, TemplatesPage};
 

@@ -4,6 +4,7 @@
 //! events. Nothing in the write paths knows about its consumers.
 
 use super::time::Millis;
+use parley_app::collaboration::{Activity, Priority};
 use parley_app::model::{ConversationStatus, MessageStatus, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -53,10 +54,53 @@ pub enum DomainEvent {
         assignee: Option<UserId>,
         by: Option<UserId>,
     },
+    /// A member (or, with `by` empty, the clock or the customer) moved the conversation on.
     StatusChanged {
         conversation_id: i64,
         status: ConversationStatus,
         by: Option<UserId>,
+        /// Until when, for `snoozed`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snoozed_until: Option<Millis>,
+    },
+    PriorityChanged {
+        conversation_id: i64,
+        priority: Priority,
+        by: Option<UserId>,
+    },
+    /// Labels were put on or taken off a conversation (by name).
+    LabelsChanged {
+        conversation_id: i64,
+        added: Vec<String>,
+        removed: Vec<String>,
+        by: Option<UserId>,
+    },
+    /// Admins created, changed or deleted a label.
+    LabelCatalogueChanged {
+        label_id: i64,
+    },
+    /// A member wrote an internal note (never sent to the customer).
+    NoteAdded {
+        conversation_id: i64,
+        note_id: i64,
+        author: UserId,
+    },
+    /// A member has something new to look at (a mention, a snooze that ended).
+    NotificationCreated {
+        conversation_id: i64,
+        notification_id: i64,
+        user_id: UserId,
+    },
+    /// A member read some of their notifications (their other tabs' bells follow).
+    NotificationsRead {
+        user_id: UserId,
+    },
+    /// A member opened, left or is typing in a conversation. Short-lived: for live views.
+    PresenceChanged {
+        conversation_id: i64,
+        user_id: UserId,
+        activity: Option<Activity>,
+        expires_at: Option<Millis>,
     },
     /// A member read the conversation: its unread count is back to zero.
     ConversationRead {
@@ -114,6 +158,13 @@ impl DomainEvent {
             DomainEvent::ConversationReopened { .. } => "conversation_reopened",
             DomainEvent::Assigned { .. } => "assigned",
             DomainEvent::StatusChanged { .. } => "status_changed",
+            DomainEvent::PriorityChanged { .. } => "priority_changed",
+            DomainEvent::LabelsChanged { .. } => "labels_changed",
+            DomainEvent::LabelCatalogueChanged { .. } => "label_catalogue_changed",
+            DomainEvent::NoteAdded { .. } => "note_added",
+            DomainEvent::NotificationCreated { .. } => "notification_created",
+            DomainEvent::NotificationsRead { .. } => "notifications_read",
+            DomainEvent::PresenceChanged { .. } => "presence_changed",
             DomainEvent::ConversationRead { .. } => "conversation_read",
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
             DomainEvent::NumberUpdated { .. } => "number_updated",
@@ -149,6 +200,21 @@ impl DomainEvent {
                 conversation_id, ..
             }
             | DomainEvent::ConversationRead {
+                conversation_id, ..
+            }
+            | DomainEvent::PriorityChanged {
+                conversation_id, ..
+            }
+            | DomainEvent::LabelsChanged {
+                conversation_id, ..
+            }
+            | DomainEvent::NoteAdded {
+                conversation_id, ..
+            }
+            | DomainEvent::NotificationCreated {
+                conversation_id, ..
+            }
+            | DomainEvent::PresenceChanged {
                 conversation_id, ..
             } => Some(*conversation_id),
             _ => None,

@@ -11,7 +11,10 @@ use time::OffsetDateTime;
 
 /// Milliseconds since the Unix epoch, UTC: stored as such on both engines and sent as such to
 /// browsers, which show them in the member's time zone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Millis(pub i64);
 
 impl Millis {

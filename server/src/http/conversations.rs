@@ -3,8 +3,8 @@
 
 use super::identity::RequireViewer;
 use super::{ApiError, AppState};
-use crate::domain::conversation::ConversationChange;
-use crate::service::conversations::{self, ListRequest, Scope};
+use crate::domain::Millis;
+use crate::service::conversations::{self, ChangeRequest, ListRequest, Scope};
 use crate::service::{media, sending};
 use crate::store::{ConversationOrder, KeysetCursor};
 use crate::views;
@@ -12,9 +12,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use parley_app::collaboration::Priority;
 use parley_app::compose::SendRequest;
 use parley_app::model::{
-    ConversationPage, ConversationStatus, ConversationSummary, MessagePage, MessageView, UserId,
+    ConversationPage, ConversationStatus, ConversationSummary, MessagePage, MessageView, UnixTime,
+    UserId,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -66,24 +68,26 @@ fn cursor(raw: Option<&str>, what: &str) -> Result<Option<KeysetCursor>, ApiErro
 struct ListParams {
     /// `all` (default), `mine` or `unassigned`.
     filter: Option<String>,
-    /// `open` or `resolved`; both when absent.
+    /// Only conversations assigned to this member (instead of `filter`).
+    assignee_id: Option<i64>,
+    /// `open`, `pending`, `snoozed` or `resolved`; all when absent.
     status: Option<String>,
+    /// `none`, `low`, `medium`, `high` or `urgent`; all when absent.
+    priority: Option<String>,
+    /// Label names, comma separated: conversations carrying all of them.
+    label: Option<String>,
     /// Only conversations on this business number.
     phone_number_id: Option<String>,
     /// Search in the customer's name, username, phone and message text.
     q: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// `activity` (latest first, default) or `window` (open windows closing soonest first).
+    /// `activity` (latest first, default), `window` (open windows closing soonest first) or
+    /// `priority` (most urgent first, then latest).
     order: Option<String>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<i64>,
 }
-
-const STATUSES: [(&str, ConversationStatus); 2] = [
-    ("open", ConversationStatus::Open),
-    ("resolved", ConversationStatus::Resolved),
-];
 
 /// Conversations, keyset-paged: a page costs the same however deep it is.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListParams),
@@ -99,14 +103,36 @@ async fn list(
         ("mine", Scope::Mine),
         ("unassigned", Scope::Unassigned),
     ];
-    let statuses = STATUSES.map(|(name, status)| (name, Some(status)));
+    let statuses = ConversationStatus::ALL.map(|status| (status.as_str(), Some(status)));
+    let priorities = Priority::ALL.map(|priority| (priority.as_str(), Some(priority)));
     let orders = [
         ("activity", ConversationOrder::LatestActivity),
         ("window", ConversationOrder::WindowClosingSoonest),
+        ("priority", ConversationOrder::HighestPriority),
     ];
+    let labels = params
+        .label
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let scope = match (params.assignee_id, params.filter.as_deref()) {
+        (Some(member), None | Some("all")) => Scope::AssignedTo(UserId(member)),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Invalid(
+                "give either filter or assignee_id".into(),
+            ));
+        }
+        (None, filter) => parse(filter, Scope::All, "filter", &scopes)?,
+    };
     let request = ListRequest {
-        scope: parse(params.filter.as_deref(), Scope::All, "filter", &scopes)?,
+        scope,
         status: parse(params.status.as_deref(), None, "status", &statuses)?,
+        priority: parse(params.priority.as_deref(), None, "priority", &priorities)?,
+        labels,
         phone_number_id: params.phone_number_id,
         search: params.q,
         order: parse(
@@ -133,16 +159,27 @@ async fn one(
     Ok(Json(views::conversation(&conversation)))
 }
 
-/// What to change about a conversation; absent fields stay as they are.
+/// What to change about a conversation, in any combination; absent fields stay as they are.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ConversationPatch {
     /// A member's id to assign the conversation to, or `null` to unassign it.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     assignee_id: Option<Option<UserId>>,
-    /// `open` (reopen) or `resolved`.
+    /// `open`, `pending` (waiting for the customer), `snoozed` (with `snoozed_until`) or
+    /// `resolved`.
     #[serde(default)]
     status: Option<ConversationStatus>,
+    /// Unix seconds: snoozes the conversation until then (it reopens then, or when the
+    /// customer writes). Implies `status: snoozed`.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    snoozed_until: Option<UnixTime>,
+    #[serde(default)]
+    priority: Option<Priority>,
+    /// Label names: the conversation carries exactly these afterwards (an unknown name is 422).
+    #[serde(default)]
+    labels: Option<Vec<String>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
@@ -154,8 +191,9 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Assigns or unassigns, resolves or reopens, in any combination. 409 when reopening would
-/// give the customer two open conversations on one number.
+/// Assigns or unassigns, changes the status (snoozing until a time), the priority and the
+/// labels, in any combination. 409 when reopening would give the customer two unresolved
+/// conversations on one number; 422 for an unknown label or member, or a snooze in the past.
 #[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations",
     request_body = ConversationPatch,
     responses((status = 200, body = ConversationSummary), (status = 404, body = super::error::ErrorBody),
@@ -168,11 +206,14 @@ async fn update(
 ) -> Result<Json<ConversationSummary>, ApiError> {
     let patch: ConversationPatch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::Invalid(format!("not a conversation change: {e}")))?;
-    let change = ConversationChange {
+    let request = ChangeRequest {
         assignee: patch.assignee_id,
         status: patch.status,
+        snoozed_until: patch.snoozed_until.map(|at| Millis(at.millis())),
+        priority: patch.priority,
+        labels: patch.labels,
     };
-    let conversation = conversations::change(&app.services, &viewer, id, change).await?;
+    let conversation = conversations::change(&app.services, &viewer, id, request).await?;
     Ok(Json(views::conversation(&conversation)))
 }
 

@@ -28,6 +28,9 @@ pub enum ApiError {
     WindowClosed {
         window_expires_at: Option<parley_app::model::UnixTime>,
     },
+    /// Another member replied after the newest message the sender had seen.
+    #[error("{by} replied in the meantime: read their reply, then send yours if it still fits")]
+    RepliedMeanwhile { by: String },
     /// Too much of this work is in progress; try again shortly.
     #[error("busy: try again in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
@@ -53,6 +56,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             ApiError::WindowClosed { .. } => (StatusCode::CONFLICT, "window_closed"),
+            ApiError::RepliedMeanwhile { .. } => (StatusCode::CONFLICT, "replied_meanwhile"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "graph_api_error"),
@@ -78,6 +82,10 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         if let ApiError::WindowClosed { window_expires_at } = &self {
             let body = serde_json::json!({ "error": code, "message": self.to_string(), "window_expires_at": window_expires_at });
+            return (status, Json(body)).into_response();
+        }
+        if let ApiError::RepliedMeanwhile { by } = &self {
+            let body = serde_json::json!({ "error": code, "message": self.to_string(), "by": by });
             return (status, Json(body)).into_response();
         }
         let body = ErrorBody {
@@ -112,6 +120,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::WindowClosed { window_expires_at } => ApiError::WindowClosed {
                 window_expires_at: window_expires_at.map(crate::views::time),
             },
+            ServiceError::RepliedMeanwhile { by } => ApiError::RepliedMeanwhile { by },
             ServiceError::NotConfigured(why) => ApiError::Conflict(why.to_owned()),
             ServiceError::Upstream(error) => {
                 tracing::warn!(%error, "Graph API call failed");

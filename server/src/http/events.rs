@@ -201,7 +201,8 @@ impl Feed {
             );
         }
         loop {
-            if std::mem::take(&mut self.guard.recheck) && !self.guard.holds().await {
+            // Boxed: the check's database reads would otherwise be carried by every idle stream.
+            if std::mem::take(&mut self.guard.recheck) && !Box::pin(self.guard.holds()).await {
                 return None;
             }
             if let Some(event) = self.backlog.pop_front() {
@@ -247,6 +248,7 @@ impl Feed {
         match event.audience {
             Audience::Members => Some(to_sse(event)),
             Audience::Admins => self.admin.then(|| to_sse(event)),
+            Audience::Member(user) => (user == self.guard.user).then(|| to_sse(event)),
             Audience::CredentialCheck(user) => {
                 self.guard.recheck |= user == self.guard.user;
                 None

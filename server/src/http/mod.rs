@@ -5,11 +5,15 @@
 
 mod api;
 mod backend;
+mod body;
+mod canned;
 mod conversations;
 mod csrf;
 mod error;
 mod events;
 mod identity;
+mod labels;
+mod notes;
 mod openapi;
 mod sandbox;
 mod sign_in;
@@ -17,6 +21,7 @@ mod templates;
 mod uploads;
 mod webhook;
 
+pub use body::JsonBody;
 pub use error::ApiError;
 pub use identity::{Credential, RequireAdmin, RequireViewer};
 pub use sign_in::local_target;
@@ -58,6 +63,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(api::router())
         .merge(conversations::router())
+        .merge(notes::router())
+        .merge(labels::router())
+        .merge(canned::router())
         .merge(uploads::router())
         .merge(templates::router())
         .merge(sandbox::router())

@@ -10,7 +10,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(customer_writes))
+    OpenApiRouter::new()
+        .routes(routes!(customer_writes))
+        .routes(routes!(graph_calls))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -34,4 +36,26 @@ async fn customer_writes(
 ) -> Result<Json<SimulatedMessage>, ApiError> {
     let id = sandbox::customer_writes(&app.services, &viewer, &address, content)?;
     Ok(Json(SimulatedMessage { id }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct GraphCalls {
+    /// Every request Parley made of the simulated Graph API, as `METHOD /path?query`, in order.
+    calls: Vec<String>,
+    /// The body of every message send the simulator accepted, in order.
+    #[schema(value_type = Vec<Object>)]
+    sent: Vec<serde_json::Value>,
+}
+
+/// What Parley has asked of the simulated Cloud API since it started: what would have reached
+/// Meta. Sandbox mode only (404 otherwise); admins only.
+#[utoipa::path(get, path = "/api/v1/sandbox/graph_calls", tag = "sandbox",
+    responses((status = 200, body = GraphCalls), (status = 404, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody)))]
+async fn graph_calls(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+) -> Result<Json<GraphCalls>, ApiError> {
+    let (calls, sent) = sandbox::graph_calls(&app.services, &viewer)?;
+    Ok(Json(GraphCalls { calls, sent }))
 }

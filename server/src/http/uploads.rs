@@ -3,6 +3,7 @@
 use super::identity::RequireViewer;
 use super::{ApiError, AppState};
 use crate::service::media::{self, UploadFor};
+use crate::views;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
@@ -20,9 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Uploads a file (multipart: `file`, and `conversation_id` or `phone_number_id` to say for
-/// which business number when there are several); 201 with its media id.
+/// which business number when there are several, or `purpose=canned_reply` for a canned
+/// reply's attachment); 201 with its media id.
 #[utoipa::path(post, path = "/api/v1/media", tag = "conversations",
-    request_body(content_type = "multipart/form-data", description = "`file`, and `conversation_id` or `phone_number_id` (a business number Parley knows) when the account has several numbers"),
+    request_body(content_type = "multipart/form-data", description = "`file`, and `conversation_id` or `phone_number_id` (a business number Parley knows) when the account has several numbers, or `purpose=canned_reply`"),
     responses((status = 201, body = Upload), (status = 422, body = super::error::ErrorBody),
         (status = 413, description = "larger than 100 MB"), (status = 502, body = super::error::ErrorBody),
         (status = 503, description = "too many uploads at once; retry after `Retry-After` seconds"),
@@ -55,6 +57,17 @@ pub(super) async fn upload(
                 media::known_number(svc, raw.trim()).await?;
                 target = UploadFor::Number(raw);
             }
+            // A canned reply's file: sent from whichever number a conversation uses later
+            // (uploaded again for that number when needed).
+            Some("purpose") => {
+                let raw = field.text().await.map_err(unreadable)?;
+                if raw.trim() != "canned_reply" {
+                    return Err(ApiError::Invalid(format!(
+                        "purpose must be canned_reply, not {raw:?}"
+                    )));
+                }
+                target = UploadFor::AnyNumber;
+            }
             Some("conversation_id") => {
                 let raw = field.text().await.map_err(unreadable)?;
                 let id = raw.trim().parse::<i64>().map_err(|_| {
@@ -67,16 +80,5 @@ pub(super) async fn upload(
     }
     let file = file.ok_or_else(|| ApiError::Invalid("the upload needs a `file` field".into()))?;
     let uploaded = media::upload(svc, &viewer, file, target).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Upload {
-            media_id: uploaded.media.media_id,
-            kind: uploaded.kind.to_owned(),
-            mime_type: uploaded.media.mime_type,
-            size_bytes: uploaded.media.size_bytes,
-            filename: uploaded.media.filename,
-            phone_number_id: uploaded.media.phone_number_id,
-            reused: uploaded.reused,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(views::upload(uploaded))))
 }

@@ -1,12 +1,15 @@
 //! Conversations: what the inbox lists and shows, and what members do to conversations.
 //! Every member works every conversation (one team inbox).
 
-use super::{ServiceError, ServiceResult, Services};
-use crate::domain::conversation::{Conversation, ConversationChange};
+use super::{ServiceError, ServiceResult, Services, labels, notes};
+use crate::domain::Millis;
+use crate::domain::conversation::{Conversation, ConversationChange, StatusChange};
 use crate::store::{
-    Assignment, ConversationOrder, ConversationQuery, KeysetCursor, MessagePage, Page,
+    Assignment, ConversationOrder, ConversationQuery, KeysetCursor, MessagePage, Note, Page,
+    Presence,
 };
-use parley_app::model::{ConversationStatus, Viewer};
+use parley_app::collaboration::Priority;
+use parley_app::model::{ConversationStatus, UserId, Viewer};
 
 /// Which conversations a member asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -14,6 +17,8 @@ pub enum Scope {
     #[default]
     All,
     Mine,
+    /// Those assigned to this member.
+    AssignedTo(UserId),
     Unassigned,
 }
 
@@ -22,6 +27,9 @@ pub enum Scope {
 pub struct ListRequest {
     pub scope: Scope,
     pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
+    /// Label names: conversations carrying all of them.
+    pub labels: Vec<String>,
     pub phone_number_id: Option<String>,
     pub search: Option<String>,
     pub order: ConversationOrder,
@@ -44,10 +52,13 @@ pub async fn list(
     let query = ConversationQuery {
         assignment: match request.scope {
             Scope::All => Assignment::All,
-            Scope::Mine => Assignment::Mine(viewer.id),
+            Scope::Mine => Assignment::To(viewer.id),
+            Scope::AssignedTo(member) => Assignment::To(member),
             Scope::Unassigned => Assignment::Unassigned,
         },
         status: request.status,
+        priority: request.priority,
+        labels: labels::resolve(svc, &request.labels).await?,
         phone_number_id: request.phone_number_id.filter(|p| !p.is_empty()),
         search: request.search.filter(|s| !s.trim().is_empty()),
         order: request.order,
@@ -66,16 +77,30 @@ pub async fn get(svc: &Services, _viewer: &Viewer, id: i64) -> ServiceResult<Con
         .ok_or(ServiceError::NotFound("conversation"))
 }
 
-/// A conversation and its newest messages. Opening it does not mark it read: that is the
-/// member's explicit [`mark_read`].
-pub async fn thread(
-    svc: &Services,
-    viewer: &Viewer,
-    id: i64,
-) -> ServiceResult<(Conversation, MessagePage)> {
+/// What a thread shows when opened.
+pub struct OpenThread {
+    pub conversation: Conversation,
+    pub messages: MessagePage,
+    pub notes: Vec<Note>,
+    /// Who else is in it now.
+    pub presence: Vec<Presence>,
+}
+
+/// A conversation with its newest messages, its notes and who is in it. Opening it does not
+/// mark it read: that is the member's explicit [`mark_read`].
+pub async fn thread(svc: &Services, viewer: &Viewer, id: i64) -> ServiceResult<OpenThread> {
     let conversation = get(svc, viewer, id).await?;
-    let page = svc.store.messages.page(id, None, THREAD_PAGE).await?;
-    Ok((conversation, page))
+    let (messages, notes, presence) = tokio::try_join!(
+        svc.store.messages.page(id, None, THREAD_PAGE),
+        svc.store.notes.for_conversation(id, notes::THREAD_NOTES),
+        svc.store.presence.in_conversation(id, svc.now()),
+    )?;
+    Ok(OpenThread {
+        conversation,
+        messages,
+        notes,
+        presence,
+    })
 }
 
 /// A page of a conversation's messages: the newest `limit` before `before`.
@@ -91,13 +116,39 @@ pub async fn messages(
     Ok(svc.store.messages.page(id, before, limit).await?)
 }
 
-/// Assigns (to an active member, or nobody) and resolves or reopens, in one change.
+/// What a member asks to change about a conversation, before it is checked; any
+/// combination (`PATCH /api/v1/conversations/{id}`).
+#[derive(Clone, Debug, Default)]
+pub struct ChangeRequest {
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<UserId>>,
+    pub status: Option<ConversationStatus>,
+    pub snoozed_until: Option<Millis>,
+    pub priority: Option<Priority>,
+    /// Label names: exactly these from now on.
+    pub labels: Option<Vec<String>>,
+}
+
+/// Assigns (to an active member, or nobody), moves the status on (snoozing until a time),
+/// sets the priority and the labels, in one change.
 pub async fn change(
     svc: &Services,
     viewer: &Viewer,
     id: i64,
-    change: ConversationChange,
+    request: ChangeRequest,
 ) -> ServiceResult<Conversation> {
+    let status = StatusChange::from_request(request.status, request.snoozed_until, svc.now())
+        .map_err(|why| ServiceError::Invalid(why.into()))?;
+    let labels = match &request.labels {
+        Some(names) => Some(labels::resolve(svc, names).await?),
+        None => None,
+    };
+    let change = ConversationChange {
+        assignee: request.assignee,
+        status,
+        priority: request.priority,
+        labels,
+    };
     if change.is_empty() {
         return get(svc, viewer, id).await;
     }
@@ -115,10 +166,13 @@ pub async fn change(
         .await
         .map_err(|error| match error {
             crate::store::StoreError::Conflict(_) => ServiceError::Conflict(
-                "the customer already has another open conversation on this number: \
+                "the customer already has another unresolved conversation on this number: \
                  reopen that one instead"
                     .into(),
             ),
+            crate::store::StoreError::NotFound("label") => {
+                ServiceError::Invalid("a label was deleted meanwhile: try again".into())
+            }
             other => other.into(),
         })
 }

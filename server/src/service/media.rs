@@ -5,7 +5,7 @@
 //! uploads at a time; everything stored stays under the media quota.
 
 use super::{ServiceError, ServiceResult, Services};
-use crate::store::{StoredMedia, UploadedMedia};
+use crate::store::{StoredMedia, UploadFile, UploadedMedia};
 use crate::whatsapp::ids::PhoneNumberId;
 use parley_app::compose::{media_kind_for, media_rules};
 use parley_app::model::Viewer;
@@ -188,6 +188,9 @@ pub enum UploadFor {
     Conversation(i64),
     /// The account's only number.
     OnlyNumber,
+    /// Any of the account's numbers (a canned reply's file, sent again for the number of each
+    /// conversation it is used in).
+    AnyNumber,
 }
 
 /// What an upload produced.
@@ -223,6 +226,13 @@ async fn number_for(svc: &Services, target: UploadFor) -> ServiceResult<PhoneNum
                 .ok_or(ServiceError::NotFound("conversation"))?;
             known_number(svc, &route.phone_number_id).await
         }
+        UploadFor::AnyNumber => match svc.store.numbers.list().await?.first() {
+            Some(first) => PhoneNumberId::parse(&first.phone_number_id)
+                .map_err(|e| ServiceError::Internal(e.to_string())),
+            None => Err(ServiceError::Conflict(
+                "no business number is known yet".into(),
+            )),
+        },
         UploadFor::OnlyNumber => match svc.store.numbers.list().await?.as_slice() {
             [only] => PhoneNumberId::parse(&only.phone_number_id)
                 .map_err(|e| ServiceError::Internal(e.to_string())),
@@ -261,38 +271,100 @@ pub async fn upload(
             reused: true,
         });
     }
-    let graph = svc.graph()?;
     // Kept under its digest: the same file uploaded twice is stored once.
     let path = uploads_dir(svc).join(&file.sha256);
     file.temp
         .persist(&path)
         .await
         .map_err(|e| internal("writing", &path, e))?;
+    let on_disk = UploadFile {
+        media: UploadedMedia {
+            media_id: String::new(),
+            mime_type: file.mime_type,
+            size_bytes: file.size as i64,
+            filename: file.filename,
+            phone_number_id: number.to_string(),
+        },
+        sha256: file.sha256,
+        path: path.to_string_lossy().into_owned(),
+    };
+    let media = send_to_meta(svc, &number, on_disk).await?;
+    Ok(Uploaded {
+        media,
+        kind: file.kind,
+        reused: false,
+    })
+}
+
+/// Uploads Parley's copy of a file to Meta for `number`, and records the new media id.
+async fn send_to_meta(
+    svc: &Services,
+    number: &PhoneNumberId,
+    file: UploadFile,
+) -> ServiceResult<UploadedMedia> {
+    let graph = svc.graph()?;
+    let path = PathBuf::from(&file.path);
+    let kind = media_kind_for(&file.media.mime_type).unwrap_or("document");
     let upload_name = file
+        .media
         .filename
         .clone()
-        .unwrap_or_else(|| format!("{}-{}", file.kind, file.sha256));
+        .unwrap_or_else(|| format!("{kind}-{}", file.sha256));
     let stream = tokio::fs::File::open(&path)
         .await
         .map_err(|e| internal("reading", &path, e))?;
     let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(stream));
+    let size = u64::try_from(file.media.size_bytes).unwrap_or_default();
     let media_id = graph
-        .upload_media(&number, body, file.size, &file.mime_type, &upload_name)
+        .upload_media(number, body, size, &file.media.mime_type, &upload_name)
         .await?;
     let media = UploadedMedia {
         media_id,
-        mime_type: file.mime_type,
-        size_bytes: file.size as i64,
-        filename: file.filename,
         phone_number_id: number.to_string(),
+        ..file.media
     };
     svc.store
         .media
-        .record_upload(&media, &file.sha256, &path.to_string_lossy(), now)
+        .record_upload(&media, &file.sha256, &file.path, svc.now())
         .await?;
+    Ok(media)
+}
+
+/// An earlier upload (a canned reply's attachment, say), made sendable on `target`'s number:
+/// its own media id when it was uploaded for that number in the last 29 days, else the same
+/// file uploaded again from Parley's copy.
+pub async fn reuse(
+    svc: &Services,
+    _viewer: &Viewer,
+    media_id: &str,
+    target: UploadFor,
+) -> ServiceResult<Uploaded> {
+    let file = svc
+        .store
+        .media
+        .upload_file(media_id)
+        .await?
+        .ok_or(ServiceError::NotFound("media"))?;
+    let kind = media_kind_for(&file.media.mime_type)
+        .ok_or_else(|| ServiceError::Invalid("this file cannot be sent".into()))?;
+    let number = number_for(svc, target).await?;
+    let since = svc.now().minus(REUSE_UPLOADS_FOR);
+    if let Some(earlier) = svc
+        .store
+        .media
+        .reusable_upload(&file.sha256, number.as_str(), since)
+        .await?
+    {
+        return Ok(Uploaded {
+            media: earlier,
+            kind,
+            reused: true,
+        });
+    }
+    let media = send_to_meta(svc, &number, file).await?;
     Ok(Uploaded {
         media,
-        kind: file.kind,
+        kind,
         reused: false,
     })
 }

@@ -3,15 +3,26 @@
 //! (authorization lives here, not in the adapters), does the work through the store in as few
 //! transactions as it can, and answers domain records or a [`ServiceError`].
 //!
-//! - [`conversations`]: the inbox list, threads, assigning, resolving, reading.
+//! - [`conversations`]: the inbox list, threads, assigning, status, snoozing, priority,
+//!   labels, reading.
+//! - [`notes`]: internal notes and the mentions in them.
+//! - [`notifications`]: what members should look at.
+//! - [`labels`]: the labels admins define.
+//! - [`canned`]: canned replies, shared and personal.
+//! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
 //! - [`media`]: members' uploads and the media files members may fetch.
 //! - [`templates`]: listing, syncing, submitting and deleting message templates.
 //! - [`team`]: members, and one's own API tokens.
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
+pub mod canned;
 pub mod conversations;
+pub mod labels;
 pub mod media;
+pub mod notes;
+pub mod notifications;
+pub mod presence;
 pub mod sandbox;
 pub mod sending;
 pub mod team;
@@ -67,6 +78,9 @@ pub enum ServiceError {
     /// The request does not fit the state of things; the message says why.
     #[error("{0}")]
     Conflict(String),
+    /// Another member replied after the newest message this member had seen.
+    #[error("{by} replied in the meantime: read their reply, then send yours if it still fits")]
+    RepliedMeanwhile { by: String },
     #[error("the 24-hour customer service window is closed; send an approved template instead")]
     WindowClosed { window_expires_at: Option<Millis> },
     #[error("{0}")]

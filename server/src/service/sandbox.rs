@@ -5,6 +5,20 @@ use super::{ServiceError, ServiceResult, Services, require_admin};
 use parley_app::model::Viewer;
 use std::time::Duration;
 
+/// What Parley asked of the simulated Graph API: every request (`METHOD /path`) and the body of
+/// every message it accepted, in order. Shows, in the sandbox, exactly what would reach Meta.
+pub fn graph_calls(
+    svc: &Services,
+    viewer: &Viewer,
+) -> ServiceResult<(Vec<String>, Vec<serde_json::Value>)> {
+    require_admin(viewer)?;
+    let sim = svc
+        .sandbox
+        .as_ref()
+        .ok_or(ServiceError::NotFound("sandbox"))?;
+    Ok((sim.calls(), sim.accepted()))
+}
+
 /// The customer (by phone or business-scoped user id) sends `content`, a message's
 /// type-specific part as in Meta's webhooks; answers its wamid.
 pub fn customer_writes(
@@ -31,4 +45,182 @@ pub fn customer_writes(
         ));
     }
     Ok(sim.customer_writes(persona, content, Duration::ZERO))
+}
+
+/// The demo workspace's teamwork, seeded once the first customers' conversations have arrived:
+/// labels on them, priorities, a pending and a snoozed one, notes (one mentions the demo agent),
+/// and canned replies for the team and for the agent.
+pub async fn seed_teamwork(store: &crate::store::Store, clock: &crate::domain::SharedClock) {
+    if let Err(error) = try_seed_teamwork(store, clock).await {
+        tracing::warn!(%error, "cannot seed the demo's labels, notes and canned replies");
+    }
+}
+
+async fn try_seed_teamwork(
+    store: &crate::store::Store,
+    clock: &crate::domain::SharedClock,
+) -> Result<(), crate::store::StoreError> {
+    use crate::domain::conversation::{ConversationChange, StatusChange};
+    use crate::store::{
+        Assignment, ConversationOrder, ConversationQuery, NewCannedReply, NewLabel, NewNote,
+    };
+    use parley_app::collaboration::{Colour, LabelName, Priority};
+    use parley_app::model::Role;
+
+    // The seeded customers write in over the first seconds.
+    let mut conversations = Vec::new();
+    for _ in 0..60 {
+        let query = ConversationQuery {
+            assignment: Assignment::All,
+            status: None,
+            priority: None,
+            labels: Vec::new(),
+            phone_number_id: None,
+            search: None,
+            order: ConversationOrder::LatestActivity,
+            cursor: None,
+            limit: 50,
+            now: clock.now(),
+        };
+        conversations = store.conversations.list(&query).await?.items;
+        if conversations.len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let by_name = |name: &str| {
+        conversations
+            .iter()
+            .find(|c| c.contact.name.as_deref() == Some(name))
+            .map(|c| c.id)
+    };
+    let users = store.team.list_users().await?;
+    let admin = users.iter().find(|u| u.role == Role::Admin).map(|u| u.id);
+    let agent = users
+        .iter()
+        .find(|u| u.role == Role::Agent)
+        .map(|u| (u.id, u.name.clone()));
+    let now = clock.now();
+    let mut labels = std::collections::HashMap::new();
+    for (name, colour, description) in [
+        ("VIP", "#d97706", "Customers we look after first"),
+        ("refund", "#dc2626", "Asking for money back"),
+        ("delivery", "#2563eb", "Where is my order"),
+        ("sales lead", "#16a34a", "Might buy more"),
+        ("complaint", "#7c3aed", "Unhappy: handle with care"),
+    ] {
+        let label = NewLabel {
+            name: LabelName::parse(name).expect("a valid name"),
+            colour: Colour::parse(colour).expect("a valid colour"),
+            description: description.into(),
+        };
+        let created = store.labels.create(&label, now).await?;
+        labels.insert(name, created.id);
+    }
+    let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
+        ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
+        ("Noa Levi", &["refund", "complaint"], Priority::Urgent, None),
+        (
+            "Mateo García",
+            &["delivery"],
+            Priority::Medium,
+            Some(StatusChange::Pending),
+        ),
+        (
+            "Priya Sharma",
+            &["delivery"],
+            Priority::Low,
+            Some(StatusChange::Snoozed {
+                until: now.plus(Duration::from_secs(2 * 3600)),
+            }),
+        ),
+    ];
+    for (name, names, priority, status) in plan {
+        let Some(id) = by_name(name) else { continue };
+        let change = ConversationChange {
+            assignee: agent.as_ref().map(|(id, _)| Some(*id)),
+            status,
+            priority: Some(priority),
+            labels: Some(
+                names
+                    .iter()
+                    .filter_map(|n| labels.get(n).copied())
+                    .collect(),
+            ),
+        };
+        store.conversations.change(id, change, admin, now).await?;
+    }
+    if let (Some(admin), Some((agent, agent_name)), Some(noa)) = (admin, agent, by_name("Noa Levi"))
+    {
+        let notes = [
+            (
+                noa,
+                admin,
+                format!(
+                    "@{agent_name} she was charged twice for order #4471: refund one, then tell her."
+                ),
+                vec![agent],
+            ),
+            (
+                noa,
+                agent,
+                "Refund requested in the payment console; waiting for the bank.".to_owned(),
+                vec![],
+            ),
+        ];
+        for (conversation_id, author, body, mentions) in notes {
+            let note = NewNote {
+                conversation_id,
+                author,
+                body,
+                mentions,
+            };
+            store.notes.add(&note, now).await?;
+        }
+        if let Some(amira) = by_name("Amira Haddad") {
+            let note = NewNote {
+                conversation_id: amira,
+                author: admin,
+                body: "Wholesale buyer: offer the 10% volume discount if she orders 50+.".into(),
+                mentions: vec![],
+            };
+            store.notes.add(&note, now).await?;
+        }
+        for (owner, shortcut, title, body) in [
+            (
+                None,
+                "hours",
+                "Opening hours",
+                "Hi {{contact.name}}! We are open Monday to Saturday, 9:00–19:00. — {{agent.name}}",
+            ),
+            (
+                None,
+                "refund",
+                "How refunds work",
+                "Hi {{contact.name}}, refunds reach your card within 5 working days of our confirmation.",
+            ),
+            (
+                None,
+                "shipping",
+                "Shipping times",
+                "Orders leave the warehouse within 24 hours; delivery takes 2–4 days.",
+            ),
+            (
+                Some(agent),
+                "thanks",
+                "Thank you",
+                "Thank you, {{contact.name}}! Anything else I can help with?",
+            ),
+        ] {
+            let reply = NewCannedReply {
+                owner,
+                shortcut: shortcut.into(),
+                title: title.into(),
+                body: body.into(),
+                attachment_media_id: None,
+            };
+            store.canned_replies.create(&reply, now).await?;
+        }
+    }
+    Ok(())
 }

@@ -37,6 +37,14 @@ pub async fn send(
             window_expires_at: route.window_expires_at,
         });
     }
+    if let Some(seen) = request.seen_up_to
+        && let Some(by) = store
+            .messages
+            .replied_since(conversation_id, seen, viewer.id)
+            .await?
+    {
+        return Err(ServiceError::RepliedMeanwhile { by });
+    }
     if let Some(quoted) = &request.reply_to
         && !store
             .messages

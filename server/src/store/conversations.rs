@@ -5,13 +5,14 @@ use super::{StoreError, StoreResult};
 use crate::domain::Millis;
 use crate::domain::conversation::{ContactRef, Conversation, ConversationChange};
 use async_trait::async_trait;
+use parley_app::collaboration::Priority;
 use parley_app::model::{ConversationStatus, UserId};
 
 /// Which conversations a list shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Assignment {
     All,
-    Mine(UserId),
+    To(UserId),
     Unassigned,
 }
 
@@ -21,12 +22,17 @@ pub enum ConversationOrder {
     LatestActivity,
     /// Open service windows, closing soonest first.
     WindowClosingSoonest,
+    /// Most urgent first, then most recent activity.
+    HighestPriority,
 }
 
 #[derive(Clone, Debug)]
 pub struct ConversationQuery {
     pub assignment: Assignment,
     pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
+    /// Only conversations carrying every one of these labels (ids).
+    pub labels: Vec<i64>,
     pub phone_number_id: Option<String>,
     pub search: Option<String>,
     pub order: ConversationOrder,
@@ -42,7 +48,26 @@ pub struct KeysetCursor {
     pub id: i64,
 }
 
+/// Priority order's cursor folds the priority rank above the activity time (milliseconds fit
+/// in 43 bits until the year 2248).
+const PRIORITY_SHIFT: u32 = 43;
+
 impl KeysetCursor {
+    pub fn for_priority(rank: i64, last_message_at: i64, id: i64) -> KeysetCursor {
+        KeysetCursor {
+            sort_key: (rank << PRIORITY_SHIFT) | last_message_at,
+            id,
+        }
+    }
+
+    /// The priority rank and activity time of a [`KeysetCursor::for_priority`] key.
+    pub fn priority_parts(self) -> (i64, i64) {
+        (
+            self.sort_key >> PRIORITY_SHIFT,
+            self.sort_key & ((1 << PRIORITY_SHIFT) - 1),
+        )
+    }
+
     pub fn encode(self) -> String {
         format!("{}.{}", self.sort_key, self.id)
     }
@@ -94,9 +119,9 @@ pub trait ConversationStore: Send + Sync {
     }
     /// Where a conversation's replies go, and until when free-form replies are allowed.
     async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>>;
-    /// Assigns (or unassigns) and resolves or reopens, as `change` says, in one transaction
-    /// with its events. Reopening fails with a conflict when the customer already has another
-    /// open conversation on that number.
+    /// Assigns (or unassigns), moves the status on, sets the priority and the labels, as
+    /// `change` says, in one transaction with its events. Reopening fails with a conflict when
+    /// the customer already has another unresolved conversation on that number.
     async fn change(
         &self,
         id: i64,
@@ -104,6 +129,9 @@ pub trait ConversationStore: Send + Sync {
         by: Option<UserId>,
         now: Millis,
     ) -> StoreResult<Conversation>;
+    /// Snoozed conversations whose time has come are open again (their assignees notified);
+    /// answers how many.
+    async fn wake_snoozed(&self, now: Millis) -> StoreResult<usize>;
     /// Clears the unread count; answers the latest inbound message, to be marked read at Meta.
     async fn mark_read(
         &self,
@@ -115,7 +143,7 @@ pub trait ConversationStore: Send + Sync {
 
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status,
     c.assignee_id, c.last_message_at, c.window_expires_at, c.unread_count, c.last_message_preview,
-    ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
+    c.priority, c.snoozed_until, ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
 
@@ -129,6 +157,8 @@ pub(super) struct ConversationRow {
     pub(super) window_expires_at: Option<i64>,
     unread_count: i64,
     last_message_preview: Option<String>,
+    pub(super) priority: i64,
+    snoozed_until: Option<i64>,
     contact_id: i64,
     contact_name: Option<String>,
     contact_username: Option<String>,
@@ -137,17 +167,13 @@ pub(super) struct ConversationRow {
 }
 
 pub(super) fn parse_status(raw: &str) -> StoreResult<ConversationStatus> {
-    match raw {
-        "open" => Ok(ConversationStatus::Open),
-        "resolved" => Ok(ConversationStatus::Resolved),
-        other => Err(StoreError::Corrupt(format!(
-            "conversation status {other:?}"
-        ))),
-    }
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("conversation status {raw:?}")))
 }
 
 impl ConversationRow {
-    pub(super) fn into_conversation(self) -> StoreResult<Conversation> {
+    /// The conversation, with the label names it carries.
+    pub(super) fn into_conversation(self, labels: Vec<String>) -> StoreResult<Conversation> {
         Ok(Conversation {
             id: self.id,
             contact: ContactRef {
@@ -164,6 +190,11 @@ impl ConversationRow {
             window_expires_at: self.window_expires_at.map(Millis),
             unread_count: self.unread_count,
             preview: self.last_message_preview,
+            priority: Priority::from_rank(self.priority).ok_or_else(|| {
+                StoreError::Corrupt(format!("conversation priority {}", self.priority))
+            })?,
+            snoozed_until: self.snoozed_until.map(Millis),
+            labels,
         })
     }
 }

@@ -32,6 +32,15 @@ pub struct UploadedMedia {
     pub phone_number_id: String,
 }
 
+/// An upload with Parley's copy of the file, to send it again (for another number, or once
+/// Meta has forgotten it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadFile {
+    pub media: UploadedMedia,
+    pub sha256: String,
+    pub path: String,
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     /// Inbound media due for (another) download attempt.
@@ -74,4 +83,6 @@ pub trait MediaStore: Send + Sync {
     ) -> StoreResult<Option<UploadedMedia>>;
     /// A file uploaded through Parley, by its Meta media id.
     async fn uploaded(&self, media_id: &str) -> StoreResult<Option<UploadedMedia>>;
+    /// The same, with where Parley keeps the file.
+    async fn upload_file(&self, media_id: &str) -> StoreResult<Option<UploadFile>>;
 }

@@ -30,6 +30,14 @@ pub trait MessageStore: Send + Sync {
     }
     /// Whether a message with this wamid belongs to the conversation.
     async fn in_conversation(&self, conversation_id: i64, wamid: &str) -> StoreResult<bool>;
+    /// Who else (not `member`) queued a reply in the conversation after message `after`: the
+    /// newest such author's name.
+    async fn replied_since(
+        &self,
+        conversation_id: i64,
+        after: i64,
+        member: parley_app::model::UserId,
+    ) -> StoreResult<Option<String>>;
     /// Sends a failed outbound message again, as a new attempt (a new wamid).
     async fn retry(&self, message_id: i64, now: Millis) -> StoreResult<()>;
     /// Withdraws a message that is still queued (not yet handed to Meta).

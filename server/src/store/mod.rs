@@ -1,5 +1,6 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, journal,
-//! intake, numbers, conversations, messages, outbox, media, templates, events), each a trait
+//! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
+//! notifications, canned replies, presence, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
 //! # Two engines, one SQL
@@ -19,14 +20,19 @@
 // Each `sql/*.rs` is compiled once per engine on purpose (see above).
 #![allow(clippy::duplicate_mod)]
 
+mod canned;
 mod conversations;
 mod intake;
 mod journal;
+mod labels;
 mod media;
 mod messages;
+mod notes;
+mod notifications;
 mod numbers;
 mod outbox;
 mod postgres;
+mod presence;
 pub mod sessions;
 mod sql_support;
 mod sqlite;
@@ -34,16 +40,21 @@ mod team;
 mod templates;
 
 pub use crate::domain::Millis;
+pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
 pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
     KeysetCursor, Page, ReadReceipt,
 };
 pub use intake::{IntakeStore, ParsedWebhook};
 pub use journal::{JournalStore, PendingWebhook};
-pub use media::{MediaJob, MediaStore, StoredMedia, UploadedMedia};
+pub use labels::{Label, LabelStore, LabelUpdate, NewLabel};
+pub use media::{MediaJob, MediaStore, StoredMedia, UploadFile, UploadedMedia};
 pub use messages::{MessagePage, MessageStore};
+pub use notes::{NewNote, Note, NoteStore};
+pub use notifications::{Notification, NotificationPage, NotificationStore};
 pub use numbers::{BusinessNumber, NumberStore};
 pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
+pub use presence::{Presence, PresenceStore};
 pub use sessions::DbSessionStore;
 pub use team::{
     ApiToken, AttemptLimit, NewApiToken, NewUser, Reservation, TeamStore, ThrottleRecord,
@@ -119,6 +130,11 @@ pub struct Store {
     pub outbox: Arc<dyn OutboxStore>,
     pub media: Arc<dyn MediaStore>,
     pub templates: Arc<dyn TemplateStore>,
+    pub labels: Arc<dyn LabelStore>,
+    pub notes: Arc<dyn NoteStore>,
+    pub notifications: Arc<dyn NotificationStore>,
+    pub canned_replies: Arc<dyn CannedReplyStore>,
+    pub presence: Arc<dyn PresenceStore>,
     pub events: Arc<dyn EventStore>,
     /// The session records behind sign-in cookies, in the same database.
     pub sessions: DbSessionStore,
@@ -147,6 +163,11 @@ impl Store {
             + OutboxStore
             + MediaStore
             + TemplateStore
+            + LabelStore
+            + NoteStore
+            + NotificationStore
+            + CannedReplyStore
+            + PresenceStore
             + EventStore
             + Database
             + 'static,
@@ -161,6 +182,11 @@ impl Store {
             outbox: engine.clone(),
             media: engine.clone(),
             templates: engine.clone(),
+            labels: engine.clone(),
+            notes: engine.clone(),
+            notifications: engine.clone(),
+            canned_replies: engine.clone(),
+            presence: engine.clone(),
             events: engine.clone(),
             database: engine,
             sessions,

@@ -110,9 +110,17 @@ impl SqliteEngine {
 #[async_trait]
 impl Database for SqliteEngine {
     async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&self.pool)
+        // Foreign keys off, as SQLite asks for while a table is rebuilt (sqlx runs each
+        // migration in a transaction, where the pragma cannot change).
+        let options = (*self.pool.connect_options()).clone().foreign_keys(false);
+        let migrating = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
             .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&migrating)
+            .await?;
+        migrating.close().await;
         DbSessionStore::sqlite(self.pool.clone(), self.writer.clone())
             .migrate()
             .await?;

@@ -111,6 +111,8 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
         .list(&store::ConversationQuery {
             assignment: store::Assignment::All,
             status: None,
+            priority: None,
+            labels: Vec::new(),
             phone_number_id: None,
             search: None,
             order: store::ConversationOrder::LatestActivity,

@@ -953,7 +953,6 @@ async fn live_events_stream_and_resume() {
 }
 
 async fn resolved_conversations_reopen_on_a_new_message(engine: Engine) {
-    use parley_app::model::ConversationStatus;
     let app = TestApp::spawn(engine).await;
     let now = wa::now_secs();
     app.deliver(&wa::inbound_text(
@@ -976,7 +975,8 @@ async fn resolved_conversations_reopen_on_a_new_message(engine: Engine) {
             id,
             parley_server::domain::conversation::ConversationChange {
                 assignee: None,
-                status: Some(ConversationStatus::Resolved),
+                status: Some(parley_server::domain::conversation::StatusChange::Resolved),
+                ..Default::default()
             },
             None,
             parley_server::store::Millis::now(),

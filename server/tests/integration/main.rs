@@ -4,6 +4,7 @@
 //! loopback and sets it); each test gets a fresh database.
 
 mod auth;
+mod collaboration;
 mod crash;
 mod intake;
 mod media;

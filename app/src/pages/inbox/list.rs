@@ -1,9 +1,11 @@
 //! The conversation list: tabs, filters, search, and one row per conversation, each kept
 //! current by the live events that concern it.
 
-use super::Filters;
+use super::labels::LabelChip;
 use super::state::ListState;
-use crate::api::{AppError, InboxQuery, InboxTab, inbox_conversations};
+use super::{Filters, LabelCatalogue};
+use crate::api::{AppError, InboxOrder, InboxQuery, InboxTab, inbox_conversations};
+use crate::collaboration::Priority;
 use crate::model::{ConversationPage, ConversationStatus, ConversationSummary};
 use crate::pages::ErrorNotice;
 use crate::window::{relative_time, window_status};
@@ -11,13 +13,7 @@ use leptos::prelude::*;
 
 /// The name an agent knows a customer by.
 pub fn display_name(conversation: &ConversationSummary) -> String {
-    let contact = &conversation.contact;
-    contact
-        .name
-        .clone()
-        .or_else(|| contact.username.clone())
-        .or_else(|| contact.wa_id.as_ref().map(|w| format!("+{w}")))
-        .unwrap_or_else(|| "Unknown customer".into())
+    conversation.contact.display_name()
 }
 
 #[component]
@@ -74,27 +70,48 @@ pub fn ConversationList(
                     <select
                         aria-label="Status"
                         on:change=move |ev| {
-                            filters
-                                .status
-                                .set(
-                                    if event_target_value(&ev) == "resolved" {
-                                        ConversationStatus::Resolved
-                                    } else {
-                                        ConversationStatus::Open
-                                    },
-                                )
+                            if let Ok(status) = event_target_value(&ev).parse::<ConversationStatus>() {
+                                filters.status.set(status);
+                            }
                         }
                     >
-                        <option value="open">"Open"</option>
-                        <option value="resolved">"Resolved"</option>
+                        {ConversationStatus::ALL
+                            .into_iter()
+                            .map(|status| view! {
+                                <option value=status.as_str() selected=move || filters.status.get() == status>{status.label()}</option>
+                            })
+                            .collect_view()}
+                    </select>
+                    <select
+                        aria-label="Priority"
+                        on:change=move |ev| filters.priority.set(event_target_value(&ev).parse::<Priority>().ok())
+                    >
+                        <option value="">"Any priority"</option>
+                        {Priority::ALL
+                            .into_iter()
+                            .map(|p| view! {
+                                <option value=p.as_str() selected=move || filters.priority.get() == Some(p)>{p.label()}</option>
+                            })
+                            .collect_view()}
                     </select>
                     <select
                         aria-label="Sort"
-                        on:change=move |ev| filters.window_order.set(event_target_value(&ev) == "window")
+                        on:change=move |ev| filters.order.set(
+                            InboxOrder::parse(&event_target_value(&ev)).unwrap_or_default(),
+                        )
                     >
-                        <option value="activity">"Latest activity"</option>
-                        <option value="window">"Window closing soonest"</option>
+                        {[
+                            (InboxOrder::LatestActivity, "Latest activity"),
+                            (InboxOrder::WindowClosingSoonest, "Window closing soonest"),
+                            (InboxOrder::HighestPriority, "Most urgent"),
+                        ]
+                            .into_iter()
+                            .map(|(order, label)| view! {
+                                <option value=order.as_str() selected=move || filters.order.get() == order>{label}</option>
+                            })
+                            .collect_view()}
                     </select>
+                    <LabelFilter filters />
                 </div>
                 <button
                     type="button"
@@ -109,6 +126,7 @@ pub fn ConversationList(
                     class="search"
                     placeholder="Search name, phone or text"
                     aria-label="Search conversations"
+                    prop:value=move || filters.search.get_untracked()
                     on:input=move |ev| filters.search.set(event_target_value(&ev))
                 />
             </div>
@@ -123,7 +141,7 @@ pub fn ConversationList(
                     }
                 })}
             </Transition>
-            <p class="shortcuts-hint">"Keys: j/k move · r reply · e resolve · a assign to me · / search"</p>
+            <p class="shortcuts-hint">"Keys: j/k move · r reply · n note · l labels · s snooze · e resolve · a assign to me · / search · ? all keys"</p>
         </section>
     }
 }
@@ -164,6 +182,15 @@ fn Row(
     let last = move || row.with(|row| row.as_ref().map_or(0, |row| row.last_message_at.millis()));
     let unread = move || row.with(|row| row.as_ref().map_or(0, |row| row.unread_count));
     let window = move || window_status(expires(), clock.get());
+    let labels = move || {
+        row.with(|row| {
+            row.as_ref()
+                .map(|row| row.labels.clone())
+                .unwrap_or_default()
+        })
+    };
+    let priority = move || row.with(|row| row.as_ref().map(|row| row.priority).unwrap_or_default());
+    let status = move || row.with(|row| row.as_ref().map(|row| row.status));
     view! {
         <li>
             <a
@@ -187,6 +214,17 @@ fn Row(
                         {move || window().0}
                     </span>
                 </span>
+                <span class="row-tags">
+                    {move || (priority() != Priority::None).then(|| view! {
+                        <span class=format!("priority-badge priority-{}", priority().as_str())>{priority().label()}</span>
+                    })}
+                    {move || match status() {
+                        Some(ConversationStatus::Snoozed) => Some(view! { <span class="status-badge">"💤 Snoozed"</span> }),
+                        Some(ConversationStatus::Pending) => Some(view! { <span class="status-badge">"Pending"</span> }),
+                        _ => None,
+                    }}
+                    {move || labels().into_iter().map(|name| view! { <LabelChip name /> }).collect_view()}
+                </span>
             </a>
         </li>
     }
@@ -209,7 +247,9 @@ fn MorePages(list: ListState, filters: Filters) -> impl IntoView {
             tab: filters.tab.get_untracked(),
             status: filters.status.get_untracked(),
             search: filters.search.get_untracked(),
-            window_order: filters.window_order.get_untracked(),
+            order: filters.order.get_untracked(),
+            priority: filters.priority.get_untracked(),
+            labels: filters.labels.get_untracked(),
             cursor: Some(next),
         };
         leptos::task::spawn_local(async move {
@@ -225,5 +265,47 @@ fn MorePages(list: ListState, filters: Filters) -> impl IntoView {
                 {move || if loading.get() { "Loading…" } else { "Load older conversations" }}
             </button>
         </Show>
+    }
+}
+
+/// Filters by labels: each one chosen narrows the list to conversations carrying all of them.
+#[component]
+fn LabelFilter(filters: Filters) -> impl IntoView {
+    let catalogue = use_context::<LabelCatalogue>().expect("the inbox provides its labels");
+    let chosen = filters.labels;
+    view! {
+        <div class="label-filter">
+            <select
+                aria-label="Filter by label"
+                prop:value=""
+                on:change=move |ev| {
+                    let name = event_target_value(&ev);
+                    if !name.is_empty() && !chosen.with(|c| c.contains(&name)) {
+                        chosen.update(|c| c.push(name));
+                    }
+                }
+            >
+                <option value="">"Label…"</option>
+                <For each=move || catalogue.0.get() key=|label| label.id let:label>
+                    <option value=label.name.to_string()>{label.name.to_string()}</option>
+                </For>
+            </select>
+            <For each=move || chosen.get() key=|name| name.clone() let:name>
+                {
+                    let remove = name.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="filter-chip"
+                            title="Remove this filter"
+                            on:click=move |_| chosen.update(|c| c.retain(|n| *n != remove))
+                        >
+                            <LabelChip name />
+                            " ✕"
+                        </button>
+                    }
+                }
+            </For>
+        </div>
     }
 }

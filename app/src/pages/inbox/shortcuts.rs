@@ -1,7 +1,9 @@
-//! Keyboard shortcuts: j/k move through the list, r reply, e resolve, a assign to me,
-//! / search. They stay out of the way while typing in a field.
+//! Keyboard shortcuts: j/k move through the list, r reply, n note, l labels, s snooze,
+//! e resolve, a assign to me, / search, ? the list of keys, Esc closes a panel. They stay out
+//! of the way while typing in a field.
 
 use super::state::ListState;
+use super::{Commands, Panel};
 use crate::api::{AssignTarget, ConversationUpdate, update_conversation};
 use crate::model::ConversationStatus;
 use leptos::prelude::*;
@@ -16,7 +18,7 @@ fn focus(selector: &str) {
     }
 }
 
-pub fn install(list: ListState, selected: Memo<Option<i64>>) {
+pub fn install(list: ListState, selected: Memo<Option<i64>>, commands: Commands) {
     let navigate = use_navigate();
     let handle =
         window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
@@ -26,9 +28,18 @@ pub fn install(list: ListState, selected: Memo<Option<i64>>) {
                 .is_some_and(|element| {
                     matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
                 });
+            if event.key() == "Escape" {
+                commands.panel.set(None);
+                commands.help.set(false);
+                return;
+            }
             if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
                 return;
             }
+            let toggle = |panel: Panel| {
+                let open = commands.panel.get_untracked() == Some(panel);
+                commands.panel.set((!open).then_some(panel));
+            };
             let current = selected.get_untracked();
             match event.key().as_str() {
                 key @ ("j" | "k") => {
@@ -46,8 +57,17 @@ pub fn install(list: ListState, selected: Memo<Option<i64>>) {
                 }
                 "r" => {
                     event.prevent_default();
+                    commands.note_mode.set(false);
                     focus("#reply");
                 }
+                "n" if current.is_some() => {
+                    event.prevent_default();
+                    commands.note_mode.set(true);
+                    focus("#reply");
+                }
+                "l" if current.is_some() => toggle(Panel::Labels),
+                "s" if current.is_some() => toggle(Panel::Snooze),
+                "?" => commands.help.update(|open| *open = !*open),
                 "/" => {
                     event.prevent_default();
                     focus(".conversation-list .search");

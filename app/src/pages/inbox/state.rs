@@ -1,8 +1,10 @@
-//! The inbox's keyed state: the list's rows and the open thread's messages, loaded once and
-//! then kept current by applying each live event to the one row or message it concerns.
+//! The inbox's keyed state: the list's rows and the open thread's timeline (messages and
+//! notes) and presence, loaded once and then kept current by applying each live event to the
+//! one row, message or note it concerns.
 
 use super::Filters;
-use crate::api::InboxTab;
+use crate::api::{InboxOrder, InboxTab};
+use crate::collaboration::{NoteView, PresenceView};
 use crate::model::{ConversationPage, ConversationSummary, MessageView, UnixTime};
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -16,16 +18,44 @@ pub struct ListState {
     pub next_cursor: RwSignal<Option<String>>,
 }
 
-/// How the list is sorted.
-fn sort_key(conversation: &ConversationSummary, window_order: bool) -> (i64, i64) {
-    if window_order {
-        (
+/// How the list is sorted, as the server sorts it.
+fn sort_key(conversation: &ConversationSummary, order: InboxOrder) -> (i64, i64, i64) {
+    let latest = (-conversation.last_message_at.0, -conversation.id);
+    match order {
+        InboxOrder::LatestActivity => (0, latest.0, latest.1),
+        InboxOrder::WindowClosingSoonest => (
             conversation.window_expires_at.map_or(i64::MAX, |w| w.0),
             conversation.id,
-        )
-    } else {
-        (-conversation.last_message_at.0, -conversation.id)
+            0,
+        ),
+        InboxOrder::HighestPriority => (-conversation.priority.rank(), latest.0, latest.1),
     }
+}
+
+/// Whether a conversation belongs in the list the filters describe (text search aside: that
+/// is the server's to judge).
+fn matches(conversation: &ConversationSummary, filters: Filters, viewer: Option<i64>) -> bool {
+    let tab = match filters.tab.get_untracked() {
+        InboxTab::All => true,
+        InboxTab::Mine => conversation.assignee_id.map(|a| a.0) == viewer,
+        InboxTab::Unassigned => conversation.assignee_id.is_none(),
+    };
+    let labelled = filters.labels.with_untracked(|wanted| {
+        wanted.iter().all(|label| {
+            conversation
+                .labels
+                .iter()
+                .any(|l| l.to_lowercase() == label.to_lowercase())
+        })
+    });
+    tab && labelled
+        && conversation.status == filters.status.get_untracked()
+        && filters
+            .priority
+            .get_untracked()
+            .is_none_or(|p| p == conversation.priority)
+        && (filters.order.get_untracked() != InboxOrder::WindowClosingSoonest
+            || conversation.window_expires_at.is_some())
 }
 
 impl ListState {
@@ -78,15 +108,9 @@ impl ListState {
     /// filters).
     pub fn apply(&self, conversation: &ConversationSummary, filters: Filters, viewer: Option<i64>) {
         let id = conversation.id;
-        let window_order = filters.window_order.get_untracked();
-        let matches = match filters.tab.get_untracked() {
-            InboxTab::All => true,
-            InboxTab::Mine => conversation.assignee_id.map(|a| a.0) == viewer,
-            InboxTab::Unassigned => conversation.assignee_id.is_none(),
-        } && conversation.status == filters.status.get_untracked()
-            && (!window_order || conversation.window_expires_at.is_some());
+        let order = filters.order.get_untracked();
         let present = self.rows.with_untracked(|rows| rows.contains_key(&id));
-        if !matches {
+        if !matches(conversation, filters, viewer) {
             if present {
                 self.rows.update(|rows| {
                     rows.remove(&id);
@@ -101,12 +125,12 @@ impl ListState {
             if !filters.search.get_untracked().trim().is_empty() {
                 return;
             }
-            let key = sort_key(conversation, window_order);
+            let key = sort_key(conversation, order);
             let beyond_loaded = self.next_cursor.with_untracked(Option::is_some)
                 && self.rows.with_untracked(|rows| {
                     let last = self.order.with_untracked(|o| o.last().copied());
                     last.and_then(|id| rows.get(&id))
-                        .is_some_and(|last| key > sort_key(last, window_order))
+                        .is_some_and(|last| key > sort_key(last, order))
                 });
             if beyond_loaded {
                 return;
@@ -116,23 +140,33 @@ impl ListState {
             rows.insert(id, conversation.clone());
         });
         let rows = self.rows;
-        self.order.update(|order| {
-            if !order.contains(&id) {
-                order.push(id);
+        self.order.update(|ids| {
+            if !ids.contains(&id) {
+                ids.push(id);
             }
             rows.with_untracked(|rows| {
-                order.sort_by_key(|id| rows.get(id).map(|c| sort_key(c, window_order)));
+                ids.sort_by_key(|id| rows.get(id).map(|c| sort_key(c, order)));
             });
         });
     }
 }
 
-/// The open thread: its conversation, and its messages by id in time order.
+/// One entry of a thread's timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    Message(i64),
+    Note(i64),
+}
+
+/// The open thread: its conversation, its timeline of messages and notes in time order, and
+/// who else is in it.
 #[derive(Clone, Copy)]
 pub struct ThreadState {
     pub conversation: RwSignal<Option<ConversationSummary>>,
-    pub order: RwSignal<Vec<i64>>,
+    pub order: RwSignal<Vec<Entry>>,
     pub messages: RwSignal<HashMap<i64, MessageView>>,
+    pub notes: RwSignal<HashMap<i64, NoteView>>,
+    pub presence: RwSignal<Vec<PresenceView>>,
     /// Where the older messages start; `None` at the conversation's start.
     pub older_cursor: RwSignal<Option<String>>,
     pub loading_older: RwSignal<bool>,
@@ -144,29 +178,31 @@ impl ThreadState {
             conversation: RwSignal::new(None),
             order: RwSignal::new(Vec::new()),
             messages: RwSignal::new(HashMap::new()),
+            notes: RwSignal::new(HashMap::new()),
+            presence: RwSignal::new(Vec::new()),
             older_cursor: RwSignal::new(None),
             loading_older: RwSignal::new(false),
         }
     }
 
-    /// Shows this conversation and its newest messages.
-    pub fn open(
-        &self,
-        conversation: ConversationSummary,
-        messages: Vec<MessageView>,
-        older: Option<String>,
-    ) {
-        self.conversation.set(Some(conversation));
+    /// Shows this conversation with its newest messages, its notes and who is in it.
+    pub fn open(&self, thread: crate::api::Thread) {
+        self.conversation.set(Some(thread.conversation));
         self.messages.set(HashMap::new());
+        self.notes.set(HashMap::new());
         self.order.set(Vec::new());
-        self.add(messages);
-        self.older_cursor.set(older);
+        self.presence.set(thread.presence);
+        self.add(thread.messages);
+        self.add_notes(thread.notes);
+        self.older_cursor.set(thread.older_cursor);
     }
 
     pub fn close(&self) {
         self.conversation.set(None);
         self.messages.set(HashMap::new());
+        self.notes.set(HashMap::new());
         self.order.set(Vec::new());
+        self.presence.set(Vec::new());
         self.older_cursor.set(None);
     }
 
@@ -200,19 +236,92 @@ impl ThreadState {
             self.order.update(|order| {
                 for message in messages {
                     if !stored.contains_key(&message.id) {
-                        order.push(message.id);
+                        order.push(Entry::Message(message.id));
                     } else if !replace {
                         continue;
                     }
                     stored.insert(message.id, message);
                 }
-                order.sort_by_key(|id| {
-                    stored
-                        .get(id)
-                        .map_or((UnixTime(0), *id), |m| (m.created_at, m.id))
-                });
             })
         });
+        self.sort();
+    }
+
+    /// Adds notes of the open conversation (a note never changes once written).
+    pub fn add_notes(&self, notes: Vec<NoteView>) {
+        let open = self.id();
+        let notes: Vec<NoteView> = notes
+            .into_iter()
+            .filter(|n| Some(n.conversation_id) == open)
+            .collect();
+        if notes.is_empty() {
+            return;
+        }
+        self.notes.update(|stored| {
+            self.order.update(|order| {
+                for note in notes {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(note.id) {
+                        order.push(Entry::Note(note.id));
+                        slot.insert(note);
+                    }
+                }
+            })
+        });
+        self.sort();
+    }
+
+    fn sort(&self) {
+        let (messages, notes) = (self.messages, self.notes);
+        self.order.update(|order| {
+            messages.with_untracked(|messages| {
+                notes.with_untracked(|notes| {
+                    order.sort_by_key(|entry| match entry {
+                        Entry::Message(id) => (
+                            messages.get(id).map_or(UnixTime(0), |m| m.created_at),
+                            0,
+                            *id,
+                        ),
+                        Entry::Note(id) => {
+                            (notes.get(id).map_or(UnixTime(0), |n| n.created_at), 1, *id)
+                        }
+                    })
+                })
+            })
+        });
+    }
+
+    /// When an entry happened.
+    pub fn at(&self, entry: Entry) -> Option<UnixTime> {
+        match entry {
+            Entry::Message(id) => self.messages.with(|m| m.get(&id).map(|m| m.created_at)),
+            Entry::Note(id) => self.notes.with(|n| n.get(&id).map(|n| n.created_at)),
+        }
+    }
+
+    /// The timeline as shown: notes written before the oldest loaded message wait until the
+    /// older messages around them are loaded.
+    pub fn shown(&self) -> Vec<Entry> {
+        let order = self.order.get();
+        if self.older_cursor.with(Option::is_none) {
+            return order;
+        }
+        let first_message = order
+            .iter()
+            .find(|e| matches!(e, Entry::Message(_)))
+            .and_then(|e| self.at(*e));
+        order
+            .into_iter()
+            .filter(|entry| match (entry, first_message) {
+                (Entry::Note(_), Some(first)) => self.at(*entry).is_some_and(|at| at >= first),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// The newest message shown (what a reply answers, for the collision check).
+    pub fn newest_message_id(&self) -> Option<i64> {
+        self.messages
+            .with_untracked(|messages| messages.keys().max().copied())
     }
 
     /// The conversation as an event says it now stands (when it is the open one).
@@ -222,10 +331,28 @@ impl ThreadState {
         }
     }
 
+    /// A member came, went or started typing (in the open conversation).
+    pub fn apply_presence(&self, presence: &PresenceView) {
+        if self.id() != Some(presence.conversation_id) {
+            return;
+        }
+        self.presence.update(|present| {
+            present.retain(|p| p.member.id != presence.member.id);
+            if presence.activity.is_some() {
+                present.push(presence.clone());
+            }
+        });
+    }
+
     /// One message, as it now stands.
     pub fn message(&self, id: i64) -> Memo<Option<MessageView>> {
         let messages = self.messages;
         Memo::new(move |_| messages.with(|m| m.get(&id).cloned()))
+    }
+
+    /// One note.
+    pub fn note(&self, id: i64) -> Option<NoteView> {
+        self.notes.with_untracked(|n| n.get(&id).cloned())
     }
 
     /// What each quoted wamid says, for quotes inside replies.

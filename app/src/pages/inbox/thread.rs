@@ -1,16 +1,20 @@
 //! The open conversation: header with the live window countdown and actions, the messages
 //! (kept current message by message), and the composer (which locks when the window closes).
 
+use super::Commands;
 use super::bubble::Bubble;
 use super::composer::Composer;
+use super::labels::LabelBar;
 use super::list::display_name;
-use super::state::ThreadState;
+use super::notes::NoteBubble;
+use super::state::{Entry, ThreadState};
+use super::status::{self, PresenceLine, StatusControls};
 use crate::api::{
     AppError, AssignTarget, ConversationUpdate, Thread, assignable_members, mark_read,
     older_messages, update_conversation,
 };
 use crate::live::Live;
-use crate::model::{ContactView, ConversationStatus, ConversationSummary, MessageView, UserId};
+use crate::model::{ContactView, ConversationStatus, ConversationSummary, UserId};
 use crate::pages::ErrorNotice;
 use crate::time::{day_label, day_of};
 use crate::window::{Urgency, window_status};
@@ -40,7 +44,7 @@ pub fn ThreadPane(
                 {move || Suspend::new(async move {
                     match opened.await {
                         Ok(Some(opened)) => {
-                            thread.open(opened.conversation, opened.messages, opened.older_cursor);
+                            thread.open(opened);
                             view! { <OpenThread thread live /> }.into_any()
                         }
                         Ok(None) => {
@@ -86,10 +90,14 @@ pub fn mark_read_if_seen(thread: ThreadState) {
 
 #[component]
 fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
+    let commands = use_context::<Commands>().expect("the inbox provides its commands");
     let conversation = move || thread.conversation.get();
     let id = thread.id().unwrap_or_default();
     // After hydration (effects never run on the server): the member sees it now.
     Effect::new(move |_| mark_read_if_seen(thread));
+    status::announce_viewing(id);
+    // Arriving from a notification: show the note it is about.
+    Effect::new(move |_| scroll_to_hash());
     let expires = move || {
         thread.conversation.with(|c| {
             c.as_ref()
@@ -106,6 +114,21 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
         thread
             .conversation
             .with(|c| c.as_ref().map_or(ConversationStatus::Open, |c| c.status))
+    });
+    let snoozed_until = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.snoozed_until))
+    });
+    let priority = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().map(|c| c.priority).unwrap_or_default())
+    });
+    let labels = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().map(|c| c.labels.clone()).unwrap_or_default())
     });
     let load_older = move || {
         let Some(before) = thread.older_cursor.get_untracked() else {
@@ -136,9 +159,7 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
     });
     let days = Memo::new(move |_| {
         let local = live.local_time.get();
-        thread
-            .messages
-            .with(|messages| day_groups(&thread.order.get(), messages, local))
+        day_groups(thread, &thread.shown(), local)
     });
     view! {
         <header class="thread-header">
@@ -171,18 +192,10 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
                     }
                         .into_any()
                 }}
-                {move || {
-                    let (label, next) = match status.get() {
-                        ConversationStatus::Open => ("Resolve", ConversationStatus::Resolved),
-                        ConversationStatus::Resolved => ("Reopen", ConversationStatus::Open),
-                    };
-                    view! {
-                        <button type="button" on:click=move |_| act(update_conversation(id, ConversationUpdate::status(next)))>
-                            {label}
-                        </button>
-                    }
-                }}
+                <StatusControls id status snoozed_until priority panel=commands.panel live />
             </div>
+            <LabelBar id labels panel=commands.panel />
+            <PresenceLine thread live />
         </header>
         {move || contact.get().map(|(contact, number)| view! { <ContactPanel contact number /> })}
         <ol
@@ -204,22 +217,30 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
             </Show>
             <For each=move || days.with(|days| days.iter().map(|(day, _)| *day).collect::<Vec<_>>()) key=|day| *day let:day>
                 {
-                    let ids = move || {
+                    let entries = move || {
                         days.with(|days| {
-                            days.iter().find(|(d, _)| *d == day).map(|(_, ids)| ids.clone()).unwrap_or_default()
+                            days.iter().find(|(d, _)| *d == day).map(|(_, entries)| entries.clone()).unwrap_or_default()
                         })
                     };
                     let label = move || {
-                        let first = ids().first().copied();
-                        let at = first.and_then(|id| thread.messages.with(|m| m.get(&id).map(|m| m.created_at)));
-                        at.map(|at| day_label(at, live.clock.get(), live.local_time.get())).unwrap_or_default()
+                        let first = entries().first().copied();
+                        first
+                            .and_then(|entry| thread.at(entry))
+                            .map(|at| day_label(at, live.clock.get(), live.local_time.get()))
+                            .unwrap_or_default()
                     };
                     view! {
                         <li class="day">
                             <span class="day-label">{label}</span>
                         </li>
-                        <For each=ids key=|id| *id let:id>
-                            <Bubble message=thread.message(id) quotes live />
+                        <For each=entries key=|entry| *entry let:entry>
+                            {match entry {
+                                Entry::Message(id) => view! { <Bubble message=thread.message(id) quotes live /> }.into_any(),
+                                Entry::Note(id) => thread
+                                    .note(id)
+                                    .map(|note| view! { <NoteBubble note live /> }.into_any())
+                                    .unwrap_or_else(|| ().into_any()),
+                            }}
                         </For>
                     }
                 }
@@ -228,21 +249,35 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
     }
 }
 
-/// Message ids grouped by the calendar day they fall on (in the member's zone once known).
-fn day_groups(
-    order: &[i64],
-    messages: &std::collections::HashMap<i64, MessageView>,
-    local: bool,
-) -> Vec<(i64, Vec<i64>)> {
-    let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
-    for id in order {
-        let Some(message) = messages.get(id) else {
+/// Scrolls to the element the address's `#fragment` names (a note, from a notification).
+fn scroll_to_hash() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let hash = window.location().hash().unwrap_or_default();
+        if let Some(id) = hash.strip_prefix('#').filter(|id| !id.is_empty())
+            && let Some(element) = window.document().and_then(|d| d.get_element_by_id(id))
+        {
+            element.scroll_into_view();
+            let _ = element.class_list().add_1("flash");
+        }
+    }
+}
+
+/// Timeline entries grouped by the calendar day they fall on (in the member's zone once
+/// known).
+fn day_groups(thread: ThreadState, entries: &[Entry], local: bool) -> Vec<(i64, Vec<Entry>)> {
+    let mut groups: Vec<(i64, Vec<Entry>)> = Vec::new();
+    for entry in entries {
+        let Some(at) = thread.at(*entry) else {
             continue;
         };
-        let day = day_of(message.created_at, local);
+        let day = day_of(at, local);
         match groups.last_mut() {
-            Some((current, ids)) if *current == day => ids.push(*id),
-            _ => groups.push((day, vec![*id])),
+            Some((current, ids)) if *current == day => ids.push(*entry),
+            _ => groups.push((day, vec![*entry])),
         }
     }
     groups

@@ -1,7 +1,10 @@
 //! Conversations: the list, routes, member actions, and where intake's messages land.
 
+use super::notifications::{NewNotification, notify};
 use super::{Db, Engine, ILIKE, Tx};
-use crate::domain::conversation::{Conversation, ConversationChange, Landing, landing};
+use crate::domain::conversation::{
+    Conversation, ConversationChange, Landing, StatusChange, landing,
+};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::conversations::{CONVERSATION_SELECT, ConversationRow, parse_status};
 use crate::store::sql_support::{conflict_on_unique, escape_like, push_id_list};
@@ -10,7 +13,9 @@ use crate::store::{
     KeysetCursor, Page, ReadReceipt, StoreError, StoreResult,
 };
 use async_trait::async_trait;
-use parley_app::model::UserId;
+use parley_app::collaboration::NotificationKind;
+use parley_app::model::{ConversationStatus, UserId};
+use std::collections::{BTreeSet, HashMap};
 
 #[async_trait]
 impl ConversationStore for Engine {
@@ -19,7 +24,7 @@ impl ConversationStore for Engine {
         sql.push(" WHERE 1 = 1");
         match query.assignment {
             Assignment::All => {}
-            Assignment::Mine(user) => {
+            Assignment::To(user) => {
                 sql.push(" AND c.assignee_id = ").push_bind(user.0);
             }
             Assignment::Unassigned => {
@@ -29,6 +34,32 @@ impl ConversationStore for Engine {
         if let Some(status) = query.status {
             sql.push(" AND c.status = ").push_bind(status.as_str());
         }
+        if let Some(priority) = query.priority {
+            sql.push(" AND c.priority = ").push_bind(priority.rank());
+        }
+        // A rare label leads: its few conversations are read and sorted. Common ones are
+        // checked row by row as the order's index is walked, which finds a page in a few
+        // hundred rows, but would walk the whole table looking for a rare one.
+        let leading = rare_label(&self.pool, &query.labels).await?;
+        for label in &query.labels {
+            if Some(*label) == leading {
+                sql.push(
+                    " AND c.id IN (SELECT cl.conversation_id FROM conversation_labels cl
+                       WHERE cl.label_id = ",
+                )
+                .push_bind(*label)
+                .push(")");
+            } else {
+                sql.push(
+                    " AND EXISTS (SELECT 1 FROM conversation_labels cl
+                       WHERE cl.conversation_id = c.id AND cl.label_id = ",
+                )
+                .push_bind(*label)
+                .push(")");
+            }
+        }
+        // `+ 0` keeps both engines from walking the order's index when a rare label leads.
+        let by = if leading.is_some() { " + 0" } else { "" };
         if let Some(number) = &query.phone_number_id {
             sql.push(" AND c.phone_number_id = ")
                 .push_bind(number.clone());
@@ -61,7 +92,7 @@ impl ConversationStore for Engine {
                         .push_bind(cursor.id)
                         .push("))");
                 }
-                sql.push(" ORDER BY c.last_message_at DESC, c.id DESC");
+                sql.push(format!(" ORDER BY c.last_message_at{by} DESC, c.id DESC"));
             }
             ConversationOrder::WindowClosingSoonest => {
                 sql.push(" AND c.window_expires_at > ")
@@ -75,7 +106,26 @@ impl ConversationStore for Engine {
                         .push_bind(cursor.id)
                         .push("))");
                 }
-                sql.push(" ORDER BY c.window_expires_at ASC, c.id ASC");
+                sql.push(format!(" ORDER BY c.window_expires_at{by} ASC, c.id ASC"));
+            }
+            ConversationOrder::HighestPriority => {
+                if let Some(cursor) = query.cursor {
+                    let (rank, at) = cursor.priority_parts();
+                    sql.push(" AND (c.priority < ")
+                        .push_bind(rank)
+                        .push(" OR (c.priority = ")
+                        .push_bind(rank)
+                        .push(" AND (c.last_message_at < ")
+                        .push_bind(at)
+                        .push(" OR (c.last_message_at = ")
+                        .push_bind(at)
+                        .push(" AND c.id < ")
+                        .push_bind(cursor.id)
+                        .push("))))");
+                }
+                sql.push(format!(
+                    " ORDER BY c.priority{by} DESC, c.last_message_at DESC, c.id DESC"
+                ));
             }
         }
         // One row more than asked tells whether another page exists.
@@ -84,21 +134,23 @@ impl ConversationStore for Engine {
         let more = rows.len() as i64 > query.limit;
         rows.truncate(query.limit.max(0) as usize);
         let next = match rows.last() {
-            Some(row) if more => Some(KeysetCursor {
-                sort_key: match query.order {
-                    ConversationOrder::LatestActivity => row.last_message_at,
-                    ConversationOrder::WindowClosingSoonest => {
-                        row.window_expires_at.unwrap_or_default()
-                    }
+            Some(row) if more => Some(match query.order {
+                ConversationOrder::LatestActivity => KeysetCursor {
+                    sort_key: row.last_message_at,
+                    id: row.id,
                 },
-                id: row.id,
+                ConversationOrder::WindowClosingSoonest => KeysetCursor {
+                    sort_key: row.window_expires_at.unwrap_or_default(),
+                    id: row.id,
+                },
+                ConversationOrder::HighestPriority => {
+                    KeysetCursor::for_priority(row.priority, row.last_message_at, row.id)
+                }
             }),
             _ => None,
         };
-        let items = rows
-            .into_iter()
-            .map(ConversationRow::into_conversation)
-            .collect::<StoreResult<_>>()?;
+        let labels = labels_of(&mut *self.pool.acquire().await?, &rows).await?;
+        let items = with_labels(rows, labels)?;
         Ok(Page { items, next })
     }
 
@@ -110,9 +162,8 @@ impl ConversationStore for Engine {
         sql.push(" WHERE c.id IN ");
         push_id_list(&mut sql, ids);
         let rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(ConversationRow::into_conversation)
-            .collect()
+        let labels = labels_of(&mut *self.pool.acquire().await?, &rows).await?;
+        with_labels(rows, labels)
     }
 
     async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
@@ -175,29 +226,55 @@ impl ConversationStore for Engine {
             super::events::push(&mut tx, &assigned, now).await?;
         }
         if let Some(status) = change.status {
-            sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
-                .bind(status.as_str())
+            set_status(&mut tx, id, status, by, now).await?;
+        }
+        if let Some(priority) = change.priority {
+            sqlx::query("UPDATE conversations SET priority = $1 WHERE id = $2")
+                .bind(priority.rank())
                 .bind(id)
                 .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    conflict_on_unique(e, "an open conversation with this customer on this number")
-                })?;
-            let changed = DomainEvent::StatusChanged {
+                .await?;
+            let changed = DomainEvent::PriorityChanged {
                 conversation_id: id,
-                status,
+                priority,
                 by,
             };
             super::events::push(&mut tx, &changed, now).await?;
+        }
+        if let Some(labels) = &change.labels {
+            set_labels(&mut tx, id, labels, by, now).await?;
         }
         let row: ConversationRow =
             sqlx::query_as(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
+        let labels = labels_of(&mut tx, std::slice::from_ref(&row)).await?;
         tx.commit().await?;
         self.announce();
-        row.into_conversation()
+        Ok(with_labels(vec![row], labels)?.remove(0))
+    }
+
+    async fn wake_snoozed(&self, now: Millis) -> StoreResult<usize> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let due: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE conversations SET status = 'open', snoozed_until = NULL
+             WHERE id IN (SELECT id FROM conversations
+                          WHERE status = 'snoozed' AND snoozed_until <= $1 LIMIT 200)
+             RETURNING id, assignee_id",
+        )
+        .bind(now.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, assignee) in &due {
+            woke(&mut tx, *id, assignee.map(UserId), now).await?;
+        }
+        tx.commit().await?;
+        if !due.is_empty() {
+            self.announce();
+        }
+        Ok(due.len())
     }
 
     async fn mark_read(
@@ -254,7 +331,7 @@ pub(super) async fn conversation_for(
 ) -> StoreResult<i64> {
     let latest: Option<(i64, String)> = sqlx::query_as(
         "SELECT id, status FROM conversations WHERE contact_id = $1 AND phone_number_id = $2
-         ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, last_message_at DESC, id DESC
+         ORDER BY CASE WHEN status <> 'resolved' THEN 0 ELSE 1 END, last_message_at DESC, id DESC
          LIMIT 1",
     )
     .bind(contact_id)
@@ -267,6 +344,27 @@ pub(super) async fn conversation_for(
     };
     match landing(latest) {
         Landing::Open(id) => Ok(id),
+        Landing::Wake { id, was } => {
+            let assignee: Option<i64> = sqlx::query_scalar(
+                "UPDATE conversations SET status = 'open', snoozed_until = NULL WHERE id = $1
+                 RETURNING assignee_id",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+            if was == ConversationStatus::Snoozed {
+                woke(tx, id, assignee.map(UserId), now).await?;
+            } else {
+                let open = DomainEvent::StatusChanged {
+                    conversation_id: id,
+                    status: ConversationStatus::Open,
+                    by: None,
+                    snoozed_until: None,
+                };
+                super::events::push(tx, &open, now).await?;
+            }
+            Ok(id)
+        }
         Landing::Reopen(id) => {
             sqlx::query("UPDATE conversations SET status = 'open' WHERE id = $1")
                 .bind(id)
@@ -333,4 +431,178 @@ pub(super) async fn record_activity(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Moves a conversation to `status`, with its event. Leaving `snoozed` clears the time.
+async fn set_status(
+    tx: &mut Tx<'_>,
+    id: i64,
+    status: StatusChange,
+    by: Option<UserId>,
+    now: Millis,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET status = $1, snoozed_until = $2 WHERE id = $3")
+        .bind(status.status().as_str())
+        .bind(status.snoozed_until().map(|t| t.0))
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                "an unresolved conversation with this customer on this number",
+            )
+        })?;
+    let changed = DomainEvent::StatusChanged {
+        conversation_id: id,
+        status: status.status(),
+        by,
+        snoozed_until: status.snoozed_until(),
+    };
+    super::events::push(tx, &changed, now).await
+}
+
+/// A snoozed conversation is open again (its time came, or the customer wrote): the event,
+/// and a notification for its assignee.
+async fn woke(tx: &mut Tx<'_>, id: i64, assignee: Option<UserId>, now: Millis) -> StoreResult<()> {
+    let open = DomainEvent::StatusChanged {
+        conversation_id: id,
+        status: ConversationStatus::Open,
+        by: None,
+        snoozed_until: None,
+    };
+    super::events::push(tx, &open, now).await?;
+    if let Some(assignee) = assignee {
+        let ended = NewNotification {
+            user: assignee,
+            kind: NotificationKind::SnoozeEnded,
+            conversation_id: id,
+            note_id: None,
+            actor: None,
+        };
+        notify(tx, &ended, now).await?;
+    }
+    Ok(())
+}
+
+/// Conversations a label may be on and still be "rare": read in full and sorted, that many
+/// cost less than walking the list's order to find a page of them.
+const RARE_LABEL: i64 = 5_000;
+
+/// Of the labels a list filters by, the one on fewest conversations, if that is at most
+/// [`RARE_LABEL`]. Each is counted only up to that, so common labels cost no more to ask about.
+async fn rare_label(pool: &sqlx::Pool<Db>, labels: &[i64]) -> StoreResult<Option<i64>> {
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    let mut sql = sqlx::QueryBuilder::<Db>::new("");
+    for (n, label) in labels.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT ")
+            .push_bind(*label)
+            .push(" AS label_id, (SELECT COUNT(*) FROM (SELECT 1 FROM conversation_labels WHERE label_id = ")
+            .push_bind(*label)
+            .push(" LIMIT ")
+            .push_bind(RARE_LABEL + 1)
+            .push(") AS capped) AS uses");
+    }
+    let counted: Vec<(i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    Ok(counted
+        .into_iter()
+        .filter(|(_, uses)| *uses <= RARE_LABEL)
+        .min_by_key(|(_, uses)| *uses)
+        .map(|(label, _)| label))
+}
+
+/// Puts exactly `labels` on the conversation, with an event naming what was added and
+/// removed (none when nothing changed).
+async fn set_labels(
+    tx: &mut Tx<'_>,
+    id: i64,
+    labels: &[i64],
+    by: Option<UserId>,
+    now: Millis,
+) -> StoreResult<()> {
+    let before: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT l.id, l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
+         WHERE cl.conversation_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let wanted: BTreeSet<i64> = labels.iter().copied().collect();
+    let had: BTreeSet<i64> = before.iter().map(|(id, _)| *id).collect();
+    let removed: Vec<String> = before
+        .iter()
+        .filter(|(label, _)| !wanted.contains(label))
+        .map(|(_, name)| name.clone())
+        .collect();
+    for label in had.difference(&wanted) {
+        sqlx::query("DELETE FROM conversation_labels WHERE conversation_id = $1 AND label_id = $2")
+            .bind(id)
+            .bind(label)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut added = Vec::new();
+    for label in wanted.difference(&had) {
+        let name: String = sqlx::query_scalar("SELECT name FROM labels WHERE id = $1")
+            .bind(label)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound("label"))?;
+        sqlx::query("INSERT INTO conversation_labels (conversation_id, label_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(label)
+            .execute(&mut **tx)
+            .await?;
+        added.push(name);
+    }
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let changed = DomainEvent::LabelsChanged {
+        conversation_id: id,
+        added,
+        removed,
+        by,
+    };
+    super::events::push(tx, &changed, now).await
+}
+
+/// The label names of these conversations, in one query.
+async fn labels_of(
+    connection: &mut <Db as sqlx::Database>::Connection,
+    rows: &[ConversationRow],
+) -> StoreResult<HashMap<i64, Vec<String>>> {
+    let mut labels: HashMap<i64, Vec<String>> = HashMap::new();
+    if rows.is_empty() {
+        return Ok(labels);
+    }
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut sql = sqlx::QueryBuilder::<Db>::new(
+        "SELECT cl.conversation_id, l.name FROM conversation_labels cl
+         JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id IN ",
+    );
+    push_id_list(&mut sql, &ids);
+    sql.push(" ORDER BY l.name_key");
+    let found: Vec<(i64, String)> = sql.build_query_as().fetch_all(&mut *connection).await?;
+    for (conversation, name) in found {
+        labels.entry(conversation).or_default().push(name);
+    }
+    Ok(labels)
+}
+
+fn with_labels(
+    rows: Vec<ConversationRow>,
+    mut labels: HashMap<i64, Vec<String>>,
+) -> StoreResult<Vec<Conversation>> {
+    rows.into_iter()
+        .map(|row| {
+            let names = labels.remove(&row.id).unwrap_or_default();
+            row.into_conversation(names)
+        })
+        .collect()
 }

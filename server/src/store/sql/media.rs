@@ -3,7 +3,7 @@
 use super::{Engine, Tx};
 use crate::domain::Millis;
 use crate::domain::events::MessageChange;
-use crate::store::{MediaJob, MediaStore, StoreResult, StoredMedia, UploadedMedia};
+use crate::store::{MediaJob, MediaStore, StoreResult, StoredMedia, UploadFile, UploadedMedia};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -177,6 +177,29 @@ impl MediaStore for Engine {
                 size_bytes,
                 filename,
                 phone_number_id,
+            },
+        ))
+    }
+    async fn upload_file(&self, media_id: &str) -> StoreResult<Option<UploadFile>> {
+        type Row = (String, i64, Option<String>, String, String, String);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT mime_type, size_bytes, filename, uploaded_for, sha256, path FROM media_files
+             WHERE media_id = $1 AND uploaded_for IS NOT NULL AND state = 'stored'",
+        )
+        .bind(media_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(
+            |(mime_type, size_bytes, filename, phone_number_id, sha256, path)| UploadFile {
+                media: UploadedMedia {
+                    media_id: media_id.to_owned(),
+                    mime_type,
+                    size_bytes,
+                    filename,
+                    phone_number_id,
+                },
+                sha256,
+                path,
             },
         ))
     }

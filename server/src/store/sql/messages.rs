@@ -78,6 +78,26 @@ impl MessageStore for Engine {
         Ok(found.is_some())
     }
 
+    async fn replied_since(
+        &self,
+        conversation_id: i64,
+        after: i64,
+        member: parley_app::model::UserId,
+    ) -> StoreResult<Option<String>> {
+        let author: Option<String> = sqlx::query_scalar(
+            "SELECT u.name FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.conversation_id = $1 AND m.id > $2 AND m.direction = 'outbound'
+               AND m.author_id <> $3
+             ORDER BY m.id DESC LIMIT 1",
+        )
+        .bind(conversation_id)
+        .bind(after)
+        .bind(member.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(author)
+    }
+
     async fn retry(&self, message_id: i64, now: Millis) -> StoreResult<()> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;

@@ -7,14 +7,19 @@ use super::{
     SKIP_LOCKED, Tx,
 };
 
+mod canned;
 mod contacts;
 mod conversations;
 mod events;
 mod intake;
 mod journal;
+mod labels;
 mod media;
 mod messages;
+mod notes;
+mod notifications;
 mod numbers;
 mod outbox;
+mod presence;
 mod team;
 mod templates;

@@ -24,6 +24,8 @@ fn query() -> ConversationQuery {
     ConversationQuery {
         assignment: Assignment::All,
         status: None,
+        priority: None,
+        labels: Vec::new(),
         phone_number_id: None,
         search: None,
         order: ConversationOrder::LatestActivity,
@@ -97,6 +99,7 @@ async fn the_list_filters_searches_and_pages(engine: Engine) {
     let assign = ConversationChange {
         assignee: Some(Some(ana)),
         status: None,
+        ..Default::default()
     };
     store
         .conversations
@@ -105,7 +108,8 @@ async fn the_list_filters_searches_and_pages(engine: Engine) {
         .unwrap();
     let resolve = ConversationChange {
         assignee: None,
-        status: Some(ConversationStatus::Resolved),
+        status: Some(parley_server::domain::conversation::StatusChange::Resolved),
+        ..Default::default()
     };
     store
         .conversations
@@ -116,7 +120,7 @@ async fn the_list_filters_searches_and_pages(engine: Engine) {
         ids(
             &store,
             ConversationQuery {
-                assignment: Assignment::Mine(ana),
+                assignment: Assignment::To(ana),
                 ..query()
             }
         )
@@ -257,7 +261,8 @@ async fn members_assign_resolve_and_reopen(engine: Engine) {
     let before = store.events.latest_id().await.unwrap();
     let both = ConversationChange {
         assignee: Some(Some(ana)),
-        status: Some(ConversationStatus::Resolved),
+        status: Some(parley_server::domain::conversation::StatusChange::Resolved),
+        ..Default::default()
     };
     let changed = store
         .conversations
@@ -288,13 +293,15 @@ async fn members_assign_resolve_and_reopen(engine: Engine) {
             DomainEvent::StatusChanged {
                 conversation_id: id,
                 status: ConversationStatus::Resolved,
-                by: Some(ana)
+                by: Some(ana),
+                snoozed_until: None,
             },
         ]
     );
     let unassign = ConversationChange {
         assignee: Some(None),
         status: None,
+        ..Default::default()
     };
     let changed = store
         .conversations
@@ -307,11 +314,12 @@ async fn members_assign_resolve_and_reopen(engine: Engine) {
     assert_eq!(reopened, id);
     let resolve = ConversationChange {
         assignee: None,
-        status: Some(ConversationStatus::Resolved),
+        status: Some(parley_server::domain::conversation::StatusChange::Resolved),
+        ..Default::default()
     };
     store
         .conversations
-        .change(id, resolve, None, Millis(9))
+        .change(id, resolve.clone(), None, Millis(9))
         .await
         .unwrap();
     let missing = store

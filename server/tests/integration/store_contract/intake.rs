@@ -1,7 +1,7 @@
 //! Applying webhooks: contacts, conversations, messages, statuses and account changes, with
 //! the events they cause; redeliveries and failures.
 
-use super::apply;
+use super::{apply, events};
 use crate::on_both_engines;
 use crate::support::{Engine, fresh_store};
 use crate::wa;
@@ -9,7 +9,7 @@ use parley_app::model::{ConversationStatus, MessageStatus};
 use parley_server::domain::conversation::ConversationChange;
 use parley_server::domain::events::MessageChange;
 use parley_server::domain::{DomainEvent, Millis};
-use parley_server::store::{ParsedWebhook, SharedStore};
+use parley_server::store::ParsedWebhook;
 use parley_server::whatsapp::webhook::Notification;
 use serde_json::json;
 
@@ -22,11 +22,6 @@ on_both_engines!(
     account_changes_are_kept_and_templates_follow_them,
     a_failing_event_is_returned_and_the_rest_applied,
 );
-
-async fn events(store: &SharedStore, after: i64) -> Vec<DomainEvent> {
-    let batch = store.events.after(after, 100).await.unwrap();
-    batch.events.into_iter().map(|e| e.event).collect()
-}
 
 async fn a_customer_message_opens_a_conversation_with_its_events(engine: Engine) {
     let store = fresh_store(engine).await;
@@ -65,7 +60,8 @@ async fn a_customer_message_opens_a_conversation_with_its_events(engine: Engine)
     // Resolved, then the customer writes again: the same conversation reopens.
     let resolve = ConversationChange {
         assignee: None,
-        status: Some(ConversationStatus::Resolved),
+        status: Some(parley_server::domain::conversation::StatusChange::Resolved),
+        ..Default::default()
     };
     store
         .conversations
@@ -116,6 +112,8 @@ async fn a_customer_message_opens_a_conversation_with_its_events(engine: Engine)
         .list(&parley_server::store::ConversationQuery {
             assignment: parley_server::store::Assignment::All,
             status: None,
+            priority: None,
+            labels: Vec::new(),
             phone_number_id: Some(wa::NUMBER_B.into()),
             search: None,
             order: parley_server::store::ConversationOrder::LatestActivity,
@@ -370,6 +368,8 @@ async fn phone_and_user_id_records_of_one_person_merge(engine: Engine) {
     let query = parley_server::store::ConversationQuery {
         assignment: parley_server::store::Assignment::All,
         status: None,
+        priority: None,
+        labels: Vec::new(),
         phone_number_id: None,
         search: None,
         order: parley_server::store::ConversationOrder::LatestActivity,

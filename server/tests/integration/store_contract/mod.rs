@@ -1,18 +1,23 @@
 //! The store contract: every operation of every store domain, against SQLite and PostgreSQL
 //! alike (each file runs its tests on both engines).
 
+mod canned;
 mod conversations;
 mod database;
 mod events;
 mod intake;
 mod journal;
+mod labels;
 mod media;
 mod messages;
+mod notes;
 mod numbers;
 mod outbox;
+mod presence;
 mod sessions;
 mod team;
 mod templates;
+mod triage;
 
 use crate::support::{Engine, fresh_store};
 use crate::wa;
@@ -38,6 +43,12 @@ pub async fn add_user(store: &SharedStore, email: &str, role: Role) -> UserId {
         .await
         .unwrap()
         .id
+}
+
+/// The events written after `after`.
+pub async fn events(store: &SharedStore, after: i64) -> Vec<parley_server::domain::DomainEvent> {
+    let batch = store.events.after(after, 500).await.unwrap();
+    batch.events.into_iter().map(|e| e.event).collect()
 }
 
 /// Applies one webhook payload as intake would, expecting it to apply.
@@ -77,6 +88,8 @@ pub async fn conversation_with(store: &SharedStore, customer: &str) -> i64 {
         .list(&parley_server::store::ConversationQuery {
             assignment: parley_server::store::Assignment::All,
             status: None,
+            priority: None,
+            labels: Vec::new(),
             phone_number_id: None,
             search: Some(customer.to_owned()),
             order: parley_server::store::ConversationOrder::LatestActivity,

@@ -1,15 +1,18 @@
 //! The server side of the app crate's server functions: each a thin adapter over a use case
 //! of `crate::service`, with one mapping from service errors to what the UI shows.
 
+mod collaboration;
+
 use super::AppState;
-use crate::domain::conversation::ConversationChange;
-use crate::service::conversations::{self, ListRequest, Scope};
+use crate::domain::Millis;
+use crate::service::conversations::{self, ChangeRequest, ListRequest, Scope};
 use crate::service::{ServiceError, sending, team, templates};
 use crate::store::{ConversationOrder, KeysetCursor};
 use crate::views;
 use parley_app::api::ssr::Backend;
 use parley_app::api::{
-    AdminNotices, AppError, AssignTarget, ConversationUpdate, InboxQuery, InboxTab, Thread,
+    AdminNotices, AppError, AssignTarget, ConversationUpdate, InboxOrder, InboxQuery, InboxTab,
+    Thread,
 };
 use parley_app::compose::SendRequest;
 use parley_app::model::{
@@ -25,6 +28,7 @@ fn app_error(error: ServiceError) -> AppError {
         ServiceError::Invalid(why) => AppError::Invalid(why),
         ServiceError::Conflict(why) => AppError::Conflict(why),
         ServiceError::WindowClosed { .. } => AppError::WindowClosed,
+        ServiceError::RepliedMeanwhile { by } => AppError::RepliedMeanwhile(by),
         ServiceError::Upstream(error) => {
             tracing::warn!(%error, "Graph API call failed");
             AppError::Invalid(error.for_members())
@@ -67,12 +71,14 @@ impl Backend for AppState {
                 InboxTab::All => Scope::All,
             },
             status: Some(query.status),
+            priority: query.priority,
+            labels: query.labels,
             phone_number_id: None,
             search: Some(query.search),
-            order: if query.window_order {
-                ConversationOrder::WindowClosingSoonest
-            } else {
-                ConversationOrder::LatestActivity
+            order: match query.order {
+                InboxOrder::LatestActivity => ConversationOrder::LatestActivity,
+                InboxOrder::WindowClosingSoonest => ConversationOrder::WindowClosingSoonest,
+                InboxOrder::HighestPriority => ConversationOrder::HighestPriority,
             },
             cursor: query.cursor.as_deref().and_then(KeysetCursor::parse),
             limit: conversations::DEFAULT_PAGE,
@@ -84,13 +90,15 @@ impl Backend for AppState {
     }
 
     async fn thread(&self, viewer: &Viewer, id: i64) -> Result<Thread, AppError> {
-        let (conversation, page) = conversations::thread(&self.services, viewer, id)
+        let thread = conversations::thread(&self.services, viewer, id)
             .await
             .map_err(app_error)?;
         Ok(Thread {
-            conversation: views::conversation(&conversation),
-            messages: views::messages(&page.messages),
-            older_cursor: page.older.map(KeysetCursor::encode),
+            conversation: views::conversation(&thread.conversation),
+            messages: views::messages(&thread.messages.messages),
+            older_cursor: thread.messages.older.map(KeysetCursor::encode),
+            notes: thread.notes.iter().map(views::note).collect(),
+            presence: thread.presence.iter().map(views::presence).collect(),
         })
     }
 
@@ -123,13 +131,16 @@ impl Backend for AppState {
         id: i64,
         update: ConversationUpdate,
     ) -> Result<ConversationSummary, AppError> {
-        let change = ConversationChange {
+        let change = ChangeRequest {
             assignee: update.assign.map(|target| match target {
                 AssignTarget::Me => Some(viewer.id),
                 AssignTarget::Member(member) => Some(member),
                 AssignTarget::Nobody => None,
             }),
             status: update.status,
+            snoozed_until: update.snoozed_until.map(|at| Millis(at.millis())),
+            priority: update.priority,
+            labels: update.labels,
         };
         let conversation = conversations::change(&self.services, viewer, id, change)
             .await

@@ -1,10 +1,16 @@
 //! Server functions: the browser's typed door into the server. Each one checks who is asking
 //! before it touches data; the data itself comes from the [`ssr::Backend`] the server provides.
+//! Those for working together (notes, labels, canned replies…) are in [`collaboration`].
 
+mod collaboration;
+
+pub use collaboration::*;
+
+use crate::collaboration::{NoteView, PresenceView, Priority};
 use crate::compose::SendRequest;
 use crate::model::{
     ConversationPage, ConversationStatus, ConversationSummary, MemberRef, MessagePage, MessageView,
-    TeamMember, UserId, Viewer,
+    TeamMember, UnixTime, UserId, Viewer,
 };
 use crate::templates::{TemplateDetail, TemplateDraft, TemplateView};
 use leptos::prelude::*;
@@ -26,6 +32,9 @@ pub enum AppError {
     Conflict(String),
     #[error("The 24-hour window is closed: only an approved template can be sent.")]
     WindowClosed,
+    /// Another member replied after the newest message this member had seen: their name.
+    #[error("{0} replied in the meantime.")]
+    RepliedMeanwhile(String),
     #[error("{0}")]
     Invalid(String),
     #[error("Something went wrong on the server. Please try again.")]
@@ -50,28 +59,75 @@ pub enum InboxTab {
     All,
 }
 
+/// How the conversation list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboxOrder {
+    #[default]
+    LatestActivity,
+    /// Open windows closing soonest first.
+    WindowClosingSoonest,
+    /// Most urgent first, then latest activity.
+    HighestPriority,
+}
+
+impl InboxOrder {
+    /// The name the REST API and the inbox's address use (`order=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxOrder::LatestActivity => "activity",
+            InboxOrder::WindowClosingSoonest => "window",
+            InboxOrder::HighestPriority => "priority",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<InboxOrder> {
+        [
+            InboxOrder::LatestActivity,
+            InboxOrder::WindowClosingSoonest,
+            InboxOrder::HighestPriority,
+        ]
+        .into_iter()
+        .find(|order| order.as_str() == raw)
+    }
+}
+
+impl InboxTab {
+    pub fn parse(raw: &str) -> Option<InboxTab> {
+        match raw {
+            "mine" => Some(InboxTab::Mine),
+            "unassigned" => Some(InboxTab::Unassigned),
+            "all" => Some(InboxTab::All),
+            _ => None,
+        }
+    }
+}
+
 /// What the conversation list asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxQuery {
     pub tab: InboxTab,
     pub status: ConversationStatus,
+    pub priority: Option<Priority>,
+    /// Label names: conversations carrying all of them.
+    pub labels: Vec<String>,
     pub search: String,
-    /// Open windows closing soonest first, instead of latest activity.
-    pub window_order: bool,
+    pub order: InboxOrder,
     pub cursor: Option<String>,
 }
 
-/// A conversation with its newest messages.
+/// A conversation with its newest messages, its notes and who is in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Thread {
     pub conversation: ConversationSummary,
     pub messages: Vec<MessageView>,
     /// Where the older messages start, if there are any ([`older_messages`]).
     pub older_cursor: Option<String>,
+    pub notes: Vec<NoteView>,
+    pub presence: Vec<PresenceView>,
 }
 
 /// A page of the conversation list.
-#[server(prefix = "/rpc", endpoint = "inbox_conversations")]
+#[server(prefix = "/rpc", endpoint = "inbox_conversations", input = leptos::server_fn::codec::Json)]
 pub async fn inbox_conversations(query: InboxQuery) -> Result<ConversationPage, AppError> {
     let viewer = ssr::require_viewer()?;
     ssr::backend()?.conversations(&viewer, query).await
@@ -100,30 +156,58 @@ pub enum AssignTarget {
 }
 
 /// A change to a conversation, as the thread's header asks for it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationUpdate {
     pub assign: Option<AssignTarget>,
     pub status: Option<ConversationStatus>,
+    /// Snoozes until then.
+    pub snoozed_until: Option<UnixTime>,
+    pub priority: Option<Priority>,
+    /// Exactly these labels (names) from now on.
+    pub labels: Option<Vec<String>>,
 }
 
 impl ConversationUpdate {
     pub fn assign(target: AssignTarget) -> Self {
         ConversationUpdate {
             assign: Some(target),
-            status: None,
+            ..ConversationUpdate::default()
         }
     }
 
     pub fn status(status: ConversationStatus) -> Self {
         ConversationUpdate {
-            assign: None,
             status: Some(status),
+            ..ConversationUpdate::default()
+        }
+    }
+
+    pub fn snooze(until: UnixTime) -> Self {
+        ConversationUpdate {
+            status: Some(ConversationStatus::Snoozed),
+            snoozed_until: Some(until),
+            ..ConversationUpdate::default()
+        }
+    }
+
+    pub fn priority(priority: Priority) -> Self {
+        ConversationUpdate {
+            priority: Some(priority),
+            ..ConversationUpdate::default()
+        }
+    }
+
+    pub fn labels(labels: Vec<String>) -> Self {
+        ConversationUpdate {
+            labels: Some(labels),
+            ..ConversationUpdate::default()
         }
     }
 }
 
-/// Assigns or unassigns, resolves or reopens (the same use case as
-/// `PATCH /api/v1/conversations/{id}`); answers the conversation as it now stands.
+/// Assigns or unassigns, changes the status (snoozing until a time), the priority and the
+/// labels (the same use case as `PATCH /api/v1/conversations/{id}`); answers the
+/// conversation as it now stands.
 #[server(prefix = "/rpc", endpoint = "update_conversation", input = leptos::server_fn::codec::Json)]
 pub async fn update_conversation(
     id: i64,
@@ -267,10 +351,12 @@ pub mod ssr {
     use leptos::prelude::*;
     use std::sync::Arc;
 
+    pub use super::collaboration::ssr::CollaborationBackend;
+
     /// The server's use cases, as server functions reach them. The server decides who may do
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
-    pub trait Backend: Send + Sync {
+    pub trait Backend: CollaborationBackend + Send + Sync {
         async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
         async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;
         async fn conversations(
