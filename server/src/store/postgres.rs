@@ -30,6 +30,9 @@ const EVENT_ROW: &str =
     "SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock(7220601)) AS serialized";
 const SINGLE_NODE: bool = false;
 const BEGIN_READ_THEN_WRITE: &str = "BEGIN";
+/// `c.id` among a subquery's ids: as an array, so they are looked up by primary key. PostgreSQL
+/// plans a semi-join on a cached statement for an average label and scans the whole table.
+const ID_AMONG: (&str, &str) = (" = ANY(ARRAY(", "))");
 
 /// How long a pooled connection may sit idle before it is checked again.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
@@ -48,7 +51,16 @@ pub(super) struct PostgresEngine {
 
 pub(super) async fn connect(url: &str) -> StoreResult<Store> {
     let options = PgConnectOptions::from_str(url)?;
-    let pool = pool_options(16).connect_with(options.clone()).await?;
+    // The inbox's queries read a page through an index: starting parallel workers costs more
+    // (several ms on a small server) than the query, and the planner picks them for cached
+    // statements that expect many rows.
+    let pool = pool_options(16)
+        .connect_with(
+            options
+                .clone()
+                .options([("max_parallel_workers_per_gather", "0")]),
+        )
+        .await?;
     let derived = pool_options(4)
         .min_connections(0)
         .connect_lazy_with(options.options([("synchronous_commit", "off")]));

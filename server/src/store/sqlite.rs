@@ -26,6 +26,8 @@ const ILIKE: &str = "LIKE";
 const SKIP_LOCKED: &str = "";
 /// Case-insensitive ordering of names.
 const NAME_ORDER: &str = "name COLLATE NOCASE";
+/// `c.id` among a subquery's ids.
+const ID_AMONG: (&str, &str) = (" IN (", ")");
 /// Nothing to take: one writer at a time already commits events in id order.
 const SERIALIZE_EVENTS: &str = "";
 const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";

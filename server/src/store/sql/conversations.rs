@@ -1,7 +1,7 @@
 //! Conversations: the list, routes, member actions, and where intake's messages land.
 
 use super::notifications::{NewNotification, notify};
-use super::{Db, Engine, ILIKE, Tx};
+use super::{Db, Engine, ID_AMONG, ILIKE, Tx};
 use crate::domain::conversation::{
     Conversation, ConversationChange, Landing, StatusChange, landing,
 };
@@ -43,12 +43,11 @@ impl ConversationStore for Engine {
         let leading = rare_label(&self.pool, &query.labels).await?;
         for label in &query.labels {
             if Some(*label) == leading {
-                sql.push(
-                    " AND c.id IN (SELECT cl.conversation_id FROM conversation_labels cl
-                       WHERE cl.label_id = ",
-                )
-                .push_bind(*label)
-                .push(")");
+                sql.push(" AND c.id")
+                    .push(ID_AMONG.0)
+                    .push("SELECT cl.conversation_id FROM conversation_labels cl WHERE cl.label_id = ")
+                    .push_bind(*label)
+                    .push(ID_AMONG.1);
             } else {
                 sql.push(
                     " AND EXISTS (SELECT 1 FROM conversation_labels cl
