@@ -163,14 +163,14 @@ impl Application {
             )),
             sandbox,
         };
-        let state = http::AppState {
+        let state = http::AppState::new(http::App {
             config,
             services,
             auth,
             journal,
             live,
             leptos,
-        };
+        });
         Ok(Application {
             listener,
             router: http::router(state),

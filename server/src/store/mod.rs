@@ -118,9 +118,21 @@ trait Database: Send + Sync {
     fn with_own_connections(&self, connections: u32) -> Store;
 }
 
-/// Everything Parley stores, a door per domain; cheap to clone.
+/// Everything Parley stores, a door per domain; one pointer to clone, since every request,
+/// stream and worker holds it (an idle event stream costs what it holds).
 #[derive(Clone)]
-pub struct Store {
+pub struct Store(Arc<Domains>);
+
+impl std::ops::Deref for Store {
+    type Target = Domains;
+
+    fn deref(&self) -> &Domains {
+        &self.0
+    }
+}
+
+/// The store's doors, one per domain.
+pub struct Domains {
     pub team: Arc<dyn TeamStore>,
     pub journal: Arc<dyn JournalStore>,
     pub intake: Arc<dyn IntakeStore>,
@@ -172,7 +184,7 @@ impl Store {
             + Database
             + 'static,
     {
-        Store {
+        Store(Arc::new(Domains {
             team: engine.clone(),
             journal: engine.clone(),
             intake: engine.clone(),
@@ -191,7 +203,7 @@ impl Store {
             database: engine,
             sessions,
             events_written,
-        }
+        }))
     }
 
     /// Applies pending migrations.
