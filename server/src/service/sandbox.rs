@@ -61,32 +61,23 @@ async fn try_seed_teamwork(
     clock: &crate::domain::SharedClock,
 ) -> Result<(), crate::store::StoreError> {
     use crate::domain::conversation::{ConversationChange, StatusChange};
-    use crate::store::{
-        Assignment, ConversationOrder, ConversationQuery, NewCannedReply, NewLabel, NewNote,
-    };
+    use crate::store::{ConversationQuery, NewCannedReply, NewLabel, NewNote};
     use parley_app::collaboration::{Colour, LabelName, Priority};
     use parley_app::model::Role;
 
     // The seeded customers write in over the first seconds.
     let mut conversations = Vec::new();
-    for _ in 0..60 {
-        let query = ConversationQuery {
-            assignment: Assignment::All,
-            status: None,
-            priority: None,
-            labels: Vec::new(),
-            phone_number_id: None,
-            search: None,
-            order: ConversationOrder::LatestActivity,
-            cursor: None,
-            limit: 50,
-            now: clock.now(),
-        };
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < give_up {
+        let query = ConversationQuery::all(50, clock.now());
         conversations = store.conversations.list(&query).await?.items;
         if conversations.len() >= 6 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Woken by the next commit that writes events (the bound covers one missed between
+        // the read above and this wait).
+        let _ =
+            tokio::time::timeout(Duration::from_millis(500), store.events_written.notified()).await;
     }
     let by_name = |name: &str| {
         conversations

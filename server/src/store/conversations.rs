@@ -41,6 +41,25 @@ pub struct ConversationQuery {
     pub now: Millis,
 }
 
+impl ConversationQuery {
+    /// Every conversation, newest activity first, `limit` to a page; narrow it with struct
+    /// update syntax.
+    pub fn all(limit: i64, now: Millis) -> Self {
+        ConversationQuery {
+            assignment: Assignment::All,
+            status: None,
+            priority: None,
+            labels: Vec::new(),
+            phone_number_id: None,
+            search: None,
+            order: ConversationOrder::LatestActivity,
+            cursor: None,
+            limit,
+            now,
+        }
+    }
+}
+
 /// Where a page ends: the sort key and id of its last row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeysetCursor {

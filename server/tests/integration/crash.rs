@@ -108,18 +108,7 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
     .await;
     let page = store
         .conversations
-        .list(&store::ConversationQuery {
-            assignment: store::Assignment::All,
-            status: None,
-            priority: None,
-            labels: Vec::new(),
-            phone_number_id: None,
-            search: None,
-            order: store::ConversationOrder::LatestActivity,
-            cursor: None,
-            limit: 200,
-            now: store::Millis::now(),
-        })
+        .list(&store::ConversationQuery::all(200, store::Millis::now()))
         .await
         .unwrap();
     let mut stored = Vec::new();

@@ -1,5 +1,6 @@
 //! Conversations: the list, routes, member actions, and where intake's messages land.
 
+use super::conversation_labels::{labelled, rare_label, set_labels};
 use super::notifications::{NewNotification, notify};
 use super::{Db, Engine, ID_AMONG, ILIKE, Tx};
 use crate::domain::conversation::{
@@ -15,7 +16,6 @@ use crate::store::{
 use async_trait::async_trait;
 use parley_app::collaboration::NotificationKind;
 use parley_app::model::{ConversationStatus, UserId};
-use std::collections::{BTreeSet, HashMap};
 
 #[async_trait]
 impl ConversationStore for Engine {
@@ -148,8 +148,7 @@ impl ConversationStore for Engine {
             }),
             _ => None,
         };
-        let labels = labels_of(&mut *self.pool.acquire().await?, &rows).await?;
-        let items = with_labels(rows, labels)?;
+        let items = labelled(&mut *self.pool.acquire().await?, rows).await?;
         Ok(Page { items, next })
     }
 
@@ -161,8 +160,7 @@ impl ConversationStore for Engine {
         sql.push(" WHERE c.id IN ");
         push_id_list(&mut sql, ids);
         let rows: Vec<ConversationRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-        let labels = labels_of(&mut *self.pool.acquire().await?, &rows).await?;
-        with_labels(rows, labels)
+        labelled(&mut *self.pool.acquire().await?, rows).await
     }
 
     async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
@@ -248,10 +246,10 @@ impl ConversationStore for Engine {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let labels = labels_of(&mut tx, std::slice::from_ref(&row)).await?;
+        let conversation = labelled(&mut tx, vec![row]).await?.remove(0);
         tx.commit().await?;
         self.announce();
-        Ok(with_labels(vec![row], labels)?.remove(0))
+        Ok(conversation)
     }
 
     async fn wake_snoozed(&self, now: Millis) -> StoreResult<usize> {
@@ -482,126 +480,4 @@ async fn woke(tx: &mut Tx<'_>, id: i64, assignee: Option<UserId>, now: Millis) -
         notify(tx, &ended, now).await?;
     }
     Ok(())
-}
-
-/// Conversations a label may be on and still be "rare": read in full and sorted, that many
-/// cost less than walking the list's order to find a page of them.
-const RARE_LABEL: i64 = 5_000;
-
-/// Of the labels a list filters by, the one on fewest conversations, if that is at most
-/// [`RARE_LABEL`]. Each is counted only up to that, so common labels cost no more to ask about.
-async fn rare_label(pool: &sqlx::Pool<Db>, labels: &[i64]) -> StoreResult<Option<i64>> {
-    if labels.is_empty() {
-        return Ok(None);
-    }
-    let mut sql = sqlx::QueryBuilder::<Db>::new("");
-    for (n, label) in labels.iter().enumerate() {
-        if n > 0 {
-            sql.push(" UNION ALL ");
-        }
-        sql.push("SELECT ")
-            .push_bind(*label)
-            .push(" AS label_id, (SELECT COUNT(*) FROM (SELECT 1 FROM conversation_labels WHERE label_id = ")
-            .push_bind(*label)
-            .push(" LIMIT ")
-            .push_bind(RARE_LABEL + 1)
-            .push(") AS capped) AS uses");
-    }
-    let counted: Vec<(i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
-    Ok(counted
-        .into_iter()
-        .filter(|(_, uses)| *uses <= RARE_LABEL)
-        .min_by_key(|(_, uses)| *uses)
-        .map(|(label, _)| label))
-}
-
-/// Puts exactly `labels` on the conversation, with an event naming what was added and
-/// removed (none when nothing changed).
-async fn set_labels(
-    tx: &mut Tx<'_>,
-    id: i64,
-    labels: &[i64],
-    by: Option<UserId>,
-    now: Millis,
-) -> StoreResult<()> {
-    let before: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT l.id, l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
-         WHERE cl.conversation_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let wanted: BTreeSet<i64> = labels.iter().copied().collect();
-    let had: BTreeSet<i64> = before.iter().map(|(id, _)| *id).collect();
-    let removed: Vec<String> = before
-        .iter()
-        .filter(|(label, _)| !wanted.contains(label))
-        .map(|(_, name)| name.clone())
-        .collect();
-    for label in had.difference(&wanted) {
-        sqlx::query("DELETE FROM conversation_labels WHERE conversation_id = $1 AND label_id = $2")
-            .bind(id)
-            .bind(label)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let mut added = Vec::new();
-    for label in wanted.difference(&had) {
-        let name: String = sqlx::query_scalar("SELECT name FROM labels WHERE id = $1")
-            .bind(label)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("label"))?;
-        sqlx::query("INSERT INTO conversation_labels (conversation_id, label_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(label)
-            .execute(&mut **tx)
-            .await?;
-        added.push(name);
-    }
-    if added.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    let changed = DomainEvent::LabelsChanged {
-        conversation_id: id,
-        added,
-        removed,
-        by,
-    };
-    super::events::push(tx, &changed, now).await
-}
-
-/// The label names of these conversations, in one query.
-async fn labels_of(
-    connection: &mut <Db as sqlx::Database>::Connection,
-    rows: &[ConversationRow],
-) -> StoreResult<HashMap<i64, Vec<String>>> {
-    let mut labels: HashMap<i64, Vec<String>> = HashMap::new();
-    if rows.is_empty() {
-        return Ok(labels);
-    }
-    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let mut sql = sqlx::QueryBuilder::<Db>::new(
-        "SELECT cl.conversation_id, l.name FROM conversation_labels cl
-         JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id IN ",
-    );
-    push_id_list(&mut sql, &ids);
-    sql.push(" ORDER BY l.name_key");
-    let found: Vec<(i64, String)> = sql.build_query_as().fetch_all(&mut *connection).await?;
-    for (conversation, name) in found {
-        labels.entry(conversation).or_default().push(name);
-    }
-    Ok(labels)
-}
-
-fn with_labels(
-    rows: Vec<ConversationRow>,
-    mut labels: HashMap<i64, Vec<String>>,
-) -> StoreResult<Vec<Conversation>> {
-    rows.into_iter()
-        .map(|row| {
-            let names = labels.remove(&row.id).unwrap_or_default();
-            row.into_conversation(names)
-        })
-        .collect()
 }

@@ -9,6 +9,7 @@ use super::{
 
 mod canned;
 mod contacts;
+mod conversation_labels;
 mod conversations;
 mod events;
 mod intake;

@@ -20,22 +20,13 @@ on_both_engines!(
     reading_clears_the_unread_count,
 );
 
-fn query() -> ConversationQuery {
-    ConversationQuery {
-        assignment: Assignment::All,
-        status: None,
-        priority: None,
-        labels: Vec::new(),
-        phone_number_id: None,
-        search: None,
-        order: ConversationOrder::LatestActivity,
-        cursor: None,
-        limit: 50,
-        now: Millis::now(),
-    }
+/// A query for every conversation, newest activity first.
+pub(super) fn query() -> ConversationQuery {
+    ConversationQuery::all(50, Millis::now())
 }
 
-async fn ids(store: &SharedStore, query: ConversationQuery) -> Vec<i64> {
+/// The ids of the page the query finds.
+pub(super) async fn ids(store: &SharedStore, query: ConversationQuery) -> Vec<i64> {
     let page = store.conversations.list(&query).await.unwrap();
     page.items.iter().map(|c| c.id).collect()
 }

@@ -110,16 +110,8 @@ async fn a_customer_message_opens_a_conversation_with_its_events(engine: Engine)
     let page = store
         .conversations
         .list(&parley_server::store::ConversationQuery {
-            assignment: parley_server::store::Assignment::All,
-            status: None,
-            priority: None,
-            labels: Vec::new(),
             phone_number_id: Some(wa::NUMBER_B.into()),
-            search: None,
-            order: parley_server::store::ConversationOrder::LatestActivity,
-            cursor: None,
-            limit: 10,
-            now: Millis::now(),
+            ..parley_server::store::ConversationQuery::all(10, Millis::now())
         })
         .await
         .unwrap();
@@ -365,18 +357,7 @@ async fn phone_and_user_id_records_of_one_person_merge(engine: Engine) {
         vec![],
     )]);
     apply(&store, 3, &both).await;
-    let query = parley_server::store::ConversationQuery {
-        assignment: parley_server::store::Assignment::All,
-        status: None,
-        priority: None,
-        labels: Vec::new(),
-        phone_number_id: None,
-        search: None,
-        order: parley_server::store::ConversationOrder::LatestActivity,
-        cursor: None,
-        limit: 10,
-        now: Millis::now(),
-    };
+    let query = parley_server::store::ConversationQuery::all(10, Millis::now());
     let conversations = store.conversations.list(&query).await.unwrap().items;
     assert_eq!(conversations.len(), 2, "one per number");
     assert!(

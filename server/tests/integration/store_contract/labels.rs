@@ -6,7 +6,7 @@ use crate::support::{Engine, fresh_store};
 use parley_app::collaboration::{Colour, LabelName};
 use parley_server::domain::conversation::ConversationChange;
 use parley_server::domain::{DomainEvent, Millis};
-use parley_server::store::{LabelUpdate, NewLabel, StoreError};
+use parley_server::store::{Label, LabelUpdate, NewLabel, SharedStore, StoreError};
 
 on_both_engines!(
     labels_are_defined_renamed_and_deleted,
@@ -21,14 +21,19 @@ pub fn new_label(name: &str, colour: &str) -> NewLabel {
     }
 }
 
+/// A label defined at time 1.
+pub async fn add_label(store: &SharedStore, name: &str, colour: &str) -> Label {
+    store
+        .labels
+        .create(&new_label(name, colour), Millis(1))
+        .await
+        .unwrap()
+}
+
 async fn labels_are_defined_renamed_and_deleted(engine: Engine) {
     let store = fresh_store(engine).await;
     let before = store.events.latest_id().await.unwrap();
-    let vip = store
-        .labels
-        .create(&new_label("VIP", "#d97706"), Millis(1))
-        .await
-        .unwrap();
+    let vip = add_label(&store, "VIP", "#d97706").await;
     let refund = store
         .labels
         .create(&new_label("refund", "#2563eb"), Millis(2))
@@ -104,11 +109,7 @@ async fn labels_are_defined_renamed_and_deleted(engine: Engine) {
 
 async fn a_deleted_label_comes_off_its_conversations(engine: Engine) {
     let (store, id) = with_conversation(engine, "15551101").await;
-    let vip = store
-        .labels
-        .create(&new_label("VIP", "#d97706"), Millis(1))
-        .await
-        .unwrap();
+    let vip = add_label(&store, "VIP", "#d97706").await;
     let tagged = ConversationChange {
         labels: Some(vec![vip.id]),
         ..Default::default()

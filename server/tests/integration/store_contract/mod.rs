@@ -86,16 +86,8 @@ pub async fn conversation_with(store: &SharedStore, customer: &str) -> i64 {
     let page = store
         .conversations
         .list(&parley_server::store::ConversationQuery {
-            assignment: parley_server::store::Assignment::All,
-            status: None,
-            priority: None,
-            labels: Vec::new(),
-            phone_number_id: None,
             search: Some(customer.to_owned()),
-            order: parley_server::store::ConversationOrder::LatestActivity,
-            cursor: None,
-            limit: 10,
-            now: Millis::now(),
+            ..parley_server::store::ConversationQuery::all(10, Millis::now())
         })
         .await
         .unwrap();

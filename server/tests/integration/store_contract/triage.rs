@@ -1,7 +1,8 @@
 //! Triage on conversations: pending, snoozed until a time, priority and labels, with the list
 //! filtering and ordering by them; snoozes that end wake the conversation.
 
-use super::labels::new_label;
+use super::conversations::{ids, query};
+use super::labels::add_label;
 use super::{add_user, conversation_of, events, with_conversation};
 use crate::on_both_engines;
 use crate::support::{Engine, fresh_store};
@@ -9,9 +10,7 @@ use parley_app::collaboration::{NotificationKind, Priority};
 use parley_app::model::{ConversationStatus, Role};
 use parley_server::domain::conversation::{ConversationChange, StatusChange};
 use parley_server::domain::{DomainEvent, Millis};
-use parley_server::store::{
-    Assignment, ConversationOrder, ConversationQuery, KeysetCursor, SharedStore, StoreError,
-};
+use parley_server::store::{ConversationOrder, ConversationQuery, KeysetCursor, StoreError};
 
 on_both_engines!(
     priority_and_labels_change_with_their_events,
@@ -21,39 +20,11 @@ on_both_engines!(
     labels_must_exist,
 );
 
-fn everything() -> ConversationQuery {
-    ConversationQuery {
-        assignment: Assignment::All,
-        status: None,
-        priority: None,
-        labels: Vec::new(),
-        phone_number_id: None,
-        search: None,
-        order: ConversationOrder::LatestActivity,
-        cursor: None,
-        limit: 50,
-        now: Millis::now(),
-    }
-}
-
-async fn ids(store: &SharedStore, query: ConversationQuery) -> Vec<i64> {
-    let page = store.conversations.list(&query).await.unwrap();
-    page.items.iter().map(|c| c.id).collect()
-}
-
 async fn priority_and_labels_change_with_their_events(engine: Engine) {
     let (store, id) = with_conversation(engine, "15551401").await;
     let ana = add_user(&store, "ana@example.com", Role::Agent).await;
-    let vip = store
-        .labels
-        .create(&new_label("VIP", "#d97706"), Millis(1))
-        .await
-        .unwrap();
-    let refund = store
-        .labels
-        .create(&new_label("refund", "#2563eb"), Millis(1))
-        .await
-        .unwrap();
+    let vip = add_label(&store, "VIP", "#d97706").await;
+    let refund = add_label(&store, "refund", "#2563eb").await;
     let before = store.events.latest_id().await.unwrap();
     let change = ConversationChange {
         priority: Some(Priority::Urgent),
@@ -113,16 +84,8 @@ async fn priority_and_labels_change_with_their_events(engine: Engine) {
 
 async fn the_list_filters_by_labels_and_priority_and_orders_by_priority(engine: Engine) {
     let store = fresh_store(engine).await;
-    let vip = store
-        .labels
-        .create(&new_label("VIP", "#d97706"), Millis(1))
-        .await
-        .unwrap();
-    let refund = store
-        .labels
-        .create(&new_label("refund", "#2563eb"), Millis(1))
-        .await
-        .unwrap();
+    let vip = add_label(&store, "VIP", "#d97706").await;
+    let refund = add_label(&store, "refund", "#2563eb").await;
     let mut made = Vec::new();
     for (n, (priority, labels)) in [
         (Priority::None, vec![vip.id]),
@@ -146,10 +109,7 @@ async fn the_list_filters_by_labels_and_priority_and_orders_by_priority(engine: 
             .unwrap();
         made.push(id);
     }
-    let with = |labels: Vec<i64>| ConversationQuery {
-        labels,
-        ..everything()
-    };
+    let with = |labels: Vec<i64>| ConversationQuery { labels, ..query() };
     let mut vip_ones = ids(&store, with(vec![vip.id])).await;
     vip_ones.sort_unstable();
     assert_eq!(vip_ones, [made[0], made[1]]);
@@ -160,7 +120,7 @@ async fn the_list_filters_by_labels_and_priority_and_orders_by_priority(engine: 
     );
     let high = ConversationQuery {
         priority: Some(Priority::High),
-        ..everything()
+        ..query()
     };
     let mut high_ones = ids(&store, high).await;
     high_ones.sort_unstable();
@@ -169,7 +129,7 @@ async fn the_list_filters_by_labels_and_priority_and_orders_by_priority(engine: 
     let ordered = ConversationQuery {
         order: ConversationOrder::HighestPriority,
         limit: 2,
-        ..everything()
+        ..query()
     };
     let first = store.conversations.list(&ordered).await.unwrap();
     let cursor: KeysetCursor = first.next.expect("another page");
@@ -214,7 +174,7 @@ async fn snoozes_end_on_time_and_tell_the_assignee(engine: Engine) {
     );
     let snoozed_list = ConversationQuery {
         status: Some(ConversationStatus::Snoozed),
-        ..everything()
+        ..query()
     };
     assert_eq!(ids(&store, snoozed_list.clone()).await, [id]);
     assert_eq!(
