@@ -7,6 +7,7 @@ pub mod compose;
 pub mod live;
 pub mod model;
 mod pages;
+pub mod team;
 pub mod templates;
 pub mod time;
 #[cfg(feature = "hydrate")]
@@ -56,11 +57,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Home />
                 <Route path=path!("/login") view=pages::Login />
+                <Route path=path!("/set-password") view=pages::SetPasswordPage />
+                <Route path=path!("/settings") view=pages::SettingsPage />
                 <Route path=path!("/inbox") view=pages::Inbox />
                 <Route path=path!("/inbox/:conversation_id") view=pages::Inbox />
                 <Route path=path!("/canned-replies") view=pages::CannedRepliesPage />
                 <Route path=path!("/admin") view=pages::AdminTeam />
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
+                <Route path=path!("/admin/audit") view=pages::AuditPage />
                 <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />
                 <Route path=path!("/admin/templates") view=pages::TemplatesPage />
                 <Route path=path!("/admin/templates/new") view=pages::NewTemplatePage />

@@ -4,11 +4,16 @@ use crate::auth::password::NewPassword;
 use crate::auth::token;
 use crate::config::{Config, Secret};
 use crate::domain::Millis;
+use crate::domain::audit::AuditAction;
 use crate::sandbox;
+use crate::service::audit::{self, Actor, Origin};
+use crate::service::{Services, team};
 use crate::store::{self, NewUser, SharedStore};
 use clap::{Parser, Subcommand};
 use parley_app::model::{DisplayName, Email, Role};
+use parley_app::team::MemberChange;
 use std::io::BufRead;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +85,24 @@ pub enum UserCommand {
     List,
     /// Disable a member: they cannot sign in and their sessions and tokens stop working.
     Disable {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+    },
+    /// Enable a disabled member again.
+    Enable {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+    },
+    /// Change a member's role (the last active admin keeps theirs).
+    Role {
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Print a one-time link (72 hours) with which a member sets their password. For a member
+    /// who has one, it is a reset: the old password stops working and their sessions end.
+    PasswordLink {
         #[arg(long, value_parser = parse_email)]
         email: Email,
     },
@@ -181,7 +204,7 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
             let store = store::connect(&config.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
-            run_user(command, &store).await
+            run_user(command, &store, &config).await
         }
         Command::Token { command } => {
             let store = store::connect(&config.database_url)
@@ -268,27 +291,34 @@ async fn run_token(command: TokenCommand, store: &SharedStore) -> CliResult {
     }
 }
 
-async fn run_user(command: UserCommand, store: &SharedStore) -> CliResult {
+async fn run_user(command: UserCommand, store: &SharedStore, config: &Config) -> CliResult {
+    let svc = Services::offline(store.clone(), Arc::new(config.clone()));
+    let origin = Origin::command_line();
     match command {
         UserCommand::Add { email, name, role } => {
             let password = NewPassword::parse(&read_password()?)?;
-            let password_hash = crate::password_hasher()
+            let password_hash = svc
+                .passwords
                 .hash(password)
                 .await
                 .map_err(|e| e.to_string())?;
+            let new = NewUser {
+                email,
+                name,
+                role,
+                password_hash: Some(password_hash),
+            };
             let user = store
                 .team
-                .create_user(
-                    NewUser {
-                        email,
-                        name,
-                        role,
-                        password_hash,
-                    },
-                    Millis::now(),
-                )
+                .create_user(new, svc.now())
                 .await
                 .map_err(|e| e.to_string())?;
+            let details = serde_json::json!({
+                "email": user.email.as_str(), "name": user.name.as_str(), "role": user.role.as_str(),
+            });
+            let target = format!("member {}", user.id);
+            let action = AuditAction::MemberAdded;
+            audit::record(&svc, Actor::CommandLine, &origin, action, target, details).await;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role);
             Ok(())
         }
@@ -300,15 +330,62 @@ async fn run_user(command: UserCommand, store: &SharedStore) -> CliResult {
             Ok(())
         }
         UserCommand::Disable { email } => {
-            let user = store
-                .team
-                .set_user_disabled(&email, true, Millis::now())
-                .await
-                .map_err(|e| e.to_string())?;
+            let disable = MemberChange {
+                disabled: Some(true),
+                ..MemberChange::default()
+            };
+            let user = update_member(&svc, &origin, &email, disable).await?;
             println!("Disabled {}.", user.email);
             Ok(())
         }
+        UserCommand::Enable { email } => {
+            let enable = MemberChange {
+                disabled: Some(false),
+                ..MemberChange::default()
+            };
+            let user = update_member(&svc, &origin, &email, enable).await?;
+            println!("Enabled {}.", user.email);
+            Ok(())
+        }
+        UserCommand::Role { email, role } => {
+            let role = MemberChange {
+                role: Some(role),
+                ..MemberChange::default()
+            };
+            let user = update_member(&svc, &origin, &email, role).await?;
+            println!("{} is now {}.", user.email, user.role);
+            Ok(())
+        }
+        UserCommand::PasswordLink { email } => {
+            let user = member(&svc.store, &email).await?;
+            let link = team::password_link(&svc, None, &origin, user.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let base = config
+                .public_origin
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.bind));
+            println!("{base}{}", link.path);
+            eprintln!(
+                "Works once, until {} (UTC). Hand it to {} yourself: Parley sends no mail.",
+                crate::views::time(link.expires_at).0,
+                user.email
+            );
+            Ok(())
+        }
     }
+}
+
+async fn update_member(
+    svc: &Services,
+    origin: &Origin,
+    email: &Email,
+    change: MemberChange,
+) -> Result<store::User, String> {
+    let user = member(&svc.store, email).await?;
+    team::update_member(svc, None, origin, user.id, change)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn serve(mut config: Config) -> CliResult {
@@ -417,7 +494,7 @@ async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
                     email: email.clone(),
                     name,
                     role,
-                    password_hash,
+                    password_hash: Some(password_hash),
                 },
                 Millis::now(),
             )
@@ -462,7 +539,7 @@ async fn create_first_admin(store: &SharedStore) -> CliResult {
                 email: email.clone(),
                 name,
                 role: Role::Admin,
-                password_hash,
+                password_hash: Some(password_hash),
             },
             Millis::now(),
         )

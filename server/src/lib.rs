@@ -162,6 +162,7 @@ impl Application {
                 service::media::MAX_CONCURRENT_UPLOADS,
             )),
             sandbox,
+            passwords: auth.hasher().clone(),
         };
         let state = http::AppState::new(http::App {
             config,

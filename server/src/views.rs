@@ -276,6 +276,44 @@ pub fn presence(presence: &Presence) -> PresenceView {
     }
 }
 
+pub fn password_link(link: &crate::service::team::IssuedLink) -> parley_app::team::PasswordLink {
+    parley_app::team::PasswordLink {
+        member_id: link.member,
+        path: link.path.clone(),
+        purpose: link.purpose,
+        expires_at: time(link.expires_at),
+    }
+}
+
+pub fn pending_link(link: &crate::store::PendingPasswordLink) -> parley_app::team::PendingLink {
+    parley_app::team::PendingLink {
+        name: link.user.name.to_string(),
+        email: link.user.email.to_string(),
+        purpose: link.purpose,
+        expires_at: time(link.expires_at),
+    }
+}
+
+pub fn me(user: &User) -> parley_app::team::Me {
+    parley_app::team::Me {
+        viewer: crate::auth::viewer_of(user),
+        notifications: user.notifications,
+    }
+}
+
+pub fn audit_entry(record: &crate::store::AuditRecord) -> parley_app::team::AuditEntry {
+    parley_app::team::AuditEntry {
+        id: record.id,
+        at: time(record.at),
+        actor_id: record.entry.actor_id,
+        actor: record.entry.actor.clone(),
+        origin: record.entry.origin.clone(),
+        action: record.entry.action.as_str().to_owned(),
+        target: record.entry.target.clone(),
+        details: record.entry.details.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,14 @@
 //! Server functions: the browser's typed door into the server. Each one checks who is asking
 //! before it touches data; the data itself comes from the [`ssr::Backend`] the server provides.
-//! Those for working together (notes, labels, canned replies…) are in [`collaboration`].
+//! Those for working together (notes, labels, canned replies…) are in [`collaboration`], those
+//! for running the team (members, set-password links, one's own settings, the audit log) in
+//! [`team`].
 
 mod collaboration;
+mod team;
 
 pub use collaboration::*;
+pub use team::*;
 
 use crate::collaboration::{NoteView, PresenceView, Priority};
 use crate::compose::SendRequest;
@@ -352,11 +356,12 @@ pub mod ssr {
     use std::sync::Arc;
 
     pub use super::collaboration::ssr::CollaborationBackend;
+    pub use super::team::ssr::TeamBackend;
 
     /// The server's use cases, as server functions reach them. The server decides who may do
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
-    pub trait Backend: CollaborationBackend + Send + Sync {
+    pub trait Backend: CollaborationBackend + TeamBackend + Send + Sync {
         async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
         async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;
         async fn conversations(

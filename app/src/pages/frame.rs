@@ -46,6 +46,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
                 <a href="/admin/templates">"Templates"</a>
                 <a href="/admin/labels">"Labels"</a>
                 <a href="/admin">"Team"</a>
+                <a href="/admin/audit">"Audit"</a>
             </Show>
         </nav>
     }
@@ -55,9 +56,9 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
 fn WhoAmI(viewer: Viewer) -> impl IntoView {
     view! {
         <div class="whoami">
-            <span class="whoami-name" title=viewer.email.to_string()>
+            <a class="whoami-name" href="/settings" title=format!("{} · your settings", viewer.email)>
                 {viewer.name.to_string()}
-            </span>
+            </a>
             <span class="role-badge">{viewer.role.as_str()}</span>
             <form method="post" action="/logout">
                 <button type="submit" class="link-button">"Sign out"</button>

@@ -1,19 +1,25 @@
 //! One module per page. Pages that need a signed-in member are wrapped in [`AppFrame`].
 
 mod admin;
+mod audit;
 mod bell;
 mod canned;
 mod frame;
 mod inbox;
 mod labels;
 mod login;
+mod set_password;
+mod settings;
 mod templates;
 
 pub use admin::AdminTeam;
+pub use audit::AuditPage;
 pub use canned::{CannedRepliesPage, SharedCannedRepliesPage};
 pub use inbox::Inbox;
 pub use labels::LabelsPage;
 pub use login::Login;
+pub use set_password::SetPasswordPage;
+pub use settings::SettingsPage;
 pub use templates::{NewTemplatePage, TemplatePage, TemplatesPage};
 
 use leptos::prelude::*;
@@ -26,6 +32,17 @@ pub fn ErrorNotice(error: crate::api::AppError) -> impl IntoView {
         <p class="form-error" role="alert">
             {error.to_string()}
         </p>
+    }
+}
+
+/// A moment as a date and time, in the member's zone once the page is live.
+#[component]
+pub fn DateTime(at: crate::model::UnixTime) -> impl IntoView {
+    let live = crate::live::use_live();
+    view! {
+        <time datetime=crate::time::iso(at)>
+            {move || crate::time::date_time(at, live.local_time.get())}
+        </time>
     }
 }
 

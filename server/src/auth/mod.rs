@@ -1,11 +1,14 @@
 //! Who is asking: passwords, personal API tokens, sign-in throttling and sessions.
 
 pub mod password;
+pub mod password_link;
 pub mod session;
 pub mod throttle;
 pub mod token;
 
 use crate::domain::SharedClock;
+use crate::domain::audit::AuditAction;
+use crate::service::audit::{self, Actor, Origin};
 use crate::store::{SharedStore, StoreError, User};
 use parley_app::model::{Email, Viewer};
 use password::PasswordHasher;
@@ -77,15 +80,60 @@ impl Authenticator {
         };
         // Verify against a dummy hash when the account is unknown, so timing does not reveal
         // which emails exist.
-        let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+        let hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
         let password_ok = self.hasher.verify(password, hash).await?;
-        match credentials {
+        let outcome = match credentials {
             Some(c) if password_ok && !c.user.disabled => {
                 self.throttle.record_success(&keys).await?;
                 Ok(c.user)
             }
             // The attempt was counted when it was reserved.
             _ => Err(AuthError::InvalidCredentials),
+        };
+        self.audit(email, client, &keys, &outcome, now).await;
+        outcome
+    }
+
+    /// Records a sign-in, or a failure and whether it locked the account. Attempts refused
+    /// while locked are not recorded one by one: the throttle bounds what is written.
+    async fn audit(
+        &self,
+        email: &str,
+        client: &str,
+        keys: &[(String, throttle::Policy); 2],
+        outcome: &Result<User, AuthError>,
+        now: crate::domain::Millis,
+    ) {
+        let origin = Origin(client.to_owned());
+        let details = serde_json::json!({});
+        match outcome {
+            Ok(user) => {
+                let viewer = viewer_of(user);
+                let target = format!("member {}", user.id);
+                let action = AuditAction::SignInSucceeded;
+                let actor = Actor::Member(&viewer);
+                audit::write(&self.store, now, actor, &origin, action, target, details).await;
+            }
+            Err(_) => {
+                let locked = self
+                    .store
+                    .team
+                    .throttle_record(&keys[0].0)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|record| record.blocked_until)
+                    .is_some_and(|until| until > now);
+                let action = if locked {
+                    AuditAction::SignInThrottled
+                } else {
+                    AuditAction::SignInFailed
+                };
+                let tried = email.trim().to_lowercase();
+                let actor = Actor::Anonymous(&tried);
+                let target = "sign-in".to_owned();
+                audit::write(&self.store, now, actor, &origin, action, target, details).await;
+            }
         }
     }
 }

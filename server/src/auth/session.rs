@@ -1,7 +1,7 @@
 //! Sign-in sessions: tower-sessions records in the application database (`store::sessions`),
 //! plus the rules Parley adds on top: an absolute lifetime, an idle timeout (refreshed at most
 //! once a minute, and checked against Parley's clock), and immediate end when a member is
-//! disabled.
+//! disabled or their password changes (sessions begun before `sessions_valid_from` are over).
 
 use crate::domain::Millis;
 use crate::store::{DbSessionStore, SharedStore, StoreResult};
@@ -58,6 +58,19 @@ pub async fn begin(
     Ok(())
 }
 
+/// After a password change: the session making it (if it is `user`'s) begins again, so it
+/// outlives the end of every session begun before the change.
+pub async fn renew(
+    session: &Session,
+    user: UserId,
+    now: Millis,
+) -> Result<(), tower_sessions::session::Error> {
+    if session.get::<i64>(USER_ID).await? == Some(user.0) {
+        begin(session, user, now).await?;
+    }
+    Ok(())
+}
+
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
     session.flush().await
 }
@@ -95,7 +108,9 @@ pub async fn signed_in_user(
     let expired = Millis(signed_in_at).plus(config.absolute_timeout) <= now
         || Millis(last_seen).plus(config.idle_timeout) <= now;
     match (user, session.id()) {
-        (Some(user), Some(session_id)) if !user.disabled && !expired => {
+        (Some(user), Some(session_id))
+            if !user.disabled && !expired && signed_in_at >= user.sessions_valid_from.0 =>
+        {
             let mut last_seen = last_seen;
             if now.0 - last_seen >= SEEN_REFRESH.as_millis() as i64 {
                 // Modifying the session re-saves it, which pushes the idle expiry forward.
@@ -144,7 +159,7 @@ pub async fn standing(
         .team
         .user_by_id(user)
         .await?
-        .is_some_and(|u| !u.disabled);
+        .is_some_and(|u| !u.disabled && signed_in_at >= u.sessions_valid_from.0);
     let until = valid_until(
         signed_in_at,
         Millis(last_seen).plus(config.idle_timeout),

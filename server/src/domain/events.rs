@@ -128,6 +128,11 @@ pub enum DomainEvent {
     CredentialsChanged {
         user_id: UserId,
     },
+    /// A member was added, renamed or changed their settings (role and access changes are
+    /// `CredentialsChanged`).
+    MemberChanged {
+        user_id: UserId,
+    },
 }
 
 /// What changed about a message besides its delivery status.
@@ -170,6 +175,7 @@ impl DomainEvent {
             DomainEvent::NumberUpdated { .. } => "number_updated",
             DomainEvent::PreferenceChanged { .. } => "preference_changed",
             DomainEvent::CredentialsChanged { .. } => "credentials_changed",
+            DomainEvent::MemberChanged { .. } => "member_changed",
         }
     }
 

@@ -7,8 +7,10 @@
 //! - [`conversation`]: where a customer's message lands; conversation records.
 //! - [`message`]: message records, previews, forward-only statuses.
 //! - [`window`]: the 24-hour (72 after an ad) customer-service window.
+//! - [`audit`]: the admin actions and security events the audit log records.
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
 
+pub mod audit;
 pub mod contact;
 pub mod conversation;
 pub mod events;

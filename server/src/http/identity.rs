@@ -3,6 +3,7 @@
 use super::{ApiError, AppState};
 use crate::auth::{self, session, token};
 use crate::domain::Millis;
+use crate::service::audit::Origin;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -37,6 +38,26 @@ impl Credential {
             Credential::SessionCookie { valid_until, .. } => Some(*valid_until),
             Credential::BearerToken { valid_until, .. } => *valid_until,
         }
+    }
+}
+
+/// Where the request came from, for the audit log: the client's address (see
+/// [`super::client_address`]).
+pub struct ClientOrigin(pub Origin);
+
+impl FromRequestParts<AppState> for ClientOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let address = super::client_address_of(
+            &parts.extensions,
+            &parts.headers,
+            app.config.trusted_proxies,
+        );
+        Ok(ClientOrigin(Origin(address)))
     }
 }
 
@@ -151,6 +172,10 @@ pub async fn page_access(request: Request, next: Next) -> Response {
         };
     }
     if path.starts_with("/rpc/") {
+        return next.run(request).await;
+    }
+    // Whoever holds a one-time link may set a password, signed in or not.
+    if path == "/set-password" {
         return next.run(request).await;
     }
     if path == "/login" {

@@ -1,7 +1,7 @@
 //! Labels: every member reads them; admins define them. Which labels a conversation carries
 //! is changed with `PATCH /api/v1/conversations/{id}`.
 
-use super::identity::RequireViewer;
+use super::identity::{ClientOrigin, RequireViewer};
 use super::{ApiError, AppState, JsonBody};
 use crate::service::labels;
 use crate::views;
@@ -37,9 +37,10 @@ async fn list(
 async fn create(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
     JsonBody(draft): JsonBody<LabelDraft>,
 ) -> Result<(StatusCode, Json<LabelView>), ApiError> {
-    let label = labels::create(&app.services, &viewer, draft).await?;
+    let label = labels::create(&app.services, &viewer, &origin, draft).await?;
     Ok((StatusCode::CREATED, Json(views::label(&label))))
 }
 
@@ -50,10 +51,11 @@ async fn create(
 async fn update(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<i64>,
     JsonBody(draft): JsonBody<LabelDraft>,
 ) -> Result<Json<LabelView>, ApiError> {
-    let label = labels::update(&app.services, &viewer, id, draft).await?;
+    let label = labels::update(&app.services, &viewer, &origin, id, draft).await?;
     Ok(Json(views::label(&label)))
 }
 
@@ -64,8 +66,9 @@ async fn update(
 async fn delete(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    labels::delete(&app.services, &viewer, id).await?;
+    labels::delete(&app.services, &viewer, &origin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

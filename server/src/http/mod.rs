@@ -4,6 +4,7 @@
 //! that serve the API (utoipa-axum), so the two cannot drift.
 
 mod api;
+mod audit;
 mod backend;
 mod body;
 mod canned;
@@ -23,7 +24,7 @@ mod webhook;
 
 pub use body::JsonBody;
 pub use error::ApiError;
-pub use identity::{Credential, RequireAdmin, RequireViewer};
+pub use identity::{ClientOrigin, Credential, RequireAdmin, RequireViewer};
 pub use sign_in::local_target;
 
 use crate::auth::{self, Authenticator};
@@ -88,6 +89,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(sandbox::router())
         .routes(routes!(sign_in::sign_in))
         .routes(routes!(sign_in::sign_out))
+        .routes(routes!(sign_in::set_password))
+        .merge(audit::router())
 }
 
 /// The OpenAPI document of every route Parley serves.
@@ -183,13 +186,20 @@ async fn ready(State(app): State<AppState>) -> impl IntoResponse {
 /// The caller's address for throttling: the socket peer, or, behind `trusted_proxies`
 /// proxies, the address the outermost of them appended to `X-Forwarded-For`.
 pub fn client_address(request: &Request, trusted_proxies: usize) -> String {
-    let peer = request
-        .extensions()
+    client_address_of(request.extensions(), request.headers(), trusted_proxies)
+}
+
+/// [`client_address`] from a request's parts.
+pub fn client_address_of(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted_proxies: usize,
+) -> String {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
-    let forwarded: Vec<&str> = request
-        .headers()
+    let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())

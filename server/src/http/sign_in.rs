@@ -3,6 +3,7 @@
 
 use super::{ApiError, AppState, client_address, identity::encode_query_value};
 use crate::auth::{self, AuthError, session};
+use crate::service::{ServiceError, team};
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -91,6 +92,93 @@ pub async fn sign_in(State(app): State<AppState>, session: Session, request: Req
         .into_response(),
         (Err(AuthError::Throttled { retry_after_secs }), false) => throttled_page(retry_after_secs),
         (Err(error), false) => ApiError::from(error).into_response(),
+    }
+}
+
+/// After a password change, the caller's browser session continues (every other one ends).
+pub async fn continue_session(
+    session: &Session,
+    user: parley_app::model::UserId,
+    now: crate::domain::Millis,
+) -> Result<(), ApiError> {
+    session::renew(session, user, now).await?;
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SetPasswordForm {
+    /// The secret from the one-time link (`/set-password?token=…`).
+    token: String,
+    password: String,
+    /// The password again; browsers' form sends it, JSON clients may leave it out.
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Sets a member's password through their one-time link and signs them in. Browsers post the
+/// form and are redirected to the inbox (or back to the form, saying what was wrong); JSON
+/// clients get the member, 404 for a used or expired link, 422 for a password too short.
+#[utoipa::path(post, path = "/set-password", tag = "team",
+    request_body(content = SetPasswordForm, content_type = "application/json"),
+    responses((status = 200, description = "password set; signed in"),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn set_password(
+    State(app): State<AppState>,
+    session: Session,
+    request: Request,
+) -> Response {
+    let json = wants_json(&request);
+    let origin =
+        crate::service::audit::Origin(client_address(&request, app.config.trusted_proxies));
+    let form = if json {
+        Json::<SetPasswordForm>::from_request(request, &())
+            .await
+            .map(|Json(f)| f)
+            .map_err(|e| e.body_text())
+    } else {
+        axum::Form::<SetPasswordForm>::from_request(request, &())
+            .await
+            .map(|axum::Form(f)| f)
+            .map_err(|e| e.body_text())
+    };
+    let form = match form {
+        Ok(form) => form,
+        Err(problem) => return ApiError::Invalid(problem).into_response(),
+    };
+    let back = |code: &str| {
+        Redirect::to(&format!(
+            "/set-password?token={}&error={code}",
+            encode_query_value(&form.token)
+        ))
+        .into_response()
+    };
+    if form
+        .confirm
+        .as_ref()
+        .is_some_and(|confirm| *confirm != form.password)
+    {
+        return if json {
+            ApiError::Invalid("the two passwords differ".into()).into_response()
+        } else {
+            back("mismatch")
+        };
+    }
+    let svc = &app.services;
+    match team::redeem_link(svc, &origin, &form.token, &form.password).await {
+        Ok(user) => {
+            if let Err(e) = session::begin(&session, user.id, svc.now()).await {
+                return ApiError::from(e).into_response();
+            }
+            if json {
+                Json(serde_json::json!({ "user": auth::viewer_of(&user) })).into_response()
+            } else {
+                Redirect::to("/inbox").into_response()
+            }
+        }
+        Err(error) if json => ApiError::from(error).into_response(),
+        Err(ServiceError::Invalid(_)) => back("weak"),
+        Err(ServiceError::NotFound(_)) => back("gone"),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The template API: every member reads approved templates (to send them); admins read all
 //! of them with their timelines, submit, sync and delete.
 
-use super::identity::RequireViewer;
+use super::identity::{ClientOrigin, RequireViewer};
 use super::{ApiError, AppState};
 use crate::service::templates::{self, TemplateFilter};
 use crate::views;
@@ -89,9 +89,10 @@ struct Submitted {
 async fn submit(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
-    let id = templates::submit(&app.services, &viewer, &body).await?;
+    let id = templates::submit(&app.services, &viewer, &origin, &body).await?;
     Ok((StatusCode::CREATED, Json(Submitted { id })))
 }
 
@@ -118,9 +119,10 @@ async fn sync(
 async fn delete(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    templates::delete(&app.services, &viewer, &id).await?;
+    templates::delete(&app.services, &viewer, &origin, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,10 +1,13 @@
 //! Labels: admins define them; every member reads them and puts them on conversations
 //! (through `conversations::change`).
 
+use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
+use crate::domain::audit::AuditAction;
 use crate::store::{Label, LabelUpdate, NewLabel};
 use parley_app::collaboration::{Colour, LabelDraft, LabelName};
 use parley_app::model::Viewer;
+use serde_json::json;
 
 /// At most this many characters of description.
 const MAX_DESCRIPTION: usize = 200;
@@ -30,7 +33,12 @@ fn description(raw: Option<String>) -> ServiceResult<Option<String>> {
     Ok(description)
 }
 
-pub async fn create(svc: &Services, viewer: &Viewer, draft: LabelDraft) -> ServiceResult<Label> {
+pub async fn create(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    draft: LabelDraft,
+) -> ServiceResult<Label> {
     require_admin(viewer)?;
     let name = LabelName::parse(draft.name.as_deref().unwrap_or_default()).map_err(invalid)?;
     let colour = match draft.colour.as_deref() {
@@ -42,12 +50,24 @@ pub async fn create(svc: &Services, viewer: &Viewer, draft: LabelDraft) -> Servi
         colour,
         description: description(draft.description)?.unwrap_or_default(),
     };
-    Ok(svc.store.labels.create(&label, svc.now()).await?)
+    let label = svc.store.labels.create(&label, svc.now()).await?;
+    let details = json!({"name": label.name.as_str(), "colour": label.colour.as_str()});
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::LabelCreated,
+        target(label.id),
+        details,
+    )
+    .await;
+    Ok(label)
 }
 
 pub async fn update(
     svc: &Services,
     viewer: &Viewer,
+    origin: &Origin,
     id: i64,
     draft: LabelDraft,
 ) -> ServiceResult<Label> {
@@ -67,12 +87,55 @@ pub async fn update(
             .map_err(invalid)?,
         description: description(draft.description)?,
     };
-    Ok(svc.store.labels.update(id, &update, svc.now()).await?)
+    let label = svc.store.labels.update(id, &update, svc.now()).await?;
+    let details = json!({
+        "name": update.name.map(|n| n.as_str().to_owned()),
+        "colour": update.colour.map(|c| c.as_str().to_owned()),
+        "description": update.description,
+    });
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::LabelChanged,
+        target(id),
+        details,
+    )
+    .await;
+    Ok(label)
 }
 
-pub async fn delete(svc: &Services, viewer: &Viewer, id: i64) -> ServiceResult<()> {
+pub async fn delete(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<()> {
     require_admin(viewer)?;
-    Ok(svc.store.labels.delete(id, svc.now()).await?)
+    let name = svc
+        .store
+        .labels
+        .list()
+        .await?
+        .into_iter()
+        .find(|l| l.id == id)
+        .map(|l| l.name);
+    svc.store.labels.delete(id, svc.now()).await?;
+    let details = json!({"name": name.as_ref().map(|n| n.as_str())});
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::LabelDeleted,
+        target(id),
+        details,
+    )
+    .await;
+    Ok(())
+}
+
+fn target(id: i64) -> String {
+    format!("label {id}")
 }
 
 /// The ids of the labels these names (any case) name; an unknown name is refused.

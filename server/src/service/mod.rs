@@ -13,9 +13,11 @@
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
 //! - [`media`]: members' uploads and the media files members may fetch.
 //! - [`templates`]: listing, syncing, submitting and deleting message templates.
-//! - [`team`]: members, and one's own API tokens.
+//! - [`team`]: members, set-password links, one's own profile, password and API tokens.
+//! - [`audit`]: the log of admin actions and security events.
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
+pub mod audit;
 pub mod canned;
 pub mod conversations;
 pub mod labels;
@@ -50,9 +52,26 @@ pub struct Services {
     pub uploads: Arc<Semaphore>,
     /// The built-in simulator, in sandbox mode.
     pub sandbox: Option<crate::sandbox::Simulator>,
+    /// Hashes and checks passwords (shared with sign-in: one bound on the memory they take).
+    pub passwords: crate::auth::password::PasswordHasher,
 }
 
 impl Services {
+    /// The use cases without the Graph API, the sandbox or the sender: what the command line
+    /// needs to run the team.
+    pub fn offline(store: Store, config: Arc<Config>) -> Self {
+        Services {
+            store,
+            clock: Arc::new(crate::domain::SystemClock),
+            config,
+            graph: None,
+            outbox_wake: Arc::new(Notify::new()),
+            uploads: Arc::new(Semaphore::new(media::MAX_CONCURRENT_UPLOADS)),
+            sandbox: None,
+            passwords: crate::password_hasher(),
+        }
+    }
+
     pub fn now(&self) -> Millis {
         self.clock.now()
     }

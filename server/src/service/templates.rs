@@ -1,7 +1,9 @@
 //! Message templates: agents read the approved ones (to send them); admins see every template
 //! with its approval story, sync them from Meta, submit new ones and delete them.
 
+use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
+use crate::domain::audit::AuditAction;
 use crate::store::{Template, TemplateEntry, TemplateRecord};
 use crate::whatsapp::ids::{TemplateId, WabaId};
 use parley_app::model::Viewer;
@@ -99,7 +101,12 @@ pub fn check_name(name: &str) -> ServiceResult<()> {
 
 /// Submits a template (Meta's creation body) for review and records it as submitted; Meta's
 /// objections come back in Meta's words. Answers its id.
-pub async fn submit(svc: &Services, viewer: &Viewer, body: &Value) -> ServiceResult<String> {
+pub async fn submit(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    body: &Value,
+) -> ServiceResult<String> {
     require_admin(viewer)?;
     let waba_id = account(svc)?;
     let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -128,11 +135,29 @@ pub async fn submit(svc: &Services, viewer: &Viewer, body: &Value) -> ServiceRes
         .templates
         .record_submitted(&template, svc.now())
         .await?;
+    let details = serde_json::json!({
+        "name": template.name, "language": template.language, "category": template.category,
+    });
+    let target = format!("template {}", template.name);
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::TemplateSubmitted,
+        target,
+        details,
+    )
+    .await;
     Ok(created.id)
 }
 
 /// Deletes a template at Meta, then marks it deleted here.
-pub async fn delete(svc: &Services, viewer: &Viewer, id: &str) -> ServiceResult<()> {
+pub async fn delete(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: &str,
+) -> ServiceResult<()> {
     require_admin(viewer)?;
     let (template, _) = svc
         .store
@@ -152,6 +177,17 @@ pub async fn delete(svc: &Services, viewer: &Viewer, id: &str) -> ServiceResult<
         .delete_template(&waba_id, &template.record.name, &template_id)
         .await?;
     svc.store.templates.record_deleted(id, svc.now()).await?;
+    let details = serde_json::json!({"id": id, "language": template.record.language});
+    let target = format!("template {}", template.record.name);
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::TemplateDeleted,
+        target,
+        details,
+    )
+    .await;
     Ok(())
 }
 

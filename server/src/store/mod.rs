@@ -1,4 +1,4 @@
-//! The data layer, one door per domain: [`Store`] holds a handle for each (team, journal,
+//! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
 //! notifications, canned replies, presence, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
@@ -20,6 +20,7 @@
 // Each `sql/*.rs` is compiled once per engine on purpose (see above).
 #![allow(clippy::duplicate_mod)]
 
+mod audit;
 mod canned;
 mod conversations;
 mod intake;
@@ -40,6 +41,7 @@ mod team;
 mod templates;
 
 pub use crate::domain::Millis;
+pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
 pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
@@ -57,8 +59,8 @@ pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
 pub use presence::{Presence, PresenceStore};
 pub use sessions::DbSessionStore;
 pub use team::{
-    ApiToken, AttemptLimit, NewApiToken, NewUser, Reservation, TeamStore, ThrottleRecord,
-    TokenOwner, User, UserCredentials,
+    ApiToken, AttemptLimit, NewApiToken, NewPasswordLink, NewUser, PendingPasswordLink,
+    Reservation, TeamStore, ThrottleRecord, TokenOwner, User, UserChange, UserCredentials,
 };
 pub use templates::{ChangeSource, Template, TemplateEntry, TemplateRecord, TemplateStore};
 
@@ -134,6 +136,7 @@ impl std::ops::Deref for Store {
 /// The store's doors, one per domain.
 pub struct Domains {
     pub team: Arc<dyn TeamStore>,
+    pub audit: Arc<dyn AuditStore>,
     pub journal: Arc<dyn JournalStore>,
     pub intake: Arc<dyn IntakeStore>,
     pub numbers: Arc<dyn NumberStore>,
@@ -167,6 +170,7 @@ impl Store {
     ) -> Store
     where
         E: TeamStore
+            + AuditStore
             + JournalStore
             + IntakeStore
             + NumberStore
@@ -186,6 +190,7 @@ impl Store {
     {
         Store(Arc::new(Domains {
             team: engine.clone(),
+            audit: engine.clone(),
             journal: engine.clone(),
             intake: engine.clone(),
             numbers: engine.clone(),

@@ -29,6 +29,8 @@ const SERIALIZE_EVENTS: &str = "SELECT pg_advisory_xact_lock(7220601)";
 const EVENT_ROW: &str =
     "SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock(7220601)) AS serialized";
 const SINGLE_NODE: bool = false;
+/// Locks the rows a read-then-write transaction decides on.
+const FOR_UPDATE: &str = "FOR UPDATE";
 const BEGIN_READ_THEN_WRITE: &str = "BEGIN";
 /// `c.id` among a subquery's ids: as an array, so they are looked up by primary key. PostgreSQL
 /// plans a semi-join on a cached statement for an average label and scans the whole table.

@@ -33,6 +33,8 @@ const SERIALIZE_EVENTS: &str = "";
 const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
 /// This process is the only one working on the database.
 const SINGLE_NODE: bool = true;
+/// Row locks: none needed, SQLite has one writer at a time.
+const FOR_UPDATE: &str = "";
 /// A transaction that reads before it writes must take the write lock up front: a read
 /// transaction cannot become a writer once another writer has committed.
 const BEGIN_READ_THEN_WRITE: &str = "BEGIN IMMEDIATE";

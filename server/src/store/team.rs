@@ -4,6 +4,7 @@ use super::{StoreError, StoreResult};
 use crate::domain::Millis;
 use async_trait::async_trait;
 use parley_app::model::{DisplayName, Email, Role, UserId};
+use parley_app::team::{LinkPurpose, NotificationSettings};
 
 /// A team member as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,21 +15,54 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub created_at: Millis,
+    /// Sessions begun before this are over (the password was reset or changed since).
+    pub sessions_valid_from: Millis,
+    pub notifications: NotificationSettings,
 }
 
 /// A team member with the password hash, for sign-in only.
 #[derive(Clone)]
 pub struct UserCredentials {
     pub user: User,
-    pub password_hash: String,
+    /// A PHC-format argon2id hash; `None` until an invited member sets a password, and after
+    /// an admin reset it.
+    pub password_hash: Option<String>,
 }
 
 pub struct NewUser {
     pub email: Email,
     pub name: DisplayName,
     pub role: Role,
-    /// A PHC-format argon2id hash.
-    pub password_hash: String,
+    /// A PHC-format argon2id hash; `None` for a member invited with a set-password link.
+    pub password_hash: Option<String>,
+}
+
+/// What changes about a member; `None` keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub name: Option<DisplayName>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    pub notifications: Option<NotificationSettings>,
+}
+
+/// A one-time set-password link to store (the digest of its secret, never the secret).
+#[derive(Clone, Debug)]
+pub struct NewPasswordLink {
+    pub user: UserId,
+    /// Hex SHA-256 of the link's secret.
+    pub digest: String,
+    pub purpose: LinkPurpose,
+    pub created_by: Option<UserId>,
+    pub expires_at: Millis,
+}
+
+/// A set-password link that still works, and whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingPasswordLink {
+    pub user: User,
+    pub purpose: LinkPurpose,
+    pub expires_at: Millis,
 }
 
 /// A personal API token to store.
@@ -95,11 +129,30 @@ pub trait TeamStore: Send + Sync {
     async fn credentials_by_email(&self, email: &Email) -> StoreResult<Option<UserCredentials>>;
     /// Every team member, by name.
     async fn list_users(&self) -> StoreResult<Vec<User>>;
-    /// Disables or re-enables a member; disabling ends their sessions, tokens and streams.
-    async fn set_user_disabled(
+    /// Changes a member. Disabling ends their sessions, tokens and streams. Refused
+    /// (`WrongState`) when it would leave the team without an active admin: the check and the
+    /// change are one transaction, so two admins demoting each other at once cannot both win.
+    async fn update_user(&self, id: UserId, change: &UserChange, now: Millis) -> StoreResult<User>;
+    /// Stores a new password hash; sessions begun before `now` end (the caller begins a fresh
+    /// one for the member who changed it).
+    async fn set_password(&self, user: UserId, password_hash: &str, now: Millis)
+    -> StoreResult<()>;
+
+    /// Stores a one-time set-password link; earlier links of the member stop working. A
+    /// `Reset` link also clears the password and ends the member's sessions, at once.
+    async fn create_password_link(&self, link: &NewPasswordLink, now: Millis) -> StoreResult<()>;
+    /// The link with this digest if it is unused, unexpired and its member active.
+    async fn pending_password_link(
         &self,
-        email: &Email,
-        disabled: bool,
+        digest: &str,
+        now: Millis,
+    ) -> StoreResult<Option<PendingPasswordLink>>;
+    /// Uses the link: sets the member's password and spends the link, in one transaction (a
+    /// second use finds it spent: `NotFound`).
+    async fn redeem_password_link(
+        &self,
+        digest: &str,
+        password_hash: &str,
         now: Millis,
     ) -> StoreResult<User>;
 
@@ -137,9 +190,19 @@ pub trait TeamStore: Send + Sync {
     async fn clear_throttle_record(&self, key: &str) -> StoreResult<()>;
 }
 
-pub(super) const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at";
+pub(super) const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at, \
+     sessions_valid_from, notify_mention, notify_snooze_ended";
 pub(super) const API_TOKEN_COLUMNS: &str =
     "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
+
+/// [`USER_COLUMNS`] of the table aliased `alias`, for joins.
+pub(super) fn qualified_user_columns(alias: &str) -> String {
+    USER_COLUMNS
+        .split(',')
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A `users` row as both engines return it.
 #[derive(sqlx::FromRow)]
@@ -150,6 +213,9 @@ pub(super) struct UserRow {
     role: String,
     disabled_at: Option<i64>,
     created_at: i64,
+    sessions_valid_from: i64,
+    notify_mention: bool,
+    notify_snooze_ended: bool,
 }
 
 impl UserRow {
@@ -165,6 +231,11 @@ impl UserRow {
                 .map_err(|_| StoreError::Corrupt(format!("unknown role {:?}", self.role)))?,
             disabled: self.disabled_at.is_some(),
             created_at: Millis(self.created_at),
+            sessions_valid_from: Millis(self.sessions_valid_from),
+            notifications: NotificationSettings {
+                mention: self.notify_mention,
+                snooze_ended: self.notify_snooze_ended,
+            },
         })
     }
 }
@@ -174,6 +245,26 @@ pub(super) struct CredentialsRow {
     #[sqlx(flatten)]
     pub(super) user: UserRow,
     pub(super) password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PasswordLinkRow {
+    #[sqlx(flatten)]
+    pub(super) user: UserRow,
+    pub(super) purpose: String,
+    pub(super) expires_at: i64,
+}
+
+impl PasswordLinkRow {
+    pub(super) fn into_pending(self) -> StoreResult<PendingPasswordLink> {
+        Ok(PendingPasswordLink {
+            purpose: LinkPurpose::parse(&self.purpose).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown link purpose {:?}", self.purpose))
+            })?,
+            expires_at: Millis(self.expires_at),
+            user: self.user.into_user()?,
+        })
+    }
 }
 
 /// A user found by an API token, and the token's id, last use and expiry.

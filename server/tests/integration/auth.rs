@@ -116,7 +116,14 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
 
     app.store
         .team
-        .set_user_disabled(&user.email, true, parley_server::domain::Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            parley_server::domain::Millis::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -131,7 +138,14 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
     // Re-enabling does not resurrect the ended session.
     app.store
         .team
-        .set_user_disabled(&user.email, false, parley_server::domain::Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            },
+            parley_server::domain::Millis::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -146,7 +160,14 @@ async fn disabling_a_user_ends_their_sessions(engine: Engine) {
     // And a disabled member cannot sign in again.
     app.store
         .team
-        .set_user_disabled(&user.email, true, parley_server::domain::Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            parley_server::domain::Millis::now(),
+        )
         .await
         .unwrap();
     let refused = app

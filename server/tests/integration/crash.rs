@@ -166,7 +166,7 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
                 email: parley_app::model::Email::parse("crash@example.com").unwrap(),
                 name: parley_app::model::DisplayName::parse("Crash").unwrap(),
                 role: parley_app::model::Role::Agent,
-                password_hash: hash,
+                password_hash: Some(hash),
             },
             store::Millis::now(),
         )

@@ -16,5 +16,6 @@ mod security;
 mod sending;
 mod store_contract;
 mod support;
+mod team;
 mod templates;
 mod wa;

@@ -186,12 +186,20 @@ async fn a_stream_ends_when_its_member_is_disabled_elsewhere(engine: Engine) {
     let cli = parley_server::store::connect(&app.database_url)
         .await
         .unwrap();
+    let ana = Email::parse("ana@example.com").unwrap();
+    let ana = cli
+        .team
+        .credentials_by_email(&ana)
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let disable = parley_server::store::UserChange {
+        disabled: Some(true),
+        ..Default::default()
+    };
     cli.team
-        .set_user_disabled(
-            &Email::parse("ana@example.com").unwrap(),
-            true,
-            parley_server::domain::Millis::now(),
-        )
+        .update_user(ana.id, &disable, parley_server::domain::Millis::now())
         .await
         .unwrap();
     assert_ends(stream).await;

@@ -149,7 +149,7 @@ impl TestApp {
                     email: Email::parse(email).unwrap(),
                     name: DisplayName::parse(email.split('@').next().unwrap()).unwrap(),
                     role,
-                    password_hash: hash,
+                    password_hash: Some(hash),
                 },
                 parley_server::domain::Millis::now(),
             )

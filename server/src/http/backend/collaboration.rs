@@ -60,15 +60,15 @@ impl CollaborationBackend for AppState {
         draft: LabelDraft,
     ) -> Result<LabelView, AppError> {
         let label = match id {
-            Some(id) => labels::update(&self.services, viewer, id, draft).await,
-            None => labels::create(&self.services, viewer, draft).await,
+            Some(id) => labels::update(&self.services, viewer, &self.origin(), id, draft).await,
+            None => labels::create(&self.services, viewer, &self.origin(), draft).await,
         }
         .map_err(app_error)?;
         Ok(views::label(&label))
     }
 
     async fn delete_label(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
-        labels::delete(&self.services, viewer, id)
+        labels::delete(&self.services, viewer, &self.origin(), id)
             .await
             .map_err(app_error)
     }

@@ -2,6 +2,7 @@
 //! of `crate::service`, with one mapping from service errors to what the UI shows.
 
 mod collaboration;
+mod members;
 
 use super::AppState;
 use crate::domain::Millis;
@@ -216,13 +217,13 @@ impl Backend for AppState {
         viewer: &Viewer,
         draft: TemplateDraft,
     ) -> Result<String, AppError> {
-        templates::submit(&self.services, viewer, &draft.to_meta())
+        templates::submit(&self.services, viewer, &self.origin(), &draft.to_meta())
             .await
             .map_err(app_error)
     }
 
     async fn delete_template(&self, viewer: &Viewer, id: String) -> Result<(), AppError> {
-        templates::delete(&self.services, viewer, &id)
+        templates::delete(&self.services, viewer, &self.origin(), &id)
             .await
             .map_err(app_error)
     }

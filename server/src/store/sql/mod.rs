@@ -3,10 +3,11 @@
 //! the including module.
 
 use super::{
-    BEGIN_READ_THEN_WRITE, Db, EVENT_ROW, Engine, ID_AMONG, ILIKE, NAME_ORDER, SERIALIZE_EVENTS,
-    SINGLE_NODE, SKIP_LOCKED, Tx,
+    BEGIN_READ_THEN_WRITE, Db, EVENT_ROW, Engine, FOR_UPDATE, ID_AMONG, ILIKE, NAME_ORDER,
+    SERIALIZE_EVENTS, SINGLE_NODE, SKIP_LOCKED, Tx,
 };
 
+mod audit;
 mod canned;
 mod contacts;
 mod conversation_labels;

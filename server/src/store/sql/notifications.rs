@@ -18,31 +18,38 @@ pub(super) struct NewNotification {
     pub(super) actor: Option<UserId>,
 }
 
-/// Writes a notification and its event inside the caller's transaction.
+/// Writes a notification and its event inside the caller's transaction, unless the member
+/// turned this kind off (`None` then).
 pub(super) async fn notify(
     tx: &mut Tx<'_>,
     notification: &NewNotification,
     now: Millis,
-) -> StoreResult<i64> {
-    let id: i64 = sqlx::query_scalar(
+) -> StoreResult<Option<i64>> {
+    let wanted = match notification.kind {
+        NotificationKind::Mention => "notify_mention",
+        NotificationKind::SnoozeEnded => "notify_snooze_ended",
+    };
+    let id: Option<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO notifications (user_id, kind, conversation_id, note_id, actor_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
+         SELECT $1, $2, $3, $4, $5, $6 FROM users WHERE id = $1 AND {wanted}
+         RETURNING id"
+    ))
     .bind(notification.user.0)
     .bind(kind_str(notification.kind))
     .bind(notification.conversation_id)
     .bind(notification.note_id)
     .bind(notification.actor.map(|a| a.0))
     .bind(now.0)
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
+    let Some(id) = id else { return Ok(None) };
     let created = DomainEvent::NotificationCreated {
         conversation_id: notification.conversation_id,
         notification_id: id,
         user_id: notification.user,
     };
     super::events::push(tx, &created, now).await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 #[async_trait]

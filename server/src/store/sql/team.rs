@@ -1,37 +1,45 @@
 //! Members, personal API tokens and sign-in throttling.
 
-use super::{Engine, NAME_ORDER};
+use super::{BEGIN_READ_THEN_WRITE, Engine, FOR_UPDATE, NAME_ORDER};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::sql_support::{block_until_sql, conflict_on_unique};
 use crate::store::team::{
-    API_TOKEN_COLUMNS, ApiTokenRow, CredentialsRow, ThrottleRow, TokenUserRow, USER_COLUMNS,
-    UserRow,
+    API_TOKEN_COLUMNS, ApiTokenRow, CredentialsRow, PasswordLinkRow, ThrottleRow, TokenUserRow,
+    USER_COLUMNS, UserRow, qualified_user_columns,
 };
 use crate::store::{
-    ApiToken, AttemptLimit, NewApiToken, NewUser, Reservation, StoreError, StoreResult, TeamStore,
-    ThrottleRecord, TokenOwner, User, UserCredentials,
+    ApiToken, AttemptLimit, NewApiToken, NewPasswordLink, NewUser, PendingPasswordLink,
+    Reservation, StoreError, StoreResult, TeamStore, ThrottleRecord, TokenOwner, User, UserChange,
+    UserCredentials,
 };
 use async_trait::async_trait;
 use parley_app::model::{Email, UserId};
+use parley_app::team::LinkPurpose;
 
 #[async_trait]
 impl TeamStore for Engine {
     async fn create_user(&self, user: NewUser, now: Millis) -> StoreResult<User> {
         let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO users (email, name, role, password_hash, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
         );
-        sqlx::query_as::<_, UserRow>(&sql)
+        let user = sqlx::query_as::<_, UserRow>(&sql)
             .bind(user.email.as_str())
             .bind(user.name.as_str())
             .bind(user.role.as_str())
-            .bind(&user.password_hash)
+            .bind(user.password_hash.as_deref().unwrap_or_default())
             .bind(now.0)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "a user with this email"))?
-            .into_user()
+            .into_user()?;
+        let added = DomainEvent::MemberChanged { user_id: user.id };
+        super::events::push(&mut tx, &added, now).await?;
+        tx.commit().await?;
+        self.announce();
+        Ok(user)
     }
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
@@ -52,7 +60,8 @@ impl TeamStore for Engine {
         row.map(|row| {
             Ok(UserCredentials {
                 user: row.user.into_user()?,
-                password_hash: row.password_hash,
+                // An empty hash: invited, or reset by an admin; no password works.
+                password_hash: Some(row.password_hash).filter(|hash| !hash.is_empty()),
             })
         })
         .transpose()
@@ -66,25 +75,181 @@ impl TeamStore for Engine {
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
-    async fn set_user_disabled(
+    async fn update_user(&self, id: UserId, change: &UserChange, now: Millis) -> StoreResult<User> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
+        // Locks the active admins' rows: a concurrent demotion waits for this one to commit and
+        // then counts what it left.
+        let admins: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id {FOR_UPDATE}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let sql = format!(
+            "UPDATE users SET
+               name = COALESCE($1, name),
+               role = COALESCE($2, role),
+               disabled_at = CASE WHEN $3 IS NULL THEN disabled_at
+                                  WHEN $3 THEN COALESCE(disabled_at, $4) END,
+               notify_mention = COALESCE($5, notify_mention),
+               notify_snooze_ended = COALESCE($6, notify_snooze_ended)
+             WHERE id = $7 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(change.name.as_ref().map(|name| name.as_str().to_owned()))
+            .bind(change.role.map(|role| role.as_str()))
+            .bind(change.disabled)
+            .bind(now.0)
+            .bind(change.notifications.map(|n| n.mention))
+            .bind(change.notifications.map(|n| n.snooze_ended))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let user = row.ok_or(StoreError::NotFound("member"))?.into_user()?;
+        let was_admin = admins.contains(&id.0);
+        let still_admin = user.role == parley_app::model::Role::Admin && !user.disabled;
+        if was_admin && !still_admin && admins.len() == 1 {
+            return Err(StoreError::WrongState(
+                "this is the last active admin: make another member an admin first",
+            ));
+        }
+        let event = if change.disabled.is_some() || change.role.is_some() {
+            DomainEvent::CredentialsChanged { user_id: user.id }
+        } else {
+            DomainEvent::MemberChanged { user_id: user.id }
+        };
+        super::events::push(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        self.announce();
+        Ok(user)
+    }
+
+    async fn set_password(
         &self,
-        email: &Email,
-        disabled: bool,
+        user: UserId,
+        password_hash: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE users SET password_hash = $1, sessions_valid_from = $2 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now.0)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound("member"));
+        }
+        let changed = DomainEvent::CredentialsChanged { user_id: user };
+        super::events::push(&mut tx, &changed, now).await?;
+        tx.commit().await?;
+        self.announce();
+        Ok(())
+    }
+
+    async fn create_password_link(&self, link: &NewPasswordLink, now: Millis) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+            .bind(link.user.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("member"));
+        }
+        sqlx::query(
+            "UPDATE password_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+        )
+        .bind(now.0)
+        .bind(link.user.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO password_links
+               (user_id, token_digest, purpose, created_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(link.user.0)
+        .bind(&link.digest)
+        .bind(link.purpose.as_str())
+        .bind(link.created_by.map(|by| by.0))
+        .bind(now.0)
+        .bind(link.expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this link"))?;
+        if link.purpose == LinkPurpose::Reset {
+            sqlx::query(
+                "UPDATE users SET password_hash = '', sessions_valid_from = $1 WHERE id = $2",
+            )
+            .bind(now.0)
+            .bind(link.user.0)
+            .execute(&mut *tx)
+            .await?;
+            let changed = DomainEvent::CredentialsChanged { user_id: link.user };
+            super::events::push(&mut tx, &changed, now).await?;
+        }
+        tx.commit().await?;
+        self.announce();
+        Ok(())
+    }
+
+    async fn pending_password_link(
+        &self,
+        digest: &str,
+        now: Millis,
+    ) -> StoreResult<Option<PendingPasswordLink>> {
+        let sql = format!(
+            "SELECT {columns}, l.purpose, l.expires_at
+             FROM password_links l JOIN users u ON u.id = l.user_id
+             WHERE l.token_digest = $1 AND l.used_at IS NULL AND l.expires_at > $2
+               AND u.disabled_at IS NULL",
+            columns = qualified_user_columns("u"),
+        );
+        let row = sqlx::query_as::<_, PasswordLinkRow>(&sql)
+            .bind(digest)
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(PasswordLinkRow::into_pending).transpose()
+    }
+
+    async fn redeem_password_link(
+        &self,
+        digest: &str,
+        password_hash: &str,
         now: Millis,
     ) -> StoreResult<User> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
+        // Spending the link first: of two uses at once, the second finds it spent.
+        let owner: Option<i64> = sqlx::query_scalar(
+            "UPDATE password_links SET used_at = $1
+             WHERE token_digest = $2 AND used_at IS NULL AND expires_at > $1
+             RETURNING user_id",
+        )
+        .bind(now.0)
+        .bind(digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let owner = owner.ok_or(StoreError::NotFound("password link"))?;
         let sql = format!(
-            "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END
-             WHERE email = $3 RETURNING {USER_COLUMNS}"
+            "UPDATE users SET password_hash = $1, sessions_valid_from = $2
+             WHERE id = $3 AND disabled_at IS NULL RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(disabled)
+            .bind(password_hash)
             .bind(now.0)
-            .bind(email.as_str())
+            .bind(owner)
             .fetch_optional(&mut *tx)
             .await?;
-        let user = row.ok_or(StoreError::NotFound("user"))?.into_user()?;
+        let user = row
+            .ok_or(StoreError::NotFound("password link"))?
+            .into_user()?;
         let changed = DomainEvent::CredentialsChanged { user_id: user.id };
         super::events::push(&mut tx, &changed, now).await?;
         tx.commit().await?;
@@ -147,13 +312,13 @@ impl TeamStore for Engine {
         token_digest: &str,
         now: Millis,
     ) -> StoreResult<Option<TokenOwner>> {
-        let Some(row) = sqlx::query_as::<_, TokenUserRow>(
-            "SELECT u.id, u.email, u.name, u.role, u.disabled_at, u.created_at,
-               t.id AS token_id, t.last_used_at, t.expires_at
+        let Some(row) = sqlx::query_as::<_, TokenUserRow>(&format!(
+            "SELECT {columns}, t.id AS token_id, t.last_used_at, t.expires_at
              FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_digest = $1 AND u.disabled_at IS NULL AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2)",
-        )
+            columns = qualified_user_columns("u")
+        ))
         .bind(token_digest)
         .bind(now.0)
         .fetch_optional(&self.pool)

@@ -16,6 +16,7 @@ mod outbox;
 mod presence;
 mod sessions;
 mod team;
+mod team_management;
 mod templates;
 mod triage;
 
@@ -31,7 +32,7 @@ pub fn new_user(email: &str, name: &str, role: Role) -> NewUser {
         email: Email::parse(email).unwrap(),
         name: DisplayName::parse(name).unwrap(),
         role,
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
     }
 }
 

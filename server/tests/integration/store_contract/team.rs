@@ -52,7 +52,7 @@ async fn users_round_trip(engine: Engine) {
         .unwrap()
         .unwrap();
     assert_eq!(credentials.user, created);
-    assert!(credentials.password_hash.starts_with("$argon2id$"));
+    assert!(credentials.password_hash.unwrap().starts_with("$argon2id$"));
 
     assert!(store.team.user_by_id(UserId(9999)).await.unwrap().is_none());
     assert!(
@@ -119,7 +119,14 @@ async fn disabling_a_user(engine: Engine) {
         .unwrap();
     let disabled = store
         .team
-        .set_user_disabled(&user.email, true, Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            Millis::now(),
+        )
         .await
         .unwrap();
     assert!(disabled.disabled);
@@ -134,15 +141,25 @@ async fn disabling_a_user(engine: Engine) {
     );
     let enabled = store
         .team
-        .set_user_disabled(&user.email, false, Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            },
+            Millis::now(),
+        )
         .await
         .unwrap();
     assert!(!enabled.disabled);
     let missing = store
         .team
-        .set_user_disabled(
-            &Email::parse("nobody@example.com").unwrap(),
-            true,
+        .update_user(
+            UserId(9999),
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
             Millis::now(),
         )
         .await;
@@ -195,7 +212,14 @@ async fn api_tokens_resolve_to_active_users(engine: Engine) {
 
     store
         .team
-        .set_user_disabled(&user.email, true, Millis::now())
+        .update_user(
+            user.id,
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            Millis::now(),
+        )
         .await
         .unwrap();
     assert!(
@@ -387,7 +411,14 @@ async fn credentials_changing_is_an_event(engine: Engine) {
         .unwrap();
     store
         .team
-        .set_user_disabled(&ana.email, true, Millis(6_000))
+        .update_user(
+            ana.id,
+            &parley_server::store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            Millis(6_000),
+        )
         .await
         .unwrap();
     let events = store.events.after(latest, 10).await.unwrap().events;

@@ -1,0 +1,182 @@
+//! Running the team: what admins send to add and change members, what a member changes about
+//! themselves, one-time set-password links and the audit log, as both sides see them.
+
+use crate::model::{Role, UnixTime, UserId, Viewer};
+use serde::{Deserialize, Serialize};
+
+/// A member to add (admins): they get no password, only a one-time link to set one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberDraft {
+    pub name: String,
+    pub email: String,
+    /// `admin` or `agent` (default `agent`).
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// What changes about a member (admins); an absent field stays as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// `true` disables the member (their sessions, tokens and event streams end at once);
+    /// `false` enables them again.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// Why a set-password link was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum LinkPurpose {
+    /// A new member chooses their first password.
+    Invite,
+    /// An admin reset the member's password: the old one no longer works.
+    Reset,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Invite => "invite",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "invite" => Some(LinkPurpose::Invite),
+            "reset" => Some(LinkPurpose::Reset),
+            _ => None,
+        }
+    }
+}
+
+/// A one-time link that lets a member set their password. There is no mail server: the admin
+/// hands it over. Shown once; it works once, until `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordLink {
+    pub member_id: UserId,
+    /// The path on this Parley (`/set-password?token=…`); the UI prefixes its own origin.
+    pub path: String,
+    pub purpose: LinkPurpose,
+    pub expires_at: UnixTime,
+}
+
+/// A member just added, and the link to hand them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AddedMember {
+    pub member: crate::model::TeamMember,
+    pub password_link: PasswordLink,
+}
+
+/// Which notifications a member wants in their bell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationSettings {
+    /// A colleague mentioned them in an internal note.
+    pub mention: bool,
+    /// A conversation of theirs came back from snooze.
+    pub snooze_ended: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            mention: true,
+            snooze_ended: true,
+        }
+    }
+}
+
+/// The signed-in member and their own settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Me {
+    #[serde(flatten)]
+    pub viewer: Viewer,
+    pub notifications: NotificationSettings,
+}
+
+/// What a member changes about themselves; an absent field stays as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProfileChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub notifications: Option<NotificationSettings>,
+}
+
+/// A member changing their own password: the current one is required.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// One recorded admin action or security event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: UnixTime,
+    /// The member who acted; absent for the command line and for failed sign-ins.
+    pub actor_id: Option<UserId>,
+    /// Who acted, as they were then (an email, `command line`, or the email tried at sign-in).
+    pub actor: String,
+    /// Where from: the client's address, `command line` or `sandbox`.
+    pub origin: String,
+    /// What happened, e.g. `member.added`, `member.role_changed`, `sign_in.failed`.
+    pub action: String,
+    /// What it happened to, e.g. `member 5`, `label 3`, `template order_update`.
+    pub target: String,
+    /// What changed.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub details: serde_json::Value,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Which audit entries to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct AuditQuery {
+    /// Only this action, or every action starting with it followed by a dot (`member`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Only what this member did.
+    #[serde(default)]
+    pub actor_id: Option<i64>,
+    /// Entries older than this id (the previous page's `next_before`).
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// 1 to 200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Whose a set-password link is, shown on the page it opens while it still works.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingLink {
+    pub name: String,
+    pub email: String,
+    pub purpose: LinkPurpose,
+    pub expires_at: UnixTime,
+}

@@ -1,0 +1,126 @@
+//! The server functions' side for running the team: thin adapters over the team and audit
+//! use cases.
+
+use super::app_error;
+use crate::http::AppState;
+use crate::service::audit::Origin;
+use crate::service::{audit, team};
+use crate::views;
+use parley_app::api::AppError;
+use parley_app::api::ssr::TeamBackend;
+use parley_app::model::{TeamMember, UserId, Viewer};
+use parley_app::team::{
+    AddedMember, AuditPage, AuditQuery, Me, MemberChange, MemberDraft, PasswordChange,
+    PasswordLink, PendingLink, ProfileChange,
+};
+
+impl AppState {
+    /// Where the server function's request came from, for the audit log.
+    pub(super) fn origin(&self) -> Origin {
+        let address = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .map(|parts| {
+                crate::http::client_address_of(
+                    &parts.extensions,
+                    &parts.headers,
+                    self.config.trusted_proxies,
+                )
+            })
+            .unwrap_or_else(|| "unknown".into());
+        Origin(address)
+    }
+}
+
+#[async_trait::async_trait]
+impl TeamBackend for AppState {
+    async fn add_member(
+        &self,
+        viewer: &Viewer,
+        draft: MemberDraft,
+    ) -> Result<AddedMember, AppError> {
+        let (user, link) = team::add_member(&self.services, viewer, &self.origin(), draft)
+            .await
+            .map_err(app_error)?;
+        Ok(AddedMember {
+            member: views::team_member(&user),
+            password_link: views::password_link(&link),
+        })
+    }
+
+    async fn update_member(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        change: MemberChange,
+    ) -> Result<TeamMember, AppError> {
+        let origin = self.origin();
+        let user = team::update_member(&self.services, Some(viewer), &origin, UserId(id), change)
+            .await
+            .map_err(app_error)?;
+        Ok(views::team_member(&user))
+    }
+
+    async fn member_password_link(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+    ) -> Result<PasswordLink, AppError> {
+        let origin = self.origin();
+        let link = team::password_link(&self.services, Some(viewer), &origin, UserId(id))
+            .await
+            .map_err(app_error)?;
+        Ok(views::password_link(&link))
+    }
+
+    async fn audit_log(&self, viewer: &Viewer, query: AuditQuery) -> Result<AuditPage, AppError> {
+        let (records, next_before) = audit::page(&self.services, viewer, &query)
+            .await
+            .map_err(app_error)?;
+        Ok(AuditPage {
+            entries: records.iter().map(views::audit_entry).collect(),
+            next_before,
+        })
+    }
+
+    async fn my_profile(&self, viewer: &Viewer) -> Result<Me, AppError> {
+        let user = team::me(&self.services, viewer).await.map_err(app_error)?;
+        Ok(views::me(&user))
+    }
+
+    async fn update_my_profile(
+        &self,
+        viewer: &Viewer,
+        change: ProfileChange,
+    ) -> Result<Me, AppError> {
+        let user = team::update_me(&self.services, viewer, change)
+            .await
+            .map_err(app_error)?;
+        Ok(views::me(&user))
+    }
+
+    async fn change_my_password(
+        &self,
+        viewer: &Viewer,
+        change: PasswordChange,
+    ) -> Result<(), AppError> {
+        let svc = &self.services;
+        team::change_password(svc, viewer, &self.origin(), change)
+            .await
+            .map_err(app_error)?;
+        let session = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
+        if let Some(session) = session
+            && let Err(error) = crate::auth::session::renew(&session, viewer.id, svc.now()).await
+        {
+            tracing::error!(%error, "could not renew the session after a password change");
+            return Err(AppError::Internal);
+        }
+        Ok(())
+    }
+
+    async fn pending_password_link(&self, token: String) -> Result<PendingLink, AppError> {
+        let link = team::pending_link(&self.services, &token)
+            .await
+            .map_err(app_error)?;
+        Ok(views::pending_link(&link))
+    }
+}
