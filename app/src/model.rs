@@ -405,6 +405,8 @@ pub struct ConversationSummary {
     pub snoozed_until: Option<UnixTime>,
     /// The names of its labels.
     pub labels: Vec<String>,
+    /// The team whose queue it is in.
+    pub team_id: Option<i64>,
 }
 
 impl ConversationSummary {

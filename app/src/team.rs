@@ -103,6 +103,7 @@ pub struct Me {
     #[serde(flatten)]
     pub viewer: Viewer,
     pub notifications: NotificationSettings,
+    pub availability: Availability,
 }
 
 /// What a member changes about themselves; an absent field stays as it is.
@@ -179,4 +180,131 @@ pub struct PendingLink {
     pub email: String,
     pub purpose: LinkPurpose,
     pub expires_at: UnixTime,
+}
+
+/// Whether a member takes new conversations. Members set it; Parley sets `offline` when their
+/// last event stream (a tab, an API client) has been closed for a while.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Availability {
+    Online,
+    Away,
+    #[default]
+    Offline,
+}
+
+impl Availability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Online => "online",
+            Availability::Away => "away",
+            Availability::Offline => "offline",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "online" => Some(Availability::Online),
+            "away" => Some(Availability::Away),
+            "offline" => Some(Availability::Offline),
+            _ => None,
+        }
+    }
+}
+
+/// How a team hands out new conversations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AutoAssignment {
+    /// Conversations wait in the team's queue until a member takes one.
+    #[default]
+    None,
+    /// Online members under capacity take turns.
+    RoundRobin,
+    /// The online member with the fewest open conversations.
+    LeastBusy,
+}
+
+impl AutoAssignment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoAssignment::None => "none",
+            AutoAssignment::RoundRobin => "round_robin",
+            AutoAssignment::LeastBusy => "least_busy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "none" => Some(AutoAssignment::None),
+            "round_robin" => Some(AutoAssignment::RoundRobin),
+            "least_busy" => Some(AutoAssignment::LeastBusy),
+            _ => None,
+        }
+    }
+}
+
+/// A team as members see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamView {
+    pub id: i64,
+    pub name: String,
+    pub members: Vec<crate::model::MemberRef>,
+    pub assignment: AutoAssignment,
+    /// Open conversations a member may hold before routing passes them over (none: no limit).
+    pub capacity: Option<u32>,
+    /// Unassigned open conversations waiting in the team's queue.
+    pub waiting: u32,
+}
+
+/// A new team, or what changes about one (admins); an absent field stays as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamDraft {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Every member of the team afterwards (ids).
+    #[serde(default)]
+    pub members: Option<Vec<UserId>>,
+    #[serde(default)]
+    pub assignment: Option<AutoAssignment>,
+    /// `null` clears the limit; absent keeps it.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<u32>))]
+    pub capacity: Option<Option<u32>>,
+}
+
+/// `Some(None)` for an explicit `null`, `None` for an absent field.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Option<u32>>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+        Option::<u32>::deserialize(d).map(Some)
+    }
+}
+
+/// Which team's queue a conversation list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TeamScope {
+    /// Every team the member belongs to.
+    MyTeams,
+    Team(i64),
+}
+
+/// A business number and the team its new conversations join.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NumberTeam {
+    pub phone_number_id: String,
+    pub default_team_id: Option<i64>,
 }

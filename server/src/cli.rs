@@ -313,12 +313,7 @@ async fn run_user(command: UserCommand, store: &SharedStore, config: &Config) ->
                 .create_user(new, svc.now())
                 .await
                 .map_err(|e| e.to_string())?;
-            let details = serde_json::json!({
-                "email": user.email.as_str(), "name": user.name.as_str(), "role": user.role.as_str(),
-            });
-            let target = format!("member {}", user.id);
-            let action = AuditAction::MemberAdded;
-            audit::record(&svc, Actor::CommandLine, &origin, action, target, details).await;
+            record_added(store, &user, &origin).await;
             println!("Added {} <{}> as {}.", user.name, user.email, user.role);
             Ok(())
         }
@@ -374,6 +369,25 @@ async fn run_user(command: UserCommand, store: &SharedStore, config: &Config) ->
             Ok(())
         }
     }
+}
+
+/// Records in the audit log a member added from the command line.
+async fn record_added(store: &SharedStore, user: &store::User, origin: &Origin) {
+    let details = serde_json::json!({
+        "email": user.email.as_str(), "name": user.name.as_str(), "role": user.role.as_str(),
+    });
+    let target = format!("member {}", user.id);
+    let action = AuditAction::MemberAdded;
+    audit::write(
+        store,
+        Millis::now(),
+        Actor::CommandLine,
+        origin,
+        action,
+        target,
+        details,
+    )
+    .await;
 }
 
 async fn update_member(
@@ -487,7 +501,7 @@ async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
             .map_err(|e| e.to_string())?;
         let email = Email::parse(email).expect("a valid address");
         let name = DisplayName::parse(name).expect("a valid name");
-        store
+        let user = store
             .team
             .create_user(
                 NewUser {
@@ -500,6 +514,7 @@ async fn create_demo_team(store: &SharedStore) -> Result<bool, String> {
             )
             .await
             .map_err(|e| e.to_string())?;
+        record_added(store, &user, &Origin::sandbox()).await;
         println!("Demo login: {email} / {password}");
     }
     Ok(true)
@@ -532,7 +547,7 @@ async fn create_first_admin(store: &SharedStore) -> CliResult {
         .await
         .map_err(|e| e.to_string())?;
     let name = DisplayName::parse("Admin").map_err(|e| e.to_string())?;
-    store
+    let user = store
         .team
         .create_user(
             NewUser {
@@ -545,6 +560,7 @@ async fn create_first_admin(store: &SharedStore) -> CliResult {
         )
         .await
         .map_err(|e| e.to_string())?;
+    record_added(store, &user, &Origin::command_line()).await;
     println!("First admin created. Sign in as: {email} / {password}");
     Ok(())
 }

@@ -107,6 +107,9 @@ pub struct Config {
     pub send_rate: u32,
     /// Show customers the typing indicator while an agent writes a reply.
     pub typing_indicator: bool,
+    /// A member whose event streams have all been closed this long goes offline (routing
+    /// stops giving them conversations).
+    pub offline_after: Duration,
     /// Bytes of media (downloads and uploads) kept in `data_dir/`.
     pub media_quota_bytes: u64,
 }
@@ -366,6 +369,16 @@ impl Config {
                 )),
             })?,
             typing_indicator: sources.parsed("PARLEY_TYPING_INDICATOR", true, parse_bool)?,
+            offline_after: sources.parsed(
+                "PARLEY_OFFLINE_AFTER_MINUTES",
+                Duration::from_secs(10 * 60),
+                |raw| match raw.parse::<u64>() {
+                    Ok(minutes) if (1..=24 * 60).contains(&minutes) => {
+                        Ok(Duration::from_secs(minutes * 60))
+                    }
+                    _ => Err(format!("expected minutes from 1 to 1440, got {raw:?}")),
+                },
+            )?,
             media_quota_bytes: sources.parsed(
                 "PARLEY_MEDIA_QUOTA_MB",
                 DEFAULT_MEDIA_QUOTA_MB * 1024 * 1024,

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod live;
 pub mod media;
 pub mod outbox;
+pub mod routing;
 pub mod sandbox;
 pub mod service;
 pub mod store;
@@ -127,6 +128,12 @@ impl Application {
         store.release_orphaned_claims().await?;
         let live = live::LiveHub::spawn(store.clone()).await?;
         timers::spawn(store.clone(), clock.clone());
+        routing::spawn(
+            store.clone(),
+            clock.clone(),
+            live.streams.clone(),
+            config.offline_after,
+        );
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone(), clock.clone());
         intake::spawn_processor(store.clone(), committed, journal.load(), clock.clone());

@@ -52,9 +52,60 @@ pub struct OutgoingBatch {
 const POLL: Duration = Duration::from_millis(250);
 const PAGE: i64 = 500;
 
+/// Which members have event streams open on this node, and how many: routing counts a member
+/// with none for a while as gone (see `crate::routing`).
+#[derive(Default)]
+pub struct OpenStreams(std::sync::Mutex<HashMap<UserId, usize>>);
+
+impl OpenStreams {
+    /// Counts a stream of `user` until the answer is dropped.
+    pub fn open(self: &Arc<Self>, user: UserId) -> StreamOpen {
+        *self
+            .0
+            .lock()
+            .expect("not poisoned")
+            .entry(user)
+            .or_insert(0) += 1;
+        StreamOpen {
+            streams: self.clone(),
+            user,
+        }
+    }
+
+    /// The members with at least one stream open here.
+    pub fn members(&self) -> Vec<UserId> {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .copied()
+            .collect()
+    }
+}
+
+/// One open stream, counted while it lives.
+pub struct StreamOpen {
+    streams: Arc<OpenStreams>,
+    user: UserId,
+}
+
+impl Drop for StreamOpen {
+    fn drop(&mut self) {
+        let mut open = self.streams.0.lock().expect("not poisoned");
+        if let Some(count) = open.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct LiveHub {
     store: SharedStore,
+    /// This node's open streams, by member.
+    pub streams: Arc<OpenStreams>,
     sender: broadcast::Sender<Arc<OutgoingEvent>>,
     /// How far the log has been read and broadcast (or where it stood when the hub started).
     /// Set before each send: a stream that subscribes, then reads it, receives every later
@@ -69,6 +120,7 @@ impl LiveHub {
         let latest = store.events.latest_id().await?;
         let hub = LiveHub {
             store,
+            streams: Arc::default(),
             sender,
             broadcast_up_to: Arc::new(AtomicI64::new(latest)),
         };
@@ -178,6 +230,7 @@ impl LiveHub {
                 | DomainEvent::StatusChanged { .. }
                 | DomainEvent::ConversationRead { .. }
                 | DomainEvent::PriorityChanged { .. }
+                | DomainEvent::TeamSet { .. }
                 | DomainEvent::LabelsChanged { .. },
                 Some(conversation),
                 _,

@@ -54,6 +54,7 @@ pub fn conversation(conversation: &Conversation) -> ConversationSummary {
         priority: conversation.priority,
         snoozed_until: conversation.snoozed_until.map(time),
         labels: conversation.labels.clone(),
+        team_id: conversation.team_id,
     }
 }
 
@@ -298,6 +299,7 @@ pub fn me(user: &User) -> parley_app::team::Me {
     parley_app::team::Me {
         viewer: crate::auth::viewer_of(user),
         notifications: user.notifications,
+        availability: user.availability,
     }
 }
 
@@ -311,6 +313,22 @@ pub fn audit_entry(record: &crate::store::AuditRecord) -> parley_app::team::Audi
         action: record.entry.action.as_str().to_owned(),
         target: record.entry.target.clone(),
         details: record.entry.details.clone(),
+    }
+}
+
+/// A team, its members named from `users` (members no longer listed are left out).
+pub fn team(team: &crate::store::Team, users: &[User]) -> parley_app::team::TeamView {
+    parley_app::team::TeamView {
+        id: team.id,
+        name: team.name.clone(),
+        members: team
+            .members
+            .iter()
+            .filter_map(|id| users.iter().find(|u| u.id == *id).map(member_ref))
+            .collect(),
+        assignment: team.assignment,
+        capacity: team.capacity,
+        waiting: team.waiting,
     }
 }
 

@@ -114,6 +114,9 @@ pub struct InboxQuery {
     pub priority: Option<Priority>,
     /// Label names: conversations carrying all of them.
     pub labels: Vec<String>,
+    /// One team's queue, or those of the member's teams; every team when absent.
+    #[serde(default)]
+    pub team: Option<crate::team::TeamScope>,
     pub search: String,
     pub order: InboxOrder,
     pub cursor: Option<String>,
@@ -169,6 +172,9 @@ pub struct ConversationUpdate {
     pub priority: Option<Priority>,
     /// Exactly these labels (names) from now on.
     pub labels: Option<Vec<String>>,
+    /// `Some(None)` takes it out of its team.
+    #[serde(default)]
+    pub team: Option<Option<i64>>,
 }
 
 impl ConversationUpdate {

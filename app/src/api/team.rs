@@ -1,5 +1,6 @@
-//! Server functions for running the team: members and their set-password links and the audit
-//! log (admins, under `/rpc/admin/`), one's own profile and password, and the public lookup of
+//! Server functions for running the team: members and their set-password links, teams, numbers'
+//! default teams and the audit log (admins, under `/rpc/admin/`), one's own profile, password
+//! and availability, and the public lookup of
 //! a set-password link. The same use cases as the REST API's, through [`ssr::TeamBackend`].
 
 use super::AppError;
@@ -7,10 +8,66 @@ use super::AppError;
 use super::ssr as base;
 use crate::model::TeamMember;
 use crate::team::{
-    AddedMember, AuditPage, AuditQuery, Me, MemberChange, MemberDraft, PasswordChange,
-    PasswordLink, PendingLink, ProfileChange,
+    AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
+    PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
 };
 use leptos::prelude::*;
+
+/// Every team, by name.
+#[server(prefix = "/rpc", endpoint = "team_list")]
+pub async fn team_list() -> Result<Vec<TeamView>, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.team_list(&viewer).await
+}
+
+/// Creates a team (no `id`) or changes one (admins).
+#[server(prefix = "/rpc", endpoint = "admin/save_team", input = leptos::server_fn::codec::Json)]
+pub async fn save_team(id: Option<i64>, draft: TeamDraft) -> Result<TeamView, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.save_team(&viewer, id, draft).await
+}
+
+/// Deletes a team: its conversations leave its queue (admins).
+#[server(prefix = "/rpc", endpoint = "admin/delete_team")]
+pub async fn delete_team(id: i64) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.delete_team(&viewer, id).await
+}
+
+/// Business numbers and their default teams (admins).
+#[server(prefix = "/rpc", endpoint = "admin/number_teams")]
+pub async fn number_teams() -> Result<Vec<NumberTeam>, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.number_teams(&viewer).await
+}
+
+/// Which team a number's new conversations join (admins).
+#[server(prefix = "/rpc", endpoint = "admin/set_number_team", input = leptos::server_fn::codec::Json)]
+pub async fn set_number_team(
+    phone_number_id: String,
+    team_id: Option<i64>,
+) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?
+        .set_number_team(&viewer, phone_number_id, team_id)
+        .await
+}
+
+/// Whether the member takes new conversations.
+#[server(prefix = "/rpc", endpoint = "my_availability")]
+pub async fn my_availability() -> Result<Availability, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.availability(&viewer).await
+}
+
+/// The member goes online, away or offline.
+#[server(prefix = "/rpc", endpoint = "set_my_availability", input = leptos::server_fn::codec::Json)]
+pub async fn set_my_availability(availability: Availability) -> Result<(), AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?
+        .set_availability(&viewer, availability)
+        .await
+}
 
 /// Adds a member and answers their one-time set-password link (admins).
 #[server(prefix = "/rpc", endpoint = "admin/add_member", input = leptos::server_fn::codec::Json)]
@@ -72,8 +129,8 @@ pub mod ssr {
     use crate::api::AppError;
     use crate::model::{TeamMember, Viewer};
     use crate::team::{
-        AddedMember, AuditPage, AuditQuery, Me, MemberChange, MemberDraft, PasswordChange,
-        PasswordLink, PendingLink, ProfileChange,
+        AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft,
+        NumberTeam, PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
     };
 
     /// The team use cases, as server functions reach them.
@@ -112,5 +169,26 @@ pub mod ssr {
             change: PasswordChange,
         ) -> Result<(), AppError>;
         async fn pending_password_link(&self, token: String) -> Result<PendingLink, AppError>;
+        async fn team_list(&self, viewer: &Viewer) -> Result<Vec<TeamView>, AppError>;
+        async fn save_team(
+            &self,
+            viewer: &Viewer,
+            id: Option<i64>,
+            draft: TeamDraft,
+        ) -> Result<TeamView, AppError>;
+        async fn delete_team(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
+        async fn number_teams(&self, viewer: &Viewer) -> Result<Vec<NumberTeam>, AppError>;
+        async fn set_number_team(
+            &self,
+            viewer: &Viewer,
+            phone_number_id: String,
+            team_id: Option<i64>,
+        ) -> Result<(), AppError>;
+        async fn availability(&self, viewer: &Viewer) -> Result<Availability, AppError>;
+        async fn set_availability(
+            &self,
+            viewer: &Viewer,
+            availability: Availability,
+        ) -> Result<(), AppError>;
     }
 }

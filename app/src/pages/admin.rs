@@ -267,7 +267,8 @@ fn MemberRow(
                 </select>
             </td>
             <td>{if disabled { "disabled" } else { "active" }}</td>
-            <td class="member-actions">
+            <td>
+                <div class="member-actions">
                 <button type="button" class="link-button" on:click=rename>"Rename"</button>
                 <button type="button" class="link-button" on:click=toggle>
                     {if disabled { "Enable" } else { "Disable" }}
@@ -275,6 +276,7 @@ fn MemberRow(
                 {(!disabled).then(|| view! {
                     <button type="button" class="link-button" on:click=new_link.clone()>"Password link"</button>
                 })}
+                </div>
             </td>
         </tr>
     }

@@ -9,12 +9,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The families of actions, as the filter offers them.
-const FAMILIES: [(&str, &str); 6] = [
+const FAMILIES: [(&str, &str); 7] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
     ("template", "Templates"),
     ("label", "Labels"),
+    ("team", "Teams"),
     ("sign_in", "Sign-ins"),
 ];
 

@@ -22,6 +22,9 @@ pub enum AuditAction {
     LabelCreated,
     LabelChanged,
     LabelDeleted,
+    TeamCreated,
+    TeamChanged,
+    TeamDeleted,
     SignInSucceeded,
     SignInFailed,
     /// Repeated failures blocked an account or an address for a while.
@@ -29,7 +32,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -45,6 +48,9 @@ impl AuditAction {
         AuditAction::LabelCreated,
         AuditAction::LabelChanged,
         AuditAction::LabelDeleted,
+        AuditAction::TeamCreated,
+        AuditAction::TeamChanged,
+        AuditAction::TeamDeleted,
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -67,6 +73,9 @@ impl AuditAction {
             AuditAction::LabelCreated => "label.created",
             AuditAction::LabelChanged => "label.changed",
             AuditAction::LabelDeleted => "label.deleted",
+            AuditAction::TeamCreated => "team.created",
+            AuditAction::TeamChanged => "team.changed",
+            AuditAction::TeamDeleted => "team.deleted",
             AuditAction::SignInSucceeded => "sign_in.succeeded",
             AuditAction::SignInFailed => "sign_in.failed",
             AuditAction::SignInThrottled => "sign_in.throttled",

@@ -23,6 +23,8 @@ pub struct Conversation {
     pub snoozed_until: Option<Millis>,
     /// Label names, in name order.
     pub labels: Vec<String>,
+    /// The team whose queue it is in, if any.
+    pub team_id: Option<i64>,
 }
 
 /// Who a conversation is with.
@@ -126,6 +128,8 @@ pub struct ConversationChange {
     pub priority: Option<Priority>,
     /// The labels it should carry from now on (ids of existing labels).
     pub labels: Option<Vec<i64>>,
+    /// `Some(None)` takes it out of its team.
+    pub team: Option<Option<i64>>,
 }
 
 impl ConversationChange {
@@ -134,6 +138,7 @@ impl ConversationChange {
             && self.status.is_none()
             && self.priority.is_none()
             && self.labels.is_none()
+            && self.team.is_none()
     }
 }
 

@@ -63,6 +63,12 @@ pub enum DomainEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snoozed_until: Option<Millis>,
     },
+    /// A conversation moved to a team's queue (or out of any, with `team_id` empty).
+    TeamSet {
+        conversation_id: i64,
+        team_id: Option<i64>,
+        by: Option<UserId>,
+    },
     PriorityChanged {
         conversation_id: i64,
         priority: Priority,
@@ -128,6 +134,15 @@ pub enum DomainEvent {
     CredentialsChanged {
         user_id: UserId,
     },
+    /// Admins created, changed or deleted a team (its members, assignment or capacity).
+    TeamChanged {
+        team_id: i64,
+    },
+    /// A member went online, away or offline (themselves, or Parley once their streams closed).
+    AvailabilityChanged {
+        user_id: UserId,
+        availability: parley_app::team::Availability,
+    },
     /// A member was added, renamed or changed their settings (role and access changes are
     /// `CredentialsChanged`).
     MemberChanged {
@@ -176,6 +191,9 @@ impl DomainEvent {
             DomainEvent::PreferenceChanged { .. } => "preference_changed",
             DomainEvent::CredentialsChanged { .. } => "credentials_changed",
             DomainEvent::MemberChanged { .. } => "member_changed",
+            DomainEvent::TeamSet { .. } => "team_set",
+            DomainEvent::TeamChanged { .. } => "team_changed",
+            DomainEvent::AvailabilityChanged { .. } => "availability_changed",
         }
     }
 
@@ -209,6 +227,9 @@ impl DomainEvent {
                 conversation_id, ..
             }
             | DomainEvent::PriorityChanged {
+                conversation_id, ..
+            }
+            | DomainEvent::TeamSet {
                 conversation_id, ..
             }
             | DomainEvent::LabelsChanged {

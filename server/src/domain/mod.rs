@@ -6,6 +6,7 @@
 //! - [`contact`]: one person is one contact; identity and merges.
 //! - [`conversation`]: where a customer's message lands; conversation records.
 //! - [`message`]: message records, previews, forward-only statuses.
+//! - [`routing`]: which team member a waiting conversation goes to.
 //! - [`window`]: the 24-hour (72 after an ad) customer-service window.
 //! - [`audit`]: the admin actions and security events the audit log records.
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
@@ -17,6 +18,7 @@ pub mod events;
 pub mod inbound;
 pub mod message;
 pub mod retry;
+pub mod routing;
 pub mod time;
 pub mod window;
 

@@ -18,6 +18,7 @@ use parley_app::model::{
     ConversationPage, ConversationStatus, ConversationSummary, MessagePage, MessageView, UnixTime,
     UserId,
 };
+use parley_app::team::TeamScope;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -78,6 +79,9 @@ struct ListParams {
     label: Option<String>,
     /// Only conversations on this business number.
     phone_number_id: Option<String>,
+    /// A team's id: only that team's conversations; `mine`: those of every team the caller
+    /// belongs to.
+    team_id: Option<String>,
     /// Search in the customer's name, username, phone and message text.
     q: Option<String>,
     /// `next_cursor` of the previous page.
@@ -128,8 +132,16 @@ async fn list(
         }
         (None, filter) => parse(filter, Scope::All, "filter", &scopes)?,
     };
+    let team = match params.team_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("mine") => Some(TeamScope::MyTeams),
+        Some(id) => Some(TeamScope::Team(id.parse().map_err(|_| {
+            ApiError::Invalid("team_id is a team's id or `mine`".into())
+        })?)),
+    };
     let request = ListRequest {
         scope,
+        team,
         status: parse(params.status.as_deref(), None, "status", &statuses)?,
         priority: parse(params.priority.as_deref(), None, "priority", &priorities)?,
         labels,
@@ -180,6 +192,12 @@ struct ConversationPatch {
     /// Label names: the conversation carries exactly these afterwards (an unknown name is 422).
     #[serde(default)]
     labels: Option<Vec<String>>,
+    /// A team's id to put the conversation in that team's queue, or `null` to take it out of
+    /// any (422 for an unknown team). An unassigned conversation in a team with
+    /// auto-assignment is then routed to one of its members.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    team_id: Option<Option<i64>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
@@ -212,6 +230,7 @@ async fn update(
         snoozed_until: patch.snoozed_until.map(|at| Millis(at.millis())),
         priority: patch.priority,
         labels: patch.labels,
+        team: patch.team_id,
     };
     let conversation = conversations::change(&app.services, &viewer, id, request).await?;
     Ok(Json(views::conversation(&conversation)))

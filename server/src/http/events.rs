@@ -72,6 +72,7 @@ async fn events(
         replay,
         backlog: std::collections::VecDeque::new(),
         admin: viewer.is_admin(),
+        _open: app.live.streams.open(viewer.id),
         guard: CredentialGuard {
             store: app.services.store.clone(),
             clock: app.services.clock.clone(),
@@ -176,6 +177,8 @@ struct Feed {
     replay: bool,
     backlog: std::collections::VecDeque<OutgoingEvent>,
     admin: bool,
+    /// Counts this stream among its member's open ones while it lives.
+    _open: crate::live::StreamOpen,
     guard: CredentialGuard,
 }
 

@@ -18,6 +18,7 @@ mod notes;
 mod openapi;
 mod sandbox;
 mod sign_in;
+mod teams;
 mod templates;
 mod uploads;
 mod webhook;
@@ -86,6 +87,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(uploads::router())
         .merge(templates::router())
+        .merge(teams::router())
         .merge(sandbox::router())
         .routes(routes!(sign_in::sign_in))
         .routes(routes!(sign_in::sign_out))

@@ -6,10 +6,11 @@ use crate::domain::Millis;
 use crate::domain::conversation::{Conversation, ConversationChange, StatusChange};
 use crate::store::{
     Assignment, ConversationOrder, ConversationQuery, KeysetCursor, MessagePage, Note, Page,
-    Presence,
+    Presence, TeamFilter,
 };
 use parley_app::collaboration::Priority;
 use parley_app::model::{ConversationStatus, UserId, Viewer};
+use parley_app::team::TeamScope;
 
 /// Which conversations a member asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -30,6 +31,8 @@ pub struct ListRequest {
     pub priority: Option<Priority>,
     /// Label names: conversations carrying all of them.
     pub labels: Vec<String>,
+    /// One team's queue, or those of the member's teams.
+    pub team: Option<TeamScope>,
     pub phone_number_id: Option<String>,
     pub search: Option<String>,
     pub order: ConversationOrder,
@@ -55,6 +58,11 @@ pub async fn list(
             Scope::Mine => Assignment::To(viewer.id),
             Scope::AssignedTo(member) => Assignment::To(member),
             Scope::Unassigned => Assignment::Unassigned,
+        },
+        team: match request.team {
+            None => TeamFilter::Any,
+            Some(TeamScope::MyTeams) => TeamFilter::MemberOf(viewer.id),
+            Some(TeamScope::Team(team)) => TeamFilter::Is(team),
         },
         status: request.status,
         priority: request.priority,
@@ -127,6 +135,8 @@ pub struct ChangeRequest {
     pub priority: Option<Priority>,
     /// Label names: exactly these from now on.
     pub labels: Option<Vec<String>>,
+    /// `Some(None)` takes it out of its team.
+    pub team: Option<Option<i64>>,
 }
 
 /// Assigns (to an active member, or nobody), moves the status on (snoozing until a time),
@@ -148,9 +158,21 @@ pub async fn change(
         status,
         priority: request.priority,
         labels,
+        team: request.team,
     };
     if change.is_empty() {
         return get(svc, viewer, id).await;
+    }
+    if let Some(Some(team)) = change.team
+        && !svc
+            .store
+            .routing
+            .teams()
+            .await?
+            .iter()
+            .any(|t| t.id == team)
+    {
+        return Err(ServiceError::Invalid(format!("there is no team {team}")));
     }
     if let Some(Some(assignee)) = change.assignee {
         let member = svc.store.team.user_by_id(assignee).await?;

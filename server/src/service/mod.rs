@@ -15,6 +15,7 @@
 //! - [`templates`]: listing, syncing, submitting and deleting message templates.
 //! - [`team`]: members, set-password links, one's own profile, password and API tokens.
 //! - [`audit`]: the log of admin actions and security events.
+//! - [`teams`]: teams, their routing policies, numbers' default teams, members' availability.
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod presence;
 pub mod sandbox;
 pub mod sending;
 pub mod team;
+pub mod teams;
 pub mod templates;
 
 use crate::config::Config;

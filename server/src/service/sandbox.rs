@@ -1,7 +1,9 @@
 //! The sandbox: in sandbox mode, admins make a simulated customer write in (demos, and the
 //! browser tests, which cannot reach the simulator's own controls).
 
+use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
+use crate::domain::audit::AuditAction;
 use parley_app::model::Viewer;
 use std::time::Duration;
 
@@ -49,11 +51,77 @@ pub fn customer_writes(
 
 /// The demo workspace's teamwork, seeded once the first customers' conversations have arrived:
 /// labels on them, priorities, a pending and a snoozed one, notes (one mentions the demo agent),
-/// and canned replies for the team and for the agent.
+/// canned replies for the team and for the agent, an invited member and an audit trail.
 pub async fn seed_teamwork(store: &crate::store::Store, clock: &crate::domain::SharedClock) {
     if let Err(error) = try_seed_teamwork(store, clock).await {
         tracing::warn!(%error, "cannot seed the demo's labels, notes and canned replies");
     }
+}
+
+/// A member invited but not yet arrived (their link is pending, its secret never shown), and
+/// what the audit log would have recorded of the team's first days.
+async fn seed_team(
+    store: &crate::store::Store,
+    admin: &parley_app::model::Viewer,
+    now: crate::domain::Millis,
+) -> Result<(), crate::store::StoreError> {
+    use crate::store::{NewPasswordLink, NewUser};
+    use parley_app::model::{DisplayName, Email, Role};
+    use parley_app::team::LinkPurpose;
+
+    let origin = Origin::sandbox();
+    let invited = NewUser {
+        email: Email::parse("sam@demo.parley").expect("a valid address"),
+        name: DisplayName::parse("Sam Support").expect("a valid name"),
+        role: Role::Agent,
+        password_hash: None,
+    };
+    let sam = store.team.create_user(invited, now).await?;
+    let link = NewPasswordLink {
+        user: sam.id,
+        digest: crate::auth::password_link::mint().digest,
+        purpose: LinkPurpose::Invite,
+        created_by: Some(admin.id),
+        expires_at: now.plus(crate::auth::password_link::LIFETIME),
+    };
+    store.team.create_password_link(&link, now).await?;
+    let target = format!("member {}", sam.id);
+    let added = serde_json::json!({"email": sam.email.as_str(), "name": sam.name.as_str(), "role": "agent"});
+    let linked = serde_json::json!({"purpose": "invite", "expires_at": link.expires_at.0 / 1000});
+    for (action, details) in [
+        (AuditAction::MemberAdded, added),
+        (AuditAction::PasswordLinkCreated, linked),
+    ] {
+        audit::write(
+            store,
+            now,
+            Actor::Member(admin),
+            &origin,
+            action,
+            target.clone(),
+            details,
+        )
+        .await;
+    }
+    // Someone guessing at the admin's password from a documentation address (RFC 5737).
+    let guesser = Origin("203.0.113.7".into());
+    let tried = admin.email.to_string();
+    for _ in 0..3 {
+        let action = AuditAction::SignInFailed;
+        let actor = Actor::Anonymous(&tried);
+        let details = serde_json::json!({});
+        audit::write(
+            store,
+            now,
+            actor,
+            &guesser,
+            action,
+            "sign-in".into(),
+            details,
+        )
+        .await;
+    }
+    Ok(())
 }
 
 async fn try_seed_teamwork(
@@ -87,6 +155,13 @@ async fn try_seed_teamwork(
     };
     let users = store.team.list_users().await?;
     let admin = users.iter().find(|u| u.role == Role::Admin).map(|u| u.id);
+    let admin_viewer = users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .map(crate::auth::viewer_of);
+    if let Some(admin) = &admin_viewer {
+        seed_team(store, admin, clock.now()).await?;
+    }
     let agent = users
         .iter()
         .find(|u| u.role == Role::Agent)
@@ -107,6 +182,22 @@ async fn try_seed_teamwork(
         };
         let created = store.labels.create(&label, now).await?;
         labels.insert(name, created.id);
+        if let Some(admin) = &admin_viewer {
+            let details = serde_json::json!({"name": name, "colour": colour});
+            let target = format!("label {}", created.id);
+            let actor = Actor::Member(admin);
+            let action = AuditAction::LabelCreated;
+            audit::write(
+                store,
+                now,
+                actor,
+                &Origin::sandbox(),
+                action,
+                target,
+                details,
+            )
+            .await;
+        }
     }
     let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
         ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
@@ -138,6 +229,7 @@ async fn try_seed_teamwork(
                     .filter_map(|n| labels.get(n).copied())
                     .collect(),
             ),
+            team: None,
         };
         store.conversations.change(id, change, admin, now).await?;
     }

@@ -8,6 +8,16 @@ use async_trait::async_trait;
 use parley_app::collaboration::Priority;
 use parley_app::model::{ConversationStatus, UserId};
 
+/// Which teams' conversations a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeamFilter {
+    Any,
+    /// In this team's queue.
+    Is(i64),
+    /// In the queue of any team this member belongs to.
+    MemberOf(UserId),
+}
+
 /// Which conversations a list shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Assignment {
@@ -29,6 +39,7 @@ pub enum ConversationOrder {
 #[derive(Clone, Debug)]
 pub struct ConversationQuery {
     pub assignment: Assignment,
+    pub team: TeamFilter,
     pub status: Option<ConversationStatus>,
     pub priority: Option<Priority>,
     /// Only conversations carrying every one of these labels (ids).
@@ -47,6 +58,7 @@ impl ConversationQuery {
     pub fn all(limit: i64, now: Millis) -> Self {
         ConversationQuery {
             assignment: Assignment::All,
+            team: TeamFilter::Any,
             status: None,
             priority: None,
             labels: Vec::new(),
@@ -162,7 +174,7 @@ pub trait ConversationStore: Send + Sync {
 
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status,
     c.assignee_id, c.last_message_at, c.window_expires_at, c.unread_count, c.last_message_preview,
-    c.priority, c.snoozed_until, ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
+    c.priority, c.snoozed_until, c.team_id, ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
 
@@ -178,6 +190,7 @@ pub(super) struct ConversationRow {
     last_message_preview: Option<String>,
     pub(super) priority: i64,
     snoozed_until: Option<i64>,
+    team_id: Option<i64>,
     contact_id: i64,
     contact_name: Option<String>,
     contact_username: Option<String>,
@@ -214,6 +227,7 @@ impl ConversationRow {
             })?,
             snoozed_until: self.snoozed_until.map(Millis),
             labels,
+            team_id: self.team_id,
         })
     }
 }

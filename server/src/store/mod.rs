@@ -1,6 +1,6 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
-//! notifications, canned replies, presence, events), each a trait
+//! notifications, canned replies, presence, teams and routing, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
 //! # Two engines, one SQL
@@ -34,6 +34,7 @@ mod numbers;
 mod outbox;
 mod postgres;
 mod presence;
+mod routing;
 pub mod sessions;
 mod sql_support;
 mod sqlite;
@@ -45,7 +46,7 @@ pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
 pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
-    KeysetCursor, Page, ReadReceipt,
+    KeysetCursor, Page, ReadReceipt, TeamFilter,
 };
 pub use intake::{IntakeStore, ParsedWebhook};
 pub use journal::{JournalStore, PendingWebhook};
@@ -57,6 +58,7 @@ pub use notifications::{Notification, NotificationPage, NotificationStore};
 pub use numbers::{BusinessNumber, NumberStore};
 pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
 pub use presence::{Presence, PresenceStore};
+pub use routing::{RoutingStore, Team, TeamUpdate, team_name};
 pub use sessions::DbSessionStore;
 pub use team::{
     ApiToken, AttemptLimit, NewApiToken, NewPasswordLink, NewUser, PendingPasswordLink,
@@ -150,6 +152,7 @@ pub struct Domains {
     pub notifications: Arc<dyn NotificationStore>,
     pub canned_replies: Arc<dyn CannedReplyStore>,
     pub presence: Arc<dyn PresenceStore>,
+    pub routing: Arc<dyn RoutingStore>,
     pub events: Arc<dyn EventStore>,
     /// The session records behind sign-in cookies, in the same database.
     pub sessions: DbSessionStore,
@@ -184,6 +187,7 @@ impl Store {
             + NotificationStore
             + CannedReplyStore
             + PresenceStore
+            + RoutingStore
             + EventStore
             + Database
             + 'static,
@@ -204,6 +208,7 @@ impl Store {
             notifications: engine.clone(),
             canned_replies: engine.clone(),
             presence: engine.clone(),
+            routing: engine.clone(),
             events: engine.clone(),
             database: engine,
             sessions,

@@ -4,7 +4,7 @@ use super::{StoreError, StoreResult};
 use crate::domain::Millis;
 use async_trait::async_trait;
 use parley_app::model::{DisplayName, Email, Role, UserId};
-use parley_app::team::{LinkPurpose, NotificationSettings};
+use parley_app::team::{Availability, LinkPurpose, NotificationSettings};
 
 /// A team member as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct User {
     /// Sessions begun before this are over (the password was reset or changed since).
     pub sessions_valid_from: Millis,
     pub notifications: NotificationSettings,
+    /// Whether they take new conversations.
+    pub availability: Availability,
 }
 
 /// A team member with the password hash, for sign-in only.
@@ -191,7 +193,7 @@ pub trait TeamStore: Send + Sync {
 }
 
 pub(super) const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at, \
-     sessions_valid_from, notify_mention, notify_snooze_ended";
+     sessions_valid_from, notify_mention, notify_snooze_ended, availability";
 pub(super) const API_TOKEN_COLUMNS: &str =
     "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
 
@@ -216,6 +218,7 @@ pub(super) struct UserRow {
     sessions_valid_from: i64,
     notify_mention: bool,
     notify_snooze_ended: bool,
+    availability: String,
 }
 
 impl UserRow {
@@ -236,6 +239,7 @@ impl UserRow {
                 mention: self.notify_mention,
                 snooze_ended: self.notify_snooze_ended,
             },
+            availability: super::routing::parse_availability(&self.availability)?,
         })
     }
 }

@@ -112,6 +112,7 @@ pub fn ConversationList(
                             .collect_view()}
                     </select>
                     <LabelFilter filters />
+                    <TeamFilter filters />
                 </div>
                 <button
                     type="button"
@@ -250,6 +251,7 @@ fn MorePages(list: ListState, filters: Filters) -> impl IntoView {
             order: filters.order.get_untracked(),
             priority: filters.priority.get_untracked(),
             labels: filters.labels.get_untracked(),
+            team: filters.team.get_untracked(),
             cursor: Some(next),
         };
         leptos::task::spawn_local(async move {
@@ -307,5 +309,38 @@ fn LabelFilter(filters: Filters) -> impl IntoView {
                 }
             </For>
         </div>
+    }
+}
+
+/// One team's queue, the queues of the member's teams, or every conversation.
+#[component]
+fn TeamFilter(filters: Filters) -> impl IntoView {
+    let catalogue = expect_context::<super::TeamCatalogue>();
+    let value = move || match filters.team.get() {
+        None => String::new(),
+        Some(crate::team::TeamScope::MyTeams) => "mine".to_owned(),
+        Some(crate::team::TeamScope::Team(id)) => id.to_string(),
+    };
+    view! {
+        <Show when=move || catalogue.teams.with(|t| !t.is_empty())>
+            <select
+                aria-label="Team"
+                prop:value=value
+                on:change=move |ev| {
+                    let raw = event_target_value(&ev);
+                    filters.team.set(match raw.as_str() {
+                        "" => None,
+                        "mine" => Some(crate::team::TeamScope::MyTeams),
+                        id => id.parse().ok().map(crate::team::TeamScope::Team),
+                    });
+                }
+            >
+                <option value="">"Any team"</option>
+                <option value="mine">"My teams"</option>
+                {move || catalogue.teams.get().into_iter().map(|team| view! {
+                    <option value=team.id.to_string()>{team.name.clone()}</option>
+                }).collect_view()}
+            </select>
+        </Show>
     }
 }

@@ -23,6 +23,7 @@ use crate::api::{
 use crate::collaboration::{LabelView, Priority};
 use crate::live::{Incoming, on_event, use_live};
 use crate::model::{ConversationStatus, Direction, LiveEvent, Viewer};
+use crate::team::{TeamScope, TeamView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -38,6 +39,8 @@ pub struct Filters {
     pub priority: RwSignal<Option<Priority>>,
     /// Label names: conversations carrying all of them.
     pub labels: RwSignal<Vec<String>>,
+    /// One team's queue, or those of the member's teams.
+    pub team: RwSignal<Option<TeamScope>>,
 }
 
 impl Filters {
@@ -74,8 +77,20 @@ impl Filters {
                     })
                     .unwrap_or_default(),
             ),
+            team: RwSignal::new(get("team").and_then(|raw| match raw.as_str() {
+                "mine" => Some(TeamScope::MyTeams),
+                id => id.parse().ok().map(TeamScope::Team),
+            })),
         }
     }
+}
+
+/// The teams, and which of them the signed-in member is in (for the team filter and the
+/// thread's team picker).
+#[derive(Clone, Copy)]
+pub struct TeamCatalogue {
+    pub teams: RwSignal<Vec<TeamView>>,
+    pub mine: RwSignal<Vec<i64>>,
 }
 
 /// The labels admins defined, kept current by `labels.changed` events (for chip colours, the
@@ -132,6 +147,11 @@ pub fn Inbox() -> impl IntoView {
         panel: RwSignal::new(None),
         help: RwSignal::new(false),
     };
+    let teams = TeamCatalogue {
+        teams: RwSignal::new(Vec::new()),
+        mine: RwSignal::new(Vec::new()),
+    };
+    provide_context(teams);
     provide_context(thread);
     provide_context(catalogue);
     provide_context(me);
@@ -144,6 +164,7 @@ pub fn Inbox() -> impl IntoView {
                 status: filters.status.get(),
                 priority: filters.priority.get(),
                 labels: filters.labels.get(),
+                team: filters.team.get(),
                 search: filters.search.get(),
                 order: filters.order.get(),
                 cursor: None,
@@ -162,6 +183,20 @@ pub fn Inbox() -> impl IntoView {
         },
     );
     let defined = Resource::new(move || live.reset.get(), |_| list_labels());
+    let known_teams = Resource::new(move || live.reset.get(), |_| crate::api::team_list());
+    Effect::new(move |_| {
+        if let Some(Ok(found)) = known_teams.get() {
+            let me = me.0.get().map(|viewer| viewer.id);
+            teams.mine.set(
+                found
+                    .iter()
+                    .filter(|team| me.is_some_and(|me| team.members.iter().any(|m| m.id == me)))
+                    .map(|team| team.id)
+                    .collect(),
+            );
+            teams.teams.set(found);
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(labels)) = defined.get() {
             catalogue.0.set(labels);

@@ -48,7 +48,19 @@ fn matches(conversation: &ConversationSummary, filters: Filters, viewer: Option<
                 .any(|l| l.to_lowercase() == label.to_lowercase())
         })
     });
+    let teamed = match filters.team.get_untracked() {
+        None => true,
+        Some(crate::team::TeamScope::Team(team)) => conversation.team_id == Some(team),
+        Some(crate::team::TeamScope::MyTeams) => {
+            use_context::<super::TeamCatalogue>().is_some_and(|teams| {
+                teams
+                    .mine
+                    .with_untracked(|mine| conversation.team_id.is_some_and(|t| mine.contains(&t)))
+            })
+        }
+    };
     tab && labelled
+        && teamed
         && conversation.status == filters.status.get_untracked()
         && filters
             .priority

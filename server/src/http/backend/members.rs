@@ -4,14 +4,14 @@
 use super::app_error;
 use crate::http::AppState;
 use crate::service::audit::Origin;
-use crate::service::{audit, team};
+use crate::service::{audit, team, teams};
 use crate::views;
 use parley_app::api::AppError;
 use parley_app::api::ssr::TeamBackend;
 use parley_app::model::{TeamMember, UserId, Viewer};
 use parley_app::team::{
-    AddedMember, AuditPage, AuditQuery, Me, MemberChange, MemberDraft, PasswordChange,
-    PasswordLink, PendingLink, ProfileChange,
+    AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
+    PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
 };
 
 impl AppState {
@@ -122,5 +122,80 @@ impl TeamBackend for AppState {
             .await
             .map_err(app_error)?;
         Ok(views::pending_link(&link))
+    }
+
+    async fn team_list(&self, viewer: &Viewer) -> Result<Vec<TeamView>, AppError> {
+        let found = teams::list(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        let users = team::assignable(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(found.iter().map(|t| views::team(t, &users)).collect())
+    }
+
+    async fn save_team(
+        &self,
+        viewer: &Viewer,
+        id: Option<i64>,
+        draft: TeamDraft,
+    ) -> Result<TeamView, AppError> {
+        let origin = self.origin();
+        let saved = match id {
+            Some(id) => teams::update(&self.services, viewer, &origin, id, draft).await,
+            None => teams::create(&self.services, viewer, &origin, draft).await,
+        }
+        .map_err(app_error)?;
+        let users = team::assignable(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(views::team(&saved, &users))
+    }
+
+    async fn delete_team(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
+        teams::delete(&self.services, viewer, &self.origin(), id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn number_teams(&self, viewer: &Viewer) -> Result<Vec<NumberTeam>, AppError> {
+        let numbers = teams::default_teams(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(numbers
+            .into_iter()
+            .map(|(phone_number_id, default_team_id)| NumberTeam {
+                phone_number_id,
+                default_team_id,
+            })
+            .collect())
+    }
+
+    async fn set_number_team(
+        &self,
+        viewer: &Viewer,
+        phone_number_id: String,
+        team_id: Option<i64>,
+    ) -> Result<(), AppError> {
+        let origin = self.origin();
+        teams::set_default_team(&self.services, viewer, &origin, &phone_number_id, team_id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn availability(&self, viewer: &Viewer) -> Result<Availability, AppError> {
+        teams::availability(&self.services, viewer)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn set_availability(
+        &self,
+        viewer: &Viewer,
+        availability: Availability,
+    ) -> Result<(), AppError> {
+        teams::set_availability(&self.services, viewer, availability)
+            .await
+            .map_err(app_error)
     }
 }

@@ -74,6 +74,7 @@ impl Backend for AppState {
             status: Some(query.status),
             priority: query.priority,
             labels: query.labels,
+            team: query.team,
             phone_number_id: None,
             search: Some(query.search),
             order: match query.order {
@@ -142,6 +143,7 @@ impl Backend for AppState {
             snoozed_until: update.snoozed_until.map(|at| Millis(at.millis())),
             priority: update.priority,
             labels: update.labels,
+            team: update.team,
         };
         let conversation = conversations::change(&self.services, viewer, id, change)
             .await

@@ -11,7 +11,7 @@ use crate::store::conversations::{CONVERSATION_SELECT, ConversationRow, parse_st
 use crate::store::sql_support::{conflict_on_unique, escape_like, push_id_list};
 use crate::store::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
-    KeysetCursor, Page, ReadReceipt, StoreError, StoreResult,
+    KeysetCursor, Page, ReadReceipt, StoreError, StoreResult, TeamFilter,
 };
 use async_trait::async_trait;
 use parley_app::collaboration::NotificationKind;
@@ -29,6 +29,19 @@ impl ConversationStore for Engine {
             }
             Assignment::Unassigned => {
                 sql.push(" AND c.assignee_id IS NULL");
+            }
+        }
+        match query.team {
+            TeamFilter::Any => {}
+            TeamFilter::Is(team) => {
+                sql.push(" AND c.team_id = ").push_bind(team);
+            }
+            TeamFilter::MemberOf(user) => {
+                sql.push(
+                    " AND c.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ",
+                )
+                .push_bind(user.0)
+                .push(")");
             }
         }
         if let Some(status) = query.status {
@@ -222,6 +235,25 @@ impl ConversationStore for Engine {
             };
             super::events::push(&mut tx, &assigned, now).await?;
         }
+        if let Some(team) = change.team {
+            let moved = sqlx::query("UPDATE conversations SET team_id = $1 WHERE id = $2")
+                .bind(team)
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+            moved.map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StoreError::NotFound("team")
+                }
+                other => other.into(),
+            })?;
+            let set = DomainEvent::TeamSet {
+                conversation_id: id,
+                team_id: team,
+                by,
+            };
+            super::events::push(&mut tx, &set, now).await?;
+        }
         if let Some(status) = change.status {
             set_status(&mut tx, id, status, by, now).await?;
         }
@@ -376,8 +408,10 @@ pub(super) async fn conversation_for(
         Landing::New => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO conversations (contact_id, phone_number_id, status, last_message_at,
-                   created_at)
-                 VALUES ($1, $2, 'open', $3, $4) RETURNING id",
+                   created_at, team_id)
+                 VALUES ($1, $2, 'open', $3, $4,
+                   (SELECT default_team_id FROM business_numbers WHERE phone_number_id = $2))
+                 RETURNING id",
             )
             .bind(contact_id)
             .bind(phone_number_id)

@@ -23,5 +23,6 @@ mod notifications;
 mod numbers;
 mod outbox;
 mod presence;
+mod routing;
 mod team;
 mod templates;

@@ -14,6 +14,7 @@ mod notes;
 mod numbers;
 mod outbox;
 mod presence;
+mod routing;
 mod sessions;
 mod team;
 mod team_management;

@@ -1,0 +1,110 @@
+// Running the team in a real browser: an admin adds a member and hands over the one-time
+// link; the member sets a password through it, lands in the inbox, changes their settings;
+// the last admin cannot demote themselves; the audit log shows it all.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+
+let parley;
+let browser;
+
+before(async () => {
+  parley = await startParley();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await parley?.stop();
+});
+
+test("an admin adds a member, who signs in through the one-time link", async () => {
+  const admin = await browser.newPage();
+  const errors = [];
+  admin.on("pageerror", (error) => errors.push(error.message));
+  await signIn(admin, parley.url, team.admin);
+  await admin.waitForURL(`${parley.url}/inbox`);
+  await admin.goto(`${parley.url}/admin`);
+  await admin.waitForSelector("body[data-hydrated=true]");
+
+  const form = admin.getByRole("form", { name: "Add a member" });
+  await form.getByLabel("Name").fill("Nia Okafor");
+  await form.getByLabel("Email").fill("nia@example.com");
+  await form.getByRole("button", { name: "Add member" }).click();
+  const link = admin.getByRole("textbox", { name: "Set-password link" });
+  await link.waitFor();
+  const url = await link.inputValue();
+  assert.match(url, new RegExp(`^${parley.url}/set-password\\?token=[A-Za-z0-9_-]{43}$`));
+  await admin.getByRole("cell", { name: "nia@example.com" }).waitFor();
+  await screenshot(admin, "team-member-added");
+
+  // The new member opens the link in their own browser.
+  const context = await browser.newContext();
+  const member = await context.newPage();
+  await member.goto(url);
+  await member.getByRole("heading", { name: "Welcome to Parley, Nia Okafor" }).waitFor();
+  await member.getByLabel("New password (at least 8 characters)").fill("nia's long password");
+  await member.getByLabel("The same password again").fill("nia's long password");
+  await screenshot(member, "set-password");
+  await member.getByRole("button", { name: "Set password and sign in" }).click();
+  await member.waitForURL(`${parley.url}/inbox`);
+  await member.waitForSelector("body[data-hydrated=true]");
+
+  // Their settings: a new name, mentions off.
+  await member.getByRole("link", { name: "Nia Okafor" }).click();
+  await member.waitForURL(`${parley.url}/settings`);
+  const profile = member.getByRole("form", { name: "Profile" });
+  await profile.getByLabel("Name").fill("Nia O.");
+  await profile.getByLabel("a colleague mentions me in a note").uncheck();
+  await profile.getByRole("button", { name: "Save" }).click();
+  await member.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await screenshot(member, "settings");
+
+  // The link was spent.
+  const again = await context.newPage();
+  await again.goto(url);
+  await again.getByRole("heading", { name: "This link no longer works" }).waitFor();
+  await context.close();
+
+  // The admin's table shows the name the member chose.
+  await admin.reload();
+  await admin.waitForSelector("body[data-hydrated=true]");
+  await admin.getByRole("cell", { name: "Nia O.", exact: true }).waitFor();
+  assert.deepEqual(errors, []);
+  await admin.close();
+});
+
+test("the last admin cannot demote themselves, and the audit log shows who did what", async () => {
+  const page = await browser.newPage();
+  await signIn(page, parley.url, team.admin);
+  await page.waitForURL(`${parley.url}/inbox`);
+  await page.goto(`${parley.url}/admin`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  // The sandbox's demo admin is disabled first (after a confirmation): Ada is then the last.
+  page.on("dialog", (dialog) => dialog.accept());
+  const demoAdmin = page.locator('tr[data-member="admin@demo.parley"]');
+  await demoAdmin.getByRole("button", { name: "Disable" }).click();
+  await page.locator('tr[data-member="admin@demo.parley"]').getByRole("button", { name: "Enable" }).waitFor();
+  const adminRow = page.locator(`tr[data-member="${team.admin.email}"]`);
+  await adminRow.getByRole("combobox").selectOption("agent");
+  const refusal = page.getByRole("alert").filter({ hasText: "last active admin" });
+  await refusal.waitFor();
+  await screenshot(page, "team-last-admin-refused");
+  await page.locator(`tr[data-member="${team.admin.email}"]`).getByRole("combobox").waitFor();
+  assert.equal(
+    await page.locator(`tr[data-member="${team.admin.email}"]`).getByRole("combobox").inputValue(),
+    "admin",
+    "the table shows the role as it stands",
+  );
+
+  await page.getByRole("link", { name: "Audit", exact: true }).click();
+  await page.waitForURL(`${parley.url}/admin/audit`);
+  await page.locator('tr[data-action="member.added"]').first().waitFor();
+  assert.ok(await page.locator('tr[data-action="member.disabled"]').count() >= 1);
+  assert.ok(await page.locator('tr[data-action="password.set"]').count() >= 1);
+  await page.getByLabel("Action").selectOption("sign_in");
+  await page.waitForFunction(() => !document.querySelector('tr[data-action="member.added"]'));
+  assert.ok(await page.locator('tr[data-action="sign_in.succeeded"]').count() >= 1);
+  await screenshot(page, "audit-log");
+  await page.close();
+});
