@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=pages::AdminTeam />
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
                 <Route path=path!("/admin/audit") view=pages::AuditPage />
+                <Route path=path!("/admin/teams") view=pages::TeamsPage />
                 <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />
                 <Route path=path!("/admin/templates") view=pages::TemplatesPage />
                 <Route path=path!("/admin/templates/new") view=pages::NewTemplatePage />

@@ -108,3 +108,57 @@ test("the last admin cannot demote themselves, and the audit log shows who did w
   await screenshot(page, "audit-log");
   await page.close();
 });
+
+test("a conversation goes by round-robin to the member who is online, not the one who is not", async () => {
+  const OLIVIA = { name: "Olivia Brown 🌻", waId: "15550100006" };
+  // Arranged through the API: a team of Bo and Nia (who is not online), and Olivia's
+  // conversation resolved, unassigned, in that team's queue.
+  const members = await parley.api("GET", "/team");
+  const id = (email) => members.find((m) => m.email === email).id;
+  const night = await parley.api("POST", "/teams", {
+    name: "Night shift",
+    members: [id(team.agent.email), id("nia@example.com")],
+    assignment: "round_robin",
+    capacity: 20,
+  });
+  const found = await parley.api("GET", `/conversations?q=${OLIVIA.waId}`);
+  const conversation = found.conversations[0];
+  await parley.api("PATCH", `/conversations/${conversation.id}`, {
+    team_id: night.id,
+    assignee_id: null,
+    status: "resolved",
+  });
+
+  // Bo signs in and goes online from the top bar.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, parley.url, team.agent);
+  await page.waitForURL(`${parley.url}/inbox`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("combobox", { name: "Availability" }).selectOption("online");
+  await page.waitForFunction(async () => {
+    const response = await fetch("/api/v1/me");
+    return (await response.json()).availability === "online";
+  });
+  await page.getByRole("tab", { name: "Mine" }).click();
+
+  // Olivia writes again: her conversation reopens and routing hands it to Bo, live.
+  await parley.customerWrites(OLIVIA.waId, { type: "text", text: { body: "Hello again, anyone there?" } });
+  const list = page.getByRole("region", { name: "Conversations" });
+  await list.getByText(OLIVIA.name).waitFor();
+  const routed = await parley.api("GET", `/conversations/${conversation.id}`);
+  assert.equal(routed.assignee_id, id(team.agent.email));
+  assert.equal(routed.team_id, night.id);
+  await screenshot(page, "routed-round-robin");
+
+  // The team page shows the team as admins set it.
+  const admin = await browser.newPage();
+  await signIn(admin, parley.url, team.admin);
+  await admin.waitForURL(`${parley.url}/inbox`);
+  await admin.goto(`${parley.url}/admin/teams`);
+  await admin.waitForSelector("body[data-hydrated=true]");
+  await admin.getByRole("form", { name: "Team Night shift" }).waitFor();
+  await screenshot(admin, "admin-teams");
+  await admin.close();
+  await context.close();
+});

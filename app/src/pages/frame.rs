@@ -46,6 +46,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
                 <a href="/admin/templates">"Templates"</a>
                 <a href="/admin/labels">"Labels"</a>
                 <a href="/admin">"Team"</a>
+                <a href="/admin/teams">"Teams"</a>
                 <a href="/admin/audit">"Audit"</a>
             </Show>
         </nav>
@@ -60,6 +61,7 @@ fn WhoAmI(viewer: Viewer) -> impl IntoView {
                 {viewer.name.to_string()}
             </a>
             <span class="role-badge">{viewer.role.as_str()}</span>
+            <AvailabilityPicker />
             <form method="post" action="/logout">
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
@@ -102,5 +104,47 @@ fn AdminAlertBanner() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// Whether the member takes new conversations: routing gives them only to who is online.
+#[component]
+fn AvailabilityPicker() -> impl IntoView {
+    use crate::team::Availability;
+    let current = RwSignal::new(None::<Availability>);
+    let loaded = Resource::new(|| (), |_| crate::api::my_availability());
+    Effect::new(move |_| {
+        if let Some(Ok(availability)) = loaded.get() {
+            current.set(Some(availability));
+        }
+    });
+    let choose = move |ev: leptos::ev::Event| {
+        let Some(availability) = Availability::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        current.set(Some(availability));
+        leptos::task::spawn_local(async move {
+            if crate::api::set_my_availability(availability).await.is_err() {
+                loaded.refetch();
+            }
+        });
+    };
+    view! {
+        <select
+            class=move || format!("availability {}", current.get().map_or("", Availability::as_str))
+            aria-label="Availability"
+            on:change=choose
+        >
+            {[
+                (Availability::Online, "● Online"),
+                (Availability::Away, "◐ Away"),
+                (Availability::Offline, "○ Offline"),
+            ]
+                .into_iter()
+                .map(|(value, text)| view! {
+                    <option value=value.as_str() selected=move || current.get() == Some(value)>{text}</option>
+                })
+                .collect_view()}
+        </select>
     }
 }

@@ -10,6 +10,7 @@ mod labels;
 mod login;
 mod set_password;
 mod settings;
+mod teams;
 mod templates;
 
 pub use admin::AdminTeam;
@@ -20,6 +21,7 @@ pub use labels::LabelsPage;
 pub use login::Login;
 pub use set_password::SetPasswordPage;
 pub use settings::SettingsPage;
+pub use teams::TeamsPage;
 pub use templates::{NewTemplatePage, TemplatePage, TemplatesPage};
 
 use leptos::prelude::*;

@@ -110,6 +110,34 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The status a service failure answers with, for the server functions (which tell the
+    /// browser the failure in their own body but should not call a refusal a 500).
+    pub fn from_service_status(error: &ServiceError) -> StatusCode {
+        let sample = match error {
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Forbidden => ApiError::Forbidden,
+            ServiceError::Invalid(_) => ApiError::Invalid(String::new()),
+            ServiceError::Conflict(_) | ServiceError::NotConfigured(_) => {
+                ApiError::Conflict(String::new())
+            }
+            ServiceError::WindowClosed { .. } => ApiError::WindowClosed {
+                window_expires_at: None,
+            },
+            ServiceError::RepliedMeanwhile { .. } => {
+                ApiError::RepliedMeanwhile { by: String::new() }
+            }
+            ServiceError::Upstream(_) => ApiError::Upstream(String::new()),
+            ServiceError::Busy { retry_after_secs } => ApiError::Busy {
+                retry_after_secs: *retry_after_secs,
+            },
+            ServiceError::StorageFull(_) => ApiError::StorageFull(String::new()),
+            ServiceError::Internal(_) => ApiError::Internal(String::new()),
+        };
+        sample.status_and_code().0
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {

@@ -124,6 +124,77 @@ async fn seed_team(
     Ok(())
 }
 
+/// The demo's teams, for putting conversations in them.
+struct DemoTeams {
+    sales: i64,
+    support: i64,
+}
+
+impl DemoTeams {
+    fn for_conversation(&self, customer: &str) -> Option<i64> {
+        Some(if customer == "Amira Haddad" {
+            self.sales
+        } else {
+            self.support
+        })
+    }
+}
+
+/// Support (round-robin, 10 each; the first number's new conversations join it) and Sales
+/// (least busy); the demo agent is online, so routing hands them what arrives.
+async fn seed_teams(
+    store: &crate::store::Store,
+    users: &[crate::store::User],
+    now: crate::domain::Millis,
+) -> Result<DemoTeams, crate::store::StoreError> {
+    use crate::store::TeamUpdate;
+    use parley_app::model::Role;
+    use parley_app::team::{AutoAssignment, Availability};
+
+    let agents: Vec<_> = users
+        .iter()
+        .filter(|u| u.role == Role::Agent)
+        .map(|u| u.id)
+        .collect();
+    let admins: Vec<_> = users
+        .iter()
+        .filter(|u| u.role == Role::Admin)
+        .map(|u| u.id)
+        .collect();
+    let support = TeamUpdate {
+        members: Some(agents.clone()),
+        assignment: Some(AutoAssignment::RoundRobin),
+        capacity: Some(Some(10)),
+        ..TeamUpdate::default()
+    };
+    let support = store.routing.create_team("Support", &support, now).await?;
+    let sales = TeamUpdate {
+        members: Some(admins.iter().chain(agents.first()).copied().collect()),
+        assignment: Some(AutoAssignment::LeastBusy),
+        ..TeamUpdate::default()
+    };
+    let sales = store.routing.create_team("Sales", &sales, now).await?;
+    if let Some((number, _)) = store.routing.default_teams().await?.first() {
+        store
+            .routing
+            .set_default_team(number, Some(support.id), now)
+            .await?;
+    }
+    if let Some(agent) = users
+        .iter()
+        .find(|u| u.role == Role::Agent && u.email.as_str() == "agent@demo.parley")
+    {
+        store
+            .routing
+            .set_availability(agent.id, Availability::Online, now)
+            .await?;
+    }
+    Ok(DemoTeams {
+        sales: sales.id,
+        support: support.id,
+    })
+}
+
 async fn try_seed_teamwork(
     store: &crate::store::Store,
     clock: &crate::domain::SharedClock,
@@ -199,6 +270,7 @@ async fn try_seed_teamwork(
             .await;
         }
     }
+    let teams = seed_teams(store, &users, now).await?;
     let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
         ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
         ("Noa Levi", &["refund", "complaint"], Priority::Urgent, None),
@@ -229,7 +301,7 @@ async fn try_seed_teamwork(
                     .filter_map(|n| labels.get(n).copied())
                     .collect(),
             ),
-            team: None,
+            team: Some(teams.for_conversation(name)),
         };
         store.conversations.change(id, change, admin, now).await?;
     }

@@ -3,7 +3,8 @@
 //! own settings and passwords, and the audit log of it all.
 
 use crate::on_both_engines;
-use crate::support::{Engine, TestApp, mint_token};
+use crate::support::{Engine, TestApp, eventually, mint_token};
+use crate::wa;
 use parley_app::model::Role;
 use serde_json::{Value, json};
 
@@ -13,6 +14,7 @@ on_both_engines!(
     a_reset_link_ends_the_members_sessions_and_password,
     members_change_their_own_name_settings_and_password,
     the_audit_log_says_who_did_what_from_where,
+    new_conversations_are_routed_to_whoever_is_online,
 );
 
 /// An API client with a member's bearer token.
@@ -451,4 +453,142 @@ async fn the_audit_log_says_who_did_what_from_where(engine: Engine) {
     let (agent, _) = Api::new(&app, "agent@example.com", Role::Agent).await;
     let (status, _) = agent.call("GET", "/api/v1/audit", None).await;
     assert_eq!(status, 403);
+}
+
+async fn new_conversations_are_routed_to_whoever_is_online(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = Api::new(&app, "boss@example.com", Role::Admin).await;
+    let (ana, ana_id) = Api::new(&app, "ana@example.com", Role::Agent).await;
+    let (ben, ben_id) = Api::new(&app, "ben@example.com", Role::Agent).await;
+    let write = |customer: &str, n: i64| {
+        wa::inbound_text(
+            wa::NUMBER_A,
+            customer,
+            "Customer",
+            &format!("wamid.route.{customer}.{n}"),
+            wa::now_secs(),
+            "hi",
+        )
+    };
+    // A first customer makes the number known.
+    app.deliver(&write("15550100", 1)).await;
+    let (status, team) = admin
+        .call(
+            "POST",
+            "/api/v1/teams",
+            Some(json!({"name": "Support", "members": [ana_id, ben_id], "assignment": "round_robin", "capacity": 5})),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["id"].as_i64().unwrap();
+    assert_eq!(team["members"].as_array().unwrap().len(), 2);
+    let (status, _) = agent_call_refused(&ana, team_id).await;
+    assert_eq!(status, 403, "agents do not make teams");
+    // Webhooks are processed after they are acknowledged.
+    eventually("the number is known", || async {
+        let (_, numbers) = admin.call("GET", "/api/v1/numbers", None).await;
+        (numbers[0]["phone_number_id"] == wa::NUMBER_A).then_some(())
+    })
+    .await;
+    let (status, _) = admin
+        .call(
+            "PATCH",
+            &format!("/api/v1/numbers/{}", wa::NUMBER_A),
+            Some(json!({"default_team_id": team_id})),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    // Ana is online, Ben away: the next conversation is Ana's.
+    for (api, availability) in [(&ana, "online"), (&ben, "away")] {
+        let (status, _) = api
+            .call(
+                "PUT",
+                "/api/v1/me/availability",
+                Some(json!({"availability": availability})),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    let (_, me) = ben.call("GET", "/api/v1/me", None).await;
+    assert_eq!(me["availability"], "away");
+    app.deliver(&write("15550101", 1)).await;
+    let routed = eventually("routed to Ana", || async {
+        let (_, page) = admin
+            .call(
+                "GET",
+                &format!("/api/v1/conversations?team_id={team_id}"),
+                None,
+            )
+            .await;
+        let first = page["conversations"].as_array()?.first()?.clone();
+        (first["assignee_id"] == ana_id).then_some(first)
+    })
+    .await;
+    assert_eq!(routed["team_id"], team_id);
+
+    // Ana goes away too: the next one waits in the queue until Ben comes online.
+    ana.call(
+        "PUT",
+        "/api/v1/me/availability",
+        Some(json!({"availability": "away"})),
+    )
+    .await;
+    app.deliver(&write("15550102", 1)).await;
+    eventually("waiting in the queue", || async {
+        let (_, teams) = admin.call("GET", "/api/v1/teams", None).await;
+        (teams[0]["waiting"] == 1).then_some(())
+    })
+    .await;
+    ben.call(
+        "PUT",
+        "/api/v1/me/availability",
+        Some(json!({"availability": "online"})),
+    )
+    .await;
+    eventually("routed to Ben once he is online", || async {
+        let (_, page) = ben
+            .call(
+                "GET",
+                "/api/v1/conversations?team_id=mine&filter=mine",
+                None,
+            )
+            .await;
+        (page["conversations"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+
+    // Moving a conversation to no team takes it out of the team's list.
+    let id = routed["id"].as_i64().unwrap();
+    let (status, moved) = ana
+        .call(
+            "PATCH",
+            &format!("/api/v1/conversations/{id}"),
+            Some(json!({"team_id": null})),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["team_id"], Value::Null);
+    let (status, _) = ana
+        .call(
+            "PATCH",
+            &format!("/api/v1/conversations/{id}"),
+            Some(json!({"team_id": 9999})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, bad) = admin
+        .call("GET", "/api/v1/conversations?team_id=sales", None)
+        .await;
+    assert_eq!(status, 422, "{bad}");
+}
+
+async fn agent_call_refused(agent: &Api, team_id: i64) -> (u16, Value) {
+    agent
+        .call(
+            "PATCH",
+            &format!("/api/v1/teams/{team_id}"),
+            Some(json!({"capacity": null})),
+        )
+        .await
 }

@@ -130,6 +130,11 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
             .conversation
             .with(|c| c.as_ref().map(|c| c.labels.clone()).unwrap_or_default())
     });
+    let team = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.team_id))
+    });
     let load_older = move || {
         let Some(before) = thread.older_cursor.get_untracked() else {
             return;
@@ -176,6 +181,7 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
                 <span class="countdown-value">{move || window().0}</span>
             </div>
             <div class="thread-actions">
+                <TeamPicker id team />
                 <AssigneePicker id assignee />
                 {move || if assignee.get().is_some() {
                     view! {
@@ -281,6 +287,33 @@ fn day_groups(thread: ThreadState, entries: &[Entry], local: bool) -> Vec<(i64, 
         }
     }
     groups
+}
+
+/// Which team's queue the conversation is in (shown once there are teams).
+#[component]
+fn TeamPicker(id: i64, team: Memo<Option<i64>>) -> impl IntoView {
+    let catalogue = expect_context::<super::TeamCatalogue>();
+    view! {
+        <Show when=move || catalogue.teams.with(|t| !t.is_empty())>
+            <select
+                class="team"
+                aria-label="Team"
+                on:change=move |ev| {
+                    let team = event_target_value(&ev).parse::<i64>().ok();
+                    let update = ConversationUpdate { team: Some(team), ..ConversationUpdate::default() };
+                    act(update_conversation(id, update));
+                }
+            >
+                <option value="" selected=move || team.get().is_none()>"No team"</option>
+                {move || catalogue.teams.get().into_iter().map(|t| {
+                    let team_id = t.id;
+                    view! {
+                        <option value=t.id.to_string() selected=move || team.get() == Some(team_id)>{t.name.clone()}</option>
+                    }
+                }).collect_view()}
+            </select>
+        </Show>
+    }
 }
 
 /// Assign to any active member (or nobody).

@@ -22,7 +22,12 @@ use parley_app::model::{
 use parley_app::templates::{TemplateDetail, TemplateDraft, TemplateView};
 
 /// Service failures as the UI shows them; internal details go to the log, not the browser.
+/// The response carries the status the REST API would answer (a refusal is not a 500).
 fn app_error(error: ServiceError) -> AppError {
+    let status = super::ApiError::from_service_status(&error);
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
     match error {
         ServiceError::NotFound(_) => AppError::NotFound,
         ServiceError::Forbidden => AppError::Forbidden,
