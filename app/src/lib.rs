@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Home />
                 <Route path=path!("/login") view=pages::Login />
+                <Route path=path!("/login/code") view=pages::LoginCode />
                 <Route path=path!("/set-password") view=pages::SetPasswordPage />
                 <Route path=path!("/settings") view=pages::SettingsPage />
                 <Route path=path!("/inbox") view=pages::Inbox />

@@ -210,6 +210,8 @@ pub struct TeamMember {
     pub role: Role,
     pub disabled: bool,
     pub created_at: UnixTime,
+    /// Signs in with a second factor.
+    pub two_factor: bool,
 }
 
 /// A member as assignment shows them: nothing more than who they are.

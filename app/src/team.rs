@@ -308,3 +308,66 @@ pub struct NumberTeam {
     pub phone_number_id: String,
     pub default_team_id: Option<i64>,
 }
+
+/// Who must sign in with a second factor (admins decide).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorPolicy {
+    /// Each member chooses.
+    #[default]
+    Optional,
+    Admins,
+    Everyone,
+}
+
+impl TwoFactorPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TwoFactorPolicy::Optional => "optional",
+            TwoFactorPolicy::Admins => "admins",
+            TwoFactorPolicy::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "optional" => Some(TwoFactorPolicy::Optional),
+            "admins" => Some(TwoFactorPolicy::Admins),
+            "everyone" => Some(TwoFactorPolicy::Everyone),
+            _ => None,
+        }
+    }
+
+    /// Whether a member with this role must use a second factor.
+    pub fn requires(self, role: crate::model::Role) -> bool {
+        match self {
+            TwoFactorPolicy::Optional => false,
+            TwoFactorPolicy::Admins => role == crate::model::Role::Admin,
+            TwoFactorPolicy::Everyone => true,
+        }
+    }
+}
+
+/// A member's second factor, as they see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+    /// Whether the workspace requires it of this member.
+    pub required: bool,
+}
+
+/// A second factor being set up: shown once, confirmed with a code from the app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TwoFactorEnrolment {
+    /// The secret, for typing into an app by hand (base32).
+    pub secret: String,
+    /// The `otpauth://` URI the QR code carries.
+    pub uri: String,
+    /// The QR code, as an SVG image.
+    pub qr_svg: String,
+}

@@ -3,10 +3,25 @@
 // the last admin cannot demote themselves; the audit log shows it all.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
 
 let parley;
 let browser;
+
+/** The code an authenticator app shows for a base32 secret, `stepsAhead` steps from now. */
+function totp(secret, stepsAhead = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + stepsAhead));
+  const digest = createHmac("sha1", key).update(step).digest();
+  const offset = digest[19] & 0x0f;
+  const value = (digest.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return value.toString().padStart(6, "0");
+}
 
 before(async () => {
   parley = await startParley();
@@ -59,6 +74,28 @@ test("an admin adds a member, who signs in through the one-time link", async () 
   await profile.getByRole("button", { name: "Save" }).click();
   await member.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await screenshot(member, "settings");
+
+  // She sets up two-factor sign-in with her authenticator app.
+  await member.getByRole("button", { name: "Set up an authenticator app" }).click();
+  const confirmForm = member.getByRole("form", { name: "Confirm two-factor sign-in" });
+  await confirmForm.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+  const secret = (await member.locator(".totp-secret").textContent()).trim();
+  await confirmForm.getByLabel("Code from the app").fill(totp(secret));
+  await confirmForm.getByRole("button", { name: "Confirm" }).click();
+  const codes = member.locator(".recovery-codes li");
+  await codes.first().waitFor();
+  assert.equal(await codes.count(), 10);
+  await member.getByText(/^On: signing in asks for a code/).waitFor();
+  await screenshot(member, "two-factor-recovery-codes");
+  // Signing in again asks for a code after the password.
+  await member.getByRole("button", { name: "Sign out" }).click();
+  await member.waitForURL(`${parley.url}/login`);
+  await signIn(member, parley.url, { email: "nia@example.com", password: "nia's long password" });
+  await member.waitForURL(`${parley.url}/login/code`);
+  await member.getByLabel("Code from your authenticator app").fill(totp(secret, 1));
+  await screenshot(member, "two-factor-code");
+  await member.getByRole("button", { name: "Sign in" }).click();
+  await member.waitForURL(`${parley.url}/inbox`);
 
   // The link was spent.
   const again = await context.newPage();

@@ -152,6 +152,7 @@ pub fn team_member(user: &User) -> TeamMember {
         role: user.role,
         disabled: user.disabled,
         created_at: time(user.created_at),
+        two_factor: user.two_factor,
     }
 }
 

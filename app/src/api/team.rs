@@ -1,7 +1,6 @@
 //! Server functions for running the team: members and their set-password links, teams, numbers'
 //! default teams and the audit log (admins, under `/rpc/admin/`), one's own profile, password
-//! and availability, and the public lookup of
-//! a set-password link. The same use cases as the REST API's, through [`ssr::TeamBackend`].
+//! availability and second factor, and the public lookup of a set-password link. The same use cases as the REST API's, through [`ssr::TeamBackend`].
 
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -10,6 +9,7 @@ use crate::model::TeamMember;
 use crate::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
     PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
+    TwoFactorEnrolment, TwoFactorPolicy, TwoFactorStatus,
 };
 use leptos::prelude::*;
 
@@ -50,6 +50,57 @@ pub async fn set_number_team(
     let viewer = base::require_admin()?;
     base::backend()?
         .set_number_team(&viewer, phone_number_id, team_id)
+        .await
+}
+
+/// The member's second factor.
+#[server(prefix = "/rpc", endpoint = "my_two_factor")]
+pub async fn my_two_factor() -> Result<TwoFactorStatus, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.two_factor_status(&viewer).await
+}
+
+/// Starts setting up an authenticator app.
+#[server(prefix = "/rpc", endpoint = "begin_two_factor")]
+pub async fn begin_two_factor() -> Result<TwoFactorEnrolment, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.begin_two_factor(&viewer).await
+}
+
+/// Confirms the app with a code it shows; answers the recovery codes, shown once.
+#[server(prefix = "/rpc", endpoint = "confirm_two_factor")]
+pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.confirm_two_factor(&viewer, code).await
+}
+
+/// Turns the member's second factor off (their password is required).
+#[server(prefix = "/rpc", endpoint = "disable_two_factor")]
+pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.disable_two_factor(&viewer, password).await
+}
+
+/// Takes a member's second factor away (admins).
+#[server(prefix = "/rpc", endpoint = "admin/reset_two_factor")]
+pub async fn reset_two_factor(id: i64) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.reset_two_factor(&viewer, id).await
+}
+
+/// Who must sign in with a second factor (admins).
+#[server(prefix = "/rpc", endpoint = "admin/workspace_two_factor_policy")]
+pub async fn workspace_two_factor_policy() -> Result<TwoFactorPolicy, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.two_factor_policy(&viewer).await
+}
+
+/// Requires a second factor of admins, of everyone, or of nobody (admins).
+#[server(prefix = "/rpc", endpoint = "admin/set_two_factor_policy", input = leptos::server_fn::codec::Json)]
+pub async fn set_two_factor_policy(policy: TwoFactorPolicy) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?
+        .set_two_factor_policy(&viewer, policy)
         .await
 }
 
@@ -131,6 +182,7 @@ pub mod ssr {
     use crate::team::{
         AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft,
         NumberTeam, PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
+        TwoFactorEnrolment, TwoFactorPolicy, TwoFactorStatus,
     };
 
     /// The team use cases, as server functions reach them.
@@ -183,6 +235,25 @@ pub mod ssr {
             viewer: &Viewer,
             phone_number_id: String,
             team_id: Option<i64>,
+        ) -> Result<(), AppError>;
+        async fn two_factor_status(&self, viewer: &Viewer) -> Result<TwoFactorStatus, AppError>;
+        async fn begin_two_factor(&self, viewer: &Viewer) -> Result<TwoFactorEnrolment, AppError>;
+        async fn confirm_two_factor(
+            &self,
+            viewer: &Viewer,
+            code: String,
+        ) -> Result<Vec<String>, AppError>;
+        async fn disable_two_factor(
+            &self,
+            viewer: &Viewer,
+            password: String,
+        ) -> Result<(), AppError>;
+        async fn reset_two_factor(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
+        async fn two_factor_policy(&self, viewer: &Viewer) -> Result<TwoFactorPolicy, AppError>;
+        async fn set_two_factor_policy(
+            &self,
+            viewer: &Viewer,
+            policy: TwoFactorPolicy,
         ) -> Result<(), AppError>;
         async fn availability(&self, viewer: &Viewer) -> Result<Availability, AppError>;
         async fn set_availability(

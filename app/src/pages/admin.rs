@@ -4,10 +4,13 @@
 //! before it renders; the server functions check the role again.
 
 use super::frame::AppFrame;
-use crate::api::{add_member, member_password_link, team_members, update_member};
+use crate::api::{
+    add_member, member_password_link, reset_two_factor, set_two_factor_policy, team_members,
+    update_member, workspace_two_factor_policy,
+};
 use crate::model::{Role, TeamMember};
 use crate::pages::ErrorNotice;
-use crate::team::{LinkPurpose, MemberChange, MemberDraft, PasswordLink};
+use crate::team::{LinkPurpose, MemberChange, MemberDraft, PasswordLink, TwoFactorPolicy};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -25,6 +28,7 @@ pub fn AdminTeam() -> impl IntoView {
             <main class="admin team-admin">
                 <h1>"Team"</h1>
                 <AddMemberForm changed handed />
+                <TwoFactorPolicyPicker />
                 {move || handed.get().map(|(who, link)| view! { <LinkToHand who link /> })}
                 {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -232,6 +236,20 @@ fn MemberRow(
             ..MemberChange::default()
         });
     };
+    let reset_factor = move |_| {
+        #[cfg(feature = "hydrate")]
+        if !window()
+            .confirm_with_message("Take away this member's second factor (a lost phone)? They sign in with their password and may set up a new one.")
+            .unwrap_or(false)
+        {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let outcome = reset_two_factor(id).await;
+            problem.set(outcome.err().map(|error| error.to_string()));
+            changed.update(|n| *n += 1);
+        });
+    };
     let link_name = name.clone();
     let new_link = move |_| {
         #[cfg(feature = "hydrate")]
@@ -266,7 +284,10 @@ fn MemberRow(
                     <option value="admin" selected=member.role == Role::Admin>"Admin"</option>
                 </select>
             </td>
-            <td>{if disabled { "disabled" } else { "active" }}</td>
+            <td>
+                {if disabled { "disabled" } else { "active" }}
+                {member.two_factor.then(|| view! { <span class="role-badge" title="Signs in with a second factor">"2FA"</span> })}
+            </td>
             <td>
                 <div class="member-actions">
                 <button type="button" class="link-button" on:click=rename>"Rename"</button>
@@ -276,8 +297,52 @@ fn MemberRow(
                 {(!disabled).then(|| view! {
                     <button type="button" class="link-button" on:click=new_link.clone()>"Password link"</button>
                 })}
+                {member.two_factor.then(|| view! {
+                    <button type="button" class="link-button" on:click=reset_factor>"Reset 2FA"</button>
+                })}
                 </div>
             </td>
         </tr>
+    }
+}
+
+/// Who must sign in with a second factor.
+#[component]
+fn TwoFactorPolicyPicker() -> impl IntoView {
+    let current = Resource::new(|| (), |_| workspace_two_factor_policy());
+    let outcome = RwSignal::new(None::<Result<(), String>>);
+    let choose = move |ev: leptos::ev::Event| {
+        let Some(policy) = TwoFactorPolicy::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let saved = set_two_factor_policy(policy).await;
+            outcome.set(Some(saved.map_err(|e| e.to_string())));
+        });
+    };
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let policy = current.await.unwrap_or_default();
+                view! {
+                    <label class="two-factor-policy">
+                        "Two-factor sign-in "
+                        <select on:change=choose>
+                            {[
+                                (TwoFactorPolicy::Optional, "each member chooses"),
+                                (TwoFactorPolicy::Admins, "required for admins"),
+                                (TwoFactorPolicy::Everyone, "required for everyone"),
+                            ].into_iter().map(|(value, text)| view! {
+                                <option value=value.as_str() selected=policy == value>{text}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+        </Transition>
+        {move || outcome.get().map(|result| match result {
+            Ok(()) => view! { <p class="form-ok" role="status">"Saved: it applies from each member's next sign-in."</p> }.into_any(),
+            Err(problem) => view! { <p class="form-error" role="alert">{problem}</p> }.into_any(),
+        })}
     }
 }

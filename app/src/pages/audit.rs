@@ -9,13 +9,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The families of actions, as the filter offers them.
-const FAMILIES: [(&str, &str); 7] = [
+const FAMILIES: [(&str, &str); 8] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
     ("template", "Templates"),
     ("label", "Labels"),
     ("team", "Teams"),
+    ("two_factor", "Two-factor sign-in"),
     ("sign_in", "Sign-ins"),
 ];
 

@@ -60,3 +60,30 @@ pub fn Login() -> impl IntoView {
         </main>
     }
 }
+
+/// The second step of signing in for a member with two-factor sign-in: a code from their
+/// authenticator app, or one of their recovery codes. A plain form, like the first step.
+#[component]
+pub fn LoginCode() -> impl IntoView {
+    let query = use_query_map();
+    let wrong = move || query.with(|q| q.get("error").is_some_and(|e| e == "invalid"));
+    view! {
+        <Title text="Your code · Parley" />
+        <main class="centered-card">
+            <h1>"Two-factor sign-in"</h1>
+            <form method="post" action="/login/code" class="stack">
+                {move || wrong().then(|| view! {
+                    <p class="form-error" role="alert">"That code does not work. Try the newest one."</p>
+                })}
+                <label>
+                    "Code from your authenticator app"
+                    <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code"
+                        required autofocus maxlength="20" />
+                </label>
+                <p class="hint">"No phone? Type one of your recovery codes instead (each works once)."</p>
+                <button type="submit" class="primary">"Sign in"</button>
+            </form>
+            <p><a href="/login">"Start again"</a></p>
+        </main>
+    }
+}

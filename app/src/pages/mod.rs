@@ -18,7 +18,7 @@ pub use audit::AuditPage;
 pub use canned::{CannedRepliesPage, SharedCannedRepliesPage};
 pub use inbox::Inbox;
 pub use labels::LabelsPage;
-pub use login::Login;
+pub use login::{Login, LoginCode};
 pub use set_password::SetPasswordPage;
 pub use settings::SettingsPage;
 pub use teams::TeamsPage;

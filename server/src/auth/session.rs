@@ -52,6 +52,9 @@ pub async fn begin(
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     let now = now.0;
+    for owed in [CODE_OWED_BY, CODE_OWED_SINCE, CODE_OWED_NEXT] {
+        session.remove_value(owed).await?;
+    }
     session.insert(USER_ID, user.0).await?;
     session.insert(SIGNED_IN_AT, now).await?;
     session.insert(SEEN_AT, now).await?;
@@ -69,6 +72,70 @@ pub async fn renew(
         begin(session, user, now).await?;
     }
     Ok(())
+}
+
+const CODE_OWED_BY: &str = "code_owed_by";
+const CODE_OWED_SINCE: &str = "code_owed_since";
+const CODE_OWED_NEXT: &str = "code_owed_next";
+const MUST_ENROL: &str = "must_enrol_second_factor";
+/// How long the code page waits after the password.
+const CODE_WAIT: Duration = Duration::from_secs(5 * 60);
+
+/// After a right password, a member with two-factor sign-in owes a code: the session holds who
+/// (not signed in yet) for a few minutes.
+pub async fn owe_code(
+    session: &Session,
+    user: UserId,
+    next: &str,
+    now: Millis,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(CODE_OWED_BY, user.0).await?;
+    session.insert(CODE_OWED_SINCE, now.0).await?;
+    session.insert(CODE_OWED_NEXT, next).await?;
+    Ok(())
+}
+
+/// Who owes a code on this session, and where sign-in was headed.
+pub struct CodeOwed {
+    pub user: UserId,
+    pub next: String,
+}
+
+pub async fn code_owed(
+    session: &Session,
+    now: Millis,
+) -> Result<Option<CodeOwed>, tower_sessions::session::Error> {
+    let user: Option<i64> = session.get(CODE_OWED_BY).await?;
+    let since: Option<i64> = session.get(CODE_OWED_SINCE).await?;
+    let next: Option<String> = session.get(CODE_OWED_NEXT).await?;
+    match (user, since) {
+        (Some(user), Some(since)) if Millis(since).plus(CODE_WAIT) > now => Ok(Some(CodeOwed {
+            user: UserId(user),
+            next: next.unwrap_or_default(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The workspace requires a second factor this member has not set up: until they do, this
+/// session may only set it up.
+pub async fn require_enrolment(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.insert(MUST_ENROL, true).await
+}
+
+pub async fn enrolment_required(session: &Session) -> bool {
+    session
+        .get::<bool>(MUST_ENROL)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// The member set up their second factor: the session is a whole one again.
+pub async fn enrolled(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.remove::<bool>(MUST_ENROL).await.map(|_| ())
 }
 
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {

@@ -12,6 +12,13 @@ use axum::response::{IntoResponse, Response};
 pub enum ApiError {
     #[error("sign in or send a bearer token")]
     Unauthorized,
+    /// The password was right; send it again with `code` from the authenticator app (or a
+    /// recovery code).
+    #[error("two-factor sign-in: send the code from your authenticator app as `code`")]
+    SecondFactorRequired,
+    /// The workspace requires a second factor this member has not set up yet.
+    #[error("set up two-factor sign-in first (/settings): your workspace requires it")]
+    EnrolmentRequired,
     #[error("you do not have access to this")]
     Forbidden,
     #[error("cross-site request refused")]
@@ -47,6 +54,10 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+            ApiError::EnrolmentRequired => {
+                (StatusCode::FORBIDDEN, "second_factor_enrolment_required")
+            }
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -120,11 +120,43 @@ pub async fn attach_viewer(
         },
     };
     if let Some((user, credential)) = resolved {
+        let cookie = matches!(credential, Credential::SessionCookie { .. });
+        if cookie && session::enrolment_required(&session).await {
+            // Until the member sets up a second factor, this session may do only that.
+            let path = parts.uri.path();
+            if !ENROLMENT_PATHS.contains(&path) && !path.starts_with("/pkg/") {
+                return if path.starts_with("/api/") || path.starts_with("/rpc/") {
+                    ApiError::EnrolmentRequired.into_response()
+                } else {
+                    Redirect::to(ENROL_PAGE).into_response()
+                };
+            }
+        }
         parts.extensions.insert(auth::viewer_of(&user));
         parts.extensions.insert(credential);
     }
     next.run(Request::from_parts(parts, body)).await
 }
+
+/// Where a member the workspace requires to use a second factor sets one up.
+pub const ENROL_PAGE: &str = "/settings?two_factor=required";
+
+/// What a session that owes the set-up of a second factor may still reach.
+const ENROLMENT_PATHS: [&str; 13] = [
+    "/settings",
+    "/logout",
+    "/api/v1/me",
+    "/api/v1/me/two-factor",
+    "/api/v1/me/two-factor/confirm",
+    "/rpc/my_profile",
+    "/rpc/current_viewer",
+    "/rpc/my_two_factor",
+    "/rpc/begin_two_factor",
+    "/rpc/confirm_two_factor",
+    "/rpc/my_notifications",
+    "/rpc/my_availability",
+    "/rpc/admin_alerts",
+];
 
 /// Extractor for handlers that need a signed-in member (401 otherwise).
 pub struct RequireViewer(pub Viewer);
@@ -175,7 +207,7 @@ pub async fn page_access(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     // Whoever holds a one-time link may set a password, signed in or not.
-    if path == "/set-password" {
+    if path == "/set-password" || path == "/login/code" {
         return next.run(request).await;
     }
     if path == "/login" {

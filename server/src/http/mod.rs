@@ -20,6 +20,7 @@ mod sandbox;
 mod sign_in;
 mod teams;
 mod templates;
+mod two_factor;
 mod uploads;
 mod webhook;
 
@@ -88,10 +89,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(uploads::router())
         .merge(templates::router())
         .merge(teams::router())
+        .merge(two_factor::router())
         .merge(sandbox::router())
         .routes(routes!(sign_in::sign_in))
         .routes(routes!(sign_in::sign_out))
         .routes(routes!(sign_in::set_password))
+        .routes(routes!(sign_in::sign_in_code))
         .merge(audit::router())
 }
 

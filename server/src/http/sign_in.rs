@@ -2,7 +2,7 @@
 //! clients post JSON and get JSON.
 
 use super::{ApiError, AppState, client_address, identity::encode_query_value};
-use crate::auth::{self, AuthError, session};
+use crate::auth::{self, AuthError, SignInStep, session};
 use crate::service::{ServiceError, team};
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
@@ -17,6 +17,10 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     next: Option<String>,
+    /// For JSON clients of a member with two-factor sign-in: the code from their app (or a
+    /// recovery code), in the same request.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Where to go after signing in: a path on Parley's own origin, never another site. Browsers
@@ -73,16 +77,21 @@ pub async fn sign_in(State(app): State<AppState>, session: Session, request: Req
     let outcome = app.auth.sign_in(&form.email, &form.password, &client).await;
     let next = local_target(form.next.as_deref());
     match (outcome, json) {
-        (Ok(user), _) => {
-            if let Err(e) = session::begin(&session, user.id, app.services.now()).await {
+        (Ok(SignInStep::Complete(user)), _) => complete(&app, &session, &user, next, json).await,
+        (Ok(SignInStep::NeedsCode(user)), true) => {
+            let Some(code) = form.code.as_deref() else {
+                return ApiError::SecondFactorRequired.into_response();
+            };
+            match app.auth.second_factor(&user, code, &client).await {
+                Ok(()) => complete(&app, &session, &user, next, json).await,
+                Err(error) => ApiError::from(error).into_response(),
+            }
+        }
+        (Ok(SignInStep::NeedsCode(user)), false) => {
+            if let Err(e) = session::owe_code(&session, user.id, next, app.services.now()).await {
                 return ApiError::from(e).into_response();
             }
-            tracing::info!(user = %user.id, "signed in");
-            if json {
-                Json(serde_json::json!({ "user": auth::viewer_of(&user) })).into_response()
-            } else {
-                Redirect::to(next).into_response()
-            }
+            Redirect::to("/login/code").into_response()
         }
         (Err(error), true) => ApiError::from(error).into_response(),
         (Err(AuthError::InvalidCredentials), false) => Redirect::to(&format!(
@@ -92,6 +101,80 @@ pub async fn sign_in(State(app): State<AppState>, session: Session, request: Req
         .into_response(),
         (Err(AuthError::Throttled { retry_after_secs }), false) => throttled_page(retry_after_secs),
         (Err(error), false) => ApiError::from(error).into_response(),
+    }
+}
+
+/// Signs the member in: a fresh session, flagged when the workspace requires a second factor
+/// they have not set up (they can then only set it up).
+async fn complete(
+    app: &AppState,
+    session: &Session,
+    user: &crate::store::User,
+    next: &str,
+    json: bool,
+) -> Response {
+    let svc = &app.services;
+    if let Err(e) = session::begin(session, user.id, svc.now()).await {
+        return ApiError::from(e).into_response();
+    }
+    let must_enrol = match crate::service::two_factor::must_enrol(svc, user).await {
+        Ok(must) => must,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    if must_enrol && let Err(e) = session::require_enrolment(session).await {
+        return ApiError::from(e).into_response();
+    }
+    tracing::info!(user = %user.id, "signed in");
+    if json {
+        Json(serde_json::json!({ "user": auth::viewer_of(user) })).into_response()
+    } else if must_enrol {
+        Redirect::to(crate::http::identity::ENROL_PAGE).into_response()
+    } else {
+        Redirect::to(next).into_response()
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CodeForm {
+    /// Six digits from the authenticator app, or a recovery code.
+    code: String,
+}
+
+/// The second step of a browser's sign-in, after the password: a code from the member's
+/// authenticator app or a recovery code. Redirects to where sign-in was headed, or back to
+/// the code page; after five wrong codes, 429 like passwords.
+#[utoipa::path(post, path = "/login/code", tag = "team",
+    request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "signed in, or back to the code page"),
+        (status = 429, body = super::error::ErrorBody)))]
+pub async fn sign_in_code(
+    State(app): State<AppState>,
+    session: Session,
+    request: Request,
+) -> Response {
+    let client = client_address(&request, app.config.trusted_proxies);
+    let form = match axum::Form::<CodeForm>::from_request(request, &()).await {
+        Ok(axum::Form(form)) => form,
+        Err(problem) => return ApiError::Invalid(problem.body_text()).into_response(),
+    };
+    let svc = &app.services;
+    let owed = match session::code_owed(&session, svc.now()).await {
+        Ok(Some(owed)) => owed,
+        Ok(None) => return Redirect::to("/login?error=expired").into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let user = match svc.store.team.user_by_id(owed.user).await {
+        Ok(Some(user)) if !user.disabled => user,
+        Ok(_) => return Redirect::to("/login?error=expired").into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match app.auth.second_factor(&user, &form.code, &client).await {
+        Ok(()) => complete(&app, &session, &user, local_target(Some(&owed.next)), false).await,
+        Err(AuthError::Throttled { retry_after_secs }) => throttled_page(retry_after_secs),
+        Err(AuthError::InvalidCredentials) => {
+            Redirect::to("/login/code?error=invalid").into_response()
+        }
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 

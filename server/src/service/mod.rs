@@ -14,6 +14,7 @@
 //! - [`media`]: members' uploads and the media files members may fetch.
 //! - [`templates`]: listing, syncing, submitting and deleting message templates.
 //! - [`team`]: members, set-password links, one's own profile, password and API tokens.
+//! - [`two_factor`]: authenticator apps, recovery codes and who must use them.
 //! - [`audit`]: the log of admin actions and security events.
 //! - [`teams`]: teams, their routing policies, numbers' default teams, members' availability.
 //! - [`sandbox`]: simulated customers, in sandbox mode.
@@ -31,6 +32,7 @@ pub mod sending;
 pub mod team;
 pub mod teams;
 pub mod templates;
+pub mod two_factor;
 
 use crate::config::Config;
 use crate::domain::{Millis, SharedClock};

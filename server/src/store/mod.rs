@@ -1,6 +1,6 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
-//! notifications, canned replies, presence, teams and routing, events), each a trait
+//! notifications, canned replies, presence, teams and routing, second factors, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
 //! # Two engines, one SQL
@@ -35,6 +35,7 @@ mod outbox;
 mod postgres;
 mod presence;
 mod routing;
+mod second_factor;
 pub mod sessions;
 mod sql_support;
 mod sqlite;
@@ -59,6 +60,7 @@ pub use numbers::{BusinessNumber, NumberStore};
 pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
 pub use presence::{Presence, PresenceStore};
 pub use routing::{RoutingStore, Team, TeamUpdate, team_name};
+pub use second_factor::{SecondFactor, SecondFactorStore};
 pub use sessions::DbSessionStore;
 pub use team::{
     ApiToken, AttemptLimit, NewApiToken, NewPasswordLink, NewUser, PendingPasswordLink,
@@ -153,6 +155,7 @@ pub struct Domains {
     pub canned_replies: Arc<dyn CannedReplyStore>,
     pub presence: Arc<dyn PresenceStore>,
     pub routing: Arc<dyn RoutingStore>,
+    pub second_factor: Arc<dyn SecondFactorStore>,
     pub events: Arc<dyn EventStore>,
     /// The session records behind sign-in cookies, in the same database.
     pub sessions: DbSessionStore,
@@ -188,6 +191,7 @@ impl Store {
             + CannedReplyStore
             + PresenceStore
             + RoutingStore
+            + SecondFactorStore
             + EventStore
             + Database
             + 'static,
@@ -209,6 +213,7 @@ impl Store {
             canned_replies: engine.clone(),
             presence: engine.clone(),
             routing: engine.clone(),
+            second_factor: engine.clone(),
             events: engine.clone(),
             database: engine,
             sessions,

@@ -20,6 +20,8 @@ pub struct User {
     pub notifications: NotificationSettings,
     /// Whether they take new conversations.
     pub availability: Availability,
+    /// Whether they sign in with a second factor.
+    pub two_factor: bool,
 }
 
 /// A team member with the password hash, for sign-in only.
@@ -193,7 +195,7 @@ pub trait TeamStore: Send + Sync {
 }
 
 pub(super) const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at, \
-     sessions_valid_from, notify_mention, notify_snooze_ended, availability";
+     sessions_valid_from, notify_mention, notify_snooze_ended, availability, totp_enabled_at";
 pub(super) const API_TOKEN_COLUMNS: &str =
     "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
 
@@ -219,6 +221,7 @@ pub(super) struct UserRow {
     notify_mention: bool,
     notify_snooze_ended: bool,
     availability: String,
+    totp_enabled_at: Option<i64>,
 }
 
 impl UserRow {
@@ -240,6 +243,7 @@ impl UserRow {
                 snooze_ended: self.notify_snooze_ended,
             },
             availability: super::routing::parse_availability(&self.availability)?,
+            two_factor: self.totp_enabled_at.is_some(),
         })
     }
 }

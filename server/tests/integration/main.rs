@@ -18,4 +18,5 @@ mod store_contract;
 mod support;
 mod team;
 mod templates;
+mod two_factor;
 mod wa;

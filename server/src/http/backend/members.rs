@@ -4,7 +4,7 @@
 use super::app_error;
 use crate::http::AppState;
 use crate::service::audit::Origin;
-use crate::service::{audit, team, teams};
+use crate::service::{audit, team, teams, two_factor};
 use crate::views;
 use parley_app::api::AppError;
 use parley_app::api::ssr::TeamBackend;
@@ -12,6 +12,7 @@ use parley_app::model::{TeamMember, UserId, Viewer};
 use parley_app::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
     PasswordChange, PasswordLink, PendingLink, ProfileChange, TeamDraft, TeamView,
+    TwoFactorEnrolment, TwoFactorPolicy, TwoFactorStatus,
 };
 
 impl AppState {
@@ -28,6 +29,12 @@ impl AppState {
             .unwrap_or_else(|| "unknown".into());
         Origin(address)
     }
+}
+
+/// The session of the server function's request (none for a bearer token).
+fn request_session() -> Option<tower_sessions::Session> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())
 }
 
 #[async_trait::async_trait]
@@ -106,9 +113,7 @@ impl TeamBackend for AppState {
         team::change_password(svc, viewer, &self.origin(), change)
             .await
             .map_err(app_error)?;
-        let session = leptos::prelude::use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
-        if let Some(session) = session
+        if let Some(session) = request_session()
             && let Err(error) = crate::auth::session::renew(&session, viewer.id, svc.now()).await
         {
             tracing::error!(%error, "could not renew the session after a password change");
@@ -179,6 +184,62 @@ impl TeamBackend for AppState {
     ) -> Result<(), AppError> {
         let origin = self.origin();
         teams::set_default_team(&self.services, viewer, &origin, &phone_number_id, team_id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn two_factor_status(&self, viewer: &Viewer) -> Result<TwoFactorStatus, AppError> {
+        two_factor::status(&self.services, viewer)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn begin_two_factor(&self, viewer: &Viewer) -> Result<TwoFactorEnrolment, AppError> {
+        two_factor::begin(&self.services, viewer)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn confirm_two_factor(
+        &self,
+        viewer: &Viewer,
+        code: String,
+    ) -> Result<Vec<String>, AppError> {
+        let codes = two_factor::confirm(&self.services, viewer, &self.origin(), &code)
+            .await
+            .map_err(app_error)?;
+        if let Some(session) = request_session()
+            && let Err(error) = crate::auth::session::enrolled(&session).await
+        {
+            tracing::error!(%error, "could not mark the session as enrolled");
+        }
+        Ok(codes)
+    }
+
+    async fn disable_two_factor(&self, viewer: &Viewer, password: String) -> Result<(), AppError> {
+        two_factor::disable(&self.services, viewer, &self.origin(), &password)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn reset_two_factor(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
+        two_factor::reset(&self.services, viewer, &self.origin(), UserId(id))
+            .await
+            .map_err(app_error)
+    }
+
+    async fn two_factor_policy(&self, viewer: &Viewer) -> Result<TwoFactorPolicy, AppError> {
+        two_factor::policy(&self.services, viewer)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn set_two_factor_policy(
+        &self,
+        viewer: &Viewer,
+        policy: TwoFactorPolicy,
+    ) -> Result<(), AppError> {
+        two_factor::set_policy(&self.services, viewer, &self.origin(), policy)
             .await
             .map_err(app_error)
     }

@@ -24,5 +24,6 @@ mod numbers;
 mod outbox;
 mod presence;
 mod routing;
+mod second_factor;
 mod team;
 mod templates;

@@ -15,6 +15,7 @@ mod numbers;
 mod outbox;
 mod presence;
 mod routing;
+mod second_factor;
 mod sessions;
 mod team;
 mod team_management;
