@@ -27,11 +27,11 @@ test("an admin signs in and sees the inbox shell, hydrated", async () => {
   assert.match(await page.title(), /^(\(\d+\) )?Inbox · Parley$/, "the unread count leads the title");
   assert.ok(await page.getByRole("region", { name: "Conversations" }).isVisible());
   assert.ok(await page.getByText(team.admin.name).isVisible());
-  assert.ok(await page.getByRole("link", { name: "Team" }).isVisible(), "admins see the team link");
+  assert.ok(await page.getByRole("link", { name: "Team", exact: true }).isVisible(), "admins see the team link");
   await screenshot(page, "inbox-admin");
 
   // Client-side navigation after hydration, then sign out.
-  await page.getByRole("link", { name: "Team" }).click();
+  await page.getByRole("link", { name: "Team", exact: true }).click();
   await page.waitForURL(`${parley.url}/admin`);
   await page.getByRole("cell", { name: team.agent.email }).waitFor();
   await screenshot(page, "admin-team");
@@ -55,7 +55,7 @@ test("an agent gets 403 on an admin page", async () => {
   const page = await browser.newPage();
   await signIn(page, parley.url, team.agent);
   await page.waitForURL(`${parley.url}/inbox`);
-  assert.equal(await page.getByRole("link", { name: "Team" }).count(), 0, "agents see no team link");
+  assert.equal(await page.getByRole("link", { name: "Team", exact: true }).count(), 0, "agents see no team link");
   const response = await page.goto(`${parley.url}/admin`);
   assert.equal(response.status(), 403);
   assert.ok(await page.getByText("This page is for admins only.").isVisible());

@@ -8,6 +8,8 @@ import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.
 
 let parley;
 let browser;
+/** Nia's recovery codes, from the first test, to sign her in again later. */
+let niaRecoveryCodes = [];
 
 /** The code an authenticator app shows for a base32 secret, `stepsAhead` steps from now. */
 function totp(secret, stepsAhead = 0) {
@@ -85,6 +87,7 @@ test("an admin adds a member, who signs in through the one-time link", async () 
   const codes = member.locator(".recovery-codes li");
   await codes.first().waitFor();
   assert.equal(await codes.count(), 10);
+  niaRecoveryCodes = await codes.allTextContents();
   await member.getByText(/^On: signing in asks for a code/).waitFor();
   await screenshot(member, "two-factor-recovery-codes");
   // Signing in again asks for a code after the password.
@@ -146,10 +149,10 @@ test("the last admin cannot demote themselves, and the audit log shows who did w
   await page.close();
 });
 
-test("a conversation goes by round-robin to the member who is online, not the one who is not", async () => {
+test("the new member gets a conversation by round-robin while a colleague is away", async () => {
   const OLIVIA = { name: "Olivia Brown 🌻", waId: "15550100006" };
-  // Arranged through the API: a team of Bo and Nia (who is not online), and Olivia's
-  // conversation resolved, unassigned, in that team's queue.
+  // Arranged through the API: a team of Bo and Nia, and Olivia's conversation resolved,
+  // unassigned, in that team's queue.
   const members = await parley.api("GET", "/team");
   const id = (email) => members.find((m) => m.email === email).id;
   const night = await parley.api("POST", "/teams", {
@@ -166,27 +169,41 @@ test("a conversation goes by round-robin to the member who is online, not the on
     status: "resolved",
   });
 
-  // Bo signs in and goes online from the top bar.
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, parley.url, team.agent);
-  await page.waitForURL(`${parley.url}/inbox`);
-  await page.waitForSelector("body[data-hydrated=true]");
-  await page.getByRole("combobox", { name: "Availability" }).selectOption("online");
-  await page.waitForFunction(async () => {
-    const response = await fetch("/api/v1/me");
-    return (await response.json()).availability === "online";
-  });
-  await page.getByRole("tab", { name: "Mine" }).click();
+  const setAvailability = async (page, value) => {
+    await page.getByRole("combobox", { name: "Availability" }).selectOption(value);
+    await page.waitForFunction(async (wanted) => {
+      const response = await fetch("/api/v1/me");
+      return (await response.json()).availability === wanted;
+    }, value);
+  };
+  // Bo is away.
+  const boContext = await browser.newContext();
+  const bo = await boContext.newPage();
+  await signIn(bo, parley.url, team.agent);
+  await bo.waitForURL(`${parley.url}/inbox`);
+  await bo.waitForSelector("body[data-hydrated=true]");
+  await setAvailability(bo, "away");
+  // Nia signs in with a recovery code (her phone is elsewhere) and goes online.
+  const niaContext = await browser.newContext();
+  const nia = await niaContext.newPage();
+  await signIn(nia, parley.url, { email: "nia@example.com", password: "nia's long password" });
+  await nia.waitForURL(`${parley.url}/login/code`);
+  await nia.getByLabel("Code from your authenticator app").fill(niaRecoveryCodes[0]);
+  await nia.getByRole("button", { name: "Sign in" }).click();
+  await nia.waitForURL(`${parley.url}/inbox`);
+  await nia.waitForSelector("body[data-hydrated=true]");
+  await setAvailability(nia, "online");
+  await nia.getByRole("tab", { name: "Mine" }).click();
 
-  // Olivia writes again: her conversation reopens and routing hands it to Bo, live.
+  // Olivia writes again: her conversation reopens and routing hands it to Nia, live.
   await parley.customerWrites(OLIVIA.waId, { type: "text", text: { body: "Hello again, anyone there?" } });
-  const list = page.getByRole("region", { name: "Conversations" });
-  await list.getByText(OLIVIA.name).waitFor();
+  await nia.getByRole("region", { name: "Conversations" }).getByText(OLIVIA.name).waitFor();
   const routed = await parley.api("GET", `/conversations/${conversation.id}`);
-  assert.equal(routed.assignee_id, id(team.agent.email));
+  assert.equal(routed.assignee_id, id("nia@example.com"));
   assert.equal(routed.team_id, night.id);
-  await screenshot(page, "routed-round-robin");
+  await screenshot(nia, "routed-round-robin");
+  await boContext.close();
+  await niaContext.close();
 
   // The team page shows the team as admins set it.
   const admin = await browser.newPage();
@@ -197,5 +214,4 @@ test("a conversation goes by round-robin to the member who is online, not the on
   await admin.getByRole("form", { name: "Team Night shift" }).waitFor();
   await screenshot(admin, "admin-teams");
   await admin.close();
-  await context.close();
 });

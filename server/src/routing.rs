@@ -65,38 +65,58 @@ pub fn spawn(
     });
 }
 
-/// Routes what a stretch of the log calls for.
+/// Routes what a stretch of the log calls for. The conversations its events name are read in
+/// one query for the whole stretch (a burst of new conversations costs one read, not one
+/// each).
 async fn follow(
     store: &SharedStore,
     clock: &SharedClock,
     events: &[RecordedEvent],
 ) -> StoreResult<()> {
+    let concerns = |event: &DomainEvent| match event {
+        DomainEvent::ConversationOpened { conversation_id }
+        | DomainEvent::ConversationReopened { conversation_id }
+        | DomainEvent::TeamSet {
+            conversation_id, ..
+        }
+        | DomainEvent::StatusChanged {
+            conversation_id, ..
+        }
+        | DomainEvent::Assigned {
+            conversation_id,
+            assignee: None,
+            ..
+        } => Some(*conversation_id),
+        _ => None,
+    };
+    let mut ids: Vec<i64> = events.iter().filter_map(|e| concerns(&e.event)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for reopened in events.iter().filter_map(|e| match e.event {
+        DomainEvent::ConversationReopened { conversation_id } => Some(conversation_id),
+        _ => None,
+    }) {
+        store
+            .routing
+            .requeue_if_assignee_away(reopened, clock.now())
+            .await?;
+    }
+    let conversations = if ids.is_empty() {
+        Vec::new()
+    } else {
+        store.conversations.by_ids(&ids).await?
+    };
+    let find = |id: i64| conversations.iter().find(|c| c.id == id);
     let mut teams = BTreeSet::new();
     let mut members_freed = BTreeSet::new();
     for recorded in events {
         match &recorded.event {
-            DomainEvent::ConversationReopened { conversation_id } => {
-                store
-                    .routing
-                    .requeue_if_assignee_away(*conversation_id, clock.now())
-                    .await?;
-                teams.extend(team_of(store, *conversation_id).await?);
-            }
-            DomainEvent::ConversationOpened { conversation_id }
-            | DomainEvent::TeamSet {
-                conversation_id, ..
-            }
-            | DomainEvent::Assigned {
-                conversation_id,
-                assignee: None,
-                ..
-            } => teams.extend(team_of(store, *conversation_id).await?),
             DomainEvent::StatusChanged {
                 conversation_id,
                 status,
                 ..
             } => {
-                let Some(conversation) = store.conversations.get(*conversation_id).await? else {
+                let Some(conversation) = find(*conversation_id) else {
                     continue;
                 };
                 if *status == ConversationStatus::Open {
@@ -115,7 +135,11 @@ async fn follow(
             DomainEvent::TeamChanged { team_id } => {
                 teams.insert(*team_id);
             }
-            _ => {}
+            event => {
+                if let Some(conversation) = concerns(event).and_then(find) {
+                    teams.extend(conversation.team_id);
+                }
+            }
         }
     }
     for member in members_freed {
@@ -125,14 +149,6 @@ async fn follow(
         route(store, clock, team).await?;
     }
     Ok(())
-}
-
-async fn team_of(store: &SharedStore, conversation: i64) -> StoreResult<Option<i64>> {
-    Ok(store
-        .conversations
-        .get(conversation)
-        .await?
-        .and_then(|c| c.team_id))
 }
 
 async fn route(store: &SharedStore, clock: &SharedClock, team: i64) -> StoreResult<()> {

@@ -141,7 +141,8 @@ impl DemoTeams {
 }
 
 /// Support (round-robin, 10 each; the first number's new conversations join it) and Sales
-/// (least busy); the demo agent is online, so routing hands them what arrives.
+/// (least busy). Nobody is online yet: what arrives waits in Support's queue until a member
+/// goes online (the availability picker in the top bar), and then routing hands it out.
 async fn seed_teams(
     store: &crate::store::Store,
     users: &[crate::store::User],
@@ -149,7 +150,7 @@ async fn seed_teams(
 ) -> Result<DemoTeams, crate::store::StoreError> {
     use crate::store::TeamUpdate;
     use parley_app::model::Role;
-    use parley_app::team::{AutoAssignment, Availability};
+    use parley_app::team::AutoAssignment;
 
     let agents: Vec<_> = users
         .iter()
@@ -178,15 +179,6 @@ async fn seed_teams(
         store
             .routing
             .set_default_team(number, Some(support.id), now)
-            .await?;
-    }
-    if let Some(agent) = users
-        .iter()
-        .find(|u| u.role == Role::Agent && u.email.as_str() == "agent@demo.parley")
-    {
-        store
-            .routing
-            .set_availability(agent.id, Availability::Online, now)
             .await?;
     }
     Ok(DemoTeams {

@@ -315,32 +315,39 @@ fn LabelFilter(filters: Filters) -> impl IntoView {
 /// One team's queue, the queues of the member's teams, or every conversation.
 #[component]
 fn TeamFilter(filters: Filters) -> impl IntoView {
+    use crate::team::TeamScope;
     let catalogue = expect_context::<super::TeamCatalogue>();
-    let value = move || match filters.team.get() {
-        None => String::new(),
-        Some(crate::team::TeamScope::MyTeams) => "mine".to_owned(),
-        Some(crate::team::TeamScope::Team(id)) => id.to_string(),
+    let chosen = move |value: &str| match filters.team.get() {
+        None => value.is_empty(),
+        Some(TeamScope::MyTeams) => value == "mine",
+        Some(TeamScope::Team(id)) => value == id.to_string(),
     };
     view! {
-        <Show when=move || catalogue.teams.with(|t| !t.is_empty())>
-            <select
-                aria-label="Team"
-                prop:value=value
-                on:change=move |ev| {
-                    let raw = event_target_value(&ev);
-                    filters.team.set(match raw.as_str() {
-                        "" => None,
-                        "mine" => Some(crate::team::TeamScope::MyTeams),
-                        id => id.parse().ok().map(crate::team::TeamScope::Team),
-                    });
-                }
-            >
-                <option value="">"Any team"</option>
-                <option value="mine">"My teams"</option>
-                {move || catalogue.teams.get().into_iter().map(|team| view! {
-                    <option value=team.id.to_string()>{team.name.clone()}</option>
-                }).collect_view()}
-            </select>
-        </Show>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let teams = catalogue.teams.await.unwrap_or_default();
+                (!teams.is_empty()).then(|| view! {
+                    <select
+                        aria-label="Team"
+                        on:change=move |ev| {
+                            let raw = event_target_value(&ev);
+                            filters.team.set(match raw.as_str() {
+                                "" => None,
+                                "mine" => Some(TeamScope::MyTeams),
+                                id => id.parse().ok().map(TeamScope::Team),
+                            });
+                        }
+                    >
+                        <option value="" selected=move || chosen("")>"Any team"</option>
+                        <option value="mine" selected=move || chosen("mine")>"My teams"</option>
+                        {teams.into_iter().map(|team| {
+                            let value = team.id.to_string();
+                            let selected = value.clone();
+                            view! { <option value=value selected=move || chosen(&selected)>{team.name}</option> }
+                        }).collect_view()}
+                    </select>
+                })
+            })}
+        </Transition>
     }
 }

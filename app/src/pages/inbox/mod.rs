@@ -85,12 +85,28 @@ impl Filters {
     }
 }
 
-/// The teams, and which of them the signed-in member is in (for the team filter and the
-/// thread's team picker).
+/// The teams (for the team filter and the thread's team picker), read once per page and
+/// again after a `reset`. Pickers read it inside a `Transition`, so the server renders what
+/// the browser hydrates.
 #[derive(Clone, Copy)]
 pub struct TeamCatalogue {
-    pub teams: RwSignal<Vec<TeamView>>,
-    pub mine: RwSignal<Vec<i64>>,
+    pub teams: Resource<Result<Vec<TeamView>, crate::api::AppError>>,
+    me: Me,
+}
+
+impl TeamCatalogue {
+    /// The teams the signed-in member is in, as far as known now.
+    pub fn mine(&self) -> Vec<i64> {
+        let me = self.me.0.get_untracked().map(|viewer| viewer.id);
+        self.teams
+            .get_untracked()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .iter()
+            .filter(|team| me.is_some_and(|me| team.members.iter().any(|m| m.id == me)))
+            .map(|team| team.id)
+            .collect()
+    }
 }
 
 /// The labels admins defined, kept current by `labels.changed` events (for chip colours, the
@@ -148,8 +164,8 @@ pub fn Inbox() -> impl IntoView {
         help: RwSignal::new(false),
     };
     let teams = TeamCatalogue {
-        teams: RwSignal::new(Vec::new()),
-        mine: RwSignal::new(Vec::new()),
+        teams: Resource::new(move || live.reset.get(), |_| crate::api::team_list()),
+        me,
     };
     provide_context(teams);
     provide_context(thread);
@@ -183,20 +199,6 @@ pub fn Inbox() -> impl IntoView {
         },
     );
     let defined = Resource::new(move || live.reset.get(), |_| list_labels());
-    let known_teams = Resource::new(move || live.reset.get(), |_| crate::api::team_list());
-    Effect::new(move |_| {
-        if let Some(Ok(found)) = known_teams.get() {
-            let me = me.0.get().map(|viewer| viewer.id);
-            teams.mine.set(
-                found
-                    .iter()
-                    .filter(|team| me.is_some_and(|me| team.members.iter().any(|m| m.id == me)))
-                    .map(|team| team.id)
-                    .collect(),
-            );
-            teams.teams.set(found);
-        }
-    });
     Effect::new(move |_| {
         if let Some(Ok(labels)) = defined.get() {
             catalogue.0.set(labels);

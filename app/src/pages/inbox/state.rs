@@ -53,9 +53,9 @@ fn matches(conversation: &ConversationSummary, filters: Filters, viewer: Option<
         Some(crate::team::TeamScope::Team(team)) => conversation.team_id == Some(team),
         Some(crate::team::TeamScope::MyTeams) => {
             use_context::<super::TeamCatalogue>().is_some_and(|teams| {
-                teams
-                    .mine
-                    .with_untracked(|mine| conversation.team_id.is_some_and(|t| mine.contains(&t)))
+                conversation
+                    .team_id
+                    .is_some_and(|t| teams.mine().contains(&t))
             })
         }
     };

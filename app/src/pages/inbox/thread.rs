@@ -294,25 +294,30 @@ fn day_groups(thread: ThreadState, entries: &[Entry], local: bool) -> Vec<(i64, 
 fn TeamPicker(id: i64, team: Memo<Option<i64>>) -> impl IntoView {
     let catalogue = expect_context::<super::TeamCatalogue>();
     view! {
-        <Show when=move || catalogue.teams.with(|t| !t.is_empty())>
-            <select
-                class="team"
-                aria-label="Team"
-                on:change=move |ev| {
-                    let team = event_target_value(&ev).parse::<i64>().ok();
-                    let update = ConversationUpdate { team: Some(team), ..ConversationUpdate::default() };
-                    act(update_conversation(id, update));
-                }
-            >
-                <option value="" selected=move || team.get().is_none()>"No team"</option>
-                {move || catalogue.teams.get().into_iter().map(|t| {
-                    let team_id = t.id;
-                    view! {
-                        <option value=t.id.to_string() selected=move || team.get() == Some(team_id)>{t.name.clone()}</option>
-                    }
-                }).collect_view()}
-            </select>
-        </Show>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let teams = catalogue.teams.await.unwrap_or_default();
+                (!teams.is_empty()).then(|| view! {
+                    <select
+                        class="team"
+                        aria-label="Team"
+                        on:change=move |ev| {
+                            let team = event_target_value(&ev).parse::<i64>().ok();
+                            let update = ConversationUpdate { team: Some(team), ..ConversationUpdate::default() };
+                            act(update_conversation(id, update));
+                        }
+                    >
+                        <option value="" selected=move || team.get().is_none()>"No team"</option>
+                        {teams.into_iter().map(|t| {
+                            let team_id = t.id;
+                            view! {
+                                <option value=t.id.to_string() selected=move || team.get() == Some(team_id)>{t.name}</option>
+                            }
+                        }).collect_view()}
+                    </select>
+                })
+            })}
+        </Transition>
     }
 }
 

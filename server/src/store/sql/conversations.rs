@@ -2,7 +2,7 @@
 
 use super::conversation_labels::{labelled, rare_label, set_labels};
 use super::notifications::{NewNotification, notify};
-use super::{Db, Engine, ID_AMONG, ILIKE, Tx};
+use super::{BEGIN_READ_THEN_WRITE, Db, Engine, ID_AMONG, ILIKE, Tx};
 use crate::domain::conversation::{
     Conversation, ConversationChange, Landing, StatusChange, landing,
 };
@@ -213,7 +213,7 @@ impl ConversationStore for Engine {
         now: Millis,
     ) -> StoreResult<Conversation> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
                 .bind(id)

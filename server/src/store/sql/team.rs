@@ -153,7 +153,7 @@ impl TeamStore for Engine {
 
     async fn create_password_link(&self, link: &NewPasswordLink, now: Millis) -> StoreResult<()> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(link.user.0)
             .fetch_optional(&mut *tx)
