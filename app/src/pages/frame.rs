@@ -111,13 +111,17 @@ fn AdminAlertBanner() -> impl IntoView {
 #[component]
 fn AvailabilityPicker() -> impl IntoView {
     use crate::team::Availability;
+    // Read once the page is live, not as a resource: a resource created here, inside the
+    // frame's suspense, would shift the ids of the page's own resources during hydration.
     let current = RwSignal::new(None::<Availability>);
-    let loaded = Resource::new(|| (), |_| crate::api::my_availability());
-    Effect::new(move |_| {
-        if let Some(Ok(availability)) = loaded.get() {
-            current.set(Some(availability));
-        }
-    });
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(availability) = crate::api::my_availability().await {
+                current.set(Some(availability));
+            }
+        });
+    };
+    Effect::new(move |_| reload());
     let choose = move |ev: leptos::ev::Event| {
         let Some(availability) = Availability::parse(&event_target_value(&ev)) else {
             return;
@@ -125,7 +129,7 @@ fn AvailabilityPicker() -> impl IntoView {
         current.set(Some(availability));
         leptos::task::spawn_local(async move {
             if crate::api::set_my_availability(availability).await.is_err() {
-                loaded.refetch();
+                reload();
             }
         });
     };

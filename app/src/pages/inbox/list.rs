@@ -322,32 +322,37 @@ fn TeamFilter(filters: Filters) -> impl IntoView {
         Some(TeamScope::MyTeams) => value == "mine",
         Some(TeamScope::Team(id)) => value == id.to_string(),
     };
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let teams = catalogue.teams.await.unwrap_or_default();
-                (!teams.is_empty()).then(|| view! {
-                    <select
-                        aria-label="Team"
-                        on:change=move |ev| {
-                            let raw = event_target_value(&ev);
-                            filters.team.set(match raw.as_str() {
-                                "" => None,
-                                "mine" => Some(TeamScope::MyTeams),
-                                id => id.parse().ok().map(TeamScope::Team),
-                            });
-                        }
-                    >
-                        <option value="" selected=move || chosen("")>"Any team"</option>
-                        <option value="mine" selected=move || chosen("mine")>"My teams"</option>
-                        {teams.into_iter().map(|team| {
+    // Drawn only once this component is live: the teams may arrive before a thread that loads
+    // later hydrates, and hydration must find what the server drew (nothing).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || {
+        let teams = catalogue.teams.get();
+        (mounted.get() && !teams.is_empty()).then(|| {
+            view! {
+                <select
+                    aria-label="Team"
+                    on:change=move |ev| {
+                        let raw = event_target_value(&ev);
+                        filters.team.set(match raw.as_str() {
+                            "" => None,
+                            "mine" => Some(TeamScope::MyTeams),
+                            id => id.parse().ok().map(TeamScope::Team),
+                        });
+                    }
+                >
+                    <option value="" selected=move || chosen("")>"Any team"</option>
+                    <option value="mine" selected=move || chosen("mine")>"My teams"</option>
+                    {teams
+                        .into_iter()
+                        .map(|team| {
                             let value = team.id.to_string();
                             let selected = value.clone();
                             view! { <option value=value selected=move || chosen(&selected)>{team.name}</option> }
-                        }).collect_view()}
-                    </select>
-                })
-            })}
-        </Transition>
+                        })
+                        .collect_view()}
+                </select>
+            }
+        })
     }
 }

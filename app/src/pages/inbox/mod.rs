@@ -85,30 +85,6 @@ impl Filters {
     }
 }
 
-/// The teams (for the team filter and the thread's team picker), read once per page and
-/// again after a `reset`. Pickers read it inside a `Transition`, so the server renders what
-/// the browser hydrates.
-#[derive(Clone, Copy)]
-pub struct TeamCatalogue {
-    pub teams: Resource<Result<Vec<TeamView>, crate::api::AppError>>,
-    me: Me,
-}
-
-impl TeamCatalogue {
-    /// The teams the signed-in member is in, as far as known now.
-    pub fn mine(&self) -> Vec<i64> {
-        let me = self.me.0.get_untracked().map(|viewer| viewer.id);
-        self.teams
-            .get_untracked()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .iter()
-            .filter(|team| me.is_some_and(|me| team.members.iter().any(|m| m.id == me)))
-            .map(|team| team.id)
-            .collect()
-    }
-}
-
 /// The labels admins defined, kept current by `labels.changed` events (for chip colours, the
 /// label filter and the picker).
 #[derive(Clone, Copy)]
@@ -121,6 +97,15 @@ impl LabelCatalogue {
         self.0
             .with(|labels| labels.iter().find(|l| l.name.key() == key).cloned())
     }
+}
+
+/// The teams, and which of them the signed-in member is in (the team filter, the thread's
+/// team picker, and "my teams" as live events arrive). Fetched once the page is live, not as
+/// a resource: the pickers appear after hydration and cannot disturb it.
+#[derive(Clone, Copy)]
+pub struct TeamCatalogue {
+    pub teams: RwSignal<Vec<TeamView>>,
+    pub mine: RwSignal<Vec<i64>>,
 }
 
 /// The signed-in member, once known.
@@ -164,9 +149,26 @@ pub fn Inbox() -> impl IntoView {
         help: RwSignal::new(false),
     };
     let teams = TeamCatalogue {
-        teams: Resource::new(move || live.reset.get(), |_| crate::api::team_list()),
-        me,
+        teams: RwSignal::new(Vec::new()),
+        mine: RwSignal::new(Vec::new()),
     };
+    Effect::new(move |_| {
+        live.reset.track();
+        leptos::task::spawn_local(async move {
+            let Ok(found) = crate::api::team_list().await else {
+                return;
+            };
+            let viewer = me.0.get_untracked().map(|viewer| viewer.id);
+            teams.mine.set(
+                found
+                    .iter()
+                    .filter(|team| viewer.is_some_and(|me| team.members.iter().any(|m| m.id == me)))
+                    .map(|team| team.id)
+                    .collect(),
+            );
+            teams.teams.set(found);
+        });
+    });
     provide_context(teams);
     provide_context(thread);
     provide_context(catalogue);

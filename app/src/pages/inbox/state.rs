@@ -55,7 +55,7 @@ fn matches(conversation: &ConversationSummary, filters: Filters, viewer: Option<
             use_context::<super::TeamCatalogue>().is_some_and(|teams| {
                 conversation
                     .team_id
-                    .is_some_and(|t| teams.mine().contains(&t))
+                    .is_some_and(|t| teams.mine.with_untracked(|mine| mine.contains(&t)))
             })
         }
     };

@@ -289,35 +289,42 @@ fn day_groups(thread: ThreadState, entries: &[Entry], local: bool) -> Vec<(i64, 
     groups
 }
 
-/// Which team's queue the conversation is in (shown once there are teams).
+/// Which team's queue the conversation is in (once there are teams). Drawn once this
+/// component is live, from the inbox's team catalogue (no resource of its own, which would
+/// shift the page's resource ids during hydration).
 #[component]
 fn TeamPicker(id: i64, team: Memo<Option<i64>>) -> impl IntoView {
     let catalogue = expect_context::<super::TeamCatalogue>();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let teams = catalogue.teams.await.unwrap_or_default();
-                (!teams.is_empty()).then(|| view! {
-                    <select
-                        class="team"
-                        aria-label="Team"
-                        on:change=move |ev| {
-                            let team = event_target_value(&ev).parse::<i64>().ok();
-                            let update = ConversationUpdate { team: Some(team), ..ConversationUpdate::default() };
-                            act(update_conversation(id, update));
-                        }
-                    >
-                        <option value="" selected=move || team.get().is_none()>"No team"</option>
-                        {teams.into_iter().map(|t| {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || {
+        let teams = catalogue.teams.get();
+        (mounted.get() && !teams.is_empty()).then(|| {
+            view! {
+                <select
+                    class="team"
+                    aria-label="Team"
+                    on:change=move |ev| {
+                        let team = event_target_value(&ev).parse::<i64>().ok();
+                        let update = ConversationUpdate { team: Some(team), ..ConversationUpdate::default() };
+                        act(update_conversation(id, update));
+                    }
+                >
+                    <option value="" selected=move || team.get().is_none()>"No team"</option>
+                    {teams
+                        .into_iter()
+                        .map(|t| {
                             let team_id = t.id;
                             view! {
-                                <option value=t.id.to_string() selected=move || team.get() == Some(team_id)>{t.name}</option>
+                                <option value=t.id.to_string() selected=move || team.get() == Some(team_id)>
+                                    {t.name}
+                                </option>
                             }
-                        }).collect_view()}
-                    </select>
-                })
-            })}
-        </Transition>
+                        })
+                        .collect_view()}
+                </select>
+            }
+        })
     }
 }
 
