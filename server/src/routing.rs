@@ -30,6 +30,7 @@ pub fn spawn(
     streams: Arc<OpenStreams>,
     offline_after: Duration,
 ) {
+    let written = store.events_written.subscribe();
     tokio::spawn(async move {
         let mut read_up_to = loop {
             match store.events.latest_id().await {
@@ -60,7 +61,7 @@ pub fn spawn(
                 }
                 Err(error) => tracing::warn!(%error, "routing: cannot read the event log"),
             }
-            let _ = tokio::time::timeout(POLL, store.events_written.notified()).await;
+            let _ = tokio::time::timeout(POLL, written.notified()).await;
         }
     });
 }

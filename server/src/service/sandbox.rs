@@ -197,6 +197,7 @@ async fn try_seed_teamwork(
     use parley_app::model::Role;
 
     // The seeded customers write in over the first seconds.
+    let written = store.events_written.subscribe();
     let mut conversations = Vec::new();
     let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
     while tokio::time::Instant::now() < give_up {
@@ -207,8 +208,7 @@ async fn try_seed_teamwork(
         }
         // Woken by the next commit that writes events (the bound covers one missed between
         // the read above and this wait).
-        let _ =
-            tokio::time::timeout(Duration::from_millis(500), store.events_written.notified()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), written.notified()).await;
     }
     let by_name = |name: &str| {
         conversations

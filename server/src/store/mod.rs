@@ -161,8 +161,30 @@ pub struct Domains {
     pub sessions: DbSessionStore,
     /// Poked after every commit in this process that wrote domain events (other nodes' writes
     /// are found by polling the log).
-    pub events_written: Arc<Notify>,
+    pub events_written: Arc<EventsWritten>,
     database: Arc<dyn Database>,
+}
+
+/// Wakes every reader of the event log in this process after a commit that wrote events. Each
+/// reader subscribes for a wake-up of its own: a `Notify` keeps one permit, so a reader busy
+/// reading when a commit lands still finds it when it next waits, whereas one `Notify` shared
+/// by several readers would wake only one of them per commit.
+#[derive(Default)]
+pub struct EventsWritten(std::sync::Mutex<Vec<Arc<Notify>>>);
+
+impl EventsWritten {
+    /// A wake-up of the caller's own, for every later commit that writes events.
+    pub fn subscribe(&self) -> Arc<Notify> {
+        let wake = Arc::new(Notify::new());
+        self.0.lock().expect("not poisoned").push(wake.clone());
+        wake
+    }
+
+    pub fn announce(&self) {
+        for wake in self.0.lock().expect("not poisoned").iter() {
+            wake.notify_one();
+        }
+    }
 }
 
 /// The store as every part of Parley holds it.
@@ -172,7 +194,7 @@ impl Store {
     fn from_engine<E>(
         engine: Arc<E>,
         sessions: DbSessionStore,
-        events_written: Arc<Notify>,
+        events_written: Arc<EventsWritten>,
     ) -> Store
     where
         E: TeamStore

@@ -7,7 +7,6 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 // The SQL every domain shares, compiled for this engine (see the `store` module doc).
 #[path = "sql/mod.rs"]
@@ -48,7 +47,7 @@ pub(super) struct PostgresEngine {
     /// last of them, together with their marks in the journal, so those events are simply
     /// processed again.
     derived: PgPool,
-    events_written: Arc<Notify>,
+    events_written: Arc<super::EventsWritten>,
 }
 
 pub(super) async fn connect(url: &str) -> StoreResult<Store> {
@@ -106,7 +105,7 @@ impl PostgresEngine {
 
     /// Tells this process's readers of the event log that a commit wrote events.
     fn announce(&self) {
-        self.events_written.notify_one();
+        self.events_written.announce();
     }
 }
 

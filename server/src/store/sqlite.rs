@@ -9,7 +9,6 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 // The SQL every domain shares, compiled for this engine (see the `store` module doc).
 #[path = "sql/mod.rs"]
@@ -53,7 +52,7 @@ pub(super) struct SqliteEngine {
     /// backlog, acknowledgements then waited seconds. Writers in this process take turns here
     /// instead, first come first served, and so never meet a busy database.
     writer: Arc<tokio::sync::Mutex<()>>,
-    events_written: Arc<Notify>,
+    events_written: Arc<super::EventsWritten>,
 }
 
 /// Opens (creating if missing) the SQLite file at `url`.
@@ -107,7 +106,7 @@ impl SqliteEngine {
 
     /// Tells this process's readers of the event log that a commit wrote events.
     fn announce(&self) {
-        self.events_written.notify_one();
+        self.events_written.announce();
     }
 }
 
