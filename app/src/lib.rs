@@ -4,6 +4,7 @@
 pub mod api;
 pub mod collaboration;
 pub mod compose;
+pub mod contacts;
 pub mod live;
 pub mod model;
 mod pages;

@@ -4,9 +4,97 @@
 //! The browser reconnects the stream by itself and sends `Last-Event-ID`, so nothing is
 //! missed; when the server cannot replay that far back it says `reset`, and pages reload.
 
-use crate::model::LiveEvent;
+use crate::model::{ConversationSummary, MessageView};
 use crate::window::now_ms;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the server pushes to browsers over server-sent events. The SSE `event:` field carries
+/// [`LiveEvent::name`]; the `data:` field this value as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A new message, with its conversation as it now stands.
+    MessageCreated {
+        conversation: ConversationSummary,
+        message: MessageView,
+    },
+    /// A message changed: delivery status, reaction, edit, deletion or downloaded media.
+    MessageUpdated {
+        conversation: ConversationSummary,
+        message: MessageView,
+    },
+    /// Assignment, status, unread count or window changed.
+    ConversationUpdated { conversation: ConversationSummary },
+    /// A message template's status, quality or category changed at Meta (admins only).
+    TemplateUpdated {
+        template: crate::templates::TemplateView,
+    },
+    /// An internal note was added to a conversation.
+    NoteAdded {
+        note: crate::collaboration::NoteView,
+    },
+    /// Something for this member (only they receive it).
+    Notification {
+        notification: crate::collaboration::NotificationView,
+    },
+    /// This member read notifications in another tab: the bell counts again.
+    NotificationsRead,
+    /// A member opened, left or started typing in a conversation.
+    PresenceChanged {
+        presence: crate::collaboration::PresenceView,
+    },
+    /// Admins changed the labels: here they all are now.
+    LabelsChanged {
+        labels: Vec<crate::collaboration::LabelView>,
+    },
+    /// A member edited a contact: here it is now.
+    ContactUpdated {
+        contact: Box<crate::contacts::ContactDetails>,
+    },
+    /// Admins changed the custom contact attributes: here they all are now.
+    AttributesChanged {
+        attributes: Vec<crate::contacts::AttributeDefinition>,
+    },
+}
+
+impl LiveEvent {
+    /// Every event name a stream carries, [`LiveEvent::RESET`] included (keep beside
+    /// [`LiveEvent::name`]: the browser listens for these alone).
+    pub const NAMES: [&'static str; 12] = [
+        "message.created",
+        "message.updated",
+        "conversation.updated",
+        "template.updated",
+        "note.added",
+        "notification",
+        "notifications.read",
+        "presence.changed",
+        "labels.changed",
+        "contact.updated",
+        "attributes.changed",
+        LiveEvent::RESET,
+    ];
+    /// Sent instead of a replay that reaches too far back: reload, then follow live.
+    pub const RESET: &'static str = "reset";
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveEvent::MessageCreated { .. } => "message.created",
+            LiveEvent::MessageUpdated { .. } => "message.updated",
+            LiveEvent::ConversationUpdated { .. } => "conversation.updated",
+            LiveEvent::TemplateUpdated { .. } => "template.updated",
+            LiveEvent::NoteAdded { .. } => "note.added",
+            LiveEvent::Notification { .. } => "notification",
+            LiveEvent::NotificationsRead => "notifications.read",
+            LiveEvent::PresenceChanged { .. } => "presence.changed",
+            LiveEvent::LabelsChanged { .. } => "labels.changed",
+            LiveEvent::ContactUpdated { .. } => "contact.updated",
+            LiveEvent::AttributesChanged { .. } => "attributes.changed",
+        }
+    }
+}
 
 /// What the stream delivers to the pages.
 #[derive(Clone, Debug, PartialEq)]

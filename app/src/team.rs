@@ -4,6 +4,20 @@
 use crate::model::{Role, UnixTime, UserId, Viewer};
 use serde::{Deserialize, Serialize};
 
+/// The families of audited actions (`<family>.<what>`) and their names, as the audit page's
+/// filter offers them; a server test keeps this list and the actions in step.
+pub const AUDIT_FAMILIES: [(&str, &str); 9] = [
+    ("member", "Members"),
+    ("password", "Passwords"),
+    ("token", "API tokens"),
+    ("template", "Templates"),
+    ("label", "Labels"),
+    ("contact", "Contacts"),
+    ("team", "Teams"),
+    ("two_factor", "Two-factor sign-in"),
+    ("sign_in", "Sign-ins"),
+];
+
 /// A member to add (admins): they get no password, only a one-time link to set one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

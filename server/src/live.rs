@@ -294,6 +294,22 @@ impl LiveHub {
                     labels: labels.iter().map(views::label).collect(),
                 }
             }
+            (DomainEvent::ContactChanged { contact_id }, _, _) => {
+                let Some(record) = self.store.contacts.get(*contact_id).await? else {
+                    return Ok(None);
+                };
+                let contact = crate::service::contacts::Contact {
+                    history: self.store.contacts.history(*contact_id).await?,
+                    attributes: self.store.contacts.attributes().await?,
+                    record,
+                };
+                LiveEvent::ContactUpdated {
+                    contact: Box::new(views::contact_details(&contact)),
+                }
+            }
+            (DomainEvent::AttributesChanged, _, _) => LiveEvent::AttributesChanged {
+                attributes: self.store.contacts.attributes().await?,
+            },
             (DomainEvent::TemplateStatusChanged { template_id }, _, _) => {
                 let Some((template, _)) = self.store.templates.get(template_id).await? else {
                     return Ok(None);

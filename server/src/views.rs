@@ -7,14 +7,15 @@ use crate::domain::Millis;
 use crate::domain::conversation::{ContactRef, Conversation};
 use crate::domain::message::{MediaState, Message};
 use crate::store::{
-    ApiToken, CannedReply, Label, Note, Notification, NotificationPage, Page, Presence, Template,
-    TemplateEntry, User,
+    ApiToken, CannedReply, ContactRecord, Label, Note, Notification, NotificationPage, Page,
+    Presence, Template, TemplateEntry, User,
 };
 use parley_app::collaboration::{
     CannedAttachment, CannedReplyView, LabelView, NoteView, NotificationList, NotificationView,
     PresenceView,
 };
 use parley_app::compose::media_kind_for;
+use parley_app::contacts::{ContactConversation, ContactDetails, ContactSummary};
 use parley_app::model::{
     ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, MemberRef, MessageView,
     ReactionView, TeamMember, TokenState, UnixTime,
@@ -330,6 +331,80 @@ pub fn team(team: &crate::store::Team, users: &[User]) -> parley_app::team::Team
         assignment: team.assignment,
         capacity: team.capacity,
         waiting: team.waiting,
+    }
+}
+
+/// Attribute values as the API shows them: typed by their definitions (a value whose
+/// attribute is gone is not shown).
+fn attribute_values(
+    values: &std::collections::BTreeMap<String, String>,
+    definitions: &[parley_app::contacts::AttributeDefinition],
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    definitions
+        .iter()
+        .filter_map(|d| {
+            values
+                .get(d.key.as_str())
+                .map(|v| (d.key.as_str().to_owned(), d.value_to_json(v)))
+        })
+        .collect()
+}
+
+fn phone(wa_id: &Option<String>) -> Option<String> {
+    wa_id.as_ref().map(|w| format!("+{w}"))
+}
+
+pub fn contact_summary(
+    record: &ContactRecord,
+    definitions: &[parley_app::contacts::AttributeDefinition],
+) -> ContactSummary {
+    ContactSummary {
+        id: record.id,
+        name: record.name().map(str::to_owned),
+        phone: phone(&record.wa_id),
+        username: record.username.clone(),
+        email: record.email.clone(),
+        company: record.company.clone(),
+        labels: record.labels.clone(),
+        attributes: attribute_values(&record.attributes, definitions),
+        last_message_at: record.last_message_at.map(time),
+        conversation_count: record.conversation_count,
+    }
+}
+
+pub fn contact_details(contact: &crate::service::contacts::Contact) -> ContactDetails {
+    let record = &contact.record;
+    ContactDetails {
+        id: record.id,
+        name: record.name().map(str::to_owned),
+        profile_name: record.profile_name.clone(),
+        phone: phone(&record.wa_id),
+        bsuid: record.bsuid.clone(),
+        username: record.username.clone(),
+        email: record.email.clone(),
+        company: record.company.clone(),
+        language: record.language.clone(),
+        time_zone: record.time_zone.clone(),
+        note: record.note.clone(),
+        labels: record.labels.clone(),
+        attributes: attribute_values(&record.attributes, &contact.attributes),
+        created_at: time(record.created_at),
+        updated_at: time(record.updated_at),
+        last_message_at: record.last_message_at.map(time),
+        conversations: contact
+            .history
+            .iter()
+            .map(|c| ContactConversation {
+                id: c.id,
+                phone_number_id: c.phone_number_id.clone(),
+                display_phone_number: c.display_phone_number.clone(),
+                status: c.status,
+                assignee_id: c.assignee.as_ref().map(|(id, _)| *id),
+                assignee_name: c.assignee.as_ref().map(|(_, name)| name.clone()),
+                opened_at: time(c.opened_at),
+                last_message_at: time(c.last_message_at),
+            })
+            .collect(),
     }
 }
 

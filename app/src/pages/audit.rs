@@ -4,21 +4,9 @@
 use super::frame::AppFrame;
 use super::{DateTime, ErrorNotice};
 use crate::api::{audit_log, team_members};
-use crate::team::{AuditEntry, AuditQuery};
+use crate::team::{AUDIT_FAMILIES, AuditEntry, AuditQuery};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The families of actions, as the filter offers them.
-const FAMILIES: [(&str, &str); 8] = [
-    ("member", "Members"),
-    ("password", "Passwords"),
-    ("token", "API tokens"),
-    ("template", "Templates"),
-    ("label", "Labels"),
-    ("team", "Teams"),
-    ("two_factor", "Two-factor sign-in"),
-    ("sign_in", "Sign-ins"),
-];
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -45,7 +33,7 @@ pub fn AuditPage() -> impl IntoView {
                         "Action"
                         <select on:change=move |ev| { action.set(event_target_value(&ev)); restart(); }>
                             <option value="">"All"</option>
-                            {FAMILIES.map(|(value, label)| view! { <option value=value>{label}</option> })}
+                            {AUDIT_FAMILIES.map(|(value, label)| view! { <option value=value>{label}</option> })}
                         </select>
                     </label>
                     <label>

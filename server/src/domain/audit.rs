@@ -22,6 +22,9 @@ pub enum AuditAction {
     LabelCreated,
     LabelChanged,
     LabelDeleted,
+    ContactAttributeCreated,
+    ContactAttributeChanged,
+    ContactAttributeDeleted,
     TeamCreated,
     TeamChanged,
     TeamDeleted,
@@ -37,7 +40,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -53,6 +56,9 @@ impl AuditAction {
         AuditAction::LabelCreated,
         AuditAction::LabelChanged,
         AuditAction::LabelDeleted,
+        AuditAction::ContactAttributeCreated,
+        AuditAction::ContactAttributeChanged,
+        AuditAction::ContactAttributeDeleted,
         AuditAction::TeamCreated,
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
@@ -82,6 +88,9 @@ impl AuditAction {
             AuditAction::LabelCreated => "label.created",
             AuditAction::LabelChanged => "label.changed",
             AuditAction::LabelDeleted => "label.deleted",
+            AuditAction::ContactAttributeCreated => "contact.attribute_created",
+            AuditAction::ContactAttributeChanged => "contact.attribute_changed",
+            AuditAction::ContactAttributeDeleted => "contact.attribute_deleted",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",
@@ -110,6 +119,7 @@ impl FromStr for AuditAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parley_app::team::AUDIT_FAMILIES;
 
     #[test]
     fn every_action_reads_back_from_its_name() {
@@ -118,5 +128,24 @@ mod tests {
             assert!(action.as_str().contains('.'), "{action:?} has a family");
         }
         assert!("member.deleted".parse::<AuditAction>().is_err());
+    }
+
+    #[test]
+    fn the_audit_page_offers_every_family_and_no_other() {
+        let family = |action: AuditAction| action.as_str().split('.').next().unwrap();
+        for action in AuditAction::ALL {
+            assert!(
+                AUDIT_FAMILIES
+                    .iter()
+                    .any(|(name, _)| *name == family(action)),
+                "{action:?}'s family is missing from the audit page's filter"
+            );
+        }
+        for (name, _) in AUDIT_FAMILIES {
+            assert!(
+                AuditAction::ALL.into_iter().any(|a| family(a) == name),
+                "{name}"
+            );
+        }
     }
 }

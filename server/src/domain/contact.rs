@@ -10,6 +10,8 @@ pub struct StoredContact {
     pub id: i64,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// The phone as WhatsApp spells it.
+    pub wa_id: Option<String>,
 }
 
 /// How a customer key meets the contacts already stored.
@@ -78,6 +80,7 @@ mod tests {
             id,
             name: Some("Ana".into()),
             username: None,
+            wa_id: Some("15550001".into()),
         }
     }
 

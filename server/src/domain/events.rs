@@ -148,6 +148,12 @@ pub enum DomainEvent {
     MemberChanged {
         user_id: UserId,
     },
+    /// A member added or edited a contact (its profile, labels, attributes or note).
+    ContactChanged {
+        contact_id: i64,
+    },
+    /// Admins defined, changed or deleted a custom contact attribute.
+    AttributesChanged,
 }
 
 /// What changed about a message besides its delivery status.
@@ -194,6 +200,8 @@ impl DomainEvent {
             DomainEvent::TeamSet { .. } => "team_set",
             DomainEvent::TeamChanged { .. } => "team_changed",
             DomainEvent::AvailabilityChanged { .. } => "availability_changed",
+            DomainEvent::ContactChanged { .. } => "contact_changed",
+            DomainEvent::AttributesChanged => "attributes_changed",
         }
     }
 

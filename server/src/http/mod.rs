@@ -8,6 +8,7 @@ mod audit;
 mod backend;
 mod body;
 mod canned;
+mod contacts;
 mod conversations;
 mod csrf;
 mod error;
@@ -85,6 +86,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(conversations::router())
         .merge(notes::router())
         .merge(labels::router())
+        .merge(contacts::router())
         .merge(canned::router())
         .merge(uploads::router())
         .merge(templates::router())

@@ -8,6 +8,7 @@
 //! - [`notes`]: internal notes and the mentions in them.
 //! - [`notifications`]: what members should look at.
 //! - [`labels`]: the labels admins define.
+//! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes.
 //! - [`canned`]: canned replies, shared and personal.
 //! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
@@ -21,6 +22,7 @@
 
 pub mod audit;
 pub mod canned;
+pub mod contacts;
 pub mod conversations;
 pub mod labels;
 pub mod media;

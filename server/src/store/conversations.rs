@@ -174,7 +174,7 @@ pub trait ConversationStore: Send + Sync {
 
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status,
     c.assignee_id, c.last_message_at, c.window_expires_at, c.unread_count, c.last_message_preview,
-    c.priority, c.snoozed_until, c.team_id, ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
+    c.priority, c.snoozed_until, c.team_id, ct.id AS contact_id, COALESCE(ct.edited_name, ct.name) AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
 

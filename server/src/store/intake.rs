@@ -58,6 +58,7 @@ impl AppliedInChunk {
             id,
             name: None,
             username: None,
+            wa_id: key.wa_id.clone(),
         });
         known.id = id;
         if profile.name.is_some() {

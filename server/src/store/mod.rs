@@ -1,6 +1,6 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
-//! notifications, canned replies, presence, teams and routing, second factors, events), each a trait
+//! notifications, canned replies, presence, contacts, teams and routing, second factors, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
 //! # Two engines, one SQL
@@ -22,6 +22,7 @@
 
 mod audit;
 mod canned;
+mod contacts;
 mod conversations;
 mod intake;
 mod journal;
@@ -45,6 +46,10 @@ mod templates;
 pub use crate::domain::Millis;
 pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
+pub use contacts::{
+    AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
+    ContactStore, NewAttribute,
+};
 pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
     KeysetCursor, Page, ReadReceipt, TeamFilter,
@@ -144,6 +149,7 @@ pub struct Domains {
     pub journal: Arc<dyn JournalStore>,
     pub intake: Arc<dyn IntakeStore>,
     pub numbers: Arc<dyn NumberStore>,
+    pub contacts: Arc<dyn ContactStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub messages: Arc<dyn MessageStore>,
     pub outbox: Arc<dyn OutboxStore>,
@@ -202,6 +208,7 @@ impl Store {
             + JournalStore
             + IntakeStore
             + NumberStore
+            + ContactStore
             + ConversationStore
             + MessageStore
             + OutboxStore
@@ -224,6 +231,7 @@ impl Store {
             journal: engine.clone(),
             intake: engine.clone(),
             numbers: engine.clone(),
+            contacts: engine.clone(),
             conversations: engine.clone(),
             messages: engine.clone(),
             outbox: engine.clone(),

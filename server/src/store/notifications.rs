@@ -43,7 +43,7 @@ pub trait NotificationStore: Send + Sync {
 
 pub(super) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.user_id, n.kind, n.conversation_id,
     n.note_id, n.actor_id, a.name AS actor_name, no.body AS note_body, n.created_at, n.read_at,
-    ct.id AS contact_id, ct.name AS contact_name, ct.username AS contact_username, ct.wa_id,
+    ct.id AS contact_id, COALESCE(ct.edited_name, ct.name) AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM notifications n
     JOIN conversations c ON c.id = n.conversation_id

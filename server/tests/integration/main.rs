@@ -5,6 +5,7 @@
 
 mod auth;
 mod collaboration;
+mod contacts;
 mod crash;
 mod intake;
 mod media;

@@ -202,6 +202,18 @@ impl TestApp {
         );
     }
 
+    /// A member with their own API token: a client acting as them, and their id.
+    pub async fn member(&self, name: &str, role: Role) -> (ApiClient, i64) {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let user = self.add_user(&email, role, "a long password").await;
+        let client = ApiClient {
+            base: self.url(""),
+            token: mint_token(&self.store, user.id).await,
+            http: reqwest::Client::new(),
+        };
+        (client, user.id.0)
+    }
+
     /// A client authenticated with a fresh admin's API token.
     pub async fn api(&self) -> ApiClient {
         let user = self
@@ -255,6 +267,37 @@ impl ApiClient {
             response.status()
         );
         response.json().await.unwrap()
+    }
+
+    /// Any request; the status and the JSON answer (`null` when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, text) = self.call_text(method, path, body).await;
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    /// Any request; the status and the body as text.
+    pub async fn call_text(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
     }
 
     pub async fn conversations(&self, query: &str) -> serde_json::Value {
@@ -394,4 +437,37 @@ impl EventStream {
             }
         }
     }
+}
+
+/// The tables of the database at `url` with a foreign key to `table`, by name.
+pub async fn tables_referencing(url: &DatabaseUrl, table: &str) -> Vec<String> {
+    use sqlx::Connection as _;
+    let mut names: Vec<String> = match url {
+        DatabaseUrl::Sqlite(url) => {
+            let mut db = sqlx::SqliteConnection::connect(url).await.expect("open");
+            sqlx::query_scalar(
+                "SELECT DISTINCT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+                 WHERE m.type = 'table' AND f.\"table\" = $1",
+            )
+            .bind(table)
+            .fetch_all(&mut db)
+            .await
+            .expect("foreign keys")
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut db = sqlx::PgConnection::connect(url.expose())
+                .await
+                .expect("open");
+            sqlx::query_scalar(
+                "SELECT DISTINCT c.conrelid::regclass::text FROM pg_constraint c
+                 WHERE c.contype = 'f' AND c.confrelid = $1::regclass",
+            )
+            .bind(table)
+            .fetch_all(&mut db)
+            .await
+            .expect("foreign keys")
+        }
+    };
+    names.sort();
+    names
 }

@@ -232,9 +232,12 @@ pub fn Inbox() -> impl IntoView {
                 catalogue.0.set(labels.clone());
                 return;
             }
+            // The contact panel follows its contact itself.
             LiveEvent::TemplateUpdated { .. }
             | LiveEvent::Notification { .. }
-            | LiveEvent::NotificationsRead => return,
+            | LiveEvent::NotificationsRead
+            | LiveEvent::ContactUpdated { .. }
+            | LiveEvent::AttributesChanged { .. } => return,
         };
         list.apply(conversation, filters, live.viewer.get_untracked());
         thread.update_conversation(conversation);

@@ -81,6 +81,8 @@ impl ConversationStore for Engine {
             let pattern = format!("%{}%", escape_like(search));
             sql.push(format!(" AND (ct.name {ILIKE} "))
                 .push_bind(pattern.clone())
+                .push(format!(" ESCAPE '\\' OR ct.edited_name {ILIKE} "))
+                .push_bind(pattern.clone())
                 .push(" ESCAPE '\\'")
                 .push(format!(" OR ct.username {ILIKE} "))
                 .push_bind(pattern.clone())

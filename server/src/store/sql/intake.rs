@@ -123,7 +123,7 @@ async fn apply_messages_change(
     }
     for profile in &change.contacts {
         if !profile.key.is_empty() {
-            super::contacts::resolve(tx, &profile.key, profile, written, now).await?;
+            super::contact_identity::resolve(tx, &profile.key, profile, written, now).await?;
         }
     }
     for message in change.messages.iter().filter(|_| routable) {
@@ -136,7 +136,7 @@ async fn apply_messages_change(
             continue;
         }
         let profile = profile_for(&change.contacts, &key);
-        let contact_id = super::contacts::resolve(tx, &key, &profile, written, now).await?;
+        let contact_id = super::contact_identity::resolve(tx, &key, &profile, written, now).await?;
         apply_inbound(tx, change, message, contact_id, now).await?;
     }
     for echo in change.echoes.iter().filter(|_| routable) {
@@ -144,7 +144,8 @@ async fn apply_messages_change(
             continue;
         }
         let profile = profile_for(&change.contacts, &echo.to);
-        let contact_id = super::contacts::resolve(tx, &echo.to, &profile, written, now).await?;
+        let contact_id =
+            super::contact_identity::resolve(tx, &echo.to, &profile, written, now).await?;
         apply_echo(tx, change, echo, contact_id, now).await?;
     }
     for status in &change.statuses {

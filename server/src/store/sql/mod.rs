@@ -9,6 +9,8 @@ use super::{
 
 mod audit;
 mod canned;
+mod contact_attributes;
+mod contact_identity;
 mod contacts;
 mod conversation_labels;
 mod conversations;

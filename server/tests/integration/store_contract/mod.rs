@@ -2,6 +2,7 @@
 //! alike (each file runs its tests on both engines).
 
 mod canned;
+mod contacts;
 mod conversations;
 mod database;
 mod events;

@@ -1,0 +1,356 @@
+//! The contacts API of a running Parley: attributes admins define, contacts members add and
+//! edit (values checked by type, on both engines), the list and its filters, the history of a
+//! customer's conversations, the live event, and the CSV export with formulas defused.
+
+use crate::on_both_engines;
+use crate::support::{Engine, EventStream, TestApp, eventually};
+use crate::wa;
+use parley_app::model::Role;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+on_both_engines!(
+    members_keep_contacts_with_typed_attributes,
+    the_list_filters_and_exports_safely,
+);
+
+async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+
+    // Admins define attributes; agents may not.
+    let tier =
+        json!({"key": "tier", "label": "Tier", "type": "list", "options": ["Gold", "Silver"]});
+    let (status, created) = admin
+        .call("POST", "/api/v1/contact-attributes", Some(tier))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["type"], "list");
+    let credit = json!({"key": "credit", "label": "Credit limit", "type": "number", "agent_editable": false});
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/contact-attributes", Some(credit))
+            .await
+            .0,
+        201
+    );
+    let (status, _) = agent
+        .call(
+            "POST",
+            "/api/v1/contact-attributes",
+            Some(json!({"key": "x", "type": "text"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = admin
+        .call(
+            "POST",
+            "/api/v1/contact-attributes",
+            Some(json!({"key": "Bad Key", "type": "text"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, listed) = agent.call("GET", "/api/v1/contact-attributes", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    // An agent adds a contact by phone; the same phone spelt otherwise is the same contact.
+    let (status, ana) = agent
+        .call(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"phone": "+55 11 98765-4321", "name": "Ana", "attributes": {"tier": "gold"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{ana}");
+    assert_eq!(ana["phone"], "+5511987654321");
+    assert_eq!(ana["attributes"], json!({"tier": "Gold"}));
+    assert_eq!(ana["conversations"], json!([]));
+    let again = json!({"phone": "+551187654321"});
+    assert_eq!(
+        agent.call("POST", "/api/v1/contacts", Some(again)).await.0,
+        409
+    );
+    let (status, body) = agent
+        .call(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"phone": "020 7946 0958"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"].as_str().unwrap().contains("country code"),
+        "{body}"
+    );
+    let id = ana["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}");
+
+    // Values are checked by type, with the attribute and the rule named.
+    let (status, body) = agent
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"tier": "Bronze"}})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("Tier (tier)") && message.contains("Gold, Silver"),
+        "{message}"
+    );
+    let (status, _) = agent
+        .call("PATCH", &path, Some(json!({"attributes": {"credit": 500}})))
+        .await;
+    assert_eq!(status, 403, "agents may not set what only admins edit");
+    let (status, _) = agent
+        .call("PATCH", &path, Some(json!({"attributes": {"nope": 1}})))
+        .await;
+    assert_eq!(status, 422);
+    for bad in [
+        json!({"email": "not-an-email"}),
+        json!({"time_zone": "Mars/Olympus"}),
+        json!({"language": "klingon!"}),
+        json!({"labels": ["no-such-label"]}),
+    ] {
+        assert_eq!(
+            agent.call("PATCH", &path, Some(bad.clone())).await.0,
+            422,
+            "{bad}"
+        );
+    }
+
+    // Edits arrive live on every member's stream.
+    let mut stream = EventStream::new(
+        admin
+            .http
+            .get(admin.base.clone() + "/api/v1/events")
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap(),
+    );
+    app.store
+        .labels
+        .create(
+            &parley_server::store::NewLabel {
+                name: parley_app::collaboration::LabelName::parse("vip").unwrap(),
+                colour: parley_app::collaboration::Colour::parse("#d97706").unwrap(),
+                description: String::new(),
+            },
+            parley_server::domain::Millis::now(),
+        )
+        .await
+        .unwrap();
+    let edit = json!({
+        "email": "Ana@Example.com", "company": "Acme", "language": "pt_br",
+        "time_zone": "America/Sao_Paulo", "note": "Prefers mornings", "labels": ["VIP"],
+        "attributes": {"tier": null},
+    });
+    let (status, edited) = agent.call("PATCH", &path, Some(edit)).await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["email"], "ana@example.com");
+    assert_eq!(edited["language"], "pt-BR");
+    assert_eq!(edited["labels"], json!(["vip"]));
+    assert_eq!(edited["attributes"], json!({}));
+    assert_eq!(edited["name"], "Ana", "absent fields keep their value");
+    let (status, edited) = admin
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"credit": "1,500"}, "email": null})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(edited["attributes"], json!({"credit": 1500}));
+    assert_eq!(edited["email"], Value::Null);
+    let live = loop {
+        let event = stream
+            .next(Duration::from_secs(10))
+            .await
+            .expect("a live event");
+        if event.name == "contact.updated" {
+            let data: Value = serde_json::from_str(&event.data).unwrap();
+            if data["contact"]["attributes"]["credit"] == 1500 {
+                break data;
+            }
+        }
+    };
+    assert_eq!(live["contact"]["id"], id);
+
+    // The customer writes (WhatsApp spells the phone without the ninth digit): the message
+    // lands on Ana, whose history now shows it, and the inbox calls her by the team's name.
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "551187654321",
+        "Ana Profile",
+        "wamid.c1",
+        now,
+        "oi",
+    ))
+    .await;
+    let contact = eventually("the conversation in the history", || async {
+        let (_, contact) = agent.call("GET", &path, None).await;
+        (contact["conversations"].as_array()?.len() == 1).then_some(contact)
+    })
+    .await;
+    assert_eq!(contact["profile_name"], "Ana Profile");
+    assert_eq!(contact["name"], "Ana", "the team's name stays");
+    assert_eq!(contact["conversations"][0]["status"], "open");
+    let page = agent.conversations("").await;
+    assert_eq!(page["conversations"][0]["contact"]["name"], "Ana");
+    assert_eq!(
+        agent.call("GET", "/api/v1/contacts/99999", None).await.0,
+        404
+    );
+
+    // Attributes: label and options change; key and type do not; deleting drops values.
+    let (status, _) = admin
+        .call(
+            "PATCH",
+            "/api/v1/contact-attributes/credit",
+            Some(json!({"type": "text"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, changed) = admin
+        .call(
+            "PATCH",
+            "/api/v1/contact-attributes/credit",
+            Some(json!({"label": "Credit"})),
+        )
+        .await;
+    assert_eq!((status, changed["label"].as_str()), (200, Some("Credit")));
+    assert_eq!(
+        agent
+            .call("DELETE", "/api/v1/contact-attributes/credit", None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        admin
+            .call("DELETE", "/api/v1/contact-attributes/credit", None)
+            .await
+            .0,
+        204
+    );
+    let (_, contact) = agent.call("GET", &path, None).await;
+    assert_eq!(contact["attributes"], json!({}));
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=contact", None)
+        .await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"contact.attribute_created"),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"contact.attribute_deleted"),
+        "{actions:?}"
+    );
+}
+
+async fn the_list_filters_and_exports_safely(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let vip = json!({"key": "vip", "label": "VIP", "type": "checkbox"});
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/contact-attributes", Some(vip))
+            .await
+            .0,
+        201
+    );
+    for i in 0..5 {
+        let contact = json!({
+            "phone": format!("+1415555010{i}"),
+            "name": if i == 0 { "=HYPERLINK(\"http://evil\")".to_owned() } else { format!("Customer {i}") },
+            "company": "Acme, Inc.",
+            "attributes": {"vip": i % 2 == 0},
+        });
+        assert_eq!(
+            admin
+                .call("POST", "/api/v1/contacts", Some(contact))
+                .await
+                .0,
+            201
+        );
+    }
+    let (status, page) = admin.call("GET", "/api/v1/contacts?limit=2", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["contacts"].as_array().unwrap().len(), 2);
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let (_, rest) = admin
+        .call(
+            "GET",
+            &format!("/api/v1/contacts?limit=10&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["contacts"].as_array().unwrap().len(), 3);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let (_, vips) = admin
+        .call("GET", "/api/v1/contacts?attr.vip=yes", None)
+        .await;
+    assert_eq!(vips["contacts"].as_array().unwrap().len(), 3);
+    let (_, found) = admin
+        .call("GET", "/api/v1/contacts?q=customer%203", None)
+        .await;
+    assert_eq!(found["contacts"][0]["name"], "Customer 3");
+    assert_eq!(
+        admin
+            .call("GET", "/api/v1/contacts?attr.nope=1", None)
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .call("GET", "/api/v1/contacts?label=nope", None)
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .call("GET", "/api/v1/contacts?cursor=zz", None)
+            .await
+            .0,
+        422
+    );
+
+    let (status, csv) = admin
+        .call_text("GET", "/api/v1/contacts/export.csv?attr.vip=true", None)
+        .await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("id,name,profile_name,phone,"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].ends_with(",attr.vip"));
+    assert_eq!(lines.len(), 4, "a header and the three VIPs: {csv}");
+    assert!(
+        csv.contains(r#""'=HYPERLINK(""http://evil"")""#),
+        "a formula is written as text: {csv}"
+    );
+    assert!(
+        csv.contains(",'+14155550100,"),
+        "phones keep their + as text"
+    );
+    assert!(csv.contains("\"Acme, Inc.\""));
+    let (status, _) = admin
+        .call_text("GET", "/api/v1/contacts/export.csv?attr.vip=maybe", None)
+        .await;
+    assert_eq!(status, 422);
+}
