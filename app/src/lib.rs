@@ -64,8 +64,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/inbox") view=pages::Inbox />
                 <Route path=path!("/inbox/:conversation_id") view=pages::Inbox />
                 <Route path=path!("/canned-replies") view=pages::CannedRepliesPage />
+                <Route path=path!("/contacts") view=pages::ContactsPage />
+                <Route path=path!("/contacts/:contact_id") view=pages::ContactPage />
                 <Route path=path!("/admin") view=pages::AdminTeam />
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
+                <Route path=path!("/admin/attributes") view=pages::AttributesPage />
                 <Route path=path!("/admin/audit") view=pages::AuditPage />
                 <Route path=path!("/admin/teams") view=pages::TeamsPage />
                 <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />

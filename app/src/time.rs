@@ -19,6 +19,40 @@ pub fn local_offset_minutes(millis: i64) -> Option<i32> {
     }
 }
 
+/// The time of day at `millis` in an IANA `zone` (`Wed 14:05`), as the browser's own zone
+/// database knows it; `None` on the server or for a zone the browser does not know.
+pub fn time_in_zone(millis: i64, zone: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let options = js_sys::Object::new();
+        let set = |key: &str, value: &str| {
+            js_sys::Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value))
+        };
+        set("timeZone", zone).ok()?;
+        set("weekday", "short").ok()?;
+        set("hour", "2-digit").ok()?;
+        set("minute", "2-digit").ok()?;
+        set("hourCycle", "h23").ok()?;
+        // Made through `Reflect` so that an unknown zone (a RangeError) is an `Err`, not an
+        // exception thrown through the WASM module.
+        let intl = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Intl")).ok()?;
+        let class = js_sys::Reflect::get(&intl, &JsValue::from_str("DateTimeFormat")).ok()?;
+        let class: js_sys::Function = class.dyn_into().ok()?;
+        let args = js_sys::Array::of2(&JsValue::UNDEFINED, &options);
+        let formatter = js_sys::Reflect::construct(&class, &args).ok()?;
+        let format = js_sys::Reflect::get(&formatter, &JsValue::from_str("format")).ok()?;
+        let format: js_sys::Function = format.dyn_into().ok()?;
+        let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+        format.call1(&formatter, &date).ok()?.as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (millis, zone);
+        None
+    }
+}
+
 /// A moment on the wall clock of a zone: days since the epoch, and minutes into that day.
 fn wall_clock(millis: i64, offset_minutes: i32) -> (i64, i64) {
     let minutes = millis.div_euclid(60_000) + i64::from(offset_minutes);

@@ -5,9 +5,11 @@
 //! [`team`].
 
 mod collaboration;
+mod contacts;
 mod team;
 
 pub use collaboration::*;
+pub use contacts::*;
 pub use team::*;
 
 use crate::collaboration::{NoteView, PresenceView, Priority};
@@ -362,12 +364,13 @@ pub mod ssr {
     use std::sync::Arc;
 
     pub use super::collaboration::ssr::CollaborationBackend;
+    pub use super::contacts::ssr::ContactsBackend;
     pub use super::team::ssr::TeamBackend;
 
     /// The server's use cases, as server functions reach them. The server decides who may do
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
-    pub trait Backend: CollaborationBackend + TeamBackend + Send + Sync {
+    pub trait Backend: CollaborationBackend + ContactsBackend + TeamBackend + Send + Sync {
         async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
         async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;
         async fn conversations(

@@ -138,7 +138,7 @@ pub struct AttributeDefinition {
 }
 
 /// A new attribute, or what changes about one (`None` keeps it; `key` and `type` are fixed
-/// once created).
+/// once created; `position` moves it to that index, 0 first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttributeDraft {

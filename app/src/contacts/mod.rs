@@ -112,6 +112,19 @@ pub struct ContactPage {
     pub next_cursor: Option<String>,
 }
 
+/// Which contacts the list shows (the REST API's `q`, `label`, `attr.<key>`, `cursor`,
+/// `limit`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactListQuery {
+    pub q: Option<String>,
+    /// Label names: contacts carrying all of them.
+    pub labels: Vec<String>,
+    /// Attribute keys and values to equal.
+    pub attributes: Vec<(String, String)>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
 /// What changes about a contact. An absent field keeps its value; `null` clears it. `labels`
 /// replaces the set; `attributes` sets the keys it names (`null` clears one) and keeps the
 /// others.

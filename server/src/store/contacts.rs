@@ -80,7 +80,8 @@ pub struct ContactChange {
     pub attributes: BTreeMap<AttributeKey, Option<String>>,
 }
 
-/// What changes about an attribute (`None` keeps it).
+/// What changes about an attribute (`None` keeps it). `position` moves it to that index in
+/// the list (0 first; the others close up).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AttributeUpdate {
     pub label: Option<String>,
@@ -140,7 +141,7 @@ pub(super) struct AttributeRow {
     kind: String,
     options: String,
     agent_editable: bool,
-    position: i64,
+    pub(super) position: i64,
 }
 
 impl AttributeRow {

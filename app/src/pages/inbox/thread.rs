@@ -14,8 +14,9 @@ use crate::api::{
     older_messages, update_conversation,
 };
 use crate::live::Live;
-use crate::model::{ContactView, ConversationStatus, ConversationSummary, UserId};
+use crate::model::{ConversationStatus, ConversationSummary, UserId};
 use crate::pages::ErrorNotice;
+use crate::pages::contacts::ContactSidePanel;
 use crate::time::{day_label, day_of};
 use crate::window::{Urgency, window_status};
 use leptos::prelude::*;
@@ -155,12 +156,11 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
         });
     };
     let quotes = thread.quotes();
-    // The panel is redrawn only when who the customer is changes (it stays open otherwise).
-    let contact = Memo::new(move |_| {
-        thread.conversation.with(|c| {
-            c.as_ref()
-                .map(|c| (c.contact.clone(), c.phone_number_id.clone()))
-        })
+    // The panel is redrawn only when the customer changes (it stays open otherwise).
+    let contact_id = Memo::new(move |_| {
+        thread
+            .conversation
+            .with(|c| c.as_ref().map(|c| c.contact.id))
     });
     let days = Memo::new(move |_| {
         let local = live.local_time.get();
@@ -203,7 +203,7 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
             <LabelBar id labels panel=commands.panel />
             <PresenceLine thread live />
         </header>
-        {move || contact.get().map(|(contact, number)| view! { <ContactPanel contact number /> })}
+        {move || contact_id.get().map(|contact_id| view! { <ContactSidePanel contact_id /> })}
         <ol
             class="messages"
             aria-label="Messages"
@@ -369,32 +369,5 @@ fn AssigneePicker(id: i64, assignee: Memo<Option<UserId>>) -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-/// Who the customer is, as far as WhatsApp tells.
-#[component]
-fn ContactPanel(contact: ContactView, number: String) -> impl IntoView {
-    let row = |label: &'static str, value: Option<String>| {
-        value.map(|value| {
-            view! {
-                <div>
-                    <dt>{label}</dt>
-                    <dd dir="auto">{value}</dd>
-                </div>
-            }
-        })
-    };
-    view! {
-        <details class="contact-panel">
-            <summary>"Contact details"</summary>
-            <dl>
-                {row("Name", contact.name)}
-                {row("Phone", contact.wa_id.map(|w| format!("+{w}")))}
-                {row("Username", contact.username)}
-                {row("WhatsApp user id", contact.bsuid)}
-                {row("Business number", Some(number))}
-            </dl>
-        </details>
     }
 }

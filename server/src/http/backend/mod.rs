@@ -2,6 +2,7 @@
 //! of `crate::service`, with one mapping from service errors to what the UI shows.
 
 mod collaboration;
+mod contacts;
 mod members;
 
 use super::AppState;

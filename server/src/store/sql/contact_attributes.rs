@@ -66,17 +66,35 @@ impl Engine {
         let row: Option<AttributeRow> = sqlx::query_as(&format!(
             "UPDATE contact_attributes SET
                label = COALESCE($1, label), options = COALESCE($2, options),
-               agent_editable = COALESCE($3, agent_editable), position = COALESCE($4, position)
-             WHERE key = $5 RETURNING {ATTRIBUTE_COLUMNS}"
+               agent_editable = COALESCE($3, agent_editable)
+             WHERE key = $4 RETURNING {ATTRIBUTE_COLUMNS}"
         ))
         .bind(update.label.as_deref())
         .bind(update.options.as_deref().map(options_json))
         .bind(update.agent_editable)
-        .bind(update.position)
         .bind(key.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let row = row.ok_or(StoreError::NotFound("contact attribute"))?;
+        let mut row = row.ok_or(StoreError::NotFound("contact attribute"))?;
+        if let Some(to) = update.position {
+            // Moves it to index `to` and numbers them all 0, 1, 2… in their new order.
+            let mut keys: Vec<String> = sqlx::query_scalar(
+                "SELECT key FROM contact_attributes WHERE key <> $1 ORDER BY position, key",
+            )
+            .bind(key.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            let to = usize::try_from(to.max(0)).unwrap_or(0).min(keys.len());
+            keys.insert(to, key.as_str().to_owned());
+            for (position, moved) in keys.iter().enumerate() {
+                sqlx::query("UPDATE contact_attributes SET position = $1 WHERE key = $2")
+                    .bind(position as i64)
+                    .bind(moved)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            row.position = to as i64;
+        }
         super::events::push(&mut tx, &DomainEvent::AttributesChanged, now).await?;
         tx.commit().await?;
         self.announce();

@@ -1,0 +1,111 @@
+//! Server functions for contacts: the list, one contact, adding and editing contacts, and the
+//! custom attributes admins define (under `/rpc/admin/`). The same use cases as the REST API's,
+//! through [`ssr::ContactsBackend`].
+
+use super::AppError;
+#[cfg(feature = "ssr")]
+use super::ssr as base;
+use crate::contacts::{
+    AttributeDefinition, AttributeDraft, ContactDetails, ContactListQuery, ContactPage,
+    ContactPatch, NewContactRequest,
+};
+use leptos::prelude::*;
+
+/// A page of contacts, newest first.
+#[server(prefix = "/rpc", endpoint = "contact_list", input = leptos::server_fn::codec::Json)]
+pub async fn contact_list(query: ContactListQuery) -> Result<ContactPage, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.contact_list(&viewer, query).await
+}
+
+/// One contact with its history.
+#[server(prefix = "/rpc", endpoint = "contact_profile")]
+pub async fn contact_profile(id: i64) -> Result<ContactDetails, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.contact_details(&viewer, id).await
+}
+
+/// Edits a contact.
+#[server(prefix = "/rpc", endpoint = "update_contact", input = leptos::server_fn::codec::Json)]
+pub async fn update_contact(id: i64, patch: ContactPatch) -> Result<ContactDetails, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.update_contact(&viewer, id, patch).await
+}
+
+/// Adds a contact by phone.
+#[server(prefix = "/rpc", endpoint = "create_contact", input = leptos::server_fn::codec::Json)]
+pub async fn create_contact(request: NewContactRequest) -> Result<ContactDetails, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.create_contact(&viewer, request).await
+}
+
+/// The custom contact attributes, in order.
+#[server(prefix = "/rpc", endpoint = "contact_attributes")]
+pub async fn contact_attributes() -> Result<Vec<AttributeDefinition>, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.contact_attributes(&viewer).await
+}
+
+/// Creates an attribute (no `key`) or changes the one `key` names (admins).
+#[server(prefix = "/rpc", endpoint = "admin/save_attribute", input = leptos::server_fn::codec::Json)]
+pub async fn save_attribute(
+    key: Option<String>,
+    draft: AttributeDraft,
+) -> Result<AttributeDefinition, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.save_attribute(&viewer, key, draft).await
+}
+
+/// Deletes an attribute and every contact's value of it (admins).
+#[server(prefix = "/rpc", endpoint = "admin/delete_attribute")]
+pub async fn delete_attribute(key: String) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.delete_attribute(&viewer, key).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::api::AppError;
+    use crate::contacts::{
+        AttributeDefinition, AttributeDraft, ContactDetails, ContactListQuery, ContactPage,
+        ContactPatch, NewContactRequest,
+    };
+    use crate::model::Viewer;
+
+    /// The contact use cases, as server functions reach them.
+    #[async_trait::async_trait]
+    pub trait ContactsBackend: Send + Sync {
+        async fn contact_list(
+            &self,
+            viewer: &Viewer,
+            query: ContactListQuery,
+        ) -> Result<ContactPage, AppError>;
+        async fn contact_details(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+        ) -> Result<ContactDetails, AppError>;
+        async fn update_contact(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            patch: ContactPatch,
+        ) -> Result<ContactDetails, AppError>;
+        async fn create_contact(
+            &self,
+            viewer: &Viewer,
+            request: NewContactRequest,
+        ) -> Result<ContactDetails, AppError>;
+        async fn contact_attributes(
+            &self,
+            viewer: &Viewer,
+        ) -> Result<Vec<AttributeDefinition>, AppError>;
+        async fn save_attribute(
+            &self,
+            viewer: &Viewer,
+            key: Option<String>,
+            draft: AttributeDraft,
+        ) -> Result<AttributeDefinition, AppError>;
+        async fn delete_attribute(&self, viewer: &Viewer, key: String) -> Result<(), AppError>;
+    }
+}

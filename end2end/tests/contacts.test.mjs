@@ -1,0 +1,138 @@
+// Contacts in a real browser against the sandbox demo: the list and its search, a contact's
+// page (deep-linked, so it must hydrate) with typed attributes and the history of their
+// conversations, the contact beside the thread with the customer's local time, and the
+// attributes admins define showing on every contact.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+
+let parley;
+let browser;
+
+before(async () => {
+  parley = await startParley();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await parley?.stop();
+});
+
+async function member(who) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await signIn(page, parley.url, who);
+  await page.waitForURL(`${parley.url}/inbox`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  return { context, page, errors };
+}
+
+test("an agent finds a customer, edits them on their page and sees their conversations", async () => {
+  const { page, errors } = await member(team.agent);
+  await page.getByRole("link", { name: "Contacts" }).click();
+  await page.waitForURL(`${parley.url}/contacts`);
+  // The demo seeds what the team knows about its customers once they have written in.
+  const amira = page.getByRole("link", { name: "Amira Haddad" });
+  await amira.waitFor({ timeout: 20000 });
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill("haddad trading");
+  await page.locator("table.contact-table tbody tr").first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length === 1);
+  await screenshot(page, "contacts-list");
+  await amira.click();
+  await page.waitForURL(/\/contacts\/\d+$/);
+  const url = page.url();
+
+  // A deep link to the page hydrates and its form works.
+  await page.goto(url);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("heading", { name: "Amira Haddad" }).waitFor();
+  assert.equal(await page.getByLabel("Tier").inputValue(), "Gold");
+  assert.equal(await page.getByLabel("Customer since").inputValue(), "2023-04-12");
+  assert.ok(await page.getByLabel("Newsletter").isChecked());
+  assert.ok(
+    await page.getByLabel("Lifetime value (EUR) (admins edit)").isDisabled(),
+    "agents cannot edit what only admins edit",
+  );
+  await page.locator(".contact-history li").first().waitFor();
+  assert.match(await page.locator(".contact-history").textContent(), /open/);
+
+  const hostile = `<img src=x onerror="window.pwned=1"> Haddad & Sons ${Date.now()}`;
+  await page.getByLabel("Company").fill(hostile);
+  await page.getByLabel("Note", { exact: true }).fill("Call after 15:00 her time.");
+  await page.getByLabel("Tier").selectOption("Silver");
+  await page.getByRole("button", { name: "Save contact" }).click();
+  await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await page.getByLabel("Company").inputValue(), hostile);
+  assert.equal(await page.getByLabel("Tier").inputValue(), "Silver");
+  assert.equal(await page.evaluate(() => window.pwned), undefined, "member text stays text");
+
+  // A value that breaks its attribute's rule is refused with the rule named.
+  await page.getByLabel("Last order").fill("x".repeat(501));
+  await page.getByRole("button", { name: "Save contact" }).click();
+  const problem = page.getByRole("alert").filter({ hasText: "Last order (order_id)" });
+  await problem.waitFor();
+  assert.match(await problem.textContent(), /at most 500 characters/);
+  await screenshot(page, "contact-page");
+  assert.deepEqual(errors, []);
+});
+
+test("beside the thread, the contact shows their local time and takes edits", async () => {
+  const { page, errors } = await member(team.agent);
+  for (let attempt = 0; ; attempt++) {
+    await page.locator(".row", { hasText: "Noa Levi" }).first().click();
+    try {
+      await page.locator(".thread-header h2", { hasText: "Noa Levi" }).waitFor({ timeout: 3000 });
+      break;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+  const panel = page.locator("details.contact-panel");
+  await panel.locator("summary").click();
+  await panel.getByText(/Their time: \w{3} \d{2}:\d{2}/).waitFor();
+  assert.equal(await panel.getByLabel("Time zone").inputValue(), "Asia/Jerusalem");
+  await panel.getByLabel("Email").fill("noa.new@example.com");
+  await panel.getByRole("checkbox", { name: "VIP" }).check();
+  await panel.getByRole("button", { name: "Save contact" }).click();
+  await panel.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await screenshot(page, "contact-beside-thread");
+
+  // The contact's own page, in another tab, says the same.
+  await panel.getByRole("link", { name: "Open the contact page" }).click();
+  await page.waitForURL(/\/contacts\/\d+$/);
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await page.getByLabel("Email").inputValue(), "noa.new@example.com");
+  assert.ok(await page.getByRole("checkbox", { name: "VIP" }).isChecked());
+  assert.deepEqual(errors, []);
+});
+
+test("an admin defines an attribute and members fill it in", async () => {
+  const admin = await member(team.admin);
+  await admin.page.goto(`${parley.url}/admin/attributes`);
+  await admin.page.waitForSelector("body[data-hydrated=true]");
+  const form = admin.page.locator("form.attribute-form").first();
+  await form.getByLabel("Label").fill("Preferred channel");
+  await form.getByLabel("Key").fill("preferred_channel");
+  await form.getByLabel("Type").selectOption("list");
+  await form.getByLabel("Choices (one per line)").fill("WhatsApp\nPhone\nEmail");
+  await form.getByRole("button", { name: "Add attribute" }).click();
+  await admin.page.locator("#attribute-preferred_channel-label").waitFor();
+  await screenshot(admin.page, "contact-attributes");
+
+  const agent = await member(team.agent);
+  await agent.page.goto(`${parley.url}/contacts`);
+  await agent.page.waitForSelector("body[data-hydrated=true]");
+  await agent.page.getByRole("link", { name: "Inês Carvalho" }).click();
+  await agent.page.waitForURL(/\/contacts\/\d+$/);
+  await agent.page.getByLabel("Preferred channel").selectOption("Phone");
+  await agent.page.getByRole("button", { name: "Save contact" }).click();
+  await agent.page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await agent.page.getByText("No conversations yet.").waitFor();
+  assert.deepEqual(agent.errors, []);
+  assert.deepEqual(admin.errors, []);
+});
