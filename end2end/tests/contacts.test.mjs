@@ -34,11 +34,18 @@ test("an agent finds a customer, edits them on their page and sees their convers
   const { page, errors } = await member(team.agent);
   await page.getByRole("link", { name: "Contacts" }).click();
   await page.waitForURL(`${parley.url}/contacts`);
-  // The demo seeds what the team knows about its customers once they have written in.
+  // The demo seeds what the team knows about its customers once they have written in: search
+  // by the seeded company until the seed is there.
   const amira = page.getByRole("link", { name: "Amira Haddad" });
-  await amira.waitFor({ timeout: 20000 });
-  await page.getByRole("searchbox", { name: "Search contacts" }).fill("haddad trading");
-  await page.locator("table.contact-table tbody tr").first().waitFor();
+  for (let attempt = 0; ; attempt++) {
+    await page.getByRole("searchbox", { name: "Search contacts" }).fill(`haddad trading${" ".repeat(attempt % 2)}`);
+    try {
+      await amira.waitFor({ timeout: 2000 });
+      break;
+    } catch (error) {
+      if (attempt >= 15) throw error;
+    }
+  }
   await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length === 1);
   await screenshot(page, "contacts-list");
   await amira.click();
@@ -134,5 +141,39 @@ test("an admin defines an attribute and members fill it in", async () => {
   await agent.page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await agent.page.getByText("No conversations yet.").waitFor();
   assert.deepEqual(agent.errors, []);
+  assert.deepEqual(admin.errors, []);
+});
+
+test("an admin imports a spreadsheet: maps its columns, previews, imports and reads the report", async () => {
+  const admin = await member(team.admin);
+  const page = admin.page;
+  await page.goto(`${parley.url}/contacts`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("Import contacts from CSV").click();
+  const csv = [
+    "Cliente;Móvil;Tags;Notes",
+    "Lucie Martin;06 12 34 56 78;importada;Préfère l'après-midi",
+    "Sin número;;importada;",
+    "Pablo Ruiz;+34 699 11 22 33;importada, vip;",
+  ].join("\n");
+  await page.getByLabel("CSV file").setInputFiles({ name: "clientes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByText("clientes.csv: 3 rows.").waitFor();
+  // "Cliente" is not a header Parley knows: the member says it is the name.
+  assert.equal(await page.getByLabel("Column Cliente holds").inputValue(), "ignore");
+  assert.equal(await page.getByLabel("Column Móvil holds").inputValue(), "phone");
+  await page.getByLabel("Column Cliente holds").selectOption("name");
+  // Without a country the French number cannot be read; with FR it can.
+  await page.locator("tr.import-refused", { hasText: "06 12 34 56 78" }).waitFor();
+  await page.getByLabel("Country of numbers without a country code").fill("fr");
+  await page.locator("tr.import-ok", { hasText: "✓ +33612345678" }).waitFor();
+  await screenshot(page, "contacts-import-preview");
+  await page.getByRole("button", { name: "Import 3 rows" }).click();
+  const report = page.locator(".import-report");
+  await report.waitFor();
+  assert.match(await report.textContent(), /2 created, 0 updated, 1 refused\./);
+  assert.match(await report.textContent(), /Line 3: no phone/);
+  assert.match(await report.textContent(), /New labels: importada\./);
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill("Lucie");
+  await page.getByRole("link", { name: "Lucie Martin" }).waitFor();
   assert.deepEqual(admin.errors, []);
 });

@@ -4,9 +4,11 @@
 //! attribute values), as pure functions beside the types.
 
 mod attributes;
+mod import;
 mod phone;
 
 pub use attributes::*;
+pub use import::*;
 pub use phone::*;
 
 use crate::model::{ConversationStatus, ParseError, UnixTime, UserId};

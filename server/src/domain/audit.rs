@@ -25,6 +25,7 @@ pub enum AuditAction {
     ContactAttributeCreated,
     ContactAttributeChanged,
     ContactAttributeDeleted,
+    ContactsImported,
     TeamCreated,
     TeamChanged,
     TeamDeleted,
@@ -40,7 +41,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -59,6 +60,7 @@ impl AuditAction {
         AuditAction::ContactAttributeCreated,
         AuditAction::ContactAttributeChanged,
         AuditAction::ContactAttributeDeleted,
+        AuditAction::ContactsImported,
         AuditAction::TeamCreated,
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
@@ -91,6 +93,7 @@ impl AuditAction {
             AuditAction::ContactAttributeCreated => "contact.attribute_created",
             AuditAction::ContactAttributeChanged => "contact.attribute_changed",
             AuditAction::ContactAttributeDeleted => "contact.attribute_deleted",
+            AuditAction::ContactsImported => "contact.imported",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",

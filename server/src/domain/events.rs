@@ -154,6 +154,11 @@ pub enum DomainEvent {
     },
     /// Admins defined, changed or deleted a custom contact attribute.
     AttributesChanged,
+    /// A chunk of a CSV import was written.
+    ContactsImported {
+        created: i64,
+        updated: i64,
+    },
 }
 
 /// What changed about a message besides its delivery status.
@@ -202,6 +207,7 @@ impl DomainEvent {
             DomainEvent::AvailabilityChanged { .. } => "availability_changed",
             DomainEvent::ContactChanged { .. } => "contact_changed",
             DomainEvent::AttributesChanged => "attributes_changed",
+            DomainEvent::ContactsImported { .. } => "contacts_imported",
         }
     }
 

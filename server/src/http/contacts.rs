@@ -3,25 +3,34 @@
 
 use super::identity::{ClientOrigin, RequireViewer};
 use super::{ApiError, AppState, JsonBody};
+use crate::service::contact_import::{self, ImportRequest};
 use crate::service::contacts::{self, ContactFilter};
 use crate::views;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use parley_app::contacts::{
-    AttributeDefinition, AttributeDraft, ContactDetails, ContactPage, ContactPatch,
-    NewContactRequest, csv_safe,
+    AttributeDefinition, AttributeDraft, ContactDetails, ContactPage, ContactPatch, ImportReport,
+    ImportTarget, NewContactRequest, csv_safe,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The largest CSV an import takes (200,000 rows of a dozen columns fit well inside).
+const MAX_IMPORT_BODY: usize = 64 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(export))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BODY)),
+        )
         .routes(routes!(one, update))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
@@ -328,4 +337,95 @@ async fn delete_attribute(
 ) -> Result<StatusCode, ApiError> {
     contacts::delete_attribute(&app.services, &viewer, &origin, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Imports contacts from CSV (admins). Rows update the contact their phone (however spelt) or
+/// WhatsApp user id finds, or create one; labels the file names are added (and created when
+/// new); refused rows are reported by line with the reason and nothing of them is written.
+/// Rows are written 500 per transaction: importing the same file again is safe. With
+/// `Accept: application/x-ndjson` the answer streams progress lines `{"done": n, "total": m}`
+/// and ends with `{"report": …}` (or `{"message": …}` if writing failed).
+#[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts",
+    request_body(content_type = "multipart/form-data", description = "`file`: the CSV (UTF-8; `,` or `;` between cells; the first line names the columns). `mapping` (optional): a JSON array with one target per column, in order: `phone`, `user_id`, `name`, `email`, `company`, `language`, `time_zone`, `labels`, `note`, `attr.<key>` or `ignore`; guessed from the headers when absent. `country` (optional): the ISO code of phones written without a country code."),
+    responses((status = 200, body = ImportReport), (status = 403, body = super::error::ErrorBody),
+        (status = 413, description = "over 64 MiB"), (status = 422, body = super::error::ErrorBody)))]
+async fn import(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    headers: axum::http::HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    crate::service::require_admin(&viewer)?;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        ApiError::Invalid(format!("the upload could not be read: {e}"))
+    };
+    let (mut csv, mut mapping, mut country) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("file") => {
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                csv = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    ApiError::Invalid("the file is not UTF-8 text: save it as “CSV UTF-8”".into())
+                })?);
+            }
+            Some("mapping") => {
+                let text = field.text().await.map_err(unreadable)?;
+                if !text.trim().is_empty() {
+                    mapping = Some(
+                        serde_json::from_str::<Vec<ImportTarget>>(&text)
+                            .map_err(|e| ApiError::Invalid(format!("mapping: {e}")))?,
+                    );
+                }
+            }
+            Some("country") => {
+                let text = field.text().await.map_err(unreadable)?;
+                country = Some(text.trim().to_uppercase()).filter(|c| !c.is_empty());
+            }
+            _ => {}
+        }
+    }
+    let csv = csv.ok_or_else(|| ApiError::Invalid("the upload needs a `file` field".into()))?;
+    let request = ImportRequest {
+        csv,
+        mapping,
+        country,
+    };
+    let prepared = contact_import::prepare(&app.services, &viewer, request).await?;
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/x-ndjson"));
+    if !streamed {
+        let report =
+            contact_import::write(&app.services, &viewer, &origin, prepared, &|_, _| {}).await?;
+        return Ok(Json(report).into_response());
+    }
+    // The import goes on if the browser leaves: its rows are written either way.
+    let (lines, received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let progress_lines = lines.clone();
+    tokio::spawn(async move {
+        let progress = move |done: usize, total: usize| {
+            let _ = progress_lines.send(format!("{{\"done\":{done},\"total\":{total}}}\n"));
+        };
+        let last = match contact_import::write(&app.services, &viewer, &origin, prepared, &progress)
+            .await
+        {
+            Ok(report) => serde_json::json!({ "report": report }),
+            Err(error) => {
+                tracing::error!(%error, "contact import failed");
+                serde_json::json!({ "message": ApiError::from(error).to_string() })
+            }
+        };
+        let _ = lines.send(format!("{last}\n"));
+    });
+    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(received)
+        .map(Ok::<_, std::convert::Infallible>);
+    Response::builder()
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )
+        .body(Body::from_stream(body))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

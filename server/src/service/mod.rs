@@ -8,7 +8,8 @@
 //! - [`notes`]: internal notes and the mentions in them.
 //! - [`notifications`]: what members should look at.
 //! - [`labels`]: the labels admins define.
-//! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes.
+//! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes;
+//!   [`contact_import`]: contacts from CSV.
 //! - [`canned`]: canned replies, shared and personal.
 //! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
@@ -22,6 +23,7 @@
 
 pub mod audit;
 pub mod canned;
+pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
 pub mod labels;

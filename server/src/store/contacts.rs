@@ -122,6 +122,19 @@ pub trait ContactStore: Send + Sync {
     ) -> StoreResult<AttributeDefinition>;
     /// Deletes the attribute and every contact's value of it.
     async fn delete_attribute(&self, key: &AttributeKey, now: Millis) -> StoreResult<()>;
+
+    /// Imported rows, in one transaction: each updates the contact its phone (however spelt)
+    /// or user id finds (non-empty fields only; labels added), or creates one. Answers, per
+    /// row, whether it created a contact.
+    async fn import(&self, rows: &[ImportRow], now: Millis) -> StoreResult<Vec<bool>>;
+}
+
+/// A row of a contact import, read and checked, its labels' ids resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRow {
+    pub contact: parley_app::contacts::ImportedContact,
+    /// Labels to add.
+    pub labels: Vec<i64>,
 }
 
 /// An attribute to create.

@@ -12,6 +12,7 @@ use std::time::Duration;
 on_both_engines!(
     members_keep_contacts_with_typed_attributes,
     the_list_filters_and_exports_safely,
+    a_csv_import_reports_every_row,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -353,4 +354,176 @@ async fn the_list_filters_and_exports_safely(engine: Engine) {
         .call_text("GET", "/api/v1/contacts/export.csv?attr.vip=maybe", None)
         .await;
     assert_eq!(status, 422);
+}
+
+/// Posts a CSV to the import, with optional form fields; the status and the body.
+async fn import(
+    api: &crate::support::ApiClient,
+    csv: &str,
+    fields: &[(&str, &str)],
+    streamed: bool,
+) -> (u16, String) {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("contacts.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    let mut request = api
+        .http
+        .post(format!("{}/api/v1/contacts/import", api.base))
+        .bearer_auth(&api.token)
+        .multipart(form);
+    if streamed {
+        request = request.header("accept", "application/x-ndjson");
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn a_csv_import_reports_every_row(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    let tier =
+        json!({"key": "tier", "label": "Tier", "type": "list", "options": ["Gold", "Silver"]});
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/contact-attributes", Some(tier))
+            .await
+            .0,
+        201
+    );
+    // Known before the import, typed with Brazil's ninth digit.
+    let ana = json!({"phone": "+5511987654321", "name": "Ana", "company": "Kept Ltd"});
+    let (_, ana) = admin.call("POST", "/api/v1/contacts", Some(ana)).await;
+
+    let csv = "Name;Telefone;E-mail;Tags;Tier\r\n\
+               Ana Souza;+55 11 8765-4321;ana@example.com;VIP, novo;gold\r\n\
+               Bruno;(21) 99876-5432;;;silver\r\n\
+               Carla;12345;;;\r\n\
+               Davi;+55 31 99999-0000;not-an-email;;\r\n\
+               Eva;+55 41 98888-7777;;;Bronze\r\n\
+               \"=HYPERLINK(\"\"x\"\")\";+55 51 97777-6666;;;\r\n\
+               Bruno again;+55 21 99876-5432;bruno@example.com;;\r\n";
+    assert_eq!(
+        import(&agent, csv, &[], false).await.0,
+        403,
+        "admins import"
+    );
+    let (status, body) = import(&admin, csv, &[("country", "br")], false).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        report["created"], 2,
+        "Bruno and the formula-named one: {report}"
+    );
+    assert_eq!(
+        report["updated"], 2,
+        "Ana by her phone key, Bruno's second row"
+    );
+    let rejected: Vec<(i64, String)> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_i64().unwrap(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [4, 5, 6]);
+    assert!(rejected[0].1.contains("phone"), "{rejected:?}");
+    assert!(rejected[1].1.contains("email"), "{rejected:?}");
+    assert!(rejected[2].1.contains("Tier (tier)"), "{rejected:?}");
+    assert_eq!(report["labels_created"], json!(["VIP", "novo"]));
+
+    let path = format!("/api/v1/contacts/{}", ana["id"]);
+    let (_, ana) = admin.call("GET", &path, None).await;
+    assert_eq!(ana["name"], "Ana Souza");
+    assert_eq!(
+        ana["company"], "Kept Ltd",
+        "empty cells keep what the contact had"
+    );
+    assert_eq!(ana["email"], "ana@example.com");
+    assert_eq!(ana["labels"], json!(["novo", "VIP"]));
+    assert_eq!(ana["attributes"], json!({"tier": "Gold"}));
+    let (_, found) = admin.call("GET", "/api/v1/contacts?q=bruno", None).await;
+    assert_eq!(
+        found["contacts"].as_array().unwrap().len(),
+        1,
+        "one Bruno: {found}"
+    );
+    assert_eq!(found["contacts"][0]["phone"], "+5521998765432");
+    assert_eq!(found["contacts"][0]["email"], "bruno@example.com");
+
+    // The same file again, streamed: progress, then the report; nothing doubles.
+    let (status, body) = import(&admin, csv, &[("country", "BR")], true).await;
+    assert_eq!(status, 200);
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.first().unwrap()["done"], 0);
+    assert_eq!(
+        lines[lines.len() - 2]["done"],
+        lines[lines.len() - 2]["total"]
+    );
+    let report = &lines.last().unwrap()["report"];
+    assert_eq!(
+        (report["created"].as_i64(), report["updated"].as_i64()),
+        (Some(0), Some(4))
+    );
+    let (_, everyone) = admin.call("GET", "/api/v1/contacts?limit=200", None).await;
+    assert_eq!(everyone["contacts"].as_array().unwrap().len(), 3);
+
+    // A file that cannot be imported at all is refused before anything is written.
+    let (status, body) = import(&admin, "name,email\nAna,ana@example.com\n", &[], false).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("no column holds the phone"), "{body}");
+    let mapping = r#"["name", "phone"]"#;
+    let (status, body) = import(
+        &admin,
+        "a,b,c\nx,+14155550100,z\n",
+        &[("mapping", mapping)],
+        false,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("the mapping names 2 columns; the file has 3"),
+        "{body}"
+    );
+    let (status, _) = import(
+        &admin,
+        "n,p\nx,+1\n",
+        &[("mapping", r#"["name","shoe"]"#)],
+        false,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, body) = import(&admin, "phone\n\"+1415", &[], false).await;
+    assert_eq!(
+        (status, body.contains("never closed")),
+        (422, true),
+        "{body}"
+    );
+    // An explicit mapping picks columns the headers do not name.
+    let (status, body) = import(
+        &admin,
+        "col1,col2\n+4915123456789,Jonas\n",
+        &[("mapping", r#"["phone", "name"]"#)],
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=contact.imported", None)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 3);
 }

@@ -5,6 +5,7 @@
 
 mod attributes;
 mod editor;
+mod import;
 mod profile;
 
 pub use attributes::AttributesPage;
@@ -12,7 +13,7 @@ pub use profile::{ContactPage, ContactSidePanel};
 
 use super::ErrorNotice;
 use super::frame::AppFrame;
-use crate::api::{contact_attributes, contact_list, create_contact, labels};
+use crate::api::{contact_attributes, contact_list, create_contact, current_viewer, labels};
 use crate::contacts::{ContactListQuery, ContactPage as Page, ContactSummary, NewContactRequest};
 use crate::live::use_live;
 use leptos::prelude::*;
@@ -44,7 +45,14 @@ pub fn ContactsPage() -> impl IntoView {
     );
     let filters = Resource::new(
         || (),
-        |_| async { (labels().await, contact_attributes().await) },
+        |_| async {
+            let is_admin = current_viewer()
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|v| v.is_admin());
+            (labels().await, contact_attributes().await, is_admin)
+        },
     );
     // Pages after the first, appended by "Show more".
     let more = RwSignal::new(Vec::<ContactSummary>::new());
@@ -98,13 +106,19 @@ pub fn ContactsPage() -> impl IntoView {
             <main class="admin contacts">
                 <h1>"Contacts"</h1>
                 <AddContact />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let (_, attributes, is_admin) = filters.await;
+                        is_admin.then(|| view! { <import::ImportContacts attributes=attributes.unwrap_or_default() /> })
+                    })}
+                </Transition>
                 <form class="contact-filters" role="search" on:submit=|ev| ev.prevent_default()>
                     <label class="visually-hidden" for="contact-search">"Search contacts"</label>
                     <input id="contact-search" type="search" placeholder="Name, phone, email or company"
                         prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            let (labels, attributes) = filters.await;
+                            let (labels, attributes, _) = filters.await;
                             let labels = labels.unwrap_or_default();
                             let attributes = attributes.unwrap_or_default();
                             view! {

@@ -4,7 +4,7 @@ use super::{Db, Engine, ILIKE, Tx};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::contacts::{
     AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
-    NewAttribute,
+    ImportRow, NewAttribute,
 };
 use crate::store::conversations::parse_status;
 use crate::store::sql_support::{escape_like, push_id_list};
@@ -290,6 +290,10 @@ impl ContactStore for Engine {
 
     async fn delete_attribute(&self, key: &AttributeKey, now: Millis) -> StoreResult<()> {
         self.remove_attribute(key, now).await
+    }
+
+    async fn import(&self, rows: &[ImportRow], now: Millis) -> StoreResult<Vec<bool>> {
+        self.import_rows(rows, now).await
     }
 }
 

@@ -11,6 +11,7 @@ mod audit;
 mod canned;
 mod contact_attributes;
 mod contact_identity;
+mod contact_import;
 mod contacts;
 mod conversation_labels;
 mod conversations;

@@ -19,6 +19,7 @@ on_both_engines!(
     attributes_are_defined_changed_and_dropped_with_their_values,
     one_phone_however_spelt_is_one_contact,
     a_merge_keeps_everything_of_both,
+    imported_rows_update_or_create,
 );
 
 fn key(key: &str) -> AttributeKey {
@@ -482,5 +483,84 @@ async fn a_merge_keeps_everything_of_both(engine: Engine) {
             "contact_labels",
             "conversations"
         ]
+    );
+}
+
+async fn imported_rows_update_or_create(engine: Engine) {
+    use parley_app::contacts::ImportedContact;
+    use parley_server::store::ImportRow;
+    let store = fresh_store(engine).await;
+    add_attribute(&store, "tier", AttributeType::List).await;
+    let vip = add_label(&store, "vip", "#d97706").await;
+    let refund = add_label(&store, "refund", "#2563eb").await;
+    let known = add_contact(
+        &store,
+        "+55 11 98765-4321",
+        ContactChange {
+            company: Some(Some("Kept".into())),
+            labels: Some(vec![refund.id]),
+            ..ContactChange::default()
+        },
+    )
+    .await;
+    let row =
+        |phone: Option<&str>, user_id: Option<&str>, name: &str, labels: Vec<i64>| ImportRow {
+            contact: ImportedContact {
+                line: 2,
+                phone: phone.map(|p| PhoneNumber::parse(p).unwrap()),
+                user_id: user_id.map(str::to_owned),
+                name: Some(name.into()),
+                attributes: vec![(key("tier"), "Gold".into())],
+                ..ImportedContact::default()
+            },
+            labels,
+        };
+    let before = store.events.latest_id().await.unwrap();
+    let created = store
+        .contacts
+        .import(
+            &[
+                row(Some("+551187654321"), None, "Ana", vec![vip.id]),
+                row(Some("+14155550100"), None, "Bo", vec![]),
+                row(None, Some("US.import"), "Cy", vec![vip.id]),
+                row(Some("+14155550199"), Some("US.import"), "Cy again", vec![]),
+            ],
+            Millis(50),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created, [false, true, true, false]);
+    assert_eq!(
+        events(&store, before).await,
+        [DomainEvent::ContactsImported {
+            created: 2,
+            updated: 2
+        }],
+        "one event a chunk, not one a row"
+    );
+    let ana = store.contacts.get(known).await.unwrap().unwrap();
+    assert_eq!(ana.name(), Some("Ana"));
+    assert_eq!(
+        ana.company.as_deref(),
+        Some("Kept"),
+        "absent fields keep their value"
+    );
+    assert_eq!(ana.labels, ["refund", "vip"], "labels are added");
+    assert_eq!(ana.attributes.get("tier").map(String::as_str), Some("Gold"));
+    let all = store
+        .contacts
+        .list(&ContactQuery {
+            search: Some("Cy".into()),
+            limit: 10,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].name(), Some("Cy again"));
+    assert_eq!(
+        all[0].wa_id.as_deref(),
+        Some("14155550199"),
+        "the user-id record learns its phone"
     );
 }
