@@ -15,7 +15,7 @@ use parley_app::collaboration::{
     PresenceView,
 };
 use parley_app::compose::media_kind_for;
-use parley_app::contacts::{ContactConversation, ContactDetails, ContactSummary};
+use parley_app::contacts::{ContactConversation, ContactDetails, ContactSummary, SegmentView};
 use parley_app::model::{
     ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, MemberRef, MessageView,
     ReactionView, TeamMember, TokenState, UnixTime,
@@ -369,6 +369,19 @@ pub fn contact_summary(
         attributes: attribute_values(&record.attributes, definitions),
         last_message_at: record.last_message_at.map(time),
         conversation_count: record.conversation_count,
+    }
+}
+
+pub fn segment(counted: &crate::service::segments::CountedSegment) -> SegmentView {
+    let segment = &counted.segment;
+    SegmentView {
+        id: segment.id,
+        name: segment.name.clone(),
+        filter: segment.filter.clone(),
+        count: counted.count.as_ref().ok().copied(),
+        problem: counted.count.as_ref().err().cloned(),
+        created_at: time(segment.created_at),
+        updated_at: time(segment.updated_at),
     }
 }
 

@@ -7,9 +7,30 @@ use super::AppError;
 use super::ssr as base;
 use crate::contacts::{
     AttributeDefinition, AttributeDraft, ContactDetails, ContactListQuery, ContactPage,
-    ContactPatch, NewContactRequest,
+    ContactPatch, NewContactRequest, SegmentDraft, SegmentView,
 };
 use leptos::prelude::*;
+
+/// Saved segments, each with its count now.
+#[server(prefix = "/rpc", endpoint = "segment_list")]
+pub async fn segment_list() -> Result<Vec<SegmentView>, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.segment_list(&viewer).await
+}
+
+/// Saves a new segment (no `id`) or changes one (admins).
+#[server(prefix = "/rpc", endpoint = "admin/save_segment", input = leptos::server_fn::codec::Json)]
+pub async fn save_segment(id: Option<i64>, draft: SegmentDraft) -> Result<SegmentView, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.save_segment(&viewer, id, draft).await
+}
+
+/// Deletes a segment (admins).
+#[server(prefix = "/rpc", endpoint = "admin/delete_segment")]
+pub async fn delete_segment(id: i64) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.delete_segment(&viewer, id).await
+}
 
 /// A page of contacts, newest first.
 #[server(prefix = "/rpc", endpoint = "contact_list", input = leptos::server_fn::codec::Json)]
@@ -68,7 +89,7 @@ pub mod ssr {
     use crate::api::AppError;
     use crate::contacts::{
         AttributeDefinition, AttributeDraft, ContactDetails, ContactListQuery, ContactPage,
-        ContactPatch, NewContactRequest,
+        ContactPatch, NewContactRequest, SegmentDraft, SegmentView,
     };
     use crate::model::Viewer;
 
@@ -107,5 +128,13 @@ pub mod ssr {
             draft: AttributeDraft,
         ) -> Result<AttributeDefinition, AppError>;
         async fn delete_attribute(&self, viewer: &Viewer, key: String) -> Result<(), AppError>;
+        async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError>;
+        async fn save_segment(
+            &self,
+            viewer: &Viewer,
+            id: Option<i64>,
+            draft: SegmentDraft,
+        ) -> Result<SegmentView, AppError>;
+        async fn delete_segment(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
     }
 }

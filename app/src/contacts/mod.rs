@@ -6,10 +6,12 @@
 mod attributes;
 mod import;
 mod phone;
+mod segments;
 
 pub use attributes::*;
 pub use import::*;
 pub use phone::*;
+pub use segments::*;
 
 use crate::model::{ConversationStatus, ParseError, UnixTime, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -123,6 +125,8 @@ pub struct ContactListQuery {
     pub labels: Vec<String>,
     /// Attribute keys and values to equal.
     pub attributes: Vec<(String, String)>,
+    /// Only the contacts of this segment.
+    pub segment_id: Option<i64>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }

@@ -26,6 +26,8 @@ pub enum AuditAction {
     ContactAttributeChanged,
     ContactAttributeDeleted,
     ContactsImported,
+    SegmentSaved,
+    SegmentDeleted,
     TeamCreated,
     TeamChanged,
     TeamDeleted,
@@ -41,7 +43,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -61,6 +63,8 @@ impl AuditAction {
         AuditAction::ContactAttributeChanged,
         AuditAction::ContactAttributeDeleted,
         AuditAction::ContactsImported,
+        AuditAction::SegmentSaved,
+        AuditAction::SegmentDeleted,
         AuditAction::TeamCreated,
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
@@ -94,6 +98,8 @@ impl AuditAction {
             AuditAction::ContactAttributeChanged => "contact.attribute_changed",
             AuditAction::ContactAttributeDeleted => "contact.attribute_deleted",
             AuditAction::ContactsImported => "contact.imported",
+            AuditAction::SegmentSaved => "contact.segment_saved",
+            AuditAction::SegmentDeleted => "contact.segment_deleted",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",

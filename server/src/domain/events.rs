@@ -154,6 +154,10 @@ pub enum DomainEvent {
     },
     /// Admins defined, changed or deleted a custom contact attribute.
     AttributesChanged,
+    /// A segment was saved or changed.
+    SegmentChanged {
+        segment_id: i64,
+    },
     /// A chunk of a CSV import was written.
     ContactsImported {
         created: i64,
@@ -208,6 +212,7 @@ impl DomainEvent {
             DomainEvent::ContactChanged { .. } => "contact_changed",
             DomainEvent::AttributesChanged => "attributes_changed",
             DomainEvent::ContactsImported { .. } => "contacts_imported",
+            DomainEvent::SegmentChanged { .. } => "segment_changed",
         }
     }
 

@@ -5,6 +5,7 @@ use super::identity::{ClientOrigin, RequireViewer};
 use super::{ApiError, AppState, JsonBody};
 use crate::service::contact_import::{self, ImportRequest};
 use crate::service::contacts::{self, ContactFilter};
+use crate::service::segments;
 use crate::views;
 use axum::Json;
 use axum::body::Body;
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use parley_app::contacts::{
     AttributeDefinition, AttributeDraft, ContactDetails, ContactPage, ContactPatch, ImportReport,
-    ImportTarget, NewContactRequest, csv_safe,
+    ImportTarget, NewContactRequest, SegmentDraft, SegmentView, csv_safe,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,6 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(one, update))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
+        .routes(routes!(segments, create_segment))
+        .routes(routes!(segment, update_segment, delete_segment))
+        .routes(routes!(segment_contacts))
 }
 
 /// The list's query parameters, documented for OpenAPI (the handler reads them as pairs, since
@@ -51,6 +55,8 @@ struct ListParams {
     /// the attribute's type: `attr.vip=yes` matches a checked checkbox).
     #[param(rename = "attr.<key>")]
     attr: Option<String>,
+    /// Only the contacts of this segment (combined with the other filters).
+    segment_id: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1 to 200, default 50.
@@ -70,6 +76,11 @@ fn filter(pairs: Vec<(String, String)>) -> Result<ContactFilter, ApiError> {
                     .map(str::to_owned),
             ),
             "cursor" => filter.cursor = Some(value),
+            "segment_id" if !value.is_empty() => {
+                filter.segment_id = Some(value.parse().map_err(|_| {
+                    ApiError::Invalid(format!("segment_id must be a number, not {value:?}"))
+                })?)
+            }
             "limit" if !value.is_empty() => {
                 filter.limit = Some(value.parse().map_err(|_| {
                     ApiError::Invalid(format!("limit must be a number, not {value:?}"))
@@ -428,4 +439,98 @@ async fn import(
         )
         .body(Body::from_stream(body))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Saved segments, by name, each with its count now.
+#[utoipa::path(get, path = "/api/v1/segments", tag = "contacts",
+    responses((status = 200, body = Vec<SegmentView>)))]
+async fn segments(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+) -> Result<Json<Vec<SegmentView>>, ApiError> {
+    let found = segments::list(&app.services, &viewer).await?;
+    Ok(Json(found.iter().map(views::segment).collect()))
+}
+
+/// Saves a segment (admins): `{"name", "filter": {"labels": [...], "conditions": [{"attribute",
+/// "op": "equals|contains|before|after|is_empty|is_set", "value"}], "last_message_after",
+/// "last_message_before" (unix seconds), "open_conversation": true|false, "phone_number_id"}}`.
+/// 422 names a condition that does not fit its attribute.
+#[utoipa::path(post, path = "/api/v1/segments", tag = "contacts", request_body = SegmentDraft,
+    responses((status = 201, body = SegmentView), (status = 403, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+async fn create_segment(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    JsonBody(draft): JsonBody<SegmentDraft>,
+) -> Result<(StatusCode, Json<SegmentView>), ApiError> {
+    let saved = segments::save(&app.services, &viewer, &origin, None, draft).await?;
+    Ok((StatusCode::CREATED, Json(views::segment(&saved))))
+}
+
+/// A segment with its count now.
+#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "contacts",
+    responses((status = 200, body = SegmentView), (status = 404, body = super::error::ErrorBody)))]
+async fn segment(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<SegmentView>, ApiError> {
+    let found = segments::get(&app.services, &viewer, id).await?;
+    Ok(Json(views::segment(&found)))
+}
+
+/// Renames a segment or replaces its filter (admins).
+#[utoipa::path(patch, path = "/api/v1/segments/{id}", tag = "contacts", request_body = SegmentDraft,
+    responses((status = 200, body = SegmentView), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn update_segment(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+    JsonBody(draft): JsonBody<SegmentDraft>,
+) -> Result<Json<SegmentView>, ApiError> {
+    let saved = segments::save(&app.services, &viewer, &origin, Some(id), draft).await?;
+    Ok(Json(views::segment(&saved)))
+}
+
+/// Deletes a segment (admins); its contacts stay.
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "contacts",
+    responses((status = 204, description = "deleted"), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody)))]
+async fn delete_segment(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    segments::delete(&app.services, &viewer, &origin, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The contacts in a segment now, newest first, a page at a time (`cursor`, `limit`).
+#[utoipa::path(get, path = "/api/v1/segments/{id}/contacts", tag = "contacts",
+    params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, body = ContactPage), (status = 404, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+async fn segment_contacts(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(id): Path<i64>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Json<ContactPage>, ApiError> {
+    let mut filter = filter(pairs)?;
+    filter.segment_id = Some(id);
+    let found = contacts::list(&app.services, &viewer, filter).await?;
+    Ok(Json(ContactPage {
+        contacts: found
+            .contacts
+            .iter()
+            .map(|c| views::contact_summary(c, &found.attributes))
+            .collect(),
+        next_cursor: found.next_cursor,
+    }))
 }

@@ -27,6 +27,8 @@ pub struct ContactFilter {
     pub search: Option<String>,
     pub labels: Vec<String>,
     pub attributes: Vec<(String, String)>,
+    /// Only the contacts of this segment.
+    pub segment_id: Option<i64>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
@@ -86,6 +88,7 @@ async fn query(
     filter: ContactFilter,
 ) -> ServiceResult<ContactQuery> {
     let labels = labels::resolve(svc, &filter.labels).await?;
+    let definitions = attributes;
     let attributes = filter
         .attributes
         .iter()
@@ -107,13 +110,24 @@ async fn query(
             })?),
             None => None,
         };
-    Ok(ContactQuery {
-        search: filter.search.filter(|s| !s.trim().is_empty()),
-        labels,
-        attributes,
-        before,
-        limit: filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
-    })
+    let mut query = match filter.segment_id {
+        Some(id) => {
+            let segment = svc
+                .store
+                .contacts
+                .segment(id)
+                .await?
+                .ok_or(ServiceError::NotFound("segment"))?;
+            super::segments::query_for(svc, &segment.filter, definitions).await?
+        }
+        None => ContactQuery::default(),
+    };
+    query.labels.extend(labels);
+    query.attributes = attributes;
+    query.search = filter.search.filter(|s| !s.trim().is_empty());
+    query.before = before;
+    query.limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    Ok(query)
 }
 
 fn definition<'a>(

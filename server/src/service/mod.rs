@@ -9,7 +9,7 @@
 //! - [`notifications`]: what members should look at.
 //! - [`labels`]: the labels admins define.
 //! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes;
-//!   [`contact_import`]: contacts from CSV.
+//!   [`contact_import`]: contacts from CSV; [`segments`]: saved contact filters.
 //! - [`canned`]: canned replies, shared and personal.
 //! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
@@ -32,6 +32,7 @@ pub mod notes;
 pub mod notifications;
 pub mod presence;
 pub mod sandbox;
+pub mod segments;
 pub mod sending;
 pub mod team;
 pub mod teams;

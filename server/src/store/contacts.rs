@@ -5,7 +5,9 @@
 use super::{StoreError, StoreResult};
 use crate::domain::Millis;
 use async_trait::async_trait;
-use parley_app::contacts::{AttributeDefinition, AttributeKey, AttributeType, PhoneNumber};
+use parley_app::contacts::{
+    AttributeDefinition, AttributeKey, AttributeType, CheckedCondition, PhoneNumber, SegmentFilter,
+};
 use parley_app::model::{ConversationStatus, UserId};
 use std::collections::BTreeMap;
 
@@ -54,16 +56,36 @@ pub struct ContactConversationRecord {
     pub last_message_at: Millis,
 }
 
-/// Which contacts a list shows: all of `labels`, every attribute equal to its value, names,
-/// phones, emails or companies containing `search`; newest first, after the `before` id.
+/// Which contacts a list shows: all of `labels`, every attribute equal to its value and every
+/// condition holding, names, phones, emails or companies containing `search`, and the rest of
+/// a segment's parts; newest first, after the `before` id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContactQuery {
     pub search: Option<String>,
     pub labels: Vec<i64>,
     /// Attribute keys and canonical values.
     pub attributes: Vec<(AttributeKey, String)>,
+    pub conditions: Vec<CheckedCondition>,
+    /// Their latest message at or after / before.
+    pub last_message_after: Option<Millis>,
+    pub last_message_before: Option<Millis>,
+    /// With or without a conversation that is not resolved.
+    pub open_conversation: Option<bool>,
+    /// With a conversation on this business number.
+    pub phone_number_id: Option<String>,
     pub before: Option<i64>,
     pub limit: i64,
+}
+
+/// A segment as stored: its filter as the member saved it (checked again each time it runs,
+/// since attributes and labels may have changed since).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    pub id: i64,
+    pub name: String,
+    pub filter: SegmentFilter,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 /// What changes about a contact: `None` keeps a field, `Some(None)` clears it. `labels`
@@ -94,6 +116,8 @@ pub struct AttributeUpdate {
 pub trait ContactStore: Send + Sync {
     /// A page of contacts (at most `limit`, newest first).
     async fn list(&self, query: &ContactQuery) -> StoreResult<Vec<ContactRecord>>;
+    /// How many contacts the query selects (its `before` and `limit` aside).
+    async fn count(&self, query: &ContactQuery) -> StoreResult<i64>;
     async fn get(&self, id: i64) -> StoreResult<Option<ContactRecord>>;
     /// Every conversation with the contact on every number, newest first.
     async fn history(&self, id: i64) -> StoreResult<Vec<ContactConversationRecord>>;
@@ -127,6 +151,26 @@ pub trait ContactStore: Send + Sync {
     /// or user id finds (non-empty fields only; labels added), or creates one. Answers, per
     /// row, whether it created a contact.
     async fn import(&self, rows: &[ImportRow], now: Millis) -> StoreResult<Vec<bool>>;
+
+    /// Every segment, by name.
+    async fn segments(&self) -> StoreResult<Vec<Segment>>;
+    async fn segment(&self, id: i64) -> StoreResult<Option<Segment>>;
+    async fn create_segment(
+        &self,
+        name: &str,
+        filter: &SegmentFilter,
+        by: Option<parley_app::model::UserId>,
+        now: Millis,
+    ) -> StoreResult<Segment>;
+    /// Renames it or replaces its filter (`None` keeps either).
+    async fn update_segment(
+        &self,
+        id: i64,
+        name: Option<&str>,
+        filter: Option<&SegmentFilter>,
+        now: Millis,
+    ) -> StoreResult<Segment>;
+    async fn delete_segment(&self, id: i64) -> StoreResult<()>;
 }
 
 /// A row of a contact import, read and checked, its labels' ids resolved.

@@ -13,6 +13,7 @@ on_both_engines!(
     members_keep_contacts_with_typed_attributes,
     the_list_filters_and_exports_safely,
     a_csv_import_reports_every_row,
+    segments_count_and_list_their_contacts,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -526,4 +527,120 @@ async fn a_csv_import_reports_every_row(engine: Engine) {
         .call("GET", "/api/v1/audit?action=contact.imported", None)
         .await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 3);
+}
+
+async fn segments_count_and_list_their_contacts(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    for attribute in [
+        json!({"key": "tier", "label": "Tier", "type": "list", "options": ["Gold", "Silver"]}),
+        json!({"key": "spent", "label": "Spent", "type": "number"}),
+    ] {
+        assert_eq!(
+            admin
+                .call("POST", "/api/v1/contact-attributes", Some(attribute))
+                .await
+                .0,
+            201
+        );
+    }
+    for (i, (tier, spent)) in [("Gold", 500), ("Gold", 20), ("Silver", 900)]
+        .into_iter()
+        .enumerate()
+    {
+        let contact = json!({"phone": format!("+1415555030{i}"), "name": format!("C{i}"),
+                             "attributes": {"tier": tier, "spent": spent}});
+        assert_eq!(
+            agent
+                .call("POST", "/api/v1/contacts", Some(contact))
+                .await
+                .0,
+            201
+        );
+    }
+    let draft = json!({"name": "Big gold spenders", "filter": {"conditions": [
+        {"attribute": "tier", "op": "equals", "value": "gold"},
+        {"attribute": "spent", "op": "after", "value": 100},
+    ]}});
+    assert_eq!(
+        agent
+            .call("POST", "/api/v1/segments", Some(draft.clone()))
+            .await
+            .0,
+        403
+    );
+    let (status, segment) = admin.call("POST", "/api/v1/segments", Some(draft)).await;
+    assert_eq!(status, 201, "{segment}");
+    assert_eq!(segment["count"], 1);
+    let id = segment["id"].as_i64().unwrap();
+    let (_, listed) = agent
+        .call("GET", &format!("/api/v1/segments/{id}/contacts"), None)
+        .await;
+    assert_eq!(listed["contacts"][0]["name"], "C0");
+    let (_, narrowed) = agent
+        .call(
+            "GET",
+            &format!("/api/v1/contacts?segment_id={id}&q=nobody"),
+            None,
+        )
+        .await;
+    assert_eq!(narrowed["contacts"], json!([]));
+    // A condition that does not fit its attribute is refused with the reason.
+    let bad = json!({"name": "Bad", "filter": {"conditions": [{"attribute": "tier", "op": "after", "value": "Gold"}]}});
+    let (status, body) = admin.call("POST", "/api/v1/segments", Some(bad)).await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("date and number"),
+        "{body}"
+    );
+    // The segment follows the contacts: a new gold spender is counted at once.
+    let contact = json!({"phone": "+14155550310", "attributes": {"tier": "Gold", "spent": 101}});
+    assert_eq!(
+        agent
+            .call("POST", "/api/v1/contacts", Some(contact))
+            .await
+            .0,
+        201
+    );
+    let (_, segment) = agent
+        .call("GET", &format!("/api/v1/segments/{id}"), None)
+        .await;
+    assert_eq!(segment["count"], 2);
+    // An attribute it names is deleted: the segment says why instead of counting wrongly.
+    assert_eq!(
+        admin
+            .call("DELETE", "/api/v1/contact-attributes/spent", None)
+            .await
+            .0,
+        204
+    );
+    let (_, all) = agent.call("GET", "/api/v1/segments", None).await;
+    assert_eq!(all[0]["count"], Value::Null);
+    assert!(
+        all[0]["problem"].as_str().unwrap().contains("spent"),
+        "{all}"
+    );
+    let renamed = json!({"name": "Gold", "filter": {"conditions": [{"attribute": "tier", "op": "equals", "value": "Gold"}]}});
+    let (status, segment) = admin
+        .call("PATCH", &format!("/api/v1/segments/{id}"), Some(renamed))
+        .await;
+    assert_eq!((status, segment["count"].as_i64()), (200, Some(3)));
+    assert_eq!(
+        admin
+            .call("DELETE", &format!("/api/v1/segments/{id}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        agent
+            .call("GET", &format!("/api/v1/segments/{id}"), None)
+            .await
+            .0,
+        404
+    );
 }

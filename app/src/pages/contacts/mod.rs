@@ -26,6 +26,7 @@ pub fn ContactsPage() -> impl IntoView {
     let label = RwSignal::new(String::new());
     let attribute = RwSignal::new(String::new());
     let attribute_value = RwSignal::new(String::new());
+    let segment = RwSignal::new(None::<i64>);
     let query = move || ContactListQuery {
         q: Some(search.get()).filter(|q| !q.trim().is_empty()),
         labels: Some(label.get())
@@ -36,6 +37,7 @@ pub fn ContactsPage() -> impl IntoView {
             .filter(|(k, v)| !k.is_empty() && !v.trim().is_empty())
             .into_iter()
             .collect(),
+        segment_id: segment.get(),
         cursor: None,
         limit: Some(50),
     };

@@ -3,12 +3,13 @@
 use super::app_error;
 use crate::http::AppState;
 use crate::service::contacts::{self, ContactFilter};
+use crate::service::segments;
 use crate::views;
 use parley_app::api::AppError;
 use parley_app::api::ssr::ContactsBackend;
 use parley_app::contacts::{
     AttributeDefinition, AttributeDraft, ContactDetails, ContactListQuery, ContactPage,
-    ContactPatch, NewContactRequest,
+    ContactPatch, NewContactRequest, SegmentDraft, SegmentView,
 };
 use parley_app::model::Viewer;
 
@@ -23,6 +24,7 @@ impl ContactsBackend for AppState {
             search: query.q,
             labels: query.labels,
             attributes: query.attributes,
+            segment_id: query.segment_id,
             cursor: query.cursor,
             limit: query.limit,
         };
@@ -96,6 +98,31 @@ impl ContactsBackend for AppState {
 
     async fn delete_attribute(&self, viewer: &Viewer, key: String) -> Result<(), AppError> {
         contacts::delete_attribute(&self.services, viewer, &self.origin(), &key)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError> {
+        let found = segments::list(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
+        Ok(found.iter().map(views::segment).collect())
+    }
+
+    async fn save_segment(
+        &self,
+        viewer: &Viewer,
+        id: Option<i64>,
+        draft: SegmentDraft,
+    ) -> Result<SegmentView, AppError> {
+        let saved = segments::save(&self.services, viewer, &self.origin(), id, draft)
+            .await
+            .map_err(app_error)?;
+        Ok(views::segment(&saved))
+    }
+
+    async fn delete_segment(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
+        segments::delete(&self.services, viewer, &self.origin(), id)
             .await
             .map_err(app_error)
     }

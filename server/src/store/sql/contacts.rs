@@ -4,13 +4,15 @@ use super::{Db, Engine, ILIKE, Tx};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::contacts::{
     AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
-    ImportRow, NewAttribute,
+    ImportRow, NewAttribute, Segment,
 };
 use crate::store::conversations::parse_status;
 use crate::store::sql_support::{escape_like, push_id_list};
 use crate::store::{ContactStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use parley_app::contacts::{AttributeDefinition, AttributeKey, PhoneNumber, phone_key};
+use parley_app::contacts::{
+    AttributeDefinition, AttributeKey, CheckedCondition, PhoneNumber, SegmentFilter, phone_key,
+};
 use parley_app::model::UserId;
 use std::collections::{BTreeMap, HashMap};
 
@@ -122,57 +124,17 @@ impl ContactStore for Engine {
         if let Some(before) = query.before {
             sql.push(" AND ct.id < ").push_bind(before);
         }
-        for label in &query.labels {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM contact_labels cl
-                   WHERE cl.contact_id = ct.id AND cl.label_id = ",
-            )
-            .push_bind(*label)
-            .push(")");
-        }
-        for (key, value) in &query.attributes {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM contact_attribute_values v
-                   WHERE v.contact_id = ct.id AND v.key = ",
-            )
-            .push_bind(key.as_str().to_owned())
-            .push(" AND v.value = ")
-            .push_bind(value.clone())
-            .push(")");
-        }
-        let search = query.search.as_deref().map(str::trim);
-        if let Some(search) = search.filter(|s| !s.is_empty()) {
-            let pattern = format!("%{}%", escape_like(search));
-            // A phone is searched by its digits, however the member typed it.
-            let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-            sql.push(" AND (");
-            for (i, column) in [
-                "ct.edited_name",
-                "ct.name",
-                "ct.username",
-                "ct.email",
-                "ct.company",
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                sql.push(format!("{column} {ILIKE} "))
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
-            }
-            if digits.len() >= 3 {
-                sql.push(" OR ct.wa_id LIKE ")
-                    .push_bind(format!("%{digits}%"));
-            }
-            sql.push(")");
-        }
+        push_filters(&mut sql, query);
         sql.push(" ORDER BY ct.id DESC LIMIT ")
             .push_bind(query.limit);
         let rows: Vec<ContactRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         self.with_labels_and_attributes(rows).await
+    }
+
+    async fn count(&self, query: &ContactQuery) -> StoreResult<i64> {
+        let mut sql = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM contacts ct WHERE 1 = 1");
+        push_filters(&mut sql, query);
+        Ok(sql.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
     async fn get(&self, id: i64) -> StoreResult<Option<ContactRecord>> {
@@ -294,6 +256,151 @@ impl ContactStore for Engine {
 
     async fn import(&self, rows: &[ImportRow], now: Millis) -> StoreResult<Vec<bool>> {
         self.import_rows(rows, now).await
+    }
+
+    async fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.list_segments().await
+    }
+
+    async fn segment(&self, id: i64) -> StoreResult<Option<Segment>> {
+        self.find_segment(id).await
+    }
+
+    async fn create_segment(
+        &self,
+        name: &str,
+        filter: &SegmentFilter,
+        by: Option<UserId>,
+        now: Millis,
+    ) -> StoreResult<Segment> {
+        self.insert_segment(name, filter, by, now).await
+    }
+
+    async fn update_segment(
+        &self,
+        id: i64,
+        name: Option<&str>,
+        filter: Option<&SegmentFilter>,
+        now: Millis,
+    ) -> StoreResult<Segment> {
+        self.change_segment(id, name, filter, now).await
+    }
+
+    async fn delete_segment(&self, id: i64) -> StoreResult<()> {
+        self.remove_segment(id).await
+    }
+}
+
+/// The query's conditions, each ` AND …` about the contact `ct`.
+fn push_filters(sql: &mut sqlx::QueryBuilder<'_, Db>, query: &ContactQuery) {
+    for label in &query.labels {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM contact_labels cl
+               WHERE cl.contact_id = ct.id AND cl.label_id = ",
+        )
+        .push_bind(*label)
+        .push(")");
+    }
+    let value_of = |sql: &mut sqlx::QueryBuilder<'_, Db>, key: &AttributeKey, exists: bool| {
+        let exists = if exists { "EXISTS" } else { "NOT EXISTS" };
+        sql.push(format!(
+            " AND {exists} (SELECT 1 FROM contact_attribute_values v
+               WHERE v.contact_id = ct.id AND v.key = "
+        ))
+        .push_bind(key.as_str().to_owned());
+    };
+    for (key, value) in &query.attributes {
+        value_of(sql, key, true);
+        sql.push(" AND v.value = ")
+            .push_bind(value.clone())
+            .push(")");
+    }
+    for condition in &query.conditions {
+        match condition {
+            CheckedCondition::Equals(key, value) => {
+                value_of(sql, key, true);
+                sql.push(" AND v.value = ").push_bind(value.clone());
+            }
+            CheckedCondition::Contains(key, text) => {
+                value_of(sql, key, true);
+                sql.push(format!(" AND v.value {ILIKE} "))
+                    .push_bind(format!("%{}%", escape_like(text)))
+                    .push(" ESCAPE '\\'");
+            }
+            // Dates are stored `YYYY-MM-DD`: text order is date order.
+            CheckedCondition::DateBefore(key, date) => {
+                value_of(sql, key, true);
+                sql.push(" AND v.value < ").push_bind(date.clone());
+            }
+            CheckedCondition::DateAfter(key, date) => {
+                value_of(sql, key, true);
+                sql.push(" AND v.value > ").push_bind(date.clone());
+            }
+            CheckedCondition::LessThan(key, number) => {
+                value_of(sql, key, true);
+                sql.push(" AND CAST(v.value AS DOUBLE PRECISION) < ")
+                    .push_bind(number.0);
+            }
+            CheckedCondition::MoreThan(key, number) => {
+                value_of(sql, key, true);
+                sql.push(" AND CAST(v.value AS DOUBLE PRECISION) > ")
+                    .push_bind(number.0);
+            }
+            CheckedCondition::IsEmpty(key) => value_of(sql, key, false),
+            CheckedCondition::IsSet(key) => value_of(sql, key, true),
+        }
+        sql.push(")");
+    }
+    const LAST: &str =
+        "(SELECT MAX(c.last_message_at) FROM conversations c WHERE c.contact_id = ct.id)";
+    if let Some(after) = query.last_message_after {
+        sql.push(format!(" AND {LAST} >= ")).push_bind(after.0);
+    }
+    if let Some(before) = query.last_message_before {
+        sql.push(format!(" AND COALESCE({LAST}, 0) < "))
+            .push_bind(before.0);
+    }
+    if let Some(open) = query.open_conversation {
+        let exists = if open { "EXISTS" } else { "NOT EXISTS" };
+        sql.push(format!(
+            " AND {exists} (SELECT 1 FROM conversations c
+               WHERE c.contact_id = ct.id AND c.status <> 'resolved')"
+        ));
+    }
+    if let Some(number) = &query.phone_number_id {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM conversations c
+               WHERE c.contact_id = ct.id AND c.phone_number_id = ",
+        )
+        .push_bind(number.clone())
+        .push(")");
+    }
+    let search = query.search.as_deref().map(str::trim);
+    if let Some(search) = search.filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", escape_like(search));
+        // A phone is searched by its digits, however the member typed it.
+        let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+        sql.push(" AND (");
+        let columns = [
+            "ct.edited_name",
+            "ct.name",
+            "ct.username",
+            "ct.email",
+            "ct.company",
+        ];
+        for (i, column) in columns.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(format!("{column} {ILIKE} "))
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+        }
+        if digits.len() >= 3 {
+            sql.push(" OR ct.wa_id LIKE ")
+                .push_bind(format!("%{digits}%"));
+        }
+        sql.push(")");
     }
 }
 

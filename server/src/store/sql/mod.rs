@@ -28,5 +28,6 @@ mod outbox;
 mod presence;
 mod routing;
 mod second_factor;
+mod segments;
 mod team;
 mod templates;

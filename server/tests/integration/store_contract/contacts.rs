@@ -20,6 +20,7 @@ on_both_engines!(
     one_phone_however_spelt_is_one_contact,
     a_merge_keeps_everything_of_both,
     imported_rows_update_or_create,
+    segments_are_saved_and_their_conditions_select,
 );
 
 fn key(key: &str) -> AttributeKey {
@@ -563,4 +564,168 @@ async fn imported_rows_update_or_create(engine: Engine) {
         Some("14155550199"),
         "the user-id record learns its phone"
     );
+}
+
+async fn segments_are_saved_and_their_conditions_select(engine: Engine) {
+    use parley_app::contacts::{AttributeCondition, ConditionOp, SegmentFilter};
+    let store = fresh_store(engine).await;
+    add_attribute(&store, "tier", AttributeType::List).await;
+    add_attribute(&store, "since", AttributeType::Date).await;
+    add_attribute(&store, "spent", AttributeType::Number).await;
+    add_attribute(&store, "city", AttributeType::Text).await;
+    let mut ids = Vec::new();
+    for (i, (tier, since, spent, city)) in [
+        ("Gold", "2023-05-01", "1200", "Lisboa"),
+        ("Silver", "2024-02-10", "80.5", "Porto"),
+        ("Gold", "2025-09-30", "9", "Lisbon"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let change = ContactChange {
+            attributes: values(&[
+                ("tier", Some(tier)),
+                ("since", Some(since)),
+                ("spent", Some(spent)),
+                ("city", Some(city)),
+            ]),
+            ..ContactChange::default()
+        };
+        ids.push(add_contact(&store, &format!("+1415555020{i}"), change).await);
+    }
+    let bare = add_contact(&store, "+14155550299", ContactChange::default()).await;
+    conversation_of(&store, 1, "14155550299").await;
+    let count = |conditions: Vec<CheckedCondition>, open: Option<bool>| {
+        let store = store.clone();
+        async move {
+            let query = ContactQuery {
+                conditions,
+                open_conversation: open,
+                limit: 10,
+                ..ContactQuery::default()
+            };
+            let listed: Vec<i64> = store
+                .contacts
+                .list(&query)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            assert_eq!(
+                store.contacts.count(&query).await.unwrap(),
+                listed.len() as i64
+            );
+            listed
+        }
+    };
+    use parley_app::contacts::{CheckedCondition, ordered::Number};
+    assert_eq!(
+        count(
+            vec![CheckedCondition::Equals(key("tier"), "Gold".into())],
+            None
+        )
+        .await,
+        [ids[2], ids[0]]
+    );
+    assert_eq!(
+        count(
+            vec![CheckedCondition::Contains(key("city"), "lisb".into())],
+            None
+        )
+        .await,
+        [ids[2], ids[0]]
+    );
+    assert_eq!(
+        count(
+            vec![CheckedCondition::DateBefore(
+                key("since"),
+                "2024-06-01".into()
+            )],
+            None
+        )
+        .await,
+        [ids[1], ids[0]]
+    );
+    assert_eq!(
+        count(
+            vec![CheckedCondition::DateAfter(
+                key("since"),
+                "2024-06-01".into()
+            )],
+            None
+        )
+        .await,
+        [ids[2]]
+    );
+    assert_eq!(
+        count(
+            vec![CheckedCondition::MoreThan(key("spent"), Number(100.0))],
+            None
+        )
+        .await,
+        [ids[0]],
+        "as numbers, not text"
+    );
+    assert_eq!(
+        count(
+            vec![CheckedCondition::LessThan(key("spent"), Number(81.0))],
+            None
+        )
+        .await,
+        [ids[2], ids[1]]
+    );
+    assert_eq!(
+        count(vec![CheckedCondition::IsEmpty(key("tier"))], None).await,
+        [bare]
+    );
+    assert_eq!(
+        count(vec![CheckedCondition::IsSet(key("tier"))], Some(false)).await,
+        [ids[2], ids[1], ids[0]]
+    );
+    assert_eq!(count(vec![], Some(true)).await, [bare]);
+    let by_number = ContactQuery {
+        phone_number_id: Some(wa::NUMBER_A.into()),
+        last_message_after: Some(Millis(1)),
+        limit: 10,
+        ..ContactQuery::default()
+    };
+    assert_eq!(store.contacts.count(&by_number).await.unwrap(), 1);
+
+    let filter = SegmentFilter {
+        labels: vec!["vip".into()],
+        conditions: vec![AttributeCondition {
+            attribute: "tier".into(),
+            op: ConditionOp::Equals,
+            value: Some(serde_json::json!("Gold")),
+        }],
+        open_conversation: Some(false),
+        ..SegmentFilter::default()
+    };
+    let before = store.events.latest_id().await.unwrap();
+    let saved = store
+        .contacts
+        .create_segment("Gold customers", &filter, None, Millis(5))
+        .await
+        .unwrap();
+    assert_eq!(saved.filter, filter);
+    assert_eq!(
+        events(&store, before).await,
+        [DomainEvent::SegmentChanged {
+            segment_id: saved.id
+        }]
+    );
+    let renamed = store
+        .contacts
+        .update_segment(saved.id, Some("Gold"), None, Millis(6))
+        .await
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), &renamed.filter), ("Gold", &filter));
+    assert_eq!(store.contacts.segments().await.unwrap().len(), 1);
+    store.contacts.delete_segment(saved.id).await.unwrap();
+    assert!(store.contacts.segment(saved.id).await.unwrap().is_none());
+    assert!(matches!(
+        store.contacts.delete_segment(saved.id).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
