@@ -177,3 +177,27 @@ test("an admin imports a spreadsheet: maps its columns, previews, imports and re
   await page.getByRole("link", { name: "Lucie Martin" }).waitFor();
   assert.deepEqual(admin.errors, []);
 });
+
+test("an admin saves a segment from conditions and the list shows its contacts", async () => {
+  const admin = await member(team.admin);
+  const page = admin.page;
+  await page.goto(`${parley.url}/contacts`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("New segment").click();
+  const builder = page.locator(".segment-builder");
+  await builder.getByLabel("Name", { exact: true }).fill("Customers before 2025");
+  await builder.getByRole("button", { name: "Add a condition" }).click();
+  await builder.getByLabel("Attribute", { exact: true }).selectOption({ label: "Customer since" });
+  await builder.getByLabel("Comparison").selectOption("before");
+  await builder.getByLabel("Value", { exact: true }).fill("2025-01-01");
+  await builder.getByRole("button", { name: "Save segment" }).click();
+  // Saved, selected, counted, and the list narrowed to it.
+  await page.getByText("1 contact now").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length === 1);
+  await page.getByRole("link", { name: "Amira Haddad" }).waitFor();
+  assert.match(await page.getByLabel("Segment").locator("option:checked").textContent(), /Customers before 2025 \(1\)/);
+  await screenshot(page, "contacts-segment");
+  await page.getByRole("button", { name: "Delete segment" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length > 1);
+  assert.deepEqual(admin.errors, []);
+});

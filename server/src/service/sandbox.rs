@@ -384,7 +384,10 @@ async fn seed_contacts(
     now: crate::domain::Millis,
 ) -> Result<(), crate::store::StoreError> {
     use crate::store::{ContactChange, NewAttribute};
-    use parley_app::contacts::{AttributeKey, AttributeType, PhoneNumber};
+    use parley_app::contacts::{
+        AttributeCondition, AttributeKey, AttributeType, ConditionOp, PhoneNumber, SegmentFilter,
+    };
+    use serde_json::json;
     let attributes = [
         (
             "tier",
@@ -539,6 +542,35 @@ async fn seed_contacts(
         };
         let phone = PhoneNumber::parse(phone).expect("a valid phone");
         store.contacts.create(&phone, &change, now).await?;
+    }
+    let condition = |attribute: &str, op, value: serde_json::Value| AttributeCondition {
+        attribute: attribute.into(),
+        op,
+        value: Some(value),
+    };
+    let segments = [
+        (
+            "Newsletter subscribers",
+            SegmentFilter {
+                conditions: vec![condition("newsletter", ConditionOp::Equals, json!(true))],
+                ..SegmentFilter::default()
+            },
+        ),
+        (
+            "Big spenders waiting for us",
+            SegmentFilter {
+                conditions: vec![condition("lifetime_value", ConditionOp::After, json!(300))],
+                open_conversation: Some(true),
+                ..SegmentFilter::default()
+            },
+        ),
+    ];
+    let by = admin.map(|a| a.id);
+    for (name, filter) in segments {
+        store
+            .contacts
+            .create_segment(name, &filter, by, now)
+            .await?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod attributes;
 mod editor;
 mod import;
 mod profile;
+mod segments;
 
 pub use attributes::AttributesPage;
 pub use profile::{ContactPage, ContactSidePanel};
@@ -96,6 +97,9 @@ pub fn ContactsPage() -> impl IntoView {
         for (k, v) in q.attributes {
             pairs.push((format!("attr.{k}"), v));
         }
+        if let Some(id) = q.segment_id {
+            pairs.push(("segment_id".into(), id.to_string()));
+        }
         let encoded: Vec<String> = pairs
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -112,6 +116,15 @@ pub fn ContactsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let (_, attributes, is_admin) = filters.await;
                         is_admin.then(|| view! { <import::ImportContacts attributes=attributes.unwrap_or_default() /> })
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let (labels, attributes, is_admin) = filters.await;
+                        view! {
+                            <segments::SegmentsPanel attributes=attributes.unwrap_or_default()
+                                labels=labels.unwrap_or_default() is_admin selected=segment />
+                        }
                     })}
                 </Transition>
                 <form class="contact-filters" role="search" on:submit=|ev| ev.prevent_default()>
