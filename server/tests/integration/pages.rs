@@ -147,9 +147,24 @@ async fn the_api_describes_itself() {
         "/api/v1/events",
         "/webhooks/whatsapp",
         "/login",
+        "/api/v1/contacts",
+        "/api/v1/contacts/{id}",
+        "/api/v1/contacts/import",
+        "/api/v1/contacts/export.csv",
+        "/api/v1/contact-attributes",
+        "/api/v1/contact-attributes/{key}",
+        "/api/v1/segments",
+        "/api/v1/segments/{id}",
+        "/api/v1/segments/{id}/contacts",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }
+    let contact = &doc["components"]["schemas"]["ContactDetails"]["properties"];
+    for field in ["name", "profile_name", "phone", "email", "labels", "attributes", "note", "conversations"] {
+        assert!(contact.get(field).is_some(), "ContactDetails.{field}");
+    }
+    let condition = &doc["components"]["schemas"]["ConditionOp"];
+    assert!(condition.to_string().contains("is_empty"), "every operator is documented");
     let summary = &doc["components"]["schemas"]["ConversationSummary"];
     for field in [
         "id",
