@@ -201,3 +201,25 @@ test("an admin saves a segment from conditions and the list shows its contacts",
   await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length > 1);
   assert.deepEqual(admin.errors, []);
 });
+
+test("an admin merges a duplicate into the contact on screen", async () => {
+  const admin = await member(team.admin);
+  const page = admin.page;
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(`${parley.url}/contacts`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("link", { name: "Jonas Weber" }).click();
+  await page.waitForURL(/\/contacts\/\d+$/);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("Merge a duplicate into this contact").click();
+  await page.getByLabel("Find the duplicate").fill("Inês");
+  await page.getByRole("button", { name: "Find", exact: true }).click();
+  await page.getByRole("button", { name: "Merge into this contact" }).click();
+  // Inês's attribute value (set in an earlier test) came along; her record is gone.
+  await page.waitForFunction(() => document.querySelector("[id$='-attr-preferred_channel']")?.value === "Phone");
+  await page.goto(`${parley.url}/contacts`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("link", { name: "Jonas Weber" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Inês Carvalho" }).count(), 0);
+  assert.deepEqual(admin.errors, []);
+});

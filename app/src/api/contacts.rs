@@ -11,6 +11,13 @@ use crate::contacts::{
 };
 use leptos::prelude::*;
 
+/// Merges contact `other` into contact `id` (admins).
+#[server(prefix = "/rpc", endpoint = "admin/merge_contacts")]
+pub async fn merge_contacts(id: i64, other: i64) -> Result<ContactDetails, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.merge_contacts(&viewer, id, other).await
+}
+
 /// Saved segments, each with its count now.
 #[server(prefix = "/rpc", endpoint = "segment_list")]
 pub async fn segment_list() -> Result<Vec<SegmentView>, AppError> {
@@ -128,6 +135,12 @@ pub mod ssr {
             draft: AttributeDraft,
         ) -> Result<AttributeDefinition, AppError>;
         async fn delete_attribute(&self, viewer: &Viewer, key: String) -> Result<(), AppError>;
+        async fn merge_contacts(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            other: i64,
+        ) -> Result<ContactDetails, AppError>;
         async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError>;
         async fn save_segment(
             &self,

@@ -26,6 +26,7 @@ pub enum AuditAction {
     ContactAttributeChanged,
     ContactAttributeDeleted,
     ContactsImported,
+    ContactsMerged,
     SegmentSaved,
     SegmentDeleted,
     TeamCreated,
@@ -43,7 +44,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -63,6 +64,7 @@ impl AuditAction {
         AuditAction::ContactAttributeChanged,
         AuditAction::ContactAttributeDeleted,
         AuditAction::ContactsImported,
+        AuditAction::ContactsMerged,
         AuditAction::SegmentSaved,
         AuditAction::SegmentDeleted,
         AuditAction::TeamCreated,
@@ -98,6 +100,7 @@ impl AuditAction {
             AuditAction::ContactAttributeChanged => "contact.attribute_changed",
             AuditAction::ContactAttributeDeleted => "contact.attribute_deleted",
             AuditAction::ContactsImported => "contact.imported",
+            AuditAction::ContactsMerged => "contact.merged",
             AuditAction::SegmentSaved => "contact.segment_saved",
             AuditAction::SegmentDeleted => "contact.segment_deleted",
             AuditAction::TeamCreated => "team.created",

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BODY)),
         )
         .routes(routes!(one, update))
+        .routes(routes!(merge))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
         .routes(routes!(segments, create_segment))
@@ -533,4 +534,28 @@ async fn segment_contacts(
             .collect(),
         next_cursor: found.next_cursor,
     }))
+}
+
+/// What to merge into a contact.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct MergeRequest {
+    /// The duplicate: merged in, then deleted.
+    contact_id: i64,
+}
+
+/// Merges another contact into this one (admins): its conversations, labels, attribute values
+/// (this contact's win where both have one), the fields this one lacks and its note move here;
+/// the other record is deleted. Audited.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", request_body = MergeRequest,
+    responses((status = 200, body = ContactDetails), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn merge(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+    JsonBody(request): JsonBody<MergeRequest>,
+) -> Result<Json<ContactDetails>, ApiError> {
+    let merged = contacts::merge(&app.services, &viewer, &origin, id, request.contact_id).await?;
+    Ok(Json(views::contact_details(&merged)))
 }

@@ -372,3 +372,41 @@ pub async fn delete_attribute(
 fn target(key: &AttributeKey) -> String {
     format!("contact attribute {key}")
 }
+
+/// Merges contact `absorb` into `keep` (admins): every conversation, label, attribute value and
+/// note of both is kept (`keep`'s values win where both have one); `absorb` is deleted.
+pub async fn merge(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    keep: i64,
+    absorb: i64,
+) -> ServiceResult<Contact> {
+    require_admin(viewer)?;
+    if keep == absorb {
+        return Err(ServiceError::Invalid(
+            "a contact cannot be merged into itself".into(),
+        ));
+    }
+    let absorbed = svc
+        .store
+        .contacts
+        .get(absorb)
+        .await?
+        .ok_or(ServiceError::NotFound("contact"))?;
+    svc.store.contacts.merge(keep, absorb, svc.now()).await?;
+    let details = json!({
+        "merged": absorb, "merged_name": absorbed.name(), "merged_phone": absorbed.wa_id,
+        "conversations": absorbed.conversation_count,
+    });
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::ContactsMerged,
+        format!("contact {keep}"),
+        details,
+    )
+    .await;
+    get(svc, viewer, keep).await
+}

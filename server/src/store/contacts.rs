@@ -129,6 +129,9 @@ pub trait ContactStore: Send + Sync {
         now: Millis,
     ) -> StoreResult<i64>;
     async fn update(&self, id: i64, change: &ContactChange, now: Millis) -> StoreResult<()>;
+    /// Merges contact `absorb` into `keep` (see `contact_identity::merge`: everything of both
+    /// is kept) and deletes it.
+    async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()>;
 
     /// The attributes admins defined, in position order.
     async fn attributes(&self) -> StoreResult<Vec<AttributeDefinition>>;

@@ -14,6 +14,7 @@ on_both_engines!(
     the_list_filters_and_exports_safely,
     a_csv_import_reports_every_row,
     segments_count_and_list_their_contacts,
+    an_admin_merges_a_duplicate_and_loses_nothing,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -643,4 +644,152 @@ async fn segments_count_and_list_their_contacts(engine: Engine) {
             .0,
         404
     );
+}
+
+async fn an_admin_merges_a_duplicate_and_loses_nothing(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    let tier =
+        json!({"key": "tier", "label": "Tier", "type": "list", "options": ["Gold", "Silver"]});
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/contact-attributes", Some(tier))
+            .await
+            .0,
+        201
+    );
+    // The same person wrote from two phones; both conversations on number A are unresolved.
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550401",
+        "Dana",
+        "wamid.m1",
+        now,
+        "hi",
+    ))
+    .await;
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550402",
+        "Dana W",
+        "wamid.m2",
+        now,
+        "hello",
+    ))
+    .await;
+    let ids = eventually("both contacts", || async {
+        let (_, page) = agent.call("GET", "/api/v1/contacts?q=dana", None).await;
+        let ids: Vec<i64> = page["contacts"]
+            .as_array()?
+            .iter()
+            .filter_map(|c| c["id"].as_i64())
+            .collect();
+        (ids.len() == 2).then_some(ids)
+    })
+    .await;
+    let (keep, absorb) = (ids[1], ids[0]);
+    // The second conversation is pending: it must still give way, not break the merge.
+    let (_, page) = agent
+        .call("GET", "/api/v1/conversations?q=Dana%20W", None)
+        .await;
+    let pending = page["conversations"][0]["id"].as_i64().unwrap();
+    let (status, _) = agent
+        .call(
+            "PATCH",
+            &format!("/api/v1/conversations/{pending}"),
+            Some(json!({"status": "pending"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let edit = |labels: Value, tier: &str, note: &str| json!({"labels": labels, "attributes": {"tier": tier}, "note": note});
+    app.store
+        .labels
+        .create(
+            &parley_server::store::NewLabel {
+                name: parley_app::collaboration::LabelName::parse("vip").unwrap(),
+                colour: parley_app::collaboration::Colour::parse("#d97706").unwrap(),
+                description: String::new(),
+            },
+            parley_server::domain::Millis::now(),
+        )
+        .await
+        .unwrap();
+    let patch = |id: i64| format!("/api/v1/contacts/{id}");
+    assert_eq!(
+        agent
+            .call(
+                "PATCH",
+                &patch(keep),
+                Some(edit(json!([]), "Gold", "First phone"))
+            )
+            .await
+            .0,
+        200
+    );
+    let second = json!({"labels": ["vip"], "attributes": {"tier": "Silver"}, "note": "Second phone", "email": "dana@example.com"});
+    assert_eq!(
+        agent.call("PATCH", &patch(absorb), Some(second)).await.0,
+        200
+    );
+
+    let merge = format!("/api/v1/contacts/{keep}/merge");
+    assert_eq!(
+        agent
+            .call("POST", &merge, Some(json!({"contact_id": absorb})))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        admin
+            .call("POST", &merge, Some(json!({"contact_id": keep})))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        admin
+            .call("POST", &merge, Some(json!({"contact_id": 99999})))
+            .await
+            .0,
+        404
+    );
+    let (status, merged) = admin
+        .call("POST", &merge, Some(json!({"contact_id": absorb})))
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(
+        merged["conversations"].as_array().unwrap().len(),
+        2,
+        "both conversations"
+    );
+    assert_eq!(merged["labels"], json!(["vip"]));
+    assert_eq!(
+        merged["attributes"],
+        json!({"tier": "Gold"}),
+        "the kept contact's value wins"
+    );
+    assert_eq!(
+        merged["email"], "dana@example.com",
+        "a field the kept one lacked"
+    );
+    assert_eq!(merged["note"], "First phone\n\nSecond phone");
+    let open: Vec<&str> = merged["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        open.iter().filter(|s| **s != "resolved").count(),
+        1,
+        "one unresolved per number: {open:?}"
+    );
+    assert_eq!(agent.call("GET", &patch(absorb), None).await.0, 404);
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=contact.merged", None)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
 }

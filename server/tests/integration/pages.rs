@@ -160,11 +160,23 @@ async fn the_api_describes_itself() {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }
     let contact = &doc["components"]["schemas"]["ContactDetails"]["properties"];
-    for field in ["name", "profile_name", "phone", "email", "labels", "attributes", "note", "conversations"] {
+    for field in [
+        "name",
+        "profile_name",
+        "phone",
+        "email",
+        "labels",
+        "attributes",
+        "note",
+        "conversations",
+    ] {
         assert!(contact.get(field).is_some(), "ContactDetails.{field}");
     }
     let condition = &doc["components"]["schemas"]["ConditionOp"];
-    assert!(condition.to_string().contains("is_empty"), "every operator is documented");
+    assert!(
+        condition.to_string().contains("is_empty"),
+        "every operator is documented"
+    );
     let summary = &doc["components"]["schemas"]["ConversationSummary"];
     for field in [
         "id",

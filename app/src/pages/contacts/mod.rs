@@ -6,6 +6,7 @@
 mod attributes;
 mod editor;
 mod import;
+mod merge;
 mod profile;
 mod segments;
 

@@ -69,6 +69,8 @@ pub fn ContactPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match loaded.await {
                             Ok((contact, context)) => {
+                                let is_admin = context.is_admin;
+                                let id = contact.id;
                                 let heading = move || shown.with(|c| c.as_ref().map(ContactDetails::display_name)).unwrap_or_else(|| contact.display_name());
                                 view! {
                                     <h1 dir="auto">{heading}</h1>
@@ -79,6 +81,7 @@ pub fn ContactPage() -> impl IntoView {
                                     })}
                                     <h2>"Conversations"</h2>
                                     {move || shown.get().map(|c| view! { <ContactHistory conversations=c.conversations /> })}
+                                    {is_admin.then(|| view! { <super::merge::MergeContact contact_id=id on_merged=on_saved /> })}
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),

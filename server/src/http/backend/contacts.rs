@@ -102,6 +102,18 @@ impl ContactsBackend for AppState {
             .map_err(app_error)
     }
 
+    async fn merge_contacts(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        other: i64,
+    ) -> Result<ContactDetails, AppError> {
+        let merged = contacts::merge(&self.services, viewer, &self.origin(), id, other)
+            .await
+            .map_err(app_error)?;
+        Ok(views::contact_details(&merged))
+    }
+
     async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError> {
         let found = segments::list(&self.services, viewer)
             .await

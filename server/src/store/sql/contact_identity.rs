@@ -121,12 +121,13 @@ pub(super) async fn resolve(
 /// kept record lacks (notes are joined). Every table that references a contact is named here;
 /// the contract test `a_merge_keeps_everything_of_both` checks that none is missed.
 pub(super) async fn merge(tx: &mut Tx<'_>, keep: i64, absorb: i64) -> StoreResult<()> {
-    // The absorbed record's open conversations give way where the kept one already has one
-    // open on the same number (one open conversation per number).
+    // The absorbed record's unresolved conversations give way where the kept one already has
+    // one unresolved on the same number (one unresolved conversation per customer and number).
     sqlx::query(
-        "UPDATE conversations SET status = 'resolved'
-         WHERE contact_id = $1 AND status = 'open' AND phone_number_id IN
-           (SELECT phone_number_id FROM conversations WHERE contact_id = $2 AND status = 'open')",
+        "UPDATE conversations SET status = 'resolved', snoozed_until = NULL
+         WHERE contact_id = $1 AND status <> 'resolved' AND phone_number_id IN
+           (SELECT phone_number_id FROM conversations
+            WHERE contact_id = $2 AND status <> 'resolved')",
     )
     .bind(absorb)
     .bind(keep)

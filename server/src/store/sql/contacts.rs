@@ -229,6 +229,31 @@ impl ContactStore for Engine {
         Ok(())
     }
 
+    async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        for id in [keep, absorb] {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound("contact"));
+            }
+        }
+        super::contact_identity::merge(&mut tx, keep, absorb).await?;
+        sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
+            .bind(now.0)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        let changed = DomainEvent::ContactChanged { contact_id: keep };
+        super::events::push(&mut tx, &changed, now).await?;
+        tx.commit().await?;
+        self.announce();
+        Ok(())
+    }
+
     async fn attributes(&self) -> StoreResult<Vec<AttributeDefinition>> {
         self.list_attributes().await
     }
