@@ -108,6 +108,11 @@ test("beside the thread, the contact shows their local time and takes edits", as
   await panel.getByRole("button", { name: "Save contact" }).click();
   await panel.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await screenshot(page, "contact-beside-thread");
+  // A new name reaches the thread header and the list row live.
+  await panel.getByLabel("Name", { exact: true }).fill("Noa Levi-Cohen");
+  await panel.getByRole("button", { name: "Save contact" }).click();
+  await page.locator(".thread-header h2", { hasText: "Noa Levi-Cohen" }).waitFor();
+  await page.locator(".row", { hasText: "Noa Levi-Cohen" }).first().waitFor();
 
   // The contact's own page, in another tab, says the same.
   await panel.getByRole("link", { name: "Open the contact page" }).click();

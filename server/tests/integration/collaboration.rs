@@ -2,7 +2,7 @@
 //! notes (never sent to Meta) and mentions, labels, canned replies, status, snooze and
 //! priority, presence, and the reply-collision check; each live on the event stream.
 
-use crate::support::{APP_SECRET, ApiClient, Engine, EventStream, TestApp, eventually, mint_token};
+use crate::support::{APP_SECRET, ApiClient, Engine, EventStream, TestApp, eventually};
 use parley_app::model::Role;
 use parley_server::config::Secret;
 use parley_server::domain::{Clock, ManualClock, SharedClock, SystemClock};
@@ -26,38 +26,6 @@ async fn app_with_simulator(clock: SharedClock) -> (TestApp, Simulator) {
     .await;
     sim.set_webhook_url(app.url("/webhooks/whatsapp"));
     (app, sim)
-}
-
-/// A member with their own API token.
-async fn member(app: &TestApp, name: &str, role: Role) -> (ApiClient, i64) {
-    let user = app
-        .add_user(
-            &format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
-            role,
-            "a long password",
-        )
-        .await;
-    let client = ApiClient {
-        base: app.url(""),
-        token: mint_token(&app.store, user.id).await,
-        http: reqwest::Client::new(),
-    };
-    (client, user.id.0)
-}
-
-async fn call(api: &ApiClient, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = api
-        .http
-        .request(method, format!("{}{path}", api.base))
-        .bearer_auth(&api.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// A customer writes in; answers their conversation's id.
@@ -108,20 +76,20 @@ async fn next_named(events: &mut EventStream, name: &str) -> Value {
 #[tokio::test]
 async fn notes_stay_internal_and_mentions_notify_live() {
     let (app, sim) = app_with_simulator(Arc::new(SystemClock)).await;
-    let (ana, _) = member(&app, "Ana Lima", Role::Agent).await;
-    let (ben, ben_id) = member(&app, "Ben", Role::Agent).await;
+    let (ana, _) = app.member("Ana Lima", Role::Agent).await;
+    let (ben, ben_id) = app.member("Ben", Role::Agent).await;
     let id = customer_conversation(&sim, &ana, 0).await;
     let mut bens_stream = stream(&app, &ben).await;
     let mut anas_stream = stream(&app, &ana).await;
     let calls_before = sim.calls().len();
 
-    let (status, note) = call(
-        &ana,
-        "POST",
-        &format!("/api/v1/conversations/{id}/notes"),
-        Some(json!({"body": "@ben can you check <b>this</b>?"})),
-    )
-    .await;
+    let (status, note) = ana
+        .call(
+            "POST",
+            &format!("/api/v1/conversations/{id}/notes"),
+            Some(json!({"body": "@ben can you check <b>this</b>?"})),
+        )
+        .await;
     assert_eq!(status, 201, "{note}");
     assert_eq!(note["body"], "@ben can you check <b>this</b>?");
     assert_eq!(note["author"]["name"], "ana.lima");
@@ -135,39 +103,35 @@ async fn notes_stay_internal_and_mentions_notify_live() {
     assert_eq!(notified["notification"]["note_id"], note["id"]);
     next_named(&mut anas_stream, "note.added").await;
 
-    let (_, listed) = call(&ben, "GET", "/api/v1/notifications", None).await;
+    let (_, listed) = ben.call("GET", "/api/v1/notifications", None).await;
     assert_eq!(listed["unread"], 1);
     assert_eq!(listed["notifications"][0]["unread"], true);
-    let (_, anas) = call(&ana, "GET", "/api/v1/notifications", None).await;
+    let (_, anas) = ana.call("GET", "/api/v1/notifications", None).await;
     assert_eq!(anas["unread"], 0, "the author is not notified");
-    let (status, _) = call(&ben, "POST", "/api/v1/notifications/read", None).await;
+    let (status, _) = ben.call("POST", "/api/v1/notifications/read", None).await;
     assert_eq!(status, 204);
-    let (_, listed) = call(&ben, "GET", "/api/v1/notifications", None).await;
+    let (_, listed) = ben.call("GET", "/api/v1/notifications", None).await;
     assert_eq!(listed["unread"], 0);
 
-    let (_, notes) = call(
-        &ben,
-        "GET",
-        &format!("/api/v1/conversations/{id}/notes"),
-        None,
-    )
-    .await;
+    let (_, notes) = ben
+        .call("GET", &format!("/api/v1/conversations/{id}/notes"), None)
+        .await;
     assert_eq!(notes.as_array().unwrap().len(), 1);
-    let (status, refused) = call(
-        &ana,
-        "POST",
-        &format!("/api/v1/conversations/{id}/notes"),
-        Some(json!({"body": "  "})),
-    )
-    .await;
+    let (status, refused) = ana
+        .call(
+            "POST",
+            &format!("/api/v1/conversations/{id}/notes"),
+            Some(json!({"body": "  "})),
+        )
+        .await;
     assert_eq!(status, 422, "{refused}");
-    let (status, _) = call(
-        &ana,
-        "POST",
-        "/api/v1/conversations/99999/notes",
-        Some(json!({"body": "lost"})),
-    )
-    .await;
+    let (status, _) = ana
+        .call(
+            "POST",
+            "/api/v1/conversations/99999/notes",
+            Some(json!({"body": "lost"})),
+        )
+        .await;
     assert_eq!(status, 404);
     // Nothing of this reached Meta: not a send, not a read receipt.
     assert_eq!(
@@ -193,71 +157,59 @@ async fn api_messages_mention(api: &ApiClient, id: i64, text: &str) -> Vec<Value
 #[tokio::test]
 async fn admins_define_labels_and_agents_put_them_on_conversations() {
     let (app, sim) = app_with_simulator(Arc::new(SystemClock)).await;
-    let (admin, _) = member(&app, "Admin", Role::Admin).await;
-    let (agent, _) = member(&app, "Agent", Role::Agent).await;
+    let (admin, _) = app.member("Admin", Role::Admin).await;
+    let (agent, _) = app.member("Agent", Role::Agent).await;
     let id = customer_conversation(&sim, &agent, 0).await;
     let other = customer_conversation(&sim, &agent, 2).await;
 
-    let (status, _) = call(
-        &agent,
-        "POST",
-        "/api/v1/labels",
-        Some(json!({"name": "vip"})),
-    )
-    .await;
+    let (status, _) = agent
+        .call("POST", "/api/v1/labels", Some(json!({"name": "vip"})))
+        .await;
     assert_eq!(status, 403, "agents do not define labels");
-    let (status, vip) = call(
-        &admin,
-        "POST",
-        "/api/v1/labels",
-        Some(json!({"name": "VIP", "colour": "#d97706", "description": "Our best"})),
-    )
-    .await;
+    let (status, vip) = admin
+        .call(
+            "POST",
+            "/api/v1/labels",
+            Some(json!({"name": "VIP", "colour": "#d97706", "description": "Our best"})),
+        )
+        .await;
     assert_eq!(status, 201, "{vip}");
-    let (status, _) = call(
-        &admin,
-        "POST",
-        "/api/v1/labels",
-        Some(json!({"name": "vip"})),
-    )
-    .await;
+    let (status, _) = admin
+        .call("POST", "/api/v1/labels", Some(json!({"name": "vip"})))
+        .await;
     assert_eq!(status, 409, "names are unique whatever their case");
-    let (status, bad) = call(
-        &admin,
-        "POST",
-        "/api/v1/labels",
-        Some(json!({"name": "x", "colour": "red; background: url(x)"})),
-    )
-    .await;
+    let (status, bad) = admin
+        .call(
+            "POST",
+            "/api/v1/labels",
+            Some(json!({"name": "x", "colour": "red; background: url(x)"})),
+        )
+        .await;
     assert_eq!(status, 422, "{bad}");
-    call(
-        &admin,
-        "POST",
-        "/api/v1/labels",
-        Some(json!({"name": "refund"})),
-    )
-    .await;
+    admin
+        .call("POST", "/api/v1/labels", Some(json!({"name": "refund"})))
+        .await;
 
     let mut events = stream(&app, &agent).await;
-    let (status, patched) = call(
-        &agent,
-        "PATCH",
-        &format!("/api/v1/conversations/{id}"),
-        Some(json!({"labels": ["vip", "refund"], "priority": "high"})),
-    )
-    .await;
+    let (status, patched) = agent
+        .call(
+            "PATCH",
+            &format!("/api/v1/conversations/{id}"),
+            Some(json!({"labels": ["vip", "refund"], "priority": "high"})),
+        )
+        .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["labels"], json!(["refund", "VIP"]));
     assert_eq!(patched["priority"], "high");
     let updated = next_named(&mut events, "conversation.updated").await;
     assert_eq!(updated["conversation"]["id"], id);
-    let (status, unknown) = call(
-        &agent,
-        "PATCH",
-        &format!("/api/v1/conversations/{id}"),
-        Some(json!({"labels": ["nope"]})),
-    )
-    .await;
+    let (status, unknown) = agent
+        .call(
+            "PATCH",
+            &format!("/api/v1/conversations/{id}"),
+            Some(json!({"labels": ["nope"]})),
+        )
+        .await;
     assert_eq!(status, 422, "{unknown}");
 
     let filtered = agent.conversations("label=vip").await;
@@ -271,18 +223,20 @@ async fn admins_define_labels_and_agents_put_them_on_conversations() {
     assert!(!ids.contains(&other));
     let both = agent.conversations("label=VIP,refund&priority=high").await;
     assert_eq!(both["conversations"].as_array().unwrap().len(), 1);
-    let (status, _) = call(&agent, "GET", "/api/v1/conversations?label=nope", None).await;
+    let (status, _) = agent
+        .call("GET", "/api/v1/conversations?label=nope", None)
+        .await;
     assert_eq!(status, 422);
 
     // Renamed: every conversation shows the new name. Deleted: it comes off.
     let vip_id = vip["id"].as_i64().unwrap();
-    let (status, renamed) = call(
-        &admin,
-        "PATCH",
-        &format!("/api/v1/labels/{vip_id}"),
-        Some(json!({"name": "Gold"})),
-    )
-    .await;
+    let (status, renamed) = admin
+        .call(
+            "PATCH",
+            &format!("/api/v1/labels/{vip_id}"),
+            Some(json!({"name": "Gold"})),
+        )
+        .await;
     assert_eq!(status, 200, "{renamed}");
     let catalogue = next_named(&mut events, "labels.changed").await;
     assert!(
@@ -292,85 +246,89 @@ async fn admins_define_labels_and_agents_put_them_on_conversations() {
             .iter()
             .any(|l| l["name"] == "Gold")
     );
-    let (_, one) = call(&agent, "GET", &format!("/api/v1/conversations/{id}"), None).await;
+    let (_, one) = agent
+        .call("GET", &format!("/api/v1/conversations/{id}"), None)
+        .await;
     assert_eq!(one["labels"], json!(["Gold", "refund"]));
-    let (status, _) = call(&admin, "DELETE", &format!("/api/v1/labels/{vip_id}"), None).await;
+    let (status, _) = admin
+        .call("DELETE", &format!("/api/v1/labels/{vip_id}"), None)
+        .await;
     assert_eq!(status, 204);
-    let (_, one) = call(&agent, "GET", &format!("/api/v1/conversations/{id}"), None).await;
+    let (_, one) = agent
+        .call("GET", &format!("/api/v1/conversations/{id}"), None)
+        .await;
     assert_eq!(one["labels"], json!(["refund"]));
 }
 
 #[tokio::test]
 async fn canned_replies_are_shared_or_personal_and_sent_as_replies() {
     let (app, sim) = app_with_simulator(Arc::new(SystemClock)).await;
-    let (admin, _) = member(&app, "Admin", Role::Admin).await;
-    let (ana, _) = member(&app, "Ana", Role::Agent).await;
-    let (ben, _) = member(&app, "Ben", Role::Agent).await;
-    let (status, shared) = call(
-        &admin,
-        "POST",
-        "/api/v1/canned_replies",
-        Some(json!({"shortcut": "/Hours", "title": "Opening hours",
+    let (admin, _) = app.member("Admin", Role::Admin).await;
+    let (ana, _) = app.member("Ana", Role::Agent).await;
+    let (ben, _) = app.member("Ben", Role::Agent).await;
+    let (status, shared) = admin
+        .call(
+            "POST",
+            "/api/v1/canned_replies",
+            Some(json!({"shortcut": "/Hours", "title": "Opening hours",
             "body": "Hi {{contact.name}}, we open at 9.", "shared": true})),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201, "{shared}");
     assert_eq!(shared["shortcut"], "hours");
-    let (status, _) = call(
-        &ana,
-        "POST",
-        "/api/v1/canned_replies",
-        Some(json!({"shortcut": "x", "title": "x", "body": "x", "shared": true})),
-    )
-    .await;
+    let (status, _) = ana
+        .call(
+            "POST",
+            "/api/v1/canned_replies",
+            Some(json!({"shortcut": "x", "title": "x", "body": "x", "shared": true})),
+        )
+        .await;
     assert_eq!(status, 403, "agents keep only their own");
-    let (status, mine) = call(
-        &ana,
-        "POST",
+    let (status, mine) = ana.call("POST",
         "/api/v1/canned_replies",
         Some(json!({"shortcut": "thanks", "title": "Thanks", "body": "Thank you, {{agent.name}}"})),
     )
     .await;
     assert_eq!(status, 201, "{mine}");
     assert_eq!(mine["shared"], false);
-    let (status, bad) = call(
-        &ana,
-        "POST",
-        "/api/v1/canned_replies",
-        Some(json!({"shortcut": "two words", "title": "x", "body": "x"})),
-    )
-    .await;
+    let (status, bad) = ana
+        .call(
+            "POST",
+            "/api/v1/canned_replies",
+            Some(json!({"shortcut": "two words", "title": "x", "body": "x"})),
+        )
+        .await;
     assert_eq!(status, 422, "{bad}");
 
-    let (_, for_ana) = call(&ana, "GET", "/api/v1/canned_replies", None).await;
+    let (_, for_ana) = ana.call("GET", "/api/v1/canned_replies", None).await;
     assert_eq!(for_ana.as_array().unwrap().len(), 2);
-    let (_, for_ben) = call(&ben, "GET", "/api/v1/canned_replies", None).await;
+    let (_, for_ben) = ben.call("GET", "/api/v1/canned_replies", None).await;
     assert_eq!(for_ben.as_array().unwrap().len(), 1, "not Ana's own");
     let mine_id = mine["id"].as_i64().unwrap();
     let shared_id = shared["id"].as_i64().unwrap();
-    let (status, _) = call(
-        &ben,
-        "PATCH",
-        &format!("/api/v1/canned_replies/{mine_id}"),
-        Some(json!({"title": "Mine now"})),
-    )
-    .await;
+    let (status, _) = ben
+        .call(
+            "PATCH",
+            &format!("/api/v1/canned_replies/{mine_id}"),
+            Some(json!({"title": "Mine now"})),
+        )
+        .await;
     assert_eq!(status, 404, "another member's reply does not exist for him");
-    let (status, _) = call(
-        &ana,
-        "PATCH",
-        &format!("/api/v1/canned_replies/{shared_id}"),
-        Some(json!({"title": "Changed"})),
-    )
-    .await;
+    let (status, _) = ana
+        .call(
+            "PATCH",
+            &format!("/api/v1/canned_replies/{shared_id}"),
+            Some(json!({"title": "Changed"})),
+        )
+        .await;
     assert_eq!(status, 403);
-    let (status, changed) = call(
-        &ana,
-        "PATCH",
-        &format!("/api/v1/canned_replies/{mine_id}"),
-        Some(json!({"title": "Thank you"})),
-    )
-    .await;
+    let (status, changed) = ana
+        .call(
+            "PATCH",
+            &format!("/api/v1/canned_replies/{mine_id}"),
+            Some(json!({"title": "Thank you"})),
+        )
+        .await;
     assert_eq!(
         (status, changed["title"].as_str()),
         (200, Some("Thank you"))
@@ -379,13 +337,13 @@ async fn canned_replies_are_shared_or_personal_and_sent_as_replies() {
     // A canned reply goes out as an ordinary reply.
     let id = customer_conversation(&sim, &ana, 0).await;
     let filled = "Hi Amira, we open at 9.";
-    let (status, sent) = call(
-        &ana,
-        "POST",
-        &format!("/api/v1/conversations/{id}/messages"),
-        Some(json!({"type": "text", "text": filled})),
-    )
-    .await;
+    let (status, sent) = ana
+        .call(
+            "POST",
+            &format!("/api/v1/conversations/{id}/messages"),
+            Some(json!({"type": "text", "text": filled})),
+        )
+        .await;
     assert_eq!(status, 202, "{sent}");
     eventually("the reply at Meta", || async {
         sim.accepted()
@@ -394,13 +352,9 @@ async fn canned_replies_are_shared_or_personal_and_sent_as_replies() {
             .then_some(())
     })
     .await;
-    let (status, _) = call(
-        &ana,
-        "DELETE",
-        &format!("/api/v1/canned_replies/{mine_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = ana
+        .call("DELETE", &format!("/api/v1/canned_replies/{mine_id}"), None)
+        .await;
     assert_eq!(status, 204);
 }
 
@@ -408,33 +362,33 @@ async fn canned_replies_are_shared_or_personal_and_sent_as_replies() {
 async fn pending_snoozed_and_priority_with_a_snooze_that_ends_on_the_clock() {
     let clock = ManualClock::starting_now();
     let (app, sim) = app_with_simulator(clock.clone()).await;
-    let (ana, ana_id) = member(&app, "Ana", Role::Agent).await;
+    let (ana, ana_id) = app.member("Ana", Role::Agent).await;
     let id = customer_conversation(&sim, &ana, 0).await;
     let path = format!("/api/v1/conversations/{id}");
     let now = clock.now().0 / 1000;
 
-    let (status, pending) = call(&ana, "PATCH", &path, Some(json!({"status": "pending"}))).await;
+    let (status, pending) = ana
+        .call("PATCH", &path, Some(json!({"status": "pending"})))
+        .await;
     assert_eq!((status, pending["status"].as_str()), (200, Some("pending")));
-    let (status, past) = call(
-        &ana,
-        "PATCH",
-        &path,
-        Some(json!({"snoozed_until": now - 60})),
-    )
-    .await;
+    let (status, past) = ana
+        .call("PATCH", &path, Some(json!({"snoozed_until": now - 60})))
+        .await;
     assert_eq!(status, 422, "{past}");
-    let (status, lone) = call(&ana, "PATCH", &path, Some(json!({"status": "snoozed"}))).await;
+    let (status, lone) = ana
+        .call("PATCH", &path, Some(json!({"status": "snoozed"})))
+        .await;
     assert_eq!(status, 422, "{lone}");
-    let (status, snoozed) = call(
-        &ana,
-        "PATCH",
-        &path,
-        Some(
-            json!({"status": "snoozed", "snoozed_until": now + 3600, "assignee_id": ana_id,
+    let (status, snoozed) = ana
+        .call(
+            "PATCH",
+            &path,
+            Some(
+                json!({"status": "snoozed", "snoozed_until": now + 3600, "assignee_id": ana_id,
             "priority": "urgent"}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(status, 200, "{snoozed}");
     assert_eq!(
         (
@@ -462,53 +416,59 @@ async fn pending_snoozed_and_priority_with_a_snooze_that_ends_on_the_clock() {
 #[tokio::test]
 async fn presence_shows_who_is_here_and_leaves_with_them() {
     let (app, sim) = app_with_simulator(Arc::new(SystemClock)).await;
-    let (ana, ana_id) = member(&app, "Ana", Role::Agent).await;
-    let (ben, _) = member(&app, "Ben", Role::Agent).await;
+    let (ana, ana_id) = app.member("Ana", Role::Agent).await;
+    let (ben, _) = app.member("Ben", Role::Agent).await;
     let id = customer_conversation(&sim, &ana, 0).await;
     let path = format!("/api/v1/conversations/{id}/presence");
     let mut bens = stream(&app, &ben).await;
-    let (status, _) = call(&ana, "POST", &path, Some(json!({"activity": "replying"}))).await;
+    let (status, _) = ana
+        .call("POST", &path, Some(json!({"activity": "replying"})))
+        .await;
     assert_eq!(status, 204);
     let seen = next_named(&mut bens, "presence.changed").await;
     assert_eq!(seen["presence"]["member"]["id"], ana_id);
     assert_eq!(seen["presence"]["activity"], "replying");
-    let (_, here) = call(&ben, "GET", &path, None).await;
+    let (_, here) = ben.call("GET", &path, None).await;
     assert_eq!(here[0]["activity"], "replying");
-    let (status, _) = call(&ana, "POST", &path, Some(json!({"activity": null}))).await;
+    let (status, _) = ana
+        .call("POST", &path, Some(json!({"activity": null})))
+        .await;
     assert_eq!(status, 204);
     let left = next_named(&mut bens, "presence.changed").await;
     assert_eq!(left["presence"]["activity"], Value::Null);
-    let (_, here) = call(&ben, "GET", &path, None).await;
+    let (_, here) = ben.call("GET", &path, None).await;
     assert!(here.as_array().unwrap().is_empty());
-    let (status, _) = call(&ana, "POST", &path, Some(json!({"activity": "dancing"}))).await;
+    let (status, _) = ana
+        .call("POST", &path, Some(json!({"activity": "dancing"})))
+        .await;
     assert_eq!(status, 422);
 }
 
 #[tokio::test]
 async fn a_reply_after_a_teammates_asks_first() {
     let (app, sim) = app_with_simulator(Arc::new(SystemClock)).await;
-    let (ana, _) = member(&app, "Ana", Role::Agent).await;
-    let (ben, _) = member(&app, "Ben", Role::Agent).await;
+    let (ana, _) = app.member("Ana", Role::Agent).await;
+    let (ben, _) = app.member("Ben", Role::Agent).await;
     let id = customer_conversation(&sim, &ana, 0).await;
     let seen = ana.messages(id).await.last().unwrap()["id"]
         .as_i64()
         .unwrap();
     let path = format!("/api/v1/conversations/{id}/messages");
-    let (status, _) = call(
-        &ben,
-        "POST",
-        &path,
-        Some(json!({"type": "text", "text": "Ben here", "seen_up_to": seen})),
-    )
-    .await;
+    let (status, _) = ben
+        .call(
+            "POST",
+            &path,
+            Some(json!({"type": "text", "text": "Ben here", "seen_up_to": seen})),
+        )
+        .await;
     assert_eq!(status, 202, "nobody else replied since Ben looked");
-    let (status, refused) = call(
-        &ana,
-        "POST",
-        &path,
-        Some(json!({"type": "text", "text": "Ana here", "seen_up_to": seen})),
-    )
-    .await;
+    let (status, refused) = ana
+        .call(
+            "POST",
+            &path,
+            Some(json!({"type": "text", "text": "Ana here", "seen_up_to": seen})),
+        )
+        .await;
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["error"], "replied_meanwhile");
     assert_eq!(refused["by"], "ben");
@@ -516,12 +476,12 @@ async fn a_reply_after_a_teammates_asks_first() {
         api_messages_mention(&ana, id, "Ana here").await.is_empty(),
         "nothing queued"
     );
-    let (status, _) = call(
-        &ana,
-        "POST",
-        &path,
-        Some(json!({"type": "text", "text": "Ana here"})),
-    )
-    .await;
+    let (status, _) = ana
+        .call(
+            "POST",
+            &path,
+            Some(json!({"type": "text", "text": "Ana here"})),
+        )
+        .await;
     assert_eq!(status, 202, "sent anyway once she has seen it");
 }

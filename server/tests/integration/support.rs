@@ -205,7 +205,12 @@ impl TestApp {
     /// A member with their own API token: a client acting as them, and their id.
     pub async fn member(&self, name: &str, role: Role) -> (ApiClient, i64) {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
-        let user = self.add_user(&email, role, "a long password").await;
+        self.client_for(&email, role).await
+    }
+
+    /// A member with this email (password "a long password") and a client with their token.
+    pub async fn client_for(&self, email: &str, role: Role) -> (ApiClient, i64) {
+        let user = self.add_user(email, role, "a long password").await;
         let client = ApiClient {
             base: self.url(""),
             token: mint_token(&self.store, user.id).await,

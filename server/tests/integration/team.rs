@@ -3,7 +3,7 @@
 //! own settings and passwords, and the audit log of it all.
 
 use crate::on_both_engines;
-use crate::support::{Engine, TestApp, eventually, mint_token};
+use crate::support::{ApiClient as Api, Engine, TestApp, eventually};
 use crate::wa;
 use parley_app::model::Role;
 use serde_json::{Value, json};
@@ -18,39 +18,6 @@ on_both_engines!(
 );
 
 /// An API client with a member's bearer token.
-struct Api {
-    app_url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn new(app: &TestApp, email: &str, role: Role) -> (Api, i64) {
-        let user = app.add_user(email, role, "a long password").await;
-        let api = Api {
-            app_url: app.url(""),
-            token: mint_token(&app.store, user.id).await,
-            http: reqwest::Client::new(),
-        };
-        (api, user.id.0)
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.app_url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
-
 /// The secret in a link path (`/set-password?token=…`).
 fn secret(link: &Value) -> String {
     let path = link["path"].as_str().unwrap();
@@ -85,7 +52,7 @@ async fn me_status(app: &TestApp, browser: &reqwest::Client) -> u16 {
 
 async fn an_admin_adds_a_member_who_sets_a_password_through_the_link(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (admin, _) = Api::new(&app, "boss@example.com", Role::Admin).await;
+    let (admin, _) = app.client_for("boss@example.com", Role::Admin).await;
     let (status, added) = admin
         .call(
             "POST",
@@ -189,7 +156,7 @@ async fn an_admin_adds_a_member_who_sets_a_password_through_the_link(engine: Eng
     assert_eq!(signed_in.headers()["location"], "/inbox");
 
     // Agents cannot run the team.
-    let (agent, _) = Api::new(&app, "agent@example.com", Role::Agent).await;
+    let (agent, _) = app.client_for("agent@example.com", Role::Agent).await;
     let (status, _) = agent
         .call(
             "POST",
@@ -204,7 +171,7 @@ async fn an_admin_adds_a_member_who_sets_a_password_through_the_link(engine: Eng
 
 async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (admin, admin_id) = Api::new(&app, "boss@example.com", Role::Admin).await;
+    let (admin, admin_id) = app.client_for("boss@example.com", Role::Admin).await;
     let path = format!("/api/v1/team/{admin_id}");
     for change in [json!({"role": "agent"}), json!({"disabled": true})] {
         let (status, body) = admin.call("PATCH", &path, Some(change)).await;
@@ -217,7 +184,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
             "{body}"
         );
     }
-    let (_, agent_id) = Api::new(&app, "ana@example.com", Role::Agent).await;
+    let (_, agent_id) = app.client_for("ana@example.com", Role::Agent).await;
     let (status, promoted) = admin
         .call(
             "PATCH",
@@ -251,7 +218,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(engine: Engine) {
 
 async fn a_reset_link_ends_the_members_sessions_and_password(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (admin, _) = Api::new(&app, "boss@example.com", Role::Admin).await;
+    let (admin, _) = app.client_for("boss@example.com", Role::Admin).await;
     let ana = app
         .add_user("ana@example.com", Role::Agent, "ana's old password")
         .await;
@@ -319,7 +286,7 @@ async fn a_reset_link_ends_the_members_sessions_and_password(engine: Engine) {
 
 async fn members_change_their_own_name_settings_and_password(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (ana, _) = Api::new(&app, "ana@example.com", Role::Agent).await;
+    let (ana, _) = app.client_for("ana@example.com", Role::Agent).await;
     let (status, me) = ana
         .call(
             "PATCH",
@@ -377,7 +344,7 @@ async fn members_change_their_own_name_settings_and_password(engine: Engine) {
 
 async fn the_audit_log_says_who_did_what_from_where(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (admin, admin_id) = Api::new(&app, "boss@example.com", Role::Admin).await;
+    let (admin, admin_id) = app.client_for("boss@example.com", Role::Admin).await;
     let (_, added) = admin
         .call(
             "POST",
@@ -450,16 +417,16 @@ async fn the_audit_log_says_who_did_what_from_where(engine: Engine) {
         .await;
     assert_eq!(older["entries"][0]["action"], "member.role_changed");
 
-    let (agent, _) = Api::new(&app, "agent@example.com", Role::Agent).await;
+    let (agent, _) = app.client_for("agent@example.com", Role::Agent).await;
     let (status, _) = agent.call("GET", "/api/v1/audit", None).await;
     assert_eq!(status, 403);
 }
 
 async fn new_conversations_are_routed_to_whoever_is_online(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (admin, _) = Api::new(&app, "boss@example.com", Role::Admin).await;
-    let (ana, ana_id) = Api::new(&app, "ana@example.com", Role::Agent).await;
-    let (ben, ben_id) = Api::new(&app, "ben@example.com", Role::Agent).await;
+    let (admin, _) = app.client_for("boss@example.com", Role::Admin).await;
+    let (ana, ana_id) = app.client_for("ana@example.com", Role::Agent).await;
+    let (ben, ben_id) = app.client_for("ben@example.com", Role::Agent).await;
     let write = |customer: &str, n: i64| {
         wa::inbound_text(
             wa::NUMBER_A,

@@ -232,11 +232,15 @@ pub fn Inbox() -> impl IntoView {
                 catalogue.0.set(labels.clone());
                 return;
             }
-            // The contact panel follows its contact itself.
+            // The contact panel follows its contact itself; rows and header take the name.
+            LiveEvent::ContactUpdated { contact } => {
+                list.rename_contact(contact.id, contact.name.clone());
+                thread.rename_contact(contact.id, contact.name.clone());
+                return;
+            }
             LiveEvent::TemplateUpdated { .. }
             | LiveEvent::Notification { .. }
             | LiveEvent::NotificationsRead
-            | LiveEvent::ContactUpdated { .. }
             | LiveEvent::AttributesChanged { .. } => return,
         };
         list.apply(conversation, filters, live.viewer.get_untracked());

@@ -16,7 +16,22 @@ pub struct ListState {
     pub rows: RwSignal<HashMap<i64, ConversationSummary>>,
     /// Where the next page starts; `None` once everything matching is loaded.
     pub next_cursor: RwSignal<Option<String>>,
+    /// What live events brought in the last seconds: a page whose request was on its way while
+    /// they arrived may predate them, so [`ListState::replace`] applies them again on top.
+    recent: StoredValue<Vec<RecentUpdate>>,
 }
+
+/// A conversation as a live event brought it, and when.
+#[derive(Clone)]
+struct RecentUpdate {
+    received_ms: i64,
+    conversation: ConversationSummary,
+    filters: Filters,
+    viewer: Option<i64>,
+}
+
+/// How long a live update is kept for pages that may have missed it.
+const RECENT_MS: i64 = 15_000;
 
 /// How the list is sorted, as the server sorts it.
 fn sort_key(conversation: &ConversationSummary, order: InboxOrder) -> (i64, i64, i64) {
@@ -76,6 +91,7 @@ impl ListState {
             order: RwSignal::new(Vec::new()),
             rows: RwSignal::new(HashMap::new()),
             next_cursor: RwSignal::new(None),
+            recent: StoredValue::new(Vec::new()),
         }
     }
 
@@ -86,6 +102,27 @@ impl ListState {
         self.rows
             .set(page.conversations.into_iter().map(|c| (c.id, c)).collect());
         self.next_cursor.set(page.next_cursor);
+        // In the order they arrived: each conversation ends as its latest event left it.
+        let now = crate::window::now_ms();
+        let recent = self.recent.with_value(|recent| {
+            recent
+                .iter()
+                .filter(|u| now - u.received_ms < RECENT_MS)
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        for update in recent {
+            self.place(&update.conversation, update.filters, update.viewer);
+        }
+    }
+
+    /// A contact's name changed: their rows say so.
+    pub fn rename_contact(&self, contact_id: i64, name: Option<String>) {
+        self.rows.update(|rows| {
+            for row in rows.values_mut().filter(|r| r.contact.id == contact_id) {
+                row.contact.name.clone_from(&name);
+            }
+        });
     }
 
     /// Adds the next page below what is shown.
@@ -119,6 +156,22 @@ impl ListState {
     /// added (when it belongs to what is loaded) or removed (when it no longer matches the
     /// filters).
     pub fn apply(&self, conversation: &ConversationSummary, filters: Filters, viewer: Option<i64>) {
+        let now = crate::window::now_ms();
+        self.recent.update_value(|recent| {
+            recent.retain(|u| now - u.received_ms < RECENT_MS);
+            recent.push(RecentUpdate {
+                received_ms: now,
+                conversation: conversation.clone(),
+                filters,
+                viewer,
+            });
+        });
+        self.place(conversation, filters, viewer);
+    }
+
+    /// Puts the conversation where the filters say it belongs: its row updated, added in
+    /// sort order, or removed.
+    fn place(&self, conversation: &ConversationSummary, filters: Filters, viewer: Option<i64>) {
         let id = conversation.id;
         let order = filters.order.get_untracked();
         let present = self.rows.with_untracked(|rows| rows.contains_key(&id));
@@ -334,6 +387,15 @@ impl ThreadState {
     pub fn newest_message_id(&self) -> Option<i64> {
         self.messages
             .with_untracked(|messages| messages.keys().max().copied())
+    }
+
+    /// A contact's name changed: the open thread's header says so if it is theirs.
+    pub fn rename_contact(&self, contact_id: i64, name: Option<String>) {
+        self.conversation.update(|open| {
+            if let Some(open) = open.as_mut().filter(|c| c.contact.id == contact_id) {
+                open.contact.name = name;
+            }
+        });
     }
 
     /// The conversation as an event says it now stands (when it is the open one).
