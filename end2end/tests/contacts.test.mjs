@@ -228,3 +228,20 @@ test("an admin merges a duplicate into the contact on screen", async () => {
   assert.equal(await page.getByRole("link", { name: "Inês Carvalho" }).count(), 0);
   assert.deepEqual(admin.errors, []);
 });
+
+test("an admin erases a contact on request", async () => {
+  const admin = await member(team.admin);
+  const page = admin.page;
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(`${parley.url}/contacts`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("link", { name: "Jonas Weber" }).click();
+  await page.waitForURL(/\/contacts\/\d+$/);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("Erase this contact (GDPR)").click();
+  await page.getByRole("button", { name: "Erase this contact" }).click();
+  await page.waitForURL(`${parley.url}/contacts`);
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill("Jonas");
+  await page.getByText("No contacts match.").waitFor();
+  assert.deepEqual(admin.errors, []);
+});

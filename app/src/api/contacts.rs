@@ -18,6 +18,13 @@ pub async fn merge_contacts(id: i64, other: i64) -> Result<ContactDetails, AppEr
     base::backend()?.merge_contacts(&viewer, id, other).await
 }
 
+/// Erases a contact (admins; a GDPR request).
+#[server(prefix = "/rpc", endpoint = "admin/erase_contact")]
+pub async fn erase_contact(id: i64) -> Result<(), AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.erase_contact(&viewer, id).await
+}
+
 /// Saved segments, each with its count now.
 #[server(prefix = "/rpc", endpoint = "segment_list")]
 pub async fn segment_list() -> Result<Vec<SegmentView>, AppError> {
@@ -141,6 +148,7 @@ pub mod ssr {
             id: i64,
             other: i64,
         ) -> Result<ContactDetails, AppError>;
+        async fn erase_contact(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
         async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError>;
         async fn save_segment(
             &self,

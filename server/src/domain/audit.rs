@@ -27,6 +27,7 @@ pub enum AuditAction {
     ContactAttributeDeleted,
     ContactsImported,
     ContactsMerged,
+    ContactErased,
     SegmentSaved,
     SegmentDeleted,
     TeamCreated,
@@ -44,7 +45,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -65,6 +66,7 @@ impl AuditAction {
         AuditAction::ContactAttributeDeleted,
         AuditAction::ContactsImported,
         AuditAction::ContactsMerged,
+        AuditAction::ContactErased,
         AuditAction::SegmentSaved,
         AuditAction::SegmentDeleted,
         AuditAction::TeamCreated,
@@ -101,6 +103,7 @@ impl AuditAction {
             AuditAction::ContactAttributeDeleted => "contact.attribute_deleted",
             AuditAction::ContactsImported => "contact.imported",
             AuditAction::ContactsMerged => "contact.merged",
+            AuditAction::ContactErased => "contact.erased",
             AuditAction::SegmentSaved => "contact.segment_saved",
             AuditAction::SegmentDeleted => "contact.segment_deleted",
             AuditAction::TeamCreated => "team.created",

@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(import))
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BODY)),
         )
-        .routes(routes!(one, update))
+        .routes(routes!(one, update, erase))
         .routes(routes!(merge))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
@@ -558,4 +558,36 @@ async fn merge(
 ) -> Result<Json<ContactDetails>, ApiError> {
     let merged = contacts::merge(&app.services, &viewer, &origin, id, request.contact_id).await?;
     Ok(Json(views::contact_details(&merged)))
+}
+
+/// What an erasure removed.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErasureReport {
+    conversations: i64,
+    messages: i64,
+    /// Meta's raw webhooks (the intake journal) that named the customer.
+    webhooks: i64,
+    media_files: usize,
+}
+
+/// Erases a contact (admins; a GDPR request): names, phone, user id, profile, labels, values,
+/// note, the text and media of every message with them, the team's notes on their
+/// conversations and the raw webhooks that name them. Their conversations and messages stay as
+/// anonymous rows so that counts survive. Audited (without the erased data).
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+    responses((status = 200, body = ErasureReport), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody)))]
+async fn erase(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+) -> Result<Json<ErasureReport>, ApiError> {
+    let erased = contacts::erase(&app.services, &viewer, &origin, id).await?;
+    Ok(Json(ErasureReport {
+        conversations: erased.conversations,
+        messages: erased.messages,
+        webhooks: erased.webhooks,
+        media_files: erased.media_paths.len(),
+    }))
 }

@@ -395,10 +395,8 @@ pub async fn merge(
         .await?
         .ok_or(ServiceError::NotFound("contact"))?;
     svc.store.contacts.merge(keep, absorb, svc.now()).await?;
-    let details = json!({
-        "merged": absorb, "merged_name": absorbed.name(), "merged_phone": absorbed.wa_id,
-        "conversations": absorbed.conversation_count,
-    });
+    // Ids and counts only: the audit log outlives an erasure, so it holds no one's name.
+    let details = json!({"merged": absorb, "conversations": absorbed.conversation_count});
     audit::record(
         svc,
         Actor::Member(viewer),
@@ -409,4 +407,41 @@ pub async fn merge(
     )
     .await;
     get(svc, viewer, keep).await
+}
+
+/// Erases what Parley holds about a contact (admins; a GDPR request): their names, phone, user
+/// id, profile, labels, values and note, the text and media of every message with them, the
+/// team's notes on their conversations and Meta's raw webhooks that name them. Conversations and
+/// messages stay as anonymous rows, so reports keep their counts. Audited, without the data.
+pub async fn erase(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<crate::store::Erased> {
+    require_admin(viewer)?;
+    let erased = svc.store.contacts.erase(id, svc.now()).await?;
+    for path in &erased.media_paths {
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::error!(%error, path, "an erased contact's media file stays on disk")
+            }
+        }
+    }
+    let details = json!({
+        "conversations": erased.conversations, "messages": erased.messages,
+        "webhooks": erased.webhooks, "media_files": erased.media_paths.len(),
+    });
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        AuditAction::ContactErased,
+        format!("contact {id}"),
+        details,
+    )
+    .await;
+    Ok(erased)
 }

@@ -129,6 +129,10 @@ pub trait ContactStore: Send + Sync {
         now: Millis,
     ) -> StoreResult<i64>;
     async fn update(&self, id: i64, change: &ContactChange, now: Millis) -> StoreResult<()>;
+    /// Erases what Parley holds about a contact (see `sql/contact_erasure.rs`), keeping its
+    /// conversations and messages as anonymous rows so that counts survive. Answers what was
+    /// erased, and the media files to delete from disk once committed.
+    async fn erase(&self, id: i64, now: Millis) -> StoreResult<Erased>;
     /// Merges contact `absorb` into `keep` (see `contact_identity::merge`: everything of both
     /// is kept) and deletes it.
     async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()>;
@@ -174,6 +178,17 @@ pub trait ContactStore: Send + Sync {
         now: Millis,
     ) -> StoreResult<Segment>;
     async fn delete_segment(&self, id: i64) -> StoreResult<()>;
+}
+
+/// What an erasure removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erased {
+    pub conversations: i64,
+    pub messages: i64,
+    /// Journal entries (Meta's raw webhooks) that mentioned the customer.
+    pub webhooks: i64,
+    /// Downloaded media of theirs, by path under the data directory.
+    pub media_paths: Vec<String>,
 }
 
 /// A row of a contact import, read and checked, its labels' ids resolved.

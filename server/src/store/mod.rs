@@ -48,7 +48,7 @@ pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
 pub use contacts::{
     AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
-    ContactStore, ImportRow, NewAttribute, Segment,
+    ContactStore, Erased, ImportRow, NewAttribute, Segment,
 };
 pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,

@@ -18,6 +18,8 @@ type Tx<'a> = sqlx::Transaction<'a, Db>;
 
 // Where PostgreSQL's SQL differs from SQLite's.
 const ILIKE: &str = "ILIKE";
+/// Whether the bytes of `body` contain the bytes bound as `$1`.
+const BODY_CONTAINS: &str = "position($1 in body) > 0";
 /// Several nodes may claim work at once: each takes rows the others have not locked.
 const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
 const NAME_ORDER: &str = "lower(name)";

@@ -21,6 +21,8 @@ type Tx<'a> = sqlx::Transaction<'a, Db>;
 // Where SQLite's SQL differs from PostgreSQL's.
 /// Case-insensitive pattern match (SQLite's LIKE already ignores ASCII case).
 const ILIKE: &str = "LIKE";
+/// Whether the bytes of `body` contain the bytes bound as `$1`.
+const BODY_CONTAINS: &str = "instr(body, $1) > 0";
 /// Row locking for claiming work: none needed, SQLite has one writer at a time.
 const SKIP_LOCKED: &str = "";
 /// Case-insensitive ordering of names.

@@ -3,7 +3,7 @@
 //! customer's conversations, the live event, and the CSV export with formulas defused.
 
 use crate::on_both_engines;
-use crate::support::{Engine, EventStream, TestApp, eventually};
+use crate::support::{Engine, EventStream, TestApp, eventually, journal_bodies};
 use crate::wa;
 use parley_app::model::Role;
 use serde_json::{Value, json};
@@ -15,6 +15,7 @@ on_both_engines!(
     a_csv_import_reports_every_row,
     segments_count_and_list_their_contacts,
     an_admin_merges_a_duplicate_and_loses_nothing,
+    an_erased_contact_leaves_counts_and_nothing_else,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -792,4 +793,130 @@ async fn an_admin_merges_a_duplicate_and_loses_nothing(engine: Engine) {
         .call("GET", "/api/v1/audit?action=contact.merged", None)
         .await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+}
+
+async fn an_erased_contact_leaves_counts_and_nothing_else(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    let tier = json!({"key": "tier", "label": "Tier", "type": "list", "options": ["Gold"]});
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/contact-attributes", Some(tier))
+            .await
+            .0,
+        201
+    );
+    let now = wa::now_secs();
+    let secret = "my card number is 4111 1111 1111 1111";
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550501",
+        "Erin Example",
+        "wamid.e1",
+        now,
+        secret,
+    ))
+    .await;
+    let conversation = eventually("Erin's conversation", || async {
+        let page = agent.conversations("q=14155550501").await;
+        page["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let (_, page) = agent.call("GET", "/api/v1/contacts?q=erin", None).await;
+    let id = page["contacts"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}");
+    let edit = json!({"email": "erin@example.com", "note": "Lives at 1 Main St", "attributes": {"tier": "Gold"}});
+    assert_eq!(agent.call("PATCH", &path, Some(edit)).await.0, 200);
+    let note = json!({"body": "Erin asked about her card"});
+    let notes = format!("/api/v1/conversations/{conversation}/notes");
+    assert_eq!(agent.call("POST", &notes, Some(note)).await.0, 201);
+    assert!(
+        journal_bodies(&app.database_url)
+            .await
+            .iter()
+            .any(|b| String::from_utf8_lossy(b).contains("4111")),
+        "the journal holds the raw webhook"
+    );
+
+    assert_eq!(
+        agent.call("DELETE", &path, None).await.0,
+        403,
+        "admins erase"
+    );
+    assert_eq!(
+        admin.call("DELETE", "/api/v1/contacts/99999", None).await.0,
+        404
+    );
+    let (status, report) = admin.call("DELETE", &path, None).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (
+            report["conversations"].as_i64(),
+            report["messages"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(report["webhooks"].as_i64().unwrap() >= 1);
+
+    let (_, erased) = admin.call("GET", &path, None).await;
+    for field in [
+        "name",
+        "profile_name",
+        "phone",
+        "email",
+        "username",
+        "language",
+        "time_zone",
+    ] {
+        assert_eq!(erased[field], Value::Null, "{field}: {erased}");
+    }
+    assert_eq!(
+        (erased["note"].as_str(), &erased["attributes"]),
+        (Some(""), &json!({}))
+    );
+    assert_eq!(
+        erased["conversations"].as_array().unwrap().len(),
+        1,
+        "counts survive"
+    );
+    let messages = agent.messages(conversation).await;
+    assert_eq!(messages.len(), 1, "the message row stays");
+    assert!(!messages[0].to_string().contains("4111"), "{}", messages[0]);
+    let (_, notes) = agent.call("GET", &notes, None).await;
+    assert!(!notes.to_string().contains("card"), "{notes}");
+    assert!(
+        !journal_bodies(&app.database_url).await.iter().any(|b| {
+            let text = String::from_utf8_lossy(b);
+            text.contains("4111") || text.contains("14155550501")
+        }),
+        "the raw webhook is erased"
+    );
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=contact.erased", None)
+        .await;
+    let entry = &audit["entries"][0];
+    assert!(
+        !entry.to_string().contains("Erin"),
+        "the audit log holds no erased data: {entry}"
+    );
+
+    // Writing again makes a new contact, with nothing of the erased one.
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550501",
+        "Erin",
+        "wamid.e2",
+        now + 1,
+        "hi again",
+    ))
+    .await;
+    let fresh = eventually("a new contact", || async {
+        let (_, page) = agent
+            .call("GET", "/api/v1/contacts?q=14155550501", None)
+            .await;
+        page["contacts"][0]["id"].as_i64()
+    })
+    .await;
+    assert_ne!(fresh, id);
 }

@@ -476,3 +476,27 @@ pub async fn tables_referencing(url: &DatabaseUrl, table: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Every raw webhook body in the intake journal of the database at `url`.
+pub async fn journal_bodies(url: &DatabaseUrl) -> Vec<Vec<u8>> {
+    use sqlx::Connection as _;
+    let sql = "SELECT body FROM webhook_events ORDER BY id";
+    match url {
+        DatabaseUrl::Sqlite(url) => {
+            let mut db = sqlx::SqliteConnection::connect(url).await.expect("open");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut db)
+                .await
+                .expect("bodies")
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut db = sqlx::PgConnection::connect(url.expose())
+                .await
+                .expect("open");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut db)
+                .await
+                .expect("bodies")
+        }
+    }
+}

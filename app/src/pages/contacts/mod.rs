@@ -5,6 +5,7 @@
 
 mod attributes;
 mod editor;
+mod erase;
 mod import;
 mod merge;
 mod profile;

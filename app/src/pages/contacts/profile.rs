@@ -81,7 +81,10 @@ pub fn ContactPage() -> impl IntoView {
                                     })}
                                     <h2>"Conversations"</h2>
                                     {move || shown.get().map(|c| view! { <ContactHistory conversations=c.conversations /> })}
-                                    {is_admin.then(|| view! { <super::merge::MergeContact contact_id=id on_merged=on_saved /> })}
+                                    {is_admin.then(|| view! {
+                                        <super::merge::MergeContact contact_id=id on_merged=on_saved />
+                                        <super::erase::EraseContact contact_id=id />
+                                    })}
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),

@@ -114,6 +114,13 @@ impl ContactsBackend for AppState {
         Ok(views::contact_details(&merged))
     }
 
+    async fn erase_contact(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
+        contacts::erase(&self.services, viewer, &self.origin(), id)
+            .await
+            .map(|_| ())
+            .map_err(app_error)
+    }
+
     async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError> {
         let found = segments::list(&self.services, viewer)
             .await

@@ -3,7 +3,7 @@
 use super::{Db, Engine, ILIKE, Tx};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::contacts::{
-    AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
+    AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord, Erased,
     ImportRow, NewAttribute, Segment,
 };
 use crate::store::conversations::parse_status;
@@ -227,6 +227,10 @@ impl ContactStore for Engine {
         tx.commit().await?;
         self.announce();
         Ok(())
+    }
+
+    async fn erase(&self, id: i64, now: Millis) -> StoreResult<Erased> {
+        self.erase_contact(id, now).await
     }
 
     async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()> {

@@ -3,13 +3,14 @@
 //! the including module.
 
 use super::{
-    BEGIN_READ_THEN_WRITE, Db, EVENT_ROW, Engine, FOR_UPDATE, ID_AMONG, ILIKE, NAME_ORDER,
-    SERIALIZE_EVENTS, SINGLE_NODE, SKIP_LOCKED, Tx,
+    BEGIN_READ_THEN_WRITE, BODY_CONTAINS, Db, EVENT_ROW, Engine, FOR_UPDATE, ID_AMONG, ILIKE,
+    NAME_ORDER, SERIALIZE_EVENTS, SINGLE_NODE, SKIP_LOCKED, Tx,
 };
 
 mod audit;
 mod canned;
 mod contact_attributes;
+mod contact_erasure;
 mod contact_identity;
 mod contact_import;
 mod contacts;

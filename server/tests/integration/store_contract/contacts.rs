@@ -21,6 +21,7 @@ on_both_engines!(
     a_merge_keeps_everything_of_both,
     imported_rows_update_or_create,
     segments_are_saved_and_their_conditions_select,
+    an_erasure_reaches_every_copy,
 );
 
 fn key(key: &str) -> AttributeKey {
@@ -726,6 +727,54 @@ async fn segments_are_saved_and_their_conditions_select(engine: Engine) {
     assert!(store.contacts.segment(saved.id).await.unwrap().is_none());
     assert!(matches!(
         store.contacts.delete_segment(saved.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn an_erasure_reaches_every_copy(engine: Engine) {
+    let url = fresh_database(engine).await;
+    let store = parley_server::store::connect(&url).await.unwrap();
+    let now = wa::now_secs();
+    let image = serde_json::json!({"id": "wamid.img", "timestamp": now.to_string(), "type": "image",
+        "from": "14155550601", "image": {"id": "media.601", "mime_type": "image/jpeg", "sha256": "00", "caption": "my passport"}});
+    let payload = wa::notification(vec![wa::messages_change(
+        wa::NUMBER_A,
+        vec![wa::contact(Some("14155550601"), None, "Pat")],
+        vec![image],
+        vec![],
+    )]);
+    apply(&store, 1, &payload).await;
+    store
+        .media
+        .stored(
+            "media.601",
+            "/tmp/parley-erasure-test.jpg",
+            3,
+            "image/jpeg",
+            Millis(2),
+        )
+        .await
+        .unwrap();
+    let contact = store
+        .contacts
+        .list(&ContactQuery {
+            limit: 5,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    let erased = store.contacts.erase(contact, Millis(3)).await.unwrap();
+    assert_eq!((erased.conversations, erased.messages), (1, 1));
+    assert_eq!(erased.media_paths, ["/tmp/parley-erasure-test.jpg"]);
+    assert!(
+        store.media.file("media.601").await.unwrap().is_none(),
+        "the media record is gone"
+    );
+    let record = store.contacts.get(contact).await.unwrap().unwrap();
+    assert_eq!((record.wa_id, record.profile_name), (None, None));
+    assert!(matches!(
+        store.contacts.erase(9999, Millis(4)).await,
         Err(StoreError::NotFound(_))
     ));
 }
