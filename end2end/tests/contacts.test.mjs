@@ -239,6 +239,8 @@ test("an admin erases a contact on request", async () => {
   await page.waitForURL(/\/contacts\/\d+$/);
   await page.waitForSelector("body[data-hydrated=true]");
   await page.getByText("Erase this contact (GDPR)").click();
+  const exportLink = page.getByRole("link", { name: "Export everything about them (ZIP)" });
+  assert.match(await exportLink.getAttribute("href"), /^\/api\/v1\/contacts\/\d+\/export$/);
   await page.getByRole("button", { name: "Erase this contact" }).click();
   await page.waitForURL(`${parley.url}/contacts`);
   await page.getByRole("searchbox", { name: "Search contacts" }).fill("Jonas");

@@ -1,5 +1,6 @@
 //! Parley's server: configuration, store, authentication and the HTTP application.
 
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -28,6 +28,7 @@ pub enum AuditAction {
     ContactsImported,
     ContactsMerged,
     ContactErased,
+    ContactExported,
     SegmentSaved,
     SegmentDeleted,
     TeamCreated,
@@ -45,7 +46,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -67,6 +68,7 @@ impl AuditAction {
         AuditAction::ContactsImported,
         AuditAction::ContactsMerged,
         AuditAction::ContactErased,
+        AuditAction::ContactExported,
         AuditAction::SegmentSaved,
         AuditAction::SegmentDeleted,
         AuditAction::TeamCreated,
@@ -104,6 +106,7 @@ impl AuditAction {
             AuditAction::ContactsImported => "contact.imported",
             AuditAction::ContactsMerged => "contact.merged",
             AuditAction::ContactErased => "contact.erased",
+            AuditAction::ContactExported => "contact.exported",
             AuditAction::SegmentSaved => "contact.segment_saved",
             AuditAction::SegmentDeleted => "contact.segment_deleted",
             AuditAction::TeamCreated => "team.created",

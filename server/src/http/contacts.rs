@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         )
         .routes(routes!(one, update, erase))
         .routes(routes!(merge))
+        .routes(routes!(export_one))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
         .routes(routes!(segments, create_segment))
@@ -590,4 +591,31 @@ async fn erase(
         webhooks: erased.webhooks,
         media_files: erased.media_paths.len(),
     }))
+}
+
+/// Everything Parley holds about a contact (admins; a GDPR access request), as a ZIP:
+/// `contact.json` (profile, labels, values, note, every conversation with its messages and the
+/// team's internal notes) and their media files under `media/`. Audited.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts",
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+async fn export_one(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let bytes = crate::service::contact_export::export(&app.services, &viewer, &origin, id).await?;
+    let disposition = format!("attachment; filename=\"contact-{id}.zip\"");
+    Response::builder()
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/zip"),
+        )
+        .header(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+        .body(Body::from(bytes))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

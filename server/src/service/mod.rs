@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod canned;
+pub mod contact_export;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;

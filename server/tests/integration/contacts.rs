@@ -16,6 +16,7 @@ on_both_engines!(
     segments_count_and_list_their_contacts,
     an_admin_merges_a_duplicate_and_loses_nothing,
     an_erased_contact_leaves_counts_and_nothing_else,
+    an_export_holds_everything_about_the_contact,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -919,4 +920,82 @@ async fn an_erased_contact_leaves_counts_and_nothing_else(engine: Engine) {
     })
     .await;
     assert_ne!(fresh, id);
+}
+
+/// The files of a stored (uncompressed) ZIP, by walking its local headers.
+fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while bytes[at..].starts_with(b"PK\x03\x04") {
+        let word = |o: usize| u16::from_le_bytes([bytes[at + o], bytes[at + o + 1]]) as usize;
+        let size = u32::from_le_bytes(bytes[at + 18..at + 22].try_into().unwrap()) as usize;
+        let (name_len, extra_len) = (word(26), word(28));
+        let name = String::from_utf8(bytes[at + 30..at + 30 + name_len].to_vec()).unwrap();
+        let start = at + 30 + name_len + extra_len;
+        entries.push((name, bytes[start..start + size].to_vec()));
+        at = start + size;
+    }
+    entries
+}
+
+async fn an_export_holds_everything_about_the_contact(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550701",
+        "Kim",
+        "wamid.x1",
+        now,
+        "Olá, é a Kim 👋",
+    ))
+    .await;
+    let conversation = eventually("Kim's conversation", || async {
+        agent.conversations("q=14155550701").await["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let note = json!({"body": "VIP from the fair"});
+    let notes = format!("/api/v1/conversations/{conversation}/notes");
+    assert_eq!(agent.call("POST", &notes, Some(note)).await.0, 201);
+    let (_, page) = agent
+        .call("GET", "/api/v1/contacts?q=14155550701", None)
+        .await;
+    let id = page["contacts"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}/export");
+    assert_eq!(
+        agent.call_text("GET", &path, None).await.0,
+        403,
+        "admins export"
+    );
+    let response = admin
+        .http
+        .get(format!("{}{path}", admin.base))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap();
+    let entries = zip_entries(&bytes);
+    let (_, json_bytes) = entries
+        .iter()
+        .find(|(name, _)| name == "contact.json")
+        .expect("contact.json");
+    let document: Value = serde_json::from_slice(json_bytes).unwrap();
+    assert_eq!(document["contact"]["phone"], "+14155550701");
+    assert_eq!(
+        document["conversations"][0]["messages"][0]["text"],
+        "Olá, é a Kim 👋"
+    );
+    assert_eq!(
+        document["conversations"][0]["internal_notes"][0]["body"],
+        "VIP from the fair"
+    );
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=contact.exported", None)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
 }

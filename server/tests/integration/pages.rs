@@ -156,6 +156,8 @@ async fn the_api_describes_itself() {
         "/api/v1/segments",
         "/api/v1/segments/{id}",
         "/api/v1/segments/{id}/contacts",
+        "/api/v1/contacts/{id}/merge",
+        "/api/v1/contacts/{id}/export",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }

@@ -1,4 +1,5 @@
-//! Erasing a contact from their page (admins; a GDPR request).
+//! A contact's data rights from their page (admins; GDPR): export everything Parley holds
+//! about them, or erase it.
 
 use leptos::prelude::*;
 
@@ -30,6 +31,11 @@ pub fn EraseContact(contact_id: i64) -> impl IntoView {
     view! {
         <details class="erase-contact">
             <summary>"Erase this contact (GDPR)"</summary>
+            <p>
+                <a class="button" href=format!("/api/v1/contacts/{contact_id}/export") download>
+                    "Export everything about them (ZIP)"
+                </a>
+            </p>
             <p class="hint">"Deletes what Parley holds about them: names, phone, profile, labels, values, the note, the text and media of their messages, the team's notes on their conversations and Meta's raw webhooks that name them. Reports keep the counts. The erasure is in the audit log."</p>
             <button type="button" class="danger" on:click=erase>"Erase this contact"</button>
             {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
