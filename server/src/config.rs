@@ -110,6 +110,8 @@ pub struct Config {
     /// A member whose event streams have all been closed this long goes offline (routing
     /// stops giving them conversations).
     pub offline_after: Duration,
+    /// Message content older than this is forgotten (`None`: kept).
+    pub message_retention: Option<Duration>,
     /// Bytes of media (downloads and uploads) kept in `data_dir/`.
     pub media_quota_bytes: u64,
 }
@@ -379,6 +381,14 @@ impl Config {
                     _ => Err(format!("expected minutes from 1 to 1440, got {raw:?}")),
                 },
             )?,
+            message_retention: sources.parsed("PARLEY_RETENTION_DAYS", None, |raw| {
+                match raw.parse::<u64>() {
+                    Ok(days) if (1..=36_500).contains(&days) => {
+                        Ok(Some(Duration::from_secs(days * 86_400)))
+                    }
+                    _ => Err(format!("expected days from 1 to 36500, got {raw:?}")),
+                }
+            })?,
             media_quota_bytes: sources.parsed(
                 "PARLEY_MEDIA_QUOTA_MB",
                 DEFAULT_MEDIA_QUOTA_MB * 1024 * 1024,

@@ -128,7 +128,7 @@ impl Application {
         let auth = Authenticator::new(store.clone(), password_hasher(), clock.clone());
         store.release_orphaned_claims().await?;
         let live = live::LiveHub::spawn(store.clone()).await?;
-        timers::spawn(store.clone(), clock.clone());
+        timers::spawn(store.clone(), clock.clone(), config.message_retention);
         routing::spawn(
             store.clone(),
             clock.clone(),

@@ -13,8 +13,21 @@ pub struct MessagePage {
     pub older: Option<KeysetCursor>,
 }
 
+/// What a retention pass forgot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub messages: i64,
+    /// Journal entries (Meta's raw webhooks) emptied.
+    pub webhooks: i64,
+    /// Customers' media files to delete from disk.
+    pub media_paths: Vec<String>,
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
+    /// Forgets the content of up to `limit` messages sent before `cutoff`, and of as many
+    /// journal entries received before it (see `sql/retention.rs`); the rows stay for counts.
+    async fn forget_content_before(&self, cutoff: Millis, limit: i64) -> StoreResult<Forgotten>;
     /// The newest `limit` messages of a conversation before `before` (a message's sort key and
     /// id), in Meta's time order, and the cursor of the older page.
     async fn page(

@@ -58,7 +58,7 @@ pub use intake::{IntakeStore, ParsedWebhook};
 pub use journal::{JournalStore, PendingWebhook};
 pub use labels::{Label, LabelStore, LabelUpdate, NewLabel};
 pub use media::{MediaJob, MediaStore, StoredMedia, UploadFile, UploadedMedia};
-pub use messages::{MessagePage, MessageStore};
+pub use messages::{Forgotten, MessagePage, MessageStore};
 pub use notes::{NewNote, Note, NoteStore};
 pub use notifications::{Notification, NotificationPage, NotificationStore};
 pub use numbers::{BusinessNumber, NumberStore};

@@ -7,12 +7,16 @@ use crate::domain::message::furthest;
 use crate::domain::{DomainEvent, Millis};
 use crate::store::messages::{MESSAGE_SELECT, MessageRow, ReactionRow, direction_str};
 use crate::store::sql_support::push_id_list;
-use crate::store::{KeysetCursor, MessagePage, MessageStore, StoreError, StoreResult};
+use crate::store::{Forgotten, KeysetCursor, MessagePage, MessageStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use parley_app::model::{Direction, MessageStatus};
 
 #[async_trait]
 impl MessageStore for Engine {
+    async fn forget_content_before(&self, cutoff: Millis, limit: i64) -> StoreResult<Forgotten> {
+        self.forget_before(cutoff, limit).await
+    }
+
     async fn page(
         &self,
         conversation_id: i64,

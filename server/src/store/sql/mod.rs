@@ -27,6 +27,7 @@ mod notifications;
 mod numbers;
 mod outbox;
 mod presence;
+mod retention;
 mod routing;
 mod second_factor;
 mod segments;

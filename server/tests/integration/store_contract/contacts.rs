@@ -2,7 +2,7 @@
 //! dropped, one customer however their phone is spelt, and merges that keep everything.
 
 use super::labels::add_label;
-use super::{apply, conversation_of, events};
+use super::{apply, conversation_of, conversation_with, events};
 use crate::on_both_engines;
 use crate::support::{Engine, fresh_database, fresh_store, tables_referencing};
 use crate::wa;
@@ -22,6 +22,7 @@ on_both_engines!(
     imported_rows_update_or_create,
     segments_are_saved_and_their_conditions_select,
     an_erasure_reaches_every_copy,
+    retention_forgets_old_content_and_keeps_the_rows,
 );
 
 fn key(key: &str) -> AttributeKey {
@@ -777,4 +778,61 @@ async fn an_erasure_reaches_every_copy(engine: Engine) {
         store.contacts.erase(9999, Millis(4)).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+async fn retention_forgets_old_content_and_keeps_the_rows(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let now = wa::now_secs();
+    let day = 86_400;
+    apply(
+        &store,
+        1,
+        &wa::inbound_text(
+            wa::NUMBER_A,
+            "14155550801",
+            "Old",
+            "wamid.old",
+            now - 100 * day,
+            "an old secret",
+        ),
+    )
+    .await;
+    apply(
+        &store,
+        2,
+        &wa::inbound_text(
+            wa::NUMBER_A,
+            "14155550801",
+            "Old",
+            "wamid.new",
+            now,
+            "a new message",
+        ),
+    )
+    .await;
+    let conversation = conversation_with(&store, "14155550801").await;
+    let cutoff = Millis((now - 30 * day) * 1000);
+    let forgotten = store
+        .messages
+        .forget_content_before(cutoff, 1000)
+        .await
+        .unwrap();
+    assert_eq!(forgotten.messages, 1);
+    let page = store.messages.page(conversation, None, 10).await.unwrap();
+    let texts: Vec<Option<&str>> = page.messages.iter().map(|m| m.text.as_deref()).collect();
+    assert_eq!(
+        texts,
+        [None, Some("a new message")],
+        "the old row stays, without its text"
+    );
+    assert_eq!(
+        page.messages[0].payload,
+        serde_json::json!({"erased": true})
+    );
+    let again = store
+        .messages
+        .forget_content_before(cutoff, 1000)
+        .await
+        .unwrap();
+    assert_eq!(again.messages, 0, "nothing is forgotten twice");
 }
