@@ -145,6 +145,10 @@ test("an admin defines an attribute and members fill it in", async () => {
   await agent.page.getByRole("button", { name: "Save contact" }).click();
   await agent.page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await agent.page.getByText("No conversations yet.").waitFor();
+  // A lead who never wrote: start a conversation, which offers templates only.
+  await agent.page.getByRole("button", { name: "Start a conversation" }).click();
+  await agent.page.waitForURL(/\/inbox\/\d+$/);
+  await agent.page.getByText("The 24-hour window is closed").waitFor();
   assert.deepEqual(agent.errors, []);
   assert.deepEqual(admin.errors, []);
 });

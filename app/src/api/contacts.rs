@@ -25,6 +25,22 @@ pub async fn erase_contact(id: i64) -> Result<(), AppError> {
     base::backend()?.erase_contact(&viewer, id).await
 }
 
+/// Starts (or reopens) a conversation with the contact; answers its id.
+#[server(prefix = "/rpc", endpoint = "start_conversation")]
+pub async fn start_conversation(id: i64, phone_number_id: Option<String>) -> Result<i64, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?
+        .start_conversation(&viewer, id, phone_number_id)
+        .await
+}
+
+/// The business numbers members write from.
+#[server(prefix = "/rpc", endpoint = "business_numbers")]
+pub async fn business_numbers() -> Result<Vec<crate::contacts::NumberOption>, AppError> {
+    let viewer = base::require_viewer()?;
+    base::backend()?.business_numbers(&viewer).await
+}
+
 /// Saved segments, each with its count now.
 #[server(prefix = "/rpc", endpoint = "segment_list")]
 pub async fn segment_list() -> Result<Vec<SegmentView>, AppError> {
@@ -149,6 +165,16 @@ pub mod ssr {
             other: i64,
         ) -> Result<ContactDetails, AppError>;
         async fn erase_contact(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
+        async fn start_conversation(
+            &self,
+            viewer: &Viewer,
+            id: i64,
+            phone_number_id: Option<String>,
+        ) -> Result<i64, AppError>;
+        async fn business_numbers(
+            &self,
+            viewer: &Viewer,
+        ) -> Result<Vec<crate::contacts::NumberOption>, AppError>;
         async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError>;
         async fn save_segment(
             &self,

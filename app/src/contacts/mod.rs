@@ -80,6 +80,13 @@ pub struct ContactConversation {
     pub last_message_at: UnixTime,
 }
 
+/// A business number a member can write from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberOption {
+    pub phone_number_id: String,
+    pub display_phone_number: Option<String>,
+}
+
 /// A row of the contact list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(one, update, erase))
         .routes(routes!(merge))
         .routes(routes!(export_one))
+        .routes(routes!(start_conversation))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
         .routes(routes!(segments, create_segment))
@@ -618,4 +619,37 @@ async fn export_one(
         )
         .body(Body::from(bytes))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Which number to write from.
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
+struct StartRequest {
+    /// The business number; by default the one the contact last wrote to, else the only one.
+    #[serde(default)]
+    phone_number_id: Option<String>,
+}
+
+/// Starts a conversation with the contact (their unresolved one on that number, else their
+/// latest reopened, else a new one) and answers it; no message is sent. 422 for a contact
+/// without a phone number.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/conversations", tag = "contacts", request_body = StartRequest,
+    responses((status = 201, body = parley_app::model::ConversationSummary),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn start_conversation(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(id): Path<i64>,
+    JsonBody(request): JsonBody<StartRequest>,
+) -> Result<(StatusCode, Json<parley_app::model::ConversationSummary>), ApiError> {
+    let conversation =
+        contacts::start_conversation(&app.services, &viewer, id, request.phone_number_id).await?;
+    let found = app
+        .services
+        .store
+        .conversations
+        .get(conversation)
+        .await
+        .map_err(crate::service::ServiceError::from)?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    Ok((StatusCode::CREATED, Json(views::conversation(&found))))
 }

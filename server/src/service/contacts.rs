@@ -445,3 +445,48 @@ pub async fn erase(
     .await;
     Ok(erased)
 }
+
+/// Starts (or reopens) a conversation with the contact on a business number — any member may;
+/// the number defaults to the one they last wrote to, else the only one. Answers the
+/// conversation's id. No message is sent: outside the 24-hour window the composer offers
+/// approved templates.
+pub async fn start_conversation(
+    svc: &Services,
+    viewer: &Viewer,
+    id: i64,
+    phone_number_id: Option<String>,
+) -> ServiceResult<i64> {
+    let contact = get(svc, viewer, id).await?;
+    if contact.record.wa_id.is_none() {
+        return Err(ServiceError::Invalid(
+            "this contact has no phone number to write to".into(),
+        ));
+    }
+    let number = match phone_number_id.filter(|n| !n.is_empty()) {
+        Some(number) => number,
+        None => match contact.history.first() {
+            Some(latest) => latest.phone_number_id.clone(),
+            None => {
+                let numbers = svc.store.numbers.list().await?;
+                match numbers.as_slice() {
+                    [only] => only.phone_number_id.clone(),
+                    [] => {
+                        return Err(ServiceError::Invalid(
+                            "Parley knows no business number yet".into(),
+                        ));
+                    }
+                    _ => {
+                        return Err(ServiceError::Invalid(
+                            "say which business number to write from (phone_number_id)".into(),
+                        ));
+                    }
+                }
+            }
+        },
+    };
+    Ok(svc
+        .store
+        .contacts
+        .start_conversation(id, &number, svc.now())
+        .await?)
+}

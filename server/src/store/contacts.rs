@@ -133,6 +133,14 @@ pub trait ContactStore: Send + Sync {
     /// conversations and messages as anonymous rows so that counts survive. Answers what was
     /// erased, and the media files to delete from disk once committed.
     async fn erase(&self, id: i64, now: Millis) -> StoreResult<Erased>;
+    /// The conversation a member starts with the contact on a business number: their
+    /// unresolved one there, else their latest one reopened, else a new one.
+    async fn start_conversation(
+        &self,
+        id: i64,
+        phone_number_id: &str,
+        now: Millis,
+    ) -> StoreResult<i64>;
     /// Merges contact `absorb` into `keep` (see `contact_identity::merge`: everything of both
     /// is kept) and deletes it.
     async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()>;

@@ -17,6 +17,7 @@ on_both_engines!(
     an_admin_merges_a_duplicate_and_loses_nothing,
     an_erased_contact_leaves_counts_and_nothing_else,
     an_export_holds_everything_about_the_contact,
+    a_member_starts_a_conversation_with_a_contact,
 );
 
 async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
@@ -998,4 +999,66 @@ async fn an_export_holds_everything_about_the_contact(engine: Engine) {
         .call("GET", "/api/v1/audit?action=contact.exported", None)
         .await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+}
+
+async fn a_member_starts_a_conversation_with_a_contact(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    // Number A is known once a customer has written to it.
+    let now = wa::now_secs();
+    app.deliver(&wa::inbound_text(
+        wa::NUMBER_A,
+        "14155550901",
+        "Someone",
+        "wamid.s1",
+        now,
+        "hi",
+    ))
+    .await;
+    eventually("number A", || async {
+        let page = agent.conversations("").await;
+        (!page["conversations"].as_array()?.is_empty()).then_some(())
+    })
+    .await;
+    let (_, lead) = agent
+        .call(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"phone": "+4915123456789", "name": "Lena"})),
+        )
+        .await;
+    let path = format!("/api/v1/contacts/{}/conversations", lead["id"]);
+    let (status, started) = agent.call("POST", &path, Some(json!({}))).await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["status"], "open");
+    assert_eq!(started["phone_number_id"], wa::NUMBER_A);
+    assert_eq!(
+        started["window_expires_at"],
+        Value::Null,
+        "no window: templates only"
+    );
+    let (_, again) = agent
+        .call(
+            "POST",
+            &path,
+            Some(json!({"phone_number_id": wa::NUMBER_A})),
+        )
+        .await;
+    assert_eq!(
+        again["id"], started["id"],
+        "the same conversation, not a second one"
+    );
+    let send = format!("/api/v1/conversations/{}/messages", started["id"]);
+    let (status, _) = agent
+        .call(
+            "POST",
+            &send,
+            Some(json!({"type": "text", "text": "Hello"})),
+        )
+        .await;
+    assert_eq!(status, 409, "free text needs an open window");
+    let (status, _) = agent
+        .call("POST", &path, Some(json!({"phone_number_id": "999999"})))
+        .await;
+    assert_eq!(status, 404, "an unknown business number");
 }

@@ -158,6 +158,7 @@ async fn the_api_describes_itself() {
         "/api/v1/segments/{id}/contacts",
         "/api/v1/contacts/{id}/merge",
         "/api/v1/contacts/{id}/export",
+        "/api/v1/contacts/{id}/conversations",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }

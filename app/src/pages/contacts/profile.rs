@@ -71,10 +71,12 @@ pub fn ContactPage() -> impl IntoView {
                             Ok((contact, context)) => {
                                 let is_admin = context.is_admin;
                                 let id = contact.id;
+                                let has_phone = contact.phone.is_some();
                                 let heading = move || shown.with(|c| c.as_ref().map(ContactDetails::display_name)).unwrap_or_else(|| contact.display_name());
                                 view! {
                                     <h1 dir="auto">{heading}</h1>
                                     <ContactFacts contact=shown />
+                                    <super::erase::StartConversation contact_id=id has_phone />
                                     // Redrawn when the contact changes elsewhere, so the form shows it.
                                     {move || shown.get().map(|contact| {
                                         view! { <ContactEditor contact context=context.clone() on_saved saved /> }

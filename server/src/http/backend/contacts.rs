@@ -121,6 +121,37 @@ impl ContactsBackend for AppState {
             .map_err(app_error)
     }
 
+    async fn start_conversation(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        phone_number_id: Option<String>,
+    ) -> Result<i64, AppError> {
+        contacts::start_conversation(&self.services, viewer, id, phone_number_id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn business_numbers(
+        &self,
+        _viewer: &Viewer,
+    ) -> Result<Vec<parley_app::contacts::NumberOption>, AppError> {
+        let numbers = self
+            .services
+            .store
+            .numbers
+            .list()
+            .await
+            .map_err(|e| app_error(e.into()))?;
+        Ok(numbers
+            .into_iter()
+            .map(|n| parley_app::contacts::NumberOption {
+                phone_number_id: n.phone_number_id,
+                display_phone_number: n.display_phone_number,
+            })
+            .collect())
+    }
+
     async fn segment_list(&self, viewer: &Viewer) -> Result<Vec<SegmentView>, AppError> {
         let found = segments::list(&self.services, viewer)
             .await

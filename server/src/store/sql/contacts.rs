@@ -1,6 +1,6 @@
 //! Contacts as the team's CRM: the list, one contact with its history, and members' edits.
 
-use super::{Db, Engine, ILIKE, Tx};
+use super::{BEGIN_READ_THEN_WRITE, Db, Engine, ILIKE, Tx};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::contacts::{
     AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord, Erased,
@@ -227,6 +227,31 @@ impl ContactStore for Engine {
         tx.commit().await?;
         self.announce();
         Ok(())
+    }
+
+    async fn start_conversation(
+        &self,
+        id: i64,
+        phone_number_id: &str,
+        now: Millis,
+    ) -> StoreResult<i64> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
+        let known: Option<String> = sqlx::query_scalar(
+            "SELECT phone_number_id FROM business_numbers WHERE phone_number_id = $1",
+        )
+        .bind(phone_number_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            return Err(StoreError::NotFound("business number"));
+        }
+        let conversation =
+            super::conversations::conversation_for(&mut tx, id, phone_number_id, now.0, now)
+                .await?;
+        tx.commit().await?;
+        self.announce();
+        Ok(conversation)
     }
 
     async fn erase(&self, id: i64, now: Millis) -> StoreResult<Erased> {
