@@ -47,6 +47,9 @@ test("an agent finds a customer, edits them on their page and sees their convers
     }
   }
   await page.waitForFunction(() => document.querySelectorAll("table.contact-table tbody tr").length === 1);
+  // Custom attributes are columns of the list.
+  await page.getByRole("columnheader", { name: "Tier" }).waitFor();
+  assert.match(await page.locator("table.contact-table tbody tr").first().textContent(), /Gold/);
   await screenshot(page, "contacts-list");
   await amira.click();
   await page.waitForURL(/\/contacts\/\d+$/);

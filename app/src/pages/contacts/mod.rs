@@ -161,6 +161,16 @@ pub fn ContactsPage() -> impl IntoView {
                 </form>
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
+                        // Custom attributes are columns too, in their order.
+                        let columns: Vec<(String, String)> = filters
+                            .await
+                            .1
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|a| (a.key.to_string(), a.label))
+                            .collect();
+                        let headers = columns.iter().map(|(_, label)| view! { <th scope="col">{label.clone()}</th> }).collect_view();
+                        let row_columns = columns.clone();
                         match first.await {
                             Ok(page) if page.contacts.is_empty() => view! { <p class="hint">"No contacts match."</p> }.into_any(),
                             Ok(page) => view! {
@@ -168,11 +178,12 @@ pub fn ContactsPage() -> impl IntoView {
                                     <thead><tr>
                                         <th scope="col">"Name"</th><th scope="col">"Phone"</th><th scope="col">"Email"</th>
                                         <th scope="col">"Company"</th><th scope="col">"Labels"</th><th scope="col">"Conversations"</th><th scope="col">"Last message"</th>
+                                        {headers}
                                     </tr></thead>
                                     <tbody>
-                                        {page.contacts.into_iter().map(|c| view! { <ContactRow contact=c /> }).collect_view()}
+                                        {page.contacts.into_iter().map(|c| view! { <ContactRow contact=c columns=columns.clone() /> }).collect_view()}
                                         <For each=move || more.get() key=|c| c.id let:contact>
-                                            <ContactRow contact />
+                                            <ContactRow contact columns=row_columns.clone() />
                                         </For>
                                     </tbody>
                                 </table>
@@ -202,8 +213,21 @@ fn encode(raw: &str) -> String {
 }
 
 #[component]
-fn ContactRow(contact: ContactSummary) -> impl IntoView {
+fn ContactRow(contact: ContactSummary, columns: Vec<(String, String)>) -> impl IntoView {
     let name = contact.display_name();
+    let values = columns
+        .iter()
+        .map(|(key, _)| {
+            let shown = match contact.attributes.get(key) {
+                Some(serde_json::Value::Bool(true)) => "Yes".to_owned(),
+                Some(serde_json::Value::Bool(false)) => "No".to_owned(),
+                Some(serde_json::Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            view! { <td dir="auto">{shown}</td> }
+        })
+        .collect_view();
     view! {
         <tr>
             <td dir="auto"><a href=format!("/contacts/{}", contact.id)>{name}</a></td>
@@ -213,6 +237,7 @@ fn ContactRow(contact: ContactSummary) -> impl IntoView {
             <td>{contact.labels.into_iter().map(|l| view! { <span class="label-chip">{l}</span> " " }).collect_view()}</td>
             <td>{contact.conversation_count}</td>
             <td>{contact.last_message_at.map(|at| view! { <super::DateTime at /> })}</td>
+            {values}
         </tr>
     }
 }
