@@ -5,7 +5,6 @@ use super::identity::{ClientOrigin, RequireViewer};
 use super::{ApiError, AppState, JsonBody};
 use crate::service::contact_import::{self, ImportRequest};
 use crate::service::contacts::{self, ContactFilter};
-use crate::service::segments;
 use crate::views;
 use axum::Json;
 use axum::body::Body;
@@ -15,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use parley_app::contacts::{
     AttributeDefinition, AttributeDraft, ContactDetails, ContactPage, ContactPatch, ImportReport,
-    ImportTarget, NewContactRequest, SegmentDraft, SegmentView, csv_safe,
+    ImportTarget, NewContactRequest, csv_safe,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,9 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_conversation))
         .routes(routes!(attributes, create_attribute))
         .routes(routes!(update_attribute, delete_attribute))
-        .routes(routes!(segments, create_segment))
-        .routes(routes!(segment, update_segment, delete_segment))
-        .routes(routes!(segment_contacts))
+        .merge(super::segments::router())
 }
 
 /// The list's query parameters, documented for OpenAPI (the handler reads them as pairs, since
@@ -66,7 +63,19 @@ struct ListParams {
     limit: Option<i64>,
 }
 
-fn filter(pairs: Vec<(String, String)>) -> Result<ContactFilter, ApiError> {
+/// A page of contacts as the API answers it.
+pub(super) fn page(found: &contacts::ContactList) -> ContactPage {
+    ContactPage {
+        contacts: found
+            .contacts
+            .iter()
+            .map(|c| views::contact_summary(c, &found.attributes))
+            .collect(),
+        next_cursor: found.next_cursor.clone(),
+    }
+}
+
+pub(super) fn filter(pairs: Vec<(String, String)>) -> Result<ContactFilter, ApiError> {
     let mut filter = ContactFilter::default();
     for (name, value) in pairs {
         match name.as_str() {
@@ -109,14 +118,7 @@ async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<ContactPage>, ApiError> {
     let found = contacts::list(&app.services, &viewer, filter(pairs)?).await?;
-    Ok(Json(ContactPage {
-        contacts: found
-            .contacts
-            .iter()
-            .map(|c| views::contact_summary(c, &found.attributes))
-            .collect(),
-        next_cursor: found.next_cursor,
-    }))
+    Ok(Json(page(&found)))
 }
 
 /// Adds a contact by phone (E.164) with any of the fields `PATCH` takes; opens no
@@ -442,100 +444,6 @@ async fn import(
         )
         .body(Body::from_stream(body))
         .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// Saved segments, by name, each with its count now.
-#[utoipa::path(get, path = "/api/v1/segments", tag = "contacts",
-    responses((status = 200, body = Vec<SegmentView>)))]
-async fn segments(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-) -> Result<Json<Vec<SegmentView>>, ApiError> {
-    let found = segments::list(&app.services, &viewer).await?;
-    Ok(Json(found.iter().map(views::segment).collect()))
-}
-
-/// Saves a segment (admins): `{"name", "filter": {"labels": [...], "conditions": [{"attribute",
-/// "op": "equals|contains|before|after|is_empty|is_set", "value"}], "last_message_after",
-/// "last_message_before" (unix seconds), "open_conversation": true|false, "phone_number_id"}}`.
-/// 422 names a condition that does not fit its attribute.
-#[utoipa::path(post, path = "/api/v1/segments", tag = "contacts", request_body = SegmentDraft,
-    responses((status = 201, body = SegmentView), (status = 403, body = super::error::ErrorBody),
-        (status = 422, body = super::error::ErrorBody)))]
-async fn create_segment(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-    ClientOrigin(origin): ClientOrigin,
-    JsonBody(draft): JsonBody<SegmentDraft>,
-) -> Result<(StatusCode, Json<SegmentView>), ApiError> {
-    let saved = segments::save(&app.services, &viewer, &origin, None, draft).await?;
-    Ok((StatusCode::CREATED, Json(views::segment(&saved))))
-}
-
-/// A segment with its count now.
-#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "contacts",
-    responses((status = 200, body = SegmentView), (status = 404, body = super::error::ErrorBody)))]
-async fn segment(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-    Path(id): Path<i64>,
-) -> Result<Json<SegmentView>, ApiError> {
-    let found = segments::get(&app.services, &viewer, id).await?;
-    Ok(Json(views::segment(&found)))
-}
-
-/// Renames a segment or replaces its filter (admins).
-#[utoipa::path(patch, path = "/api/v1/segments/{id}", tag = "contacts", request_body = SegmentDraft,
-    responses((status = 200, body = SegmentView), (status = 403, body = super::error::ErrorBody),
-        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-async fn update_segment(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-    ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<i64>,
-    JsonBody(draft): JsonBody<SegmentDraft>,
-) -> Result<Json<SegmentView>, ApiError> {
-    let saved = segments::save(&app.services, &viewer, &origin, Some(id), draft).await?;
-    Ok(Json(views::segment(&saved)))
-}
-
-/// Deletes a segment (admins); its contacts stay.
-#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "contacts",
-    responses((status = 204, description = "deleted"), (status = 403, body = super::error::ErrorBody),
-        (status = 404, body = super::error::ErrorBody)))]
-async fn delete_segment(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-    ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
-    segments::delete(&app.services, &viewer, &origin, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The contacts in a segment now, newest first, a page at a time (`cursor`, `limit`).
-#[utoipa::path(get, path = "/api/v1/segments/{id}/contacts", tag = "contacts",
-    params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, body = ContactPage), (status = 404, body = super::error::ErrorBody),
-        (status = 422, body = super::error::ErrorBody)))]
-async fn segment_contacts(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-    Path(id): Path<i64>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Json<ContactPage>, ApiError> {
-    let mut filter = filter(pairs)?;
-    filter.segment_id = Some(id);
-    let found = contacts::list(&app.services, &viewer, filter).await?;
-    Ok(Json(ContactPage {
-        contacts: found
-            .contacts
-            .iter()
-            .map(|c| views::contact_summary(c, &found.attributes))
-            .collect(),
-        next_cursor: found.next_cursor,
-    }))
 }
 
 /// What to merge into a contact.

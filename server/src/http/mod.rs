@@ -18,6 +18,7 @@ mod labels;
 mod notes;
 mod openapi;
 mod sandbox;
+mod segments;
 mod sign_in;
 mod teams;
 mod templates;
