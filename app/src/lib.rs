@@ -2,8 +2,10 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
+pub mod campaigns;
 pub mod collaboration;
 pub mod compose;
+pub mod consent;
 pub mod contacts;
 pub mod live;
 pub mod model;

@@ -6,13 +6,15 @@ use serde::{Deserialize, Serialize};
 
 /// The families of audited actions (`<family>.<what>`) and their names, as the audit page's
 /// filter offers them; a server test keeps this list and the actions in step.
-pub const AUDIT_FAMILIES: [(&str, &str); 9] = [
+pub const AUDIT_FAMILIES: [(&str, &str); 11] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
     ("template", "Templates"),
     ("label", "Labels"),
     ("contact", "Contacts"),
+    ("campaign", "Campaigns"),
+    ("consent", "Consent"),
     ("team", "Teams"),
     ("two_factor", "Two-factor sign-in"),
     ("sign_in", "Sign-ins"),

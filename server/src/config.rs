@@ -114,6 +114,8 @@ pub struct Config {
     pub message_retention: Option<Duration>,
     /// Bytes of media (downloads and uploads) kept in `data_dir/`.
     pub media_quota_bytes: u64,
+    /// Most marketing messages a contact is sent per rolling 30 days (0: no cap).
+    pub marketing_frequency_cap: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -381,6 +383,14 @@ impl Config {
                     _ => Err(format!("expected minutes from 1 to 1440, got {raw:?}")),
                 },
             )?,
+            marketing_frequency_cap: sources.parsed("PARLEY_MARKETING_CAP", 4, |raw| match raw
+                .parse::<i64>()
+            {
+                Ok(cap) if (0..=1000).contains(&cap) => Ok(cap),
+                _ => Err(format!(
+                    "expected a count from 0 (no cap) to 1000, got {raw:?}"
+                )),
+            })?,
             message_retention: sources.parsed("PARLEY_RETENTION_DAYS", None, |raw| {
                 match raw.parse::<u64>() {
                     Ok(days) if (1..=36_500).contains(&days) => {

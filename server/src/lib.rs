@@ -172,6 +172,9 @@ impl Application {
             sandbox,
             passwords: auth.hasher().clone(),
         };
+        if services.graph.is_some() {
+            service::campaigns::spawn_runner(services.clone(), config.send_rate);
+        }
         let state = http::AppState::new(http::App {
             config,
             services,

@@ -199,7 +199,7 @@ pub struct NewContactRequest {
 }
 
 /// Tells an absent field (`None`) from one sent as `null` (`Some(None)`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -4,7 +4,9 @@
 //! events. Nothing in the write paths knows about its consumers.
 
 use super::time::Millis;
+use parley_app::campaigns::CampaignState;
 use parley_app::collaboration::{Activity, Priority};
+use parley_app::consent::{ConsentPurpose, ConsentSource, ConsentState};
 use parley_app::model::{ConversationStatus, MessageStatus, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +165,18 @@ pub enum DomainEvent {
         created: i64,
         updated: i64,
     },
+    /// A line was added to a contact's consent ledger.
+    ConsentRecorded {
+        contact_id: i64,
+        purpose: ConsentPurpose,
+        state: ConsentState,
+        source: ConsentSource,
+    },
+    /// A campaign was created, changed, started, paused, resumed, cancelled or finished.
+    CampaignChanged {
+        campaign_id: i64,
+        state: CampaignState,
+    },
 }
 
 /// What changed about a message besides its delivery status.
@@ -213,6 +227,8 @@ impl DomainEvent {
             DomainEvent::AttributesChanged => "attributes_changed",
             DomainEvent::ContactsImported { .. } => "contacts_imported",
             DomainEvent::SegmentChanged { .. } => "segment_changed",
+            DomainEvent::ConsentRecorded { .. } => "consent_recorded",
+            DomainEvent::CampaignChanged { .. } => "campaign_changed",
         }
     }
 

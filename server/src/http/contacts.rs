@@ -279,7 +279,7 @@ fn csv_rows(page: &contacts::ContactList) -> String {
 }
 
 /// One CSV line (RFC 4180): formulas defused, cells with commas, quotes or line breaks quoted.
-fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     let mut line = String::new();
     for (i, cell) in cells.enumerate() {
         if i > 0 {

@@ -7,7 +7,9 @@ mod api;
 mod audit;
 mod backend;
 mod body;
+mod campaigns;
 mod canned;
+mod consent;
 mod contacts;
 mod conversations;
 mod csrf;
@@ -88,6 +90,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(notes::router())
         .merge(labels::router())
         .merge(contacts::router())
+        .merge(consent::router())
+        .merge(campaigns::router())
         .merge(canned::router())
         .merge(uploads::router())
         .merge(templates::router())

@@ -10,6 +10,8 @@
 //! - [`labels`]: the labels admins define.
 //! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes;
 //!   [`contact_import`]: contacts from CSV; [`segments`]: saved contact filters.
+//! - [`consent`]: contacts' consent ledgers and the opt-out keywords.
+//! - [`campaigns`]: broadcast campaigns, their recipients, and the runner that sends them.
 //! - [`canned`]: canned replies, shared and personal.
 //! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
@@ -22,7 +24,9 @@
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
 pub mod audit;
+pub mod campaigns;
 pub mod canned;
+pub mod consent;
 pub mod contact_export;
 pub mod contact_import;
 pub mod contacts;

@@ -10,6 +10,7 @@ use crate::store::{ConversationRoute, NewOutbound, OutboundMedia, Store};
 use parley_app::compose::{
     Interactive, MediaContent, Outgoing, SendRequest, media_kind_for, media_rules,
 };
+use parley_app::consent::ConsentState;
 use parley_app::model::Viewer;
 use parley_app::templates::{TemplateStatus, TemplateView};
 use serde_json::{Value, json};
@@ -61,9 +62,12 @@ pub async fn send(
     {
         body.insert("context".into(), json!({ "message_id": quoted }));
     }
+    if prepared.template_category.as_deref() == Some("MARKETING") {
+        marketing_allowed(svc, route.contact_id).await?;
+    }
     let message = NewOutbound {
         conversation_id,
-        author: viewer.id,
+        author: Some(viewer.id),
         kind: request.content.kind().into(),
         text: prepared.text,
         phone_number_id: route.phone_number_id,
@@ -73,10 +77,51 @@ pub async fn send(
         reply_to_wamid: request.reply_to,
         reacts_to: prepared.reacts_to,
         template_id: prepared.template_id,
+        template_category: prepared.template_category,
+        campaign_id: None,
     };
     let id = store.outbox.enqueue(&message, now).await?;
     svc.outbox_wake.notify_one();
     stored_message(store, id).await
+}
+
+/// A marketing template goes only to a customer whose latest marketing consent is an opt-in,
+/// and under the frequency cap: the rule campaigns follow holds for agents too.
+async fn marketing_allowed(svc: &Services, contact_id: i64) -> ServiceResult<()> {
+    let ledger = super::consent::current(svc, contact_id).await?;
+    match ledger {
+        Some(ConsentState::OptedIn) => {}
+        Some(ConsentState::OptedOut) => {
+            return Err(ServiceError::Invalid(
+                "this customer opted out of marketing messages: send a utility template, or \
+                 wait for them to opt in again"
+                    .into(),
+            ));
+        }
+        None => {
+            return Err(ServiceError::Invalid(
+                "this customer has not opted in to marketing messages: record their opt-in \
+                 on the contact first"
+                    .into(),
+            ));
+        }
+    }
+    let rules = super::campaigns::eligibility(svc, true);
+    if rules.frequency_cap > 0 {
+        let sent = svc
+            .store
+            .campaigns
+            .marketing_sent_since(contact_id, rules.cap_since)
+            .await?;
+        if sent >= rules.frequency_cap {
+            return Err(ServiceError::Invalid(format!(
+                "this customer already got {sent} marketing messages in the last 30 days \
+                 (the cap is {})",
+                rules.frequency_cap
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sends a failed message again, as a new attempt.
@@ -107,6 +152,7 @@ struct Prepared {
     media: Option<OutboundMedia>,
     reacts_to: Option<String>,
     template_id: Option<String>,
+    template_category: Option<String>,
 }
 
 impl Prepared {
@@ -117,6 +163,7 @@ impl Prepared {
             media: None,
             reacts_to: None,
             template_id: None,
+            template_category: None,
         }
     }
 }
@@ -160,9 +207,13 @@ async fn prepare(
             let components = match &template.components {
                 Some(components) => components.clone(),
                 None => {
-                    let mut components =
-                        header_component(store, route, &found, template.header_media_id.as_deref())
-                            .await?;
+                    let mut components = header_component(
+                        store,
+                        &route.phone_number_id,
+                        &found,
+                        template.header_media_id.as_deref(),
+                    )
+                    .await?;
                     components.extend(body_components(&found, &template.parameters)?);
                     Value::Array(components)
                 }
@@ -174,6 +225,7 @@ async fn prepare(
             let mut prepared =
                 Prepared::new("template", object, Some(found.render(&template.parameters)));
             prepared.template_id = Some(found.id);
+            prepared.template_category = Some(found.category.to_ascii_uppercase());
             prepared
         }
         Outgoing::Interactive { interactive } => Prepared::new(
@@ -280,10 +332,11 @@ async fn prepare_media(
     Ok(prepared)
 }
 
-/// The header component of a template with a media header: the file the agent attached.
-async fn header_component(
+/// The header component of a template with a media header: the file the agent attached,
+/// uploaded for the number it is sent from.
+pub(super) async fn header_component(
     store: &Store,
-    route: &ConversationRoute,
+    phone_number_id: &str,
     template: &TemplateView,
     media_id: Option<&str>,
 ) -> ServiceResult<Vec<Value>> {
@@ -303,11 +356,11 @@ async fn header_component(
             "unknown header_media_id {media_id}: upload the file with POST /api/v1/media first"
         ))
     })?;
-    if upload.phone_number_id != route.phone_number_id
+    if upload.phone_number_id != phone_number_id
         || media_kind_for(&upload.mime_type) != Some(kind.as_str())
     {
         return Err(ServiceError::Invalid(format!(
-            "the header of template {} needs a{} {kind} uploaded for this conversation's number",
+            "the header of template {} needs a{} {kind} uploaded for the number it is sent from",
             template.name,
             if kind == "image" { "n" } else { "" }
         )));
@@ -324,7 +377,10 @@ async fn header_component(
 }
 
 /// The body component for a template's parameters (named ones carry their names).
-fn body_components(template: &TemplateView, values: &[String]) -> ServiceResult<Vec<Value>> {
+pub(super) fn body_components(
+    template: &TemplateView,
+    values: &[String],
+) -> ServiceResult<Vec<Value>> {
     let names = template.parameters();
     if names.len() != values.len() {
         return Err(ServiceError::Invalid(format!(

@@ -63,6 +63,10 @@ pub struct ContactConversationRecord {
 pub struct ContactQuery {
     pub search: Option<String>,
     pub labels: Vec<i64>,
+    /// With at least one of these labels.
+    pub any_labels: Vec<i64>,
+    /// Only these contacts (none: no such limit).
+    pub ids: Option<Vec<i64>>,
     /// Attribute keys and canonical values.
     pub attributes: Vec<(AttributeKey, String)>,
     pub conditions: Vec<CheckedCondition>,

@@ -123,6 +123,7 @@ pub struct Page<T> {
 /// Where a conversation's replies go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConversationRoute {
+    pub contact_id: i64,
     pub phone_number_id: String,
     /// The customer's phone (`wa_id`), else their business-scoped user id.
     pub recipient: String,

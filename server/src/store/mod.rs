@@ -1,6 +1,7 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
-//! notifications, canned replies, presence, contacts, teams and routing, second factors, events), each a trait
+//! notifications, canned replies, presence, contacts, consent, campaigns, teams and routing,
+//! second factors, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
 //! # Two engines, one SQL
@@ -21,7 +22,9 @@
 #![allow(clippy::duplicate_mod)]
 
 mod audit;
+pub mod campaigns;
 mod canned;
+pub mod consent;
 mod contacts;
 mod conversations;
 mod intake;
@@ -45,7 +48,9 @@ mod templates;
 
 pub use crate::domain::Millis;
 pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
+pub use campaigns::{CampaignRecord, CampaignStore};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
+pub use consent::{ConsentStore, NewConsentEntry};
 pub use contacts::{
     AttributeUpdate, ContactChange, ContactConversationRecord, ContactQuery, ContactRecord,
     ContactStore, Erased, ImportRow, NewAttribute, Segment,
@@ -150,6 +155,8 @@ pub struct Domains {
     pub intake: Arc<dyn IntakeStore>,
     pub numbers: Arc<dyn NumberStore>,
     pub contacts: Arc<dyn ContactStore>,
+    pub consent: Arc<dyn ConsentStore>,
+    pub campaigns: Arc<dyn CampaignStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub messages: Arc<dyn MessageStore>,
     pub outbox: Arc<dyn OutboxStore>,
@@ -209,6 +216,8 @@ impl Store {
             + IntakeStore
             + NumberStore
             + ContactStore
+            + ConsentStore
+            + CampaignStore
             + ConversationStore
             + MessageStore
             + OutboxStore
@@ -232,6 +241,8 @@ impl Store {
             intake: engine.clone(),
             numbers: engine.clone(),
             contacts: engine.clone(),
+            consent: engine.clone(),
+            campaigns: engine.clone(),
             conversations: engine.clone(),
             messages: engine.clone(),
             outbox: engine.clone(),

@@ -10,7 +10,9 @@ use parley_app::model::{DeliveryError, UserId};
 #[derive(Clone, Debug)]
 pub struct NewOutbound {
     pub conversation_id: i64,
-    pub author: UserId,
+    /// The member who sent it; none for what Parley sends itself (opt-out confirmations,
+    /// campaigns).
+    pub author: Option<UserId>,
     pub kind: String,
     /// What the thread shows: the text, caption or rendered template.
     pub text: Option<String>,
@@ -25,6 +27,10 @@ pub struct NewOutbound {
     pub reacts_to: Option<String>,
     /// For a template: its id, so admins learn which templates are in use.
     pub template_id: Option<String>,
+    /// For a template: its category (`MARKETING` counts against the frequency cap).
+    pub template_category: Option<String>,
+    /// The campaign it belongs to: it then waits behind members' messages.
+    pub campaign_id: Option<i64>,
 }
 
 /// Media attached to an outbound message.

@@ -138,7 +138,7 @@ impl Notification {
                 let field = str_at(change, "field").unwrap_or_default().to_owned();
                 let value = change.get("value").cloned().unwrap_or(Value::Null);
                 changes.push(match field.as_str() {
-                    "messages" | "smb_message_echoes" => {
+                    "messages" | "smb_message_echoes" | "user_preferences" => {
                         Change::Messages(parse_messages_change(waba_id.clone(), &value))
                     }
                     _ => Change::Account {

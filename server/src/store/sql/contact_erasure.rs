@@ -4,6 +4,7 @@
 //!
 //! What is erased, table by table: `contacts` (names, username, phone, user id, profile fields,
 //! note; the row stays, keyed `erased:<id>`), `contact_labels`, `contact_attribute_values`,
+//! `consent_entries` (campaign recipient rows stay, for counts),
 //! `messages` (text, Meta's payload, captions' file names, media references), `reactions` to
 //! their messages, `media_files` of what they sent (the files go from disk after the commit),
 //! `outbox` requests (queued ones are cancelled), `conversations` (previews), `notes` on their
@@ -101,7 +102,11 @@ impl Engine {
             ),
         )
         .await?;
-        for table in ["contact_labels", "contact_attribute_values"] {
+        for table in [
+            "contact_labels",
+            "contact_attribute_values",
+            "consent_entries",
+        ] {
             run(
                 &mut tx,
                 id,

@@ -165,7 +165,22 @@ pub(super) async fn merge(tx: &mut Tx<'_>, keep: i64, absorb: i64) -> StoreResul
             .execute(&mut **tx)
             .await?;
     }
+    for moved in [
+        // The ledgers join: each entry keeps its time, so the latest still decides.
+        "UPDATE consent_entries SET contact_id = $1 WHERE contact_id = $2",
+        // A campaign that reached both keeps the kept record's row.
+        "UPDATE campaign_recipients SET contact_id = $1 WHERE contact_id = $2
+           AND campaign_id NOT IN
+             (SELECT campaign_id FROM campaign_recipients WHERE contact_id = $1)",
+    ] {
+        sqlx::query(moved)
+            .bind(keep)
+            .bind(absorb)
+            .execute(&mut **tx)
+            .await?;
+    }
     for emptied in [
+        "DELETE FROM campaign_recipients WHERE contact_id = $1",
         "DELETE FROM contact_labels WHERE contact_id = $1",
         "DELETE FROM contact_attribute_values WHERE contact_id = $1",
     ] {

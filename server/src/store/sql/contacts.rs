@@ -346,7 +346,25 @@ impl ContactStore for Engine {
 }
 
 /// The query's conditions, each ` AND …` about the contact `ct`.
-fn push_filters(sql: &mut sqlx::QueryBuilder<'_, Db>, query: &ContactQuery) {
+pub(super) fn push_filters(sql: &mut sqlx::QueryBuilder<'_, Db>, query: &ContactQuery) {
+    if !query.any_labels.is_empty() {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM contact_labels cl
+               WHERE cl.contact_id = ct.id AND cl.label_id IN ",
+        );
+        push_id_list(sql, &query.any_labels);
+        sql.push(")");
+    }
+    if let Some(ids) = &query.ids {
+        if ids.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            // Written out, not bound: a campaign's list may pass the engines' parameter limits,
+            // and integers cannot carry SQL.
+            let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+            sql.push(format!(" AND ct.id IN ({})", listed.join(",")));
+        }
+    }
     for label in &query.labels {
         sql.push(
             " AND EXISTS (SELECT 1 FROM contact_labels cl

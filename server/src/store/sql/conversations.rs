@@ -180,6 +180,7 @@ impl ConversationStore for Engine {
 
     async fn route(&self, id: i64) -> StoreResult<Option<ConversationRoute>> {
         type Row = (
+            i64,
             String,
             Option<String>,
             Option<String>,
@@ -187,7 +188,8 @@ impl ConversationStore for Engine {
             Option<String>,
         );
         let row: Option<Row> = sqlx::query_as(
-            "SELECT c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at, b.waba_id
+            "SELECT c.contact_id, c.phone_number_id, ct.wa_id, ct.bsuid, c.window_expires_at,
+               b.waba_id
              FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
              LEFT JOIN business_numbers b ON b.phone_number_id = c.phone_number_id
              WHERE c.id = $1",
@@ -195,16 +197,17 @@ impl ConversationStore for Engine {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            row.and_then(|(phone_number_id, wa_id, bsuid, window, waba_id)| {
+        Ok(row.and_then(
+            |(contact_id, phone_number_id, wa_id, bsuid, window, waba_id)| {
                 Some(ConversationRoute {
+                    contact_id,
                     phone_number_id,
                     recipient: wa_id.or(bsuid)?,
                     window_expires_at: window.map(Millis),
                     waba_id,
                 })
-            }),
-        )
+            },
+        ))
     }
 
     async fn change(

@@ -166,6 +166,7 @@ async fn apply_messages_change(
             preference: preference.clone(),
         };
         super::events::push(tx, &changed, now).await?;
+        super::consent::on_preference(tx, preference, now).await?;
     }
     if !change.errors.is_empty() {
         let errors = serde_json::json!(
@@ -222,7 +223,17 @@ async fn apply_inbound(
         conversation_id,
         message_id,
     };
-    super::events::push(tx, &received, now).await
+    super::events::push(tx, &received, now).await?;
+    super::campaigns::note_reply(tx, conversation_id, at, now).await?;
+    super::consent::on_inbound(
+        tx,
+        contact_id,
+        conversation_id,
+        message_id,
+        &message.content,
+        now,
+    )
+    .await
 }
 
 async fn apply_echo(

@@ -148,41 +148,12 @@ impl MessageStore for Engine {
     async fn cancel(&self, message_id: i64, now: Millis) -> StoreResult<()> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        // Only while no sender holds it: once handed to Meta it cannot be called back.
-        let withdrawn = sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = 'cancelled'
-             WHERE message_id = $1 AND state = 'pending'
-               AND (lease_until IS NULL OR lease_until <= $2)",
-        )
-        .bind(message_id)
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        if withdrawn.rows_affected() == 0 {
+        let why = "Cancelled by an agent before it was sent.";
+        if !withdraw(&mut tx, message_id, "Cancelled", why, now).await? {
             return Err(StoreError::WrongState(
                 "only a message still waiting in the queue can be cancelled",
             ));
         }
-        let failed = MessageStatus::Failed;
-        let conversation_id: i64 = sqlx::query_scalar(
-            "UPDATE messages SET status = $1, status_rank = $2, error_code = 0,
-               error_title = 'Cancelled',
-               error_details = 'Cancelled by an agent before it was sent.'
-             WHERE id = $3 RETURNING conversation_id",
-        )
-        .bind(failed.as_str())
-        .bind(failed.rank())
-        .bind(message_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        changed(
-            &mut tx,
-            conversation_id,
-            message_id,
-            MessageChange::Cancelled,
-            now,
-        )
-        .await?;
         tx.commit().await?;
         self.announce();
         Ok(())
@@ -468,6 +439,11 @@ pub(super) async fn apply_recorded_statuses(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((message_id, conversation_id)) = updated {
+        if status == MessageStatus::Failed
+            && let Some(code) = code
+        {
+            super::consent::on_send_failure(tx, message_id, code, now).await?;
+        }
         let advanced = DomainEvent::StatusAdvanced {
             conversation_id,
             message_id,
@@ -477,4 +453,49 @@ pub(super) async fn apply_recorded_statuses(
         super::events::push(tx, &advanced, now).await?;
     }
     Ok(())
+}
+
+/// Takes a queued message out of the outbox, failed with `title` (error code 0), while no
+/// sender holds it: once handed to Meta it cannot be called back. Answers whether it was.
+pub(super) async fn withdraw(
+    tx: &mut Tx<'_>,
+    message_id: i64,
+    title: &str,
+    details: &str,
+    now: Millis,
+) -> StoreResult<bool> {
+    let withdrawn = sqlx::query(
+        "UPDATE outbox SET state = 'failed', last_error = 'cancelled'
+         WHERE message_id = $1 AND state = 'pending'
+           AND (lease_until IS NULL OR lease_until <= $2)",
+    )
+    .bind(message_id)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    if withdrawn.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let failed = MessageStatus::Failed;
+    let conversation_id: i64 = sqlx::query_scalar(
+        "UPDATE messages SET status = $1, status_rank = $2, error_code = 0, error_title = $3,
+           error_details = $4
+         WHERE id = $5 RETURNING conversation_id",
+    )
+    .bind(failed.as_str())
+    .bind(failed.rank())
+    .bind(title)
+    .bind(details)
+    .bind(message_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    changed(
+        tx,
+        conversation_id,
+        message_id,
+        MessageChange::Cancelled,
+        now,
+    )
+    .await?;
+    Ok(true)
 }

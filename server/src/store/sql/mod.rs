@@ -8,7 +8,9 @@ use super::{
 };
 
 mod audit;
+mod campaigns;
 mod canned;
+mod consent;
 mod contact_attributes;
 mod contact_erasure;
 mod contact_identity;

@@ -1,6 +1,6 @@
 //! The outbox.
 
-use super::{Db, Engine, SINGLE_NODE, SKIP_LOCKED};
+use super::{Db, Engine, SINGLE_NODE, SKIP_LOCKED, Tx};
 use crate::domain::inbound::WaMessageId;
 use crate::domain::message::preview;
 use crate::domain::{DomainEvent, Millis};
@@ -25,74 +25,87 @@ fn due(now: &str, limit: &str) -> String {
                AND earlier.recipient = o.recipient
                AND earlier.message_id < o.message_id
                AND (earlier.next_attempt_at > {now} OR earlier.lease_until > {now}))
-         ORDER BY next_attempt_at, message_id LIMIT {limit} {SKIP_LOCKED}"
+         ORDER BY priority, next_attempt_at, message_id LIMIT {limit} {SKIP_LOCKED}"
     )
 }
 
 const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts";
+
+/// Stores an outbound message (status `queued`) and its send job in the caller's transaction.
+pub(super) async fn enqueue_in(
+    tx: &mut Tx<'_>,
+    message: &NewOutbound,
+    now: Millis,
+) -> StoreResult<i64> {
+    let status = MessageStatus::Queued;
+    let media = message.media.as_ref();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (conversation_id, direction, kind, body, payload, status,
+           status_rank, sent_at, created_at, author_id, media_id, media_mime_type, filename,
+           reply_to_wamid, template_category, campaign_id)
+         VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14)
+         RETURNING id",
+    )
+    .bind(message.conversation_id)
+    .bind(&message.kind)
+    .bind(&message.text)
+    .bind(message.request.to_string())
+    .bind(status.as_str())
+    .bind(status.rank())
+    .bind(now.0)
+    .bind(message.author.map(|a| a.0))
+    .bind(media.map(|m| &m.media_id))
+    .bind(media.map(|m| &m.mime_type))
+    .bind(media.and_then(|m| m.filename.as_ref()))
+    .bind(&message.reply_to_wamid)
+    .bind(&message.template_category)
+    .bind(message.campaign_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(target) = &message.reacts_to {
+        let emoji = message.text.as_deref().filter(|e| !e.is_empty());
+        let target = WaMessageId(target.clone());
+        super::messages::react(tx, &target, emoji, Direction::Outbound, now.0, now).await?;
+    }
+    if let Some(template_id) = &message.template_id {
+        super::templates::note_sent(tx, template_id, now).await?;
+    }
+    let priority = i64::from(message.campaign_id.is_some());
+    sqlx::query(
+        "INSERT INTO outbox (message_id, phone_number_id, recipient, request, state,
+           next_attempt_at, created_at, priority)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5, $6)",
+    )
+    .bind(id)
+    .bind(&message.phone_number_id)
+    .bind(&message.recipient)
+    .bind(message.request.to_string())
+    .bind(now.0)
+    .bind(priority)
+    .execute(&mut **tx)
+    .await?;
+    let activity = Activity {
+        at: now.0,
+        preview: &preview(&message.kind, message.text.as_deref()),
+        window: None,
+        unread: false,
+    };
+    record_activity(tx, message.conversation_id, activity).await?;
+    let queued = DomainEvent::MessageQueued {
+        conversation_id: message.conversation_id,
+        message_id: id,
+        author: message.author,
+    };
+    super::events::push(tx, &queued, now).await?;
+    Ok(id)
+}
 
 #[async_trait]
 impl OutboxStore for Engine {
     async fn enqueue(&self, message: &NewOutbound, now: Millis) -> StoreResult<i64> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        let status = MessageStatus::Queued;
-        let media = message.media.as_ref();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, direction, kind, body, payload, status,
-               status_rank, sent_at, created_at, author_id, media_id, media_mime_type, filename,
-               reply_to_wamid)
-             VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12)
-             RETURNING id",
-        )
-        .bind(message.conversation_id)
-        .bind(&message.kind)
-        .bind(&message.text)
-        .bind(message.request.to_string())
-        .bind(status.as_str())
-        .bind(status.rank())
-        .bind(now.0)
-        .bind(message.author.0)
-        .bind(media.map(|m| &m.media_id))
-        .bind(media.map(|m| &m.mime_type))
-        .bind(media.and_then(|m| m.filename.as_ref()))
-        .bind(&message.reply_to_wamid)
-        .fetch_one(&mut *tx)
-        .await?;
-        if let Some(target) = &message.reacts_to {
-            let emoji = message.text.as_deref().filter(|e| !e.is_empty());
-            let target = WaMessageId(target.clone());
-            super::messages::react(&mut tx, &target, emoji, Direction::Outbound, now.0, now)
-                .await?;
-        }
-        if let Some(template_id) = &message.template_id {
-            super::templates::note_sent(&mut tx, template_id, now).await?;
-        }
-        sqlx::query(
-            "INSERT INTO outbox (message_id, phone_number_id, recipient, request, state,
-               next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
-        )
-        .bind(id)
-        .bind(&message.phone_number_id)
-        .bind(&message.recipient)
-        .bind(message.request.to_string())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        let activity = Activity {
-            at: now.0,
-            preview: &preview(&message.kind, message.text.as_deref()),
-            window: None,
-            unread: false,
-        };
-        record_activity(&mut tx, message.conversation_id, activity).await?;
-        let queued = DomainEvent::MessageQueued {
-            conversation_id: message.conversation_id,
-            message_id: id,
-            author: Some(message.author),
-        };
-        super::events::push(&mut tx, &queued, now).await?;
+        let id = enqueue_in(&mut tx, message, now).await?;
         tx.commit().await?;
         self.announce();
         Ok(id)
@@ -248,6 +261,7 @@ impl OutboxStore for Engine {
         .bind(message_id)
         .fetch_one(&mut *tx)
         .await?;
+        super::consent::on_send_failure(&mut tx, message_id, error.code, now).await?;
         let advanced = DomainEvent::StatusAdvanced {
             conversation_id,
             message_id,

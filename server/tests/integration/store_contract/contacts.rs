@@ -442,6 +442,16 @@ async fn a_merge_keeps_everything_of_both(engine: Engine) {
         )
         .await
         .unwrap();
+    let opted_in = parley_server::store::NewConsentEntry {
+        contact_id: user,
+        purpose: parley_app::consent::ConsentPurpose::Marketing,
+        state: parley_app::consent::ConsentState::OptedIn,
+        source: parley_app::consent::ConsentSource::Api,
+        actor: None,
+        note: None,
+        evidence: None,
+    };
+    store.consent.record(&opted_in, Millis(7)).await.unwrap();
     // One message shows both ids: the records merge into the phone record.
     let both = wa::notification(vec![wa::messages_change(
         wa::NUMBER_A,
@@ -473,6 +483,12 @@ async fn a_merge_keeps_everything_of_both(engine: Engine) {
         "values of both; the kept record's win"
     );
     assert_eq!(kept.note, "Phone note\n\nUser note");
+    let ledger = store
+        .consent
+        .ledger(phone, parley_app::consent::ConsentPurpose::Marketing)
+        .await
+        .unwrap();
+    assert_eq!(ledger.len(), 1, "the consent ledgers join");
     assert_eq!(
         kept.email.as_deref(),
         Some("user@example.com"),
@@ -482,6 +498,8 @@ async fn a_merge_keeps_everything_of_both(engine: Engine) {
     assert_eq!(
         tables_referencing(&url, "contacts").await,
         [
+            "campaign_recipients",
+            "consent_entries",
             "contact_attribute_values",
             "contact_labels",
             "conversations"

@@ -1,6 +1,7 @@
 //! The store contract: every operation of every store domain, against SQLite and PostgreSQL
 //! alike (each file runs its tests on both engines).
 
+mod campaigns;
 mod canned;
 mod contacts;
 mod conversations;
@@ -106,7 +107,7 @@ pub async fn conversation_with(store: &SharedStore, customer: &str) -> i64 {
 pub fn outbound(conversation_id: i64, author: UserId, customer: &str, text: &str) -> NewOutbound {
     NewOutbound {
         conversation_id,
-        author,
+        author: Some(author),
         kind: "text".into(),
         text: Some(text.into()),
         phone_number_id: wa::NUMBER_A.into(),
@@ -116,5 +117,7 @@ pub fn outbound(conversation_id: i64, author: UserId, customer: &str, text: &str
         reply_to_wamid: None,
         reacts_to: None,
         template_id: None,
+        template_category: None,
+        campaign_id: None,
     }
 }

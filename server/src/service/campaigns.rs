@@ -1,0 +1,671 @@
+//! Campaigns: every member reads them; admins write, start, pause, resume, cancel and delete
+//! them (each audited). A campaign is checked when written (an APPROVED template, parameters
+//! that fit it, an audience that exists) and again when it starts; its recipients are fixed
+//! then, each eligible or left out with the reason (no WhatsApp, no marketing consent, opted
+//! out, over the frequency cap). The runner ([`tick`]) hands eligible recipients to the outbox
+//! a few seconds ahead of the sender, checking consent and the cap again as it does.
+
+use super::audit::{self, Actor, Origin};
+use super::{ServiceError, ServiceResult, Services, labels, require_admin, segments, sending};
+use crate::domain::Millis;
+use crate::domain::audit::AuditAction;
+use crate::store::campaigns::{CampaignWrite, Dispatch, Eligibility};
+use crate::store::{CampaignRecord, ContactQuery};
+use parley_app::campaigns::{
+    Audience, Campaign, CampaignCounts, CampaignDraft, CampaignPatch, CampaignPreview,
+    CampaignState, CampaignTemplate, FailureCount, ParameterSource, PauseReason, RecipientFilter,
+    RecipientPage, RecipientState, check_name, error_meaning, fill_parameters, parse_parameters,
+};
+use parley_app::model::{UnixTime, Viewer};
+use parley_app::templates::{TemplateStatus, TemplateView};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The rolling window the frequency cap counts over.
+const CAP_WINDOW: Duration = Duration::from_secs(30 * 86_400);
+/// Seconds of sending the runner keeps queued per number: enough that the sender never
+/// waits, little enough that a member's reply is not stuck behind a campaign and a pause
+/// takes hold at once.
+const LOOKAHEAD_SECONDS: i64 = 3;
+/// Most recipients handed to the outbox in one transaction.
+const DISPATCH_BATCH: i64 = 500;
+
+/// Who may receive a campaign's template now.
+pub fn eligibility(svc: &Services, marketing: bool) -> Eligibility {
+    Eligibility {
+        marketing,
+        frequency_cap: svc.config.marketing_frequency_cap,
+        cap_since: svc.now().minus(CAP_WINDOW),
+    }
+}
+
+/// A checked campaign, ready to store.
+struct Checked {
+    write: CampaignWrite,
+}
+
+/// The approved template a campaign sends, as the number's account has it.
+async fn approved_template(
+    svc: &Services,
+    phone_number_id: &str,
+    template: &CampaignTemplate,
+) -> ServiceResult<TemplateView> {
+    let numbers = svc.store.numbers.list().await?;
+    let number = numbers
+        .iter()
+        .find(|n| n.phone_number_id == phone_number_id)
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "{phone_number_id} is not one of the business numbers"
+            ))
+        })?;
+    let found = svc
+        .store
+        .templates
+        .by_name(
+            number.waba_id.as_deref(),
+            &template.name,
+            &template.language,
+        )
+        .await?
+        .as_ref()
+        .map(crate::views::template)
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "there is no template {} in {}; sync the templates or check its name",
+                template.name, template.language
+            ))
+        })?;
+    if found.status != TemplateStatus::Approved {
+        return Err(ServiceError::Invalid(format!(
+            "template {} ({}) is {}: campaigns send only APPROVED templates",
+            found.name, found.language, found.status
+        )));
+    }
+    Ok(found)
+}
+
+/// Checks every part of a campaign against the template, the attributes and the audience.
+async fn check(svc: &Services, draft: &CampaignDraft) -> ServiceResult<Checked> {
+    let name = check_name(&draft.name).map_err(ServiceError::Invalid)?;
+    let template = approved_template(svc, &draft.phone_number_id, &draft.template).await?;
+    let sources = parse_parameters(&draft.template.parameters).map_err(ServiceError::Invalid)?;
+    let expected = template.parameters().len();
+    if sources.len() != expected {
+        return Err(ServiceError::Invalid(format!(
+            "template {} takes {expected} parameter(s); {} given",
+            template.name,
+            sources.len()
+        )));
+    }
+    let attributes = svc.store.contacts.attributes().await?;
+    for key in sources.iter().filter_map(ParameterSource::attribute) {
+        if !attributes.iter().any(|a| a.key.as_str() == key) {
+            return Err(ServiceError::Invalid(format!(
+                "there is no contact attribute {key:?}"
+            )));
+        }
+    }
+    sending::header_component(
+        &svc.store,
+        &draft.phone_number_id,
+        &template,
+        draft.template.header_media_id.as_deref(),
+    )
+    .await?;
+    draft.audience.check().map_err(ServiceError::Invalid)?;
+    audience_query(svc, &draft.audience).await?;
+    let now = svc.now();
+    let scheduled_at = draft.scheduled_at.map(|t| Millis(t.millis()));
+    if scheduled_at.is_some_and(|at| at <= now) {
+        return Err(ServiceError::Invalid(
+            "scheduled_at must be in the future (or leave it out and start by hand)".into(),
+        ));
+    }
+    Ok(Checked {
+        write: CampaignWrite {
+            name,
+            phone_number_id: draft.phone_number_id.clone(),
+            template: draft.template.clone(),
+            template_category: template.category.to_ascii_uppercase(),
+            audience: draft.audience.clone(),
+            state: if scheduled_at.is_some() {
+                CampaignState::Scheduled
+            } else {
+                CampaignState::Draft
+            },
+            scheduled_at,
+        },
+    })
+}
+
+/// The contacts an audience names, as a contact query.
+async fn audience_query(svc: &Services, audience: &Audience) -> ServiceResult<ContactQuery> {
+    match audience {
+        Audience::Labels { labels: names } => Ok(ContactQuery {
+            any_labels: labels::resolve(svc, names).await?,
+            ..ContactQuery::default()
+        }),
+        Audience::Segment { segment_id } => {
+            let segment = svc
+                .store
+                .contacts
+                .segment(*segment_id)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::Invalid(format!("there is no segment {segment_id}"))
+                })?;
+            let attributes = svc.store.contacts.attributes().await?;
+            segments::query_for(svc, &segment.filter, &attributes).await
+        }
+        Audience::Contacts { contact_ids } => Ok(ContactQuery {
+            ids: Some(contact_ids.clone()),
+            ..ContactQuery::default()
+        }),
+    }
+}
+
+/// A campaign with its counts: its recipients once started, else its audience as it stands.
+async fn with_counts(svc: &Services, record: CampaignRecord) -> ServiceResult<Campaign> {
+    let mut counts = CampaignCounts::default();
+    let mut failures = Vec::new();
+    if record.state.editable() {
+        if let Ok(query) = audience_query(svc, &record.audience).await {
+            let rules = eligibility(svc, record.marketing());
+            for (state, count) in svc.store.campaigns.preview(&query, &rules).await? {
+                counts.add(state, None, false, count);
+            }
+        }
+    } else {
+        for (state, status, replied, count) in svc.store.campaigns.counts(record.id).await? {
+            counts.add(state, status.as_deref(), replied, count);
+        }
+        failures = svc
+            .store
+            .campaigns
+            .failures(record.id)
+            .await?
+            .into_iter()
+            .map(|(code, count)| FailureCount {
+                code,
+                meaning: error_meaning(code).to_owned(),
+                count,
+            })
+            .collect();
+    }
+    Ok(Campaign {
+        id: record.id,
+        name: record.name,
+        phone_number_id: record.phone_number_id,
+        display_phone_number: record.display_phone_number,
+        template: record.template,
+        template_category: record.template_category,
+        audience: record.audience,
+        state: record.state,
+        pause_reason: record.pause_reason,
+        scheduled_at: record.scheduled_at.map(|t| UnixTime::from_millis(t.0)),
+        started_at: record.started_at.map(|t| UnixTime::from_millis(t.0)),
+        finished_at: record.finished_at.map(|t| UnixTime::from_millis(t.0)),
+        created_by_name: record.created_by_name,
+        created_at: UnixTime::from_millis(record.created_at.0),
+        counts,
+        failures,
+    })
+}
+
+async fn record(svc: &Services, id: i64) -> ServiceResult<CampaignRecord> {
+    svc.store
+        .campaigns
+        .get(id)
+        .await?
+        .ok_or(ServiceError::NotFound("campaign"))
+}
+
+pub async fn list(svc: &Services, _viewer: &Viewer) -> ServiceResult<Vec<Campaign>> {
+    let mut campaigns = Vec::new();
+    for record in svc.store.campaigns.list().await? {
+        campaigns.push(with_counts(svc, record).await?);
+    }
+    Ok(campaigns)
+}
+
+pub async fn get(svc: &Services, _viewer: &Viewer, id: i64) -> ServiceResult<Campaign> {
+    with_counts(svc, record(svc, id).await?).await
+}
+
+pub async fn preview(
+    svc: &Services,
+    _viewer: &Viewer,
+    draft: &CampaignDraft,
+) -> ServiceResult<CampaignPreview> {
+    let checked = check(svc, draft).await?;
+    let query = audience_query(svc, &draft.audience).await?;
+    let rules = eligibility(svc, checked.write.template_category == "MARKETING");
+    let mut counts = CampaignCounts::default();
+    for (state, count) in svc.store.campaigns.preview(&query, &rules).await? {
+        counts.add(state, None, false, count);
+    }
+    let template = approved_template(svc, &draft.phone_number_id, &draft.template).await?;
+    let sources = parse_parameters(&draft.template.parameters).map_err(ServiceError::Invalid)?;
+    let sample = svc
+        .store
+        .contacts
+        .list(&ContactQuery { limit: 1, ..query })
+        .await?
+        .into_iter()
+        .next();
+    let (sample_contact, sample_text) = match sample {
+        Some(contact) => {
+            let fields = parley_app::campaigns::RecipientFields {
+                name: contact.name().map(str::to_owned),
+                phone: contact.wa_id.as_ref().map(|w| format!("+{w}")),
+                email: contact.email.clone(),
+                company: contact.company.clone(),
+                attributes: contact.attributes.clone(),
+            };
+            let text = fill_parameters(&sources, &fields).map(|values| template.render(&values));
+            let who = contact.name().map(str::to_owned).or(fields.phone.clone());
+            (who, text)
+        }
+        None => (None, None),
+    };
+    Ok(CampaignPreview {
+        counts,
+        sample_contact,
+        sample_text,
+    })
+}
+
+async fn audit_campaign(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    action: AuditAction,
+    id: i64,
+    details: Value,
+) {
+    audit::record(
+        svc,
+        Actor::Member(viewer),
+        origin,
+        action,
+        format!("campaign {id}"),
+        details,
+    )
+    .await;
+}
+
+pub async fn create(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    draft: CampaignDraft,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    let checked = check(svc, &draft).await?;
+    let created = svc
+        .store
+        .campaigns
+        .create(&checked.write, viewer.id, svc.now())
+        .await?;
+    let details = json!({"name": created.name, "template": created.template.name});
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignSaved,
+        created.id,
+        details,
+    )
+    .await;
+    with_counts(svc, created).await
+}
+
+pub async fn update(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+    patch: CampaignPatch,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    let current = record(svc, id).await?;
+    if !current.state.editable() {
+        return Err(ServiceError::Conflict(
+            "only a draft or scheduled campaign can be changed".into(),
+        ));
+    }
+    let draft = CampaignDraft {
+        name: patch.name.unwrap_or(current.name),
+        phone_number_id: patch.phone_number_id.unwrap_or(current.phone_number_id),
+        template: patch.template.unwrap_or(current.template),
+        audience: patch.audience.unwrap_or(current.audience),
+        scheduled_at: match patch.scheduled_at {
+            Some(at) => at,
+            None => current.scheduled_at.map(|t| UnixTime::from_millis(t.0)),
+        },
+    };
+    let checked = check(svc, &draft).await?;
+    svc.store
+        .campaigns
+        .update(id, &checked.write, svc.now())
+        .await?;
+    let details = json!({"name": checked.write.name, "template": checked.write.template.name});
+    audit_campaign(svc, viewer, origin, AuditAction::CampaignSaved, id, details).await;
+    get(svc, viewer, id).await
+}
+
+pub async fn delete(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<()> {
+    require_admin(viewer)?;
+    let current = record(svc, id).await?;
+    svc.store.campaigns.delete(id).await?;
+    let details = json!({"name": current.name});
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignDeleted,
+        id,
+        details,
+    )
+    .await;
+    Ok(())
+}
+
+/// Fixes the recipients and starts sending (a member's start, or a schedule's).
+async fn start_now(svc: &Services, current: &CampaignRecord) -> ServiceResult<()> {
+    let draft = CampaignDraft {
+        name: current.name.clone(),
+        phone_number_id: current.phone_number_id.clone(),
+        template: current.template.clone(),
+        audience: current.audience.clone(),
+        scheduled_at: None,
+    };
+    // The template or the audience may have changed since the campaign was written.
+    let checked = check(svc, &draft).await?;
+    let query = audience_query(svc, &current.audience).await?;
+    let rules = eligibility(svc, checked.write.template_category == "MARKETING");
+    svc.store
+        .campaigns
+        .start(current.id, &query, &rules, svc.now())
+        .await?;
+    svc.outbox_wake.notify_one();
+    Ok(())
+}
+
+pub async fn start(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    let current = record(svc, id).await?;
+    start_now(svc, &current).await?;
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignStarted,
+        id,
+        json!({}),
+    )
+    .await;
+    get(svc, viewer, id).await
+}
+
+pub async fn pause(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    svc.store
+        .campaigns
+        .transition(
+            id,
+            &[CampaignState::Sending],
+            CampaignState::Paused,
+            Some(PauseReason::Member),
+            svc.now(),
+        )
+        .await?;
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignPaused,
+        id,
+        json!({}),
+    )
+    .await;
+    get(svc, viewer, id).await
+}
+
+pub async fn resume(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    svc.store
+        .campaigns
+        .transition(
+            id,
+            &[CampaignState::Paused],
+            CampaignState::Sending,
+            None,
+            svc.now(),
+        )
+        .await?;
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignResumed,
+        id,
+        json!({}),
+    )
+    .await;
+    get(svc, viewer, id).await
+}
+
+pub async fn cancel(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+) -> ServiceResult<Campaign> {
+    require_admin(viewer)?;
+    svc.store.campaigns.cancel(id, svc.now()).await?;
+    audit_campaign(
+        svc,
+        viewer,
+        origin,
+        AuditAction::CampaignCancelled,
+        id,
+        json!({}),
+    )
+    .await;
+    get(svc, viewer, id).await
+}
+
+/// Most recipients a page holds.
+pub const MAX_RECIPIENT_PAGE: i64 = 500;
+
+pub async fn recipients(
+    svc: &Services,
+    _viewer: &Viewer,
+    id: i64,
+    filter: Option<RecipientFilter>,
+    after: Option<i64>,
+    limit: i64,
+) -> ServiceResult<RecipientPage> {
+    record(svc, id).await?;
+    let limit = limit.clamp(1, MAX_RECIPIENT_PAGE);
+    let recipients = svc
+        .store
+        .campaigns
+        .recipients(id, filter, after, limit)
+        .await?;
+    let next_after = (recipients.len() as i64 == limit)
+        .then(|| recipients.last().map(|r| r.contact_id))
+        .flatten();
+    Ok(RecipientPage {
+        recipients,
+        next_after,
+    })
+}
+
+/// One round of the runner: starts scheduled campaigns whose time has come, tops up each
+/// sending campaign's share of the outbox, and completes those with nothing left.
+pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
+    let now = svc.now();
+    for id in svc.store.campaigns.due(now).await? {
+        let current = record(svc, id).await?;
+        if let Err(error) = start_now(svc, &current).await {
+            tracing::warn!(campaign = id, %error, "a scheduled campaign cannot start");
+            let why = PauseReason::Problem;
+            svc.store
+                .campaigns
+                .transition(
+                    id,
+                    &[CampaignState::Scheduled],
+                    CampaignState::Paused,
+                    Some(why),
+                    now,
+                )
+                .await?;
+        }
+    }
+    let lookahead = i64::from(send_rate) * LOOKAHEAD_SECONDS;
+    for campaign in svc.store.campaigns.sending().await? {
+        let waiting = svc
+            .store
+            .campaigns
+            .waiting_on_number(&campaign.phone_number_id)
+            .await?;
+        let room = lookahead - waiting;
+        if room > 0 {
+            top_up(svc, &campaign, room, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Hands up to `room` of a campaign's pending recipients to the outbox; completes the
+/// campaign when none is left.
+async fn top_up(
+    svc: &Services,
+    campaign: &CampaignRecord,
+    mut room: i64,
+    now: Millis,
+) -> ServiceResult<()> {
+    let template = match approved_template(svc, &campaign.phone_number_id, &campaign.template).await
+    {
+        Ok(template) => template,
+        Err(error) => {
+            tracing::warn!(campaign = campaign.id, %error, "campaign paused");
+            svc.store
+                .campaigns
+                .transition(
+                    campaign.id,
+                    &[CampaignState::Sending],
+                    CampaignState::Paused,
+                    Some(PauseReason::Problem),
+                    now,
+                )
+                .await?;
+            return Ok(());
+        }
+    };
+    let header = sending::header_component(
+        &svc.store,
+        &campaign.phone_number_id,
+        &template,
+        campaign.template.header_media_id.as_deref(),
+    )
+    .await?;
+    let sources = parse_parameters(&campaign.template.parameters).map_err(ServiceError::Invalid)?;
+    let rules = eligibility(svc, campaign.marketing());
+    while room > 0 {
+        let due = svc
+            .store
+            .campaigns
+            .due_recipients(campaign.id, room.min(DISPATCH_BATCH))
+            .await?;
+        if due.is_empty() {
+            svc.store
+                .campaigns
+                .complete_if_done(campaign.id, now)
+                .await?;
+            return Ok(());
+        }
+        room -= due.len() as i64;
+        let dispatches: Vec<Dispatch> = due
+            .into_iter()
+            .map(|recipient| {
+                let Some(to) = recipient.to else {
+                    return Ok(Dispatch::Skip {
+                        contact_id: recipient.contact_id,
+                        state: RecipientState::SkippedNoWhatsapp,
+                    });
+                };
+                let Some(values) = fill_parameters(&sources, &recipient.fields) else {
+                    return Ok(Dispatch::Skip {
+                        contact_id: recipient.contact_id,
+                        state: RecipientState::SkippedMissingData,
+                    });
+                };
+                let mut components = header.clone();
+                components.extend(sending::body_components(&template, &values)?);
+                let mut object = json!({ "name": template.name,
+                    "language": { "code": template.language } });
+                if !components.is_empty() {
+                    object["components"] = Value::Array(components);
+                }
+                Ok(Dispatch::Send {
+                    contact_id: recipient.contact_id,
+                    request: json!({
+                        "messaging_product": "whatsapp",
+                        "recipient_type": "individual",
+                        "to": to,
+                        "type": "template",
+                        "template": object,
+                    }),
+                    to,
+                    text: template.render(&values),
+                })
+            })
+            .collect::<ServiceResult<_>>()?;
+        let queued = svc
+            .store
+            .campaigns
+            .dispatch(campaign, &dispatches, &rules, now)
+            .await?;
+        if queued > 0 {
+            svc.outbox_wake.notify_one();
+        }
+    }
+    Ok(())
+}
+
+/// Runs [`tick`] every second on this node (every node runs one; the store makes two nodes
+/// handing out one campaign safe).
+pub fn spawn_runner(svc: Services, send_rate: u32) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(error) = tick(&svc, send_rate).await {
+                tracing::warn!(%error, "campaigns: a round failed (the next one retries)");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
