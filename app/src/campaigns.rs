@@ -296,7 +296,7 @@ pub fn check_name(name: &str) -> Result<String, String> {
 /// The counts a campaign page and `GET /api/v1/campaigns/{id}` show. Before a campaign starts
 /// they are a preview of its audience as it stands; afterwards, of its recipients. The funnel
 /// is cumulative: a read message was also sent and delivered.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignCounts {
     /// Everyone in the audience.

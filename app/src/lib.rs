@@ -68,6 +68,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/canned-replies") view=pages::CannedRepliesPage />
                 <Route path=path!("/contacts") view=pages::ContactsPage />
                 <Route path=path!("/contacts/:contact_id") view=pages::ContactPage />
+                <Route path=path!("/campaigns") view=pages::CampaignsPage />
+                <Route path=path!("/campaigns/:campaign_id") view=pages::CampaignPage />
+                <Route path=path!("/admin/consent") view=pages::OptOutKeywordsPage />
                 <Route path=path!("/admin") view=pages::AdminTeam />
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
                 <Route path=path!("/admin/attributes") view=pages::AttributesPage />

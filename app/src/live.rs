@@ -57,12 +57,22 @@ pub enum LiveEvent {
     AttributesChanged {
         attributes: Vec<crate::contacts::AttributeDefinition>,
     },
+    /// A line was added to a contact's consent ledger (by a member, a keyword, Meta).
+    ConsentChanged {
+        contact_id: i64,
+        state: crate::consent::ConsentState,
+    },
+    /// A campaign was written, started, paused, resumed, cancelled or finished.
+    CampaignChanged {
+        campaign_id: i64,
+        state: crate::campaigns::CampaignState,
+    },
 }
 
 impl LiveEvent {
     /// Every event name a stream carries, [`LiveEvent::RESET`] included (keep beside
     /// [`LiveEvent::name`]: the browser listens for these alone).
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 14] = [
         "message.created",
         "message.updated",
         "conversation.updated",
@@ -74,6 +84,8 @@ impl LiveEvent {
         "labels.changed",
         "contact.updated",
         "attributes.changed",
+        "consent.changed",
+        "campaign.changed",
         LiveEvent::RESET,
     ];
     /// Sent instead of a replay that reaches too far back: reload, then follow live.
@@ -92,6 +104,8 @@ impl LiveEvent {
             LiveEvent::LabelsChanged { .. } => "labels.changed",
             LiveEvent::ContactUpdated { .. } => "contact.updated",
             LiveEvent::AttributesChanged { .. } => "attributes.changed",
+            LiveEvent::ConsentChanged { .. } => "consent.changed",
+            LiveEvent::CampaignChanged { .. } => "campaign.changed",
         }
     }
 }

@@ -307,6 +307,22 @@ impl LiveHub {
                     contact: Box::new(views::contact_details(&contact)),
                 }
             }
+            (
+                DomainEvent::ConsentRecorded {
+                    contact_id, state, ..
+                },
+                _,
+                _,
+            ) => LiveEvent::ConsentChanged {
+                contact_id: *contact_id,
+                state: *state,
+            },
+            (DomainEvent::CampaignChanged { campaign_id, state }, _, _) => {
+                LiveEvent::CampaignChanged {
+                    campaign_id: *campaign_id,
+                    state: *state,
+                }
+            }
             (DomainEvent::AttributesChanged, _, _) => LiveEvent::AttributesChanged {
                 attributes: self.store.contacts.attributes().await?,
             },

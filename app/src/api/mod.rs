@@ -4,10 +4,12 @@
 //! for running the team (members, set-password links, one's own settings, the audit log) in
 //! [`team`].
 
+mod campaigns;
 mod collaboration;
 mod contacts;
 mod team;
 
+pub use campaigns::*;
 pub use collaboration::*;
 pub use contacts::*;
 pub use team::*;
@@ -363,6 +365,7 @@ pub mod ssr {
     use leptos::prelude::*;
     use std::sync::Arc;
 
+    pub use super::campaigns::ssr::CampaignsBackend;
     pub use super::collaboration::ssr::CollaborationBackend;
     pub use super::contacts::ssr::ContactsBackend;
     pub use super::team::ssr::TeamBackend;
@@ -370,7 +373,9 @@ pub mod ssr {
     /// The server's use cases, as server functions reach them. The server decides who may do
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
-    pub trait Backend: CollaborationBackend + ContactsBackend + TeamBackend + Send + Sync {
+    pub trait Backend:
+        CampaignsBackend + CollaborationBackend + ContactsBackend + TeamBackend + Send + Sync
+    {
         async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
         async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;
         async fn conversations(

@@ -42,11 +42,13 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
         <nav class="topnav" aria-label="Main">
             <a href="/inbox">"Inbox"</a>
             <a href="/contacts">"Contacts"</a>
+            <a href="/campaigns">"Campaigns"</a>
             <a href="/canned-replies">"Canned replies"</a>
             <Show when=move || is_admin>
                 <a href="/admin/templates">"Templates"</a>
                 <a href="/admin/labels">"Labels"</a>
                 <a href="/admin/attributes">"Attributes"</a>
+                <a href="/admin/consent">"Opt-out keywords"</a>
                 <a href="/admin">"Team"</a>
                 <a href="/admin/teams">"Teams"</a>
                 <a href="/admin/audit">"Audit"</a>

@@ -3,6 +3,7 @@
 mod admin;
 mod audit;
 mod bell;
+mod campaigns;
 mod canned;
 mod contacts;
 mod frame;
@@ -16,6 +17,7 @@ mod templates;
 
 pub use admin::AdminTeam;
 pub use audit::AuditPage;
+pub use campaigns::{CampaignPage, CampaignsPage, OptOutKeywordsPage};
 pub use canned::{CannedRepliesPage, SharedCannedRepliesPage};
 pub use contacts::{AttributesPage, ContactPage, ContactsPage};
 pub use inbox::Inbox;

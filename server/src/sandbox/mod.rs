@@ -7,6 +7,7 @@
 //! twice), signed exactly as Meta signs. Its rules follow Meta's documentation, not Parley's
 //! code, so it catches Parley's mistakes.
 
+pub mod audience;
 mod demo;
 pub mod errors;
 mod graph;
@@ -386,6 +387,20 @@ pub struct DeliveryFailure {
     pub title: &'static str,
     pub details: &'static str,
 }
+
+/// Not a WhatsApp user (or has not accepted the terms).
+pub const NOT_ON_WHATSAPP: DeliveryFailure = DeliveryFailure {
+    code: 131026,
+    title: "Message undeliverable",
+    details: "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
+};
+
+/// The customer stopped marketing messages from the business.
+pub const STOPPED_MARKETING: DeliveryFailure = DeliveryFailure {
+    code: 131050,
+    title: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+    details: "The user has stopped marketing messages.",
+};
 
 /// One of the demo numbers by id.
 pub fn demo_number(id: &str) -> Option<&'static DemoNumber> {

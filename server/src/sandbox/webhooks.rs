@@ -2,8 +2,8 @@
 //! answer, for the statuses of accepted sends, and for template reviews.
 
 use super::{
-    DEMO_NUMBERS, DeliveryFailure, DemoNumber, MediaObject, Persona, Simulator, now_ms, personas,
-    templates,
+    DEMO_NUMBERS, DeliveryFailure, DemoNumber, MediaObject, Persona, Simulator, audience, now_ms,
+    personas, templates,
 };
 use crate::whatsapp::signature::{meta_json, sign};
 use rand::Rng as _;
@@ -156,6 +156,27 @@ impl Simulator {
         wamid
     }
 
+    /// A member of the simulated audience writes `text` to the first demo number.
+    fn audience_writes(&self, address: &str, text: &str, delay: Duration) {
+        let number = &DEMO_NUMBERS[0];
+        let wamid = self.next_id("wamid.SIM");
+        let sent_at_ms = now_ms() + delay.as_millis() as i64;
+        let message = json!({ "id": wamid, "from": address, "timestamp": (sent_at_ms / 1000).to_string(),
+            "type": "text", "text": { "body": text } });
+        {
+            let mut state = self.state();
+            let key = (number.id.to_owned(), address.to_owned());
+            state.last_inbound.insert(key, sent_at_ms);
+        }
+        let contact =
+            json!({ "profile": { "name": audience::profile_name(address) }, "wa_id": address });
+        let payload = self.envelope(
+            number,
+            json!({ "contacts": [contact], "messages": [message] }),
+        );
+        self.post_webhook(payload, delay);
+    }
+
     /// Stores media as if a customer had uploaded it; returns its id.
     pub fn store_media(&self, bytes: bytes::Bytes, mime_type: &str) -> String {
         let id = format!(
@@ -181,18 +202,25 @@ impl Simulator {
         failure: Option<DeliveryFailure>,
     ) {
         let persona = personas::by_address(to);
+        let fate = audience::fate(to);
+        let reads = persona.is_some_and(|p| p.responsive)
+            || matches!(fate, Some(audience::Fate::Reads { .. }));
         let statuses: Vec<(&str, Option<DeliveryFailure>)> = match failure {
             Some(error) => vec![("failed", Some(error))],
-            None if persona.is_some_and(|p| p.responsive) => {
-                vec![("sent", None), ("delivered", None), ("read", None)]
-            }
+            None if reads => vec![("sent", None), ("delivered", None), ("read", None)],
             None => vec![("sent", None), ("delivered", None)],
+        };
+        // A crowd's phones answer slowly: receipts spread over seconds.
+        let spread = if fate.is_some() {
+            300..6_000
+        } else {
+            300..1_500
         };
         let mut rng = rand::thread_rng();
         let mut at = Duration::ZERO;
         let mut deliveries: Vec<(Value, Duration)> = Vec::new();
         for (status, error) in statuses {
-            at += self.paced(Duration::from_millis(rng.gen_range(300..1500)));
+            at += self.paced(Duration::from_millis(rng.gen_range(spread.clone())));
             let mut value = json!({ "id": wamid, "status": status, "timestamp": (now_ms() / 1000).to_string(),
                                     "recipient_id": to });
             if let Some(p) = persona {
@@ -242,6 +270,20 @@ impl Simulator {
 
     /// The customer's side of an accepted send: they may read, react and answer.
     pub(super) fn customer_responds(&self, to: &str, kind: &str, body: &Value, wamid: &str) {
+        if let Some(audience::Fate::Reads {
+            answer: Some(answer),
+        }) = audience::fate(to)
+        {
+            let text = match answer {
+                audience::Answer::Interested => "Interested! How do I order? 😀",
+                audience::Answer::Stop => "STOP",
+            };
+            let delay = self.paced(Duration::from_millis(
+                rand::thread_rng().gen_range(4_000..20_000),
+            ));
+            self.audience_writes(to, text, delay);
+            return;
+        }
         let Some(persona) = personas::by_address(to) else {
             return;
         };

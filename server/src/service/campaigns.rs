@@ -247,13 +247,10 @@ pub async fn preview(
     }
     let template = approved_template(svc, &draft.phone_number_id, &draft.template).await?;
     let sources = parse_parameters(&draft.template.parameters).map_err(ServiceError::Invalid)?;
-    let sample = svc
-        .store
-        .contacts
-        .list(&ContactQuery { limit: 1, ..query })
-        .await?
-        .into_iter()
-        .next();
+    let sample = match svc.store.campaigns.eligible_sample(&query, &rules).await? {
+        Some(id) => svc.store.contacts.get(id).await?,
+        None => None,
+    };
     let (sample_contact, sample_text) = match sample {
         Some(contact) => {
             let fields = parley_app::campaigns::RecipientFields {

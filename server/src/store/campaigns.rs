@@ -106,6 +106,12 @@ pub trait CampaignStore: Send + Sync {
         query: &ContactQuery,
         rules: &Eligibility,
     ) -> StoreResult<Vec<(RecipientState, i64)>>;
+    /// The newest contact of the audience who would be sent the template (a preview's sample).
+    async fn eligible_sample(
+        &self,
+        query: &ContactQuery,
+        rules: &Eligibility,
+    ) -> StoreResult<Option<i64>>;
     /// Fixes the recipients (the audience divided by eligibility) and starts sending, in one
     /// transaction; only from draft or scheduled.
     async fn start(

@@ -4,6 +4,7 @@
 //! definitions ([`attributes`]).
 
 mod attributes;
+mod consent;
 mod editor;
 mod erase;
 mod import;

@@ -77,6 +77,7 @@ pub fn ContactPage() -> impl IntoView {
                                     <h1 dir="auto">{heading}</h1>
                                     <ContactFacts contact=shown />
                                     <super::erase::StartConversation contact_id=id has_phone />
+                                    <super::consent::ConsentPanel contact_id=id />
                                     // Redrawn when the contact changes elsewhere, so the form shows it.
                                     {move || shown.get().map(|contact| {
                                         view! { <ContactEditor contact context=context.clone() on_saved saved /> }
@@ -197,6 +198,7 @@ pub fn ContactSidePanel(contact_id: i64) -> impl IntoView {
                             {found.phone.clone().map(|p| view! { <span class="hint">" · " {p}</span> })}
                         </p>
                         <ContactEditor contact=found context=editor on_saved saved />
+                        <super::consent::ConsentPanel contact_id />
                         <h3>"Conversations"</h3>
                         <ContactHistory conversations=history />
                     }.into_any()

@@ -241,7 +241,9 @@ pub fn Inbox() -> impl IntoView {
             LiveEvent::TemplateUpdated { .. }
             | LiveEvent::Notification { .. }
             | LiveEvent::NotificationsRead
-            | LiveEvent::AttributesChanged { .. } => return,
+            | LiveEvent::AttributesChanged { .. }
+            | LiveEvent::ConsentChanged { .. }
+            | LiveEvent::CampaignChanged { .. } => return,
         };
         list.apply(conversation, filters, live.viewer.get_untracked());
         thread.update_conversation(conversation);

@@ -3,7 +3,7 @@
 
 use super::errors::GraphApiError;
 use super::validate::{self, Request};
-use super::{DeliveryFailure, Simulator, demo_number, personas};
+use super::{DeliveryFailure, Simulator, audience, demo_number, personas};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -210,32 +210,22 @@ async fn send_inner(
             }
             let persona = personas::by_address(&to);
             // Meta accepts first and reports undeliverable messages through status webhooks.
-            let failure = match (persona, kind.as_str()) {
-                (None, _) => Some(DeliveryFailure {
-                    code: 131026,
-                    title: "Message undeliverable",
-                    details: "Unable to deliver message. The recipient is not a WhatsApp user or cannot receive this message.",
-                }),
-                (Some(p), "template")
+            let window_closed = kind != "template" && !sim.window_open(number.id, &to);
+            let failure = match (persona, audience::fate(&to)) {
+                (None, None) => Some(super::NOT_ON_WHATSAPP),
+                (None, Some(fate)) => audience::failure(fate, marketing),
+                (Some(p), _)
                     if marketing && sim.state().opted_out_of_marketing.contains(p.address()) =>
                 {
-                    Some(DeliveryFailure {
-                        code: 131050,
-                        title: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
-                        details: "The user has stopped marketing messages.",
-                    })
-                }
-                (Some(p), kind)
-                    if kind != "template" && !sim.window_open(number.id, p.address()) =>
-                {
-                    Some(DeliveryFailure {
-                        code: 131047,
-                        title: "Re-engagement message",
-                        details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
-                    })
+                    Some(super::STOPPED_MARKETING)
                 }
                 _ => None,
-            };
+            }
+            .or(window_closed.then_some(DeliveryFailure {
+                code: 131047,
+                title: "Re-engagement message",
+                details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+            }));
             sim.schedule_statuses(number, &to, &wamid, failure);
             if failure.is_none() {
                 sim.customer_responds(&to, &kind, &body, &wamid);

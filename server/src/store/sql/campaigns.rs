@@ -345,6 +345,17 @@ impl CampaignStore for Engine {
             .collect()
     }
 
+    async fn eligible_sample(
+        &self,
+        query: &ContactQuery,
+        rules: &Eligibility,
+    ) -> StoreResult<Option<i64>> {
+        let mut sql = sqlx::QueryBuilder::<Db>::new("SELECT id FROM (");
+        push_eligibility(&mut sql, query, rules);
+        sql.push(") eligibility WHERE state = 'pending' ORDER BY id DESC LIMIT 1");
+        Ok(sql.build_query_scalar().fetch_optional(&self.pool).await?)
+    }
+
     async fn start(
         &self,
         id: i64,

@@ -1,6 +1,8 @@
 //! The sandbox: in sandbox mode, admins make a simulated customer write in (demos, and the
 //! browser tests, which cannot reach the simulator's own controls).
 
+mod campaigns;
+
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
 use crate::domain::audit::AuditAction;
@@ -264,6 +266,7 @@ async fn try_seed_teamwork(
     }
     let teams = seed_teams(store, &users, now).await?;
     seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
+    campaigns::seed_campaigns(store, &conversations, admin, now).await?;
     let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
         ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
         ("Noa Levi", &["refund", "complaint"], Priority::Urgent, None),

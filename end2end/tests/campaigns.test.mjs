@@ -1,0 +1,94 @@
+// A small campaign end to end in a real browser against the sandbox demo: the audience divided
+// before sending (who is left out and why), a sample message, sending at once, counters and
+// the funnel following live, a STOP that opts the customer out (and shows on their contact
+// page), and an agent held to their consent.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+
+const AMIRA = { name: "Amira Haddad", waId: "15550100001" };
+
+let parley;
+let browser;
+
+before(async () => {
+  parley = await startParley();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await parley?.stop();
+});
+
+async function signedIn(who) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await signIn(page, parley.url, who);
+  await page.waitForURL(`${parley.url}/inbox`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  return { page, errors };
+}
+
+test("an admin previews, sends and follows a campaign; STOP opts the customer out", async () => {
+  const { page, errors } = await signedIn(team.admin);
+  await page.getByRole("link", { name: "Campaigns" }).click();
+  await page.waitForURL(`${parley.url}/campaigns`);
+  // The demo's own campaign runs through the simulator first: wait until it is done, so that
+  // what it taught Parley (who is not on WhatsApp) is in place.
+  const seeded = page.locator("tr", { hasText: "Spring sale 🌷" });
+  for (let attempt = 0; ; attempt++) {
+    await page.reload();
+    await page.waitForSelector("body[data-hydrated=true]");
+    if ((await seeded.count()) && /Completed/.test(await seeded.textContent())) break;
+    if (attempt > 40) throw new Error("the demo campaign did not complete");
+    await page.waitForTimeout(500);
+  }
+  await screenshot(page, "campaigns-list");
+
+  await page.locator("summary", { hasText: "New campaign" }).click();
+  await page.getByLabel("Name").fill("Flash sale");
+  await page.getByLabel("Template").selectOption({ label: "spring_sale (en_US, marketing)" });
+  await page.locator(".label-choice", { hasText: "sales lead" }).locator("input").check();
+  // The audience, divided: Amira opted in; Jonas never did; Inês is not on WhatsApp.
+  const counts = page.locator(".campaign-preview .audience-counts");
+  await counts.locator('[data-count="total"]').filter({ hasText: "3" }).waitFor();
+  assert.equal(await counts.locator('[data-count="eligible"]').textContent(), "1");
+  assert.equal(await counts.locator('[data-count="no-consent"]').textContent(), "1");
+  assert.equal(await counts.locator('[data-count="no-whatsapp"]').textContent(), "1");
+  assert.match(await page.locator(".sample-message").textContent(), /spring sale is on/);
+  await screenshot(page, "campaign-editor");
+
+  await page.getByRole("button", { name: "Save and send now" }).click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("heading", { name: /Flash sale/ }).waitFor();
+  // Counters follow the campaign as the simulated customer receives and reads it.
+  await page.locator('[data-funnel="delivered"]').filter({ hasText: "1" }).waitFor({ timeout: 20000 });
+  await page.locator('[data-state="completed"]').waitFor({ timeout: 20000 });
+  await page.locator('[data-funnel="read"]').filter({ hasText: "1" }).waitFor({ timeout: 20000 });
+  assert.equal(await page.locator('[data-funnel="failed"]').textContent(), "0");
+  await page.getByLabel("Show").selectOption("skipped");
+  await page.locator("table.recipients-table tbody tr").nth(1).waitFor();
+  assert.equal(await page.locator("table.recipients-table tbody tr").count(), 2);
+  await screenshot(page, "campaign-funnel");
+
+  // STOP opts her out, which her contact page shows with the evidence.
+  await parley.customerWrites(AMIRA.waId, { type: "text", text: { body: "Stop!" } });
+  await page.getByLabel("Show").selectOption("");
+  await page.locator("table.recipients-table a", { hasText: AMIRA.name }).click();
+  await page.waitForURL(/\/contacts\/\d+$/);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator('.consent-state[data-consent="opted_out"]').waitFor({ timeout: 15000 });
+  assert.match(await page.locator(".consent-ledger li").first().textContent(), /opt-out keyword/);
+  await screenshot(page, "contact-consent");
+
+  // An admin records a new opt-in by hand: the ledger grows, the old lines stay.
+  await page.getByLabel("What they said, and where").fill("Asked for offers again by phone");
+  await page.getByRole("button", { name: "Record opt-in" }).click();
+  await page.locator('.consent-state[data-consent="opted_in"]').waitFor();
+  assert.ok((await page.locator(".consent-ledger li").count()) >= 3);
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,285 @@
+//! Campaigns and consent through the API of a running Parley with its simulated Cloud API: the
+//! audience divided before sending, a campaign sent to those who opted in, Meta's failures by
+//! code, the recipients and their CSV, a STOP that opts a customer out and is confirmed, and
+//! agents held to the same consent rule.
+
+use crate::sending::app_with_simulator;
+use crate::support::{ApiClient, eventually};
+use parley_app::model::Role;
+use parley_server::sandbox::PERSONAS;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn add_contact(api: &ApiClient, phone: &str, consent: Option<&str>) -> i64 {
+    let (status, contact) = api
+        .call(
+            "POST",
+            "/api/v1/contacts",
+            Some(json!({"phone": phone, "labels": ["vip"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{contact}");
+    let id = contact["id"].as_i64().unwrap();
+    if let Some(state) = consent {
+        let body = json!({"state": state, "source": "import", "note": "signup form"});
+        let (status, entry) = api
+            .call(
+                "POST",
+                &format!("/api/v1/contacts/{id}/consent"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{entry}");
+    }
+    id
+}
+
+fn spring(number: &str) -> Value {
+    json!({
+        "name": "Spring sale",
+        "phone_number_id": number,
+        "template": {"name": "spring_sale", "language": "en_US", "parameters": []},
+        "audience": {"labels": ["vip"]},
+    })
+}
+
+#[tokio::test]
+async fn a_campaign_reaches_those_who_opted_in_and_stop_opts_out() {
+    let (app, sim) = app_with_simulator().await;
+    let admin = app.api().await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    eventually("templates and numbers synced at start-up", || async {
+        let list = admin.get("/api/v1/templates").await;
+        (list["templates"].as_array()?.len() >= 4).then_some(())
+    })
+    .await;
+    let number = parley_server::sandbox::DEMO_NUMBERS[0].id;
+    let (status, _) = admin
+        .call(
+            "POST",
+            "/api/v1/labels",
+            Some(json!({"name": "vip", "colour": "#d97706"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let amira = add_contact(&admin, "+15550100001", Some("opted_in")).await;
+    add_contact(&admin, "+15550100002", Some("opted_out")).await;
+    add_contact(&admin, "+15550100003", None).await;
+    let stranger = add_contact(&admin, "+15559990000", Some("opted_in")).await;
+
+    // Members may not claim what Parley records itself.
+    let forged = json!({"state": "opted_in", "source": "keyword"});
+    let path = format!("/api/v1/contacts/{amira}/consent");
+    assert_eq!(admin.call("POST", &path, Some(forged)).await.0, 422);
+    let (_, ledger) = agent.call("GET", &path, None).await;
+    assert_eq!(ledger["state"], "opted_in");
+    assert_eq!(ledger["entries"][0]["source"], "import");
+
+    // The audience, divided before anything is sent.
+    let (status, preview) = admin
+        .call("POST", "/api/v1/campaigns/preview", Some(spring(number)))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let counts = &preview["counts"];
+    assert_eq!(
+        (
+            &counts["total"],
+            &counts["eligible"],
+            &counts["skipped_no_consent"],
+            &counts["skipped_opted_out"]
+        ),
+        (&json!(4), &json!(2), &json!(1), &json!(1)),
+        "{preview}"
+    );
+    assert!(
+        preview["sample_text"]
+            .as_str()
+            .unwrap()
+            .contains("spring sale")
+    );
+
+    // Only admins write campaigns, and only with what fits the template.
+    assert_eq!(
+        agent
+            .call("POST", "/api/v1/campaigns", Some(spring(number)))
+            .await
+            .0,
+        403
+    );
+    let mut wrong = spring(number);
+    wrong["template"]["parameters"] = json!(["{{contact.name}}"]);
+    let (status, body) = admin.call("POST", "/api/v1/campaigns", Some(wrong)).await;
+    assert_eq!(status, 422, "{body}");
+    let mut unknown = spring(number);
+    unknown["template"]["name"] = json!("no_such_template");
+    assert_eq!(
+        admin
+            .call("POST", "/api/v1/campaigns", Some(unknown))
+            .await
+            .0,
+        422
+    );
+    let (status, created) = admin
+        .call("POST", "/api/v1/campaigns", Some(spring(number)))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["state"], "draft");
+    assert_eq!(created["template_category"], "MARKETING");
+    let id = created["id"].as_i64().unwrap();
+    let (status, renamed) = admin
+        .call(
+            "PATCH",
+            &format!("/api/v1/campaigns/{id}"),
+            Some(json!({"name": "Spring"})),
+        )
+        .await;
+    assert_eq!((status, &renamed["name"]), (200, &json!("Spring")));
+
+    let (status, started) = admin
+        .call("POST", &format!("/api/v1/campaigns/{id}/start"), None)
+        .await;
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(
+        admin
+            .call("POST", &format!("/api/v1/campaigns/{id}/start"), None)
+            .await
+            .0,
+        409
+    );
+    let finished = eventually("the campaign completes", || async {
+        let campaign = admin.get(&format!("/api/v1/campaigns/{id}")).await;
+        let counts = &campaign["counts"];
+        (campaign["state"] == "completed" && counts["delivered"] == 1 && counts["failed"] == 1)
+            .then_some(campaign)
+    })
+    .await;
+    assert_eq!(finished["counts"]["queued"], 2);
+    assert_eq!(finished["failures"][0]["code"], 131026);
+    assert!(
+        finished["failures"][0]["meaning"]
+            .as_str()
+            .unwrap()
+            .contains("Not on WhatsApp")
+    );
+    let sent = sim.accepted();
+    let templates: Vec<&Value> = sent.iter().filter(|r| r["type"] == "template").collect();
+    assert_eq!(templates.len(), 2, "only those who opted in");
+    assert!(
+        templates
+            .iter()
+            .all(|r| r["template"]["name"] == "spring_sale")
+    );
+
+    let (status, failed) = admin
+        .call(
+            "GET",
+            &format!("/api/v1/campaigns/{id}/recipients?state=failed"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(failed["recipients"][0]["contact_id"], stranger);
+    assert_eq!(failed["recipients"][0]["error"]["code"], 131026);
+    let (status, _) = admin
+        .call(
+            "GET",
+            &format!("/api/v1/campaigns/{id}/recipients?state=bogus"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, csv) = admin
+        .call_text(
+            "GET",
+            &format!("/api/v1/campaigns/{id}/recipients.csv"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.contains("skipped_opted_out"));
+
+    // The stranger is not on WhatsApp: the next campaign leaves them out up front.
+    let (_, again) = admin
+        .call("POST", "/api/v1/campaigns/preview", Some(spring(number)))
+        .await;
+    assert_eq!(again["counts"]["skipped_no_whatsapp"], 1, "{again}");
+
+    // Amira's thread shows the campaign's message, sent by the campaign.
+    let amira_persona = &PERSONAS[0];
+    let conversation = eventually("Amira's conversation", || async {
+        let contact = admin.get(&format!("/api/v1/contacts/{amira}")).await;
+        contact["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let thread = admin.messages(conversation).await;
+    assert!(
+        thread
+            .iter()
+            .any(|m| m["author_name"] == "Campaign: Spring" && m["type"] == "template"),
+        "{thread:?}"
+    );
+
+    // STOP opts her out, is confirmed, and holds agents to it.
+    sim.customer_writes(
+        amira_persona,
+        json!({"type": "text", "text": {"body": "STOP"}}),
+        Duration::ZERO,
+    );
+    eventually("the opt-out", || async {
+        let ledger = admin.get(&path).await;
+        (ledger["state"] == "opted_out" && ledger["entries"][0]["source"] == "keyword")
+            .then_some(())
+    })
+    .await;
+    eventually("the confirmation is sent", || async {
+        sim.accepted()
+            .iter()
+            .any(|r| {
+                r["to"] == amira_persona.address()
+                    && r["text"]["body"]
+                        .as_str()
+                        .is_some_and(|b| b.starts_with("You will no longer"))
+            })
+            .then_some(())
+    })
+    .await;
+    let by_hand = json!({"type": "template",
+        "template": {"name": "spring_sale", "language": "en_US", "parameters": []}});
+    let (status, refused) = agent
+        .call(
+            "POST",
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            Some(by_hand),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("opted out"),
+        "{refused}"
+    );
+
+    // A finished campaign cannot be deleted; a draft can.
+    assert_eq!(
+        admin
+            .call("DELETE", &format!("/api/v1/campaigns/{id}"), None)
+            .await
+            .0,
+        409
+    );
+    let (_, draft) = admin
+        .call("POST", "/api/v1/campaigns", Some(spring(number)))
+        .await;
+    let draft_id = draft["id"].as_i64().unwrap();
+    assert_eq!(
+        admin
+            .call("DELETE", &format!("/api/v1/campaigns/{draft_id}"), None)
+            .await
+            .0,
+        204
+    );
+    let (_, audit) = admin
+        .call("GET", "/api/v1/audit?action=campaign", None)
+        .await;
+    assert!(audit.to_string().contains("campaign.started"), "{audit}");
+}
