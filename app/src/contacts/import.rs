@@ -109,6 +109,9 @@ pub enum ImportTarget {
     /// Label names, separated by `,`, `;` or `|`; added to the contact's labels.
     Labels,
     Note,
+    /// Marketing consent: yes / no (and the usual spellings); recorded in the contact's
+    /// consent ledger with the file and line as evidence.
+    MarketingConsent,
     Attribute(AttributeKey),
     Ignore,
 }
@@ -125,6 +128,7 @@ impl ImportTarget {
             ImportTarget::TimeZone => "time_zone".into(),
             ImportTarget::Labels => "labels".into(),
             ImportTarget::Note => "note".into(),
+            ImportTarget::MarketingConsent => "marketing_consent".into(),
             ImportTarget::Attribute(key) => format!("attr.{key}"),
             ImportTarget::Ignore => "ignore".into(),
         }
@@ -141,6 +145,7 @@ impl ImportTarget {
             "time_zone" => ImportTarget::TimeZone,
             "labels" => ImportTarget::Labels,
             "note" => ImportTarget::Note,
+            "marketing_consent" => ImportTarget::MarketingConsent,
             "ignore" | "" => ImportTarget::Ignore,
             other => match other.strip_prefix("attr.") {
                 Some(key) => ImportTarget::Attribute(
@@ -149,7 +154,8 @@ impl ImportTarget {
                 None => {
                     return Err(format!(
                         "{other:?} is not a column Parley imports: phone, user_id, name, email, \
-                         company, language, time_zone, labels, note, attr.<key> or ignore"
+                         company, language, time_zone, labels, note, marketing_consent, \
+                         attr.<key> or ignore"
                     ));
                 }
             },
@@ -193,6 +199,8 @@ impl ImportTarget {
             "timezone" | "tz" | "zone" => ImportTarget::TimeZone,
             "tags" | "label" | "tag" => ImportTarget::Labels,
             "notes" | "comment" | "comments" => ImportTarget::Note,
+            "consent" | "marketing" | "opt_in" | "optin" | "opted_in" | "accepts_marketing"
+            | "marketing_opt_in" | "subscribed" | "营销同意" => ImportTarget::MarketingConsent,
             _ => attributes
                 .iter()
                 .find(|a| {
@@ -233,6 +241,7 @@ pub struct ImportedContact {
     pub note: Option<String>,
     pub labels: Vec<String>,
     pub attributes: Vec<(AttributeKey, String)>,
+    pub consent: Option<crate::consent::ConsentState>,
 }
 
 /// A refused row: its line and why.
@@ -253,6 +262,21 @@ pub struct ImportReport {
     pub rejected: Vec<RejectedRow>,
     /// Labels the file named that did not exist yet, created by the import.
     pub labels_created: Vec<String>,
+}
+
+/// A consent cell: yes or no, as spreadsheets and other CRMs write them.
+pub fn parse_consent(cell: &str) -> Result<crate::consent::ConsentState, String> {
+    use crate::consent::ConsentState;
+    match cell.trim().to_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "x" | "opted_in" | "opt-in" | "opt in" | "subscribed"
+        | "sim" | "sí" | "si" | "oui" | "ja" | "是" => Ok(ConsentState::OptedIn),
+        "no" | "n" | "false" | "0" | "opted_out" | "opt-out" | "opt out" | "unsubscribed"
+        | "não" | "nao" | "non" | "nein" | "否" => Ok(ConsentState::OptedOut),
+        other => Err(format!(
+            "marketing consent {other:?} is neither yes nor no (yes, no, true, false, 1, 0, \
+             opted_in, opted_out)"
+        )),
+    }
 }
 
 /// Reads one record by the columns' `mapping` (one target per column); `country` (ISO code)
@@ -302,6 +326,7 @@ pub fn read_row(
                     row.attributes.push((key.clone(), value));
                 }
             }
+            ImportTarget::MarketingConsent => row.consent = Some(parse_consent(cell)?),
             ImportTarget::Ignore => {}
         }
     }
@@ -325,6 +350,26 @@ mod tests {
             agent_editable: true,
             position: 0,
         }
+    }
+
+    #[test]
+    fn consent_columns_read_yes_and_no() {
+        use crate::consent::ConsentState;
+        assert_eq!(parse_consent(" Yes ").unwrap(), ConsentState::OptedIn);
+        assert_eq!(parse_consent("opted_out").unwrap(), ConsentState::OptedOut);
+        assert_eq!(parse_consent("0").unwrap(), ConsentState::OptedOut);
+        assert!(parse_consent("maybe").is_err());
+        assert_eq!(
+            ImportTarget::guess("Accepts Marketing", &[]),
+            ImportTarget::MarketingConsent
+        );
+        let record = CsvRecord {
+            line: 7,
+            cells: vec!["+14155550100".into(), "yes".into()],
+        };
+        let mapping = [ImportTarget::Phone, ImportTarget::MarketingConsent];
+        let row = read_row(&record, &mapping, &[], None).unwrap();
+        assert_eq!(row.consent, Some(ConsentState::OptedIn));
     }
 
     #[test]

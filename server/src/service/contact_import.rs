@@ -29,6 +29,8 @@ pub struct ImportRequest {
     pub mapping: Option<Vec<ImportTarget>>,
     /// ISO country of phones written without a country code.
     pub country: Option<String>,
+    /// The file's name: the evidence of the consent it records.
+    pub file_name: Option<String>,
 }
 
 /// How far an import has come: rows written of rows to write.
@@ -49,6 +51,7 @@ pub async fn import(
 pub struct PreparedImport {
     rows: Vec<ImportedContact>,
     report: ImportReport,
+    file_name: Option<String>,
 }
 
 impl PreparedImport {
@@ -118,7 +121,11 @@ pub async fn prepare(
             }),
         }
     }
-    Ok(PreparedImport { rows: read, report })
+    Ok(PreparedImport {
+        rows: read,
+        report,
+        file_name: request.file_name,
+    })
 }
 
 /// Writes a prepared import a chunk per transaction, telling `progress` after each.
@@ -133,6 +140,7 @@ pub async fn write(
     let PreparedImport {
         rows: mut read,
         mut report,
+        file_name,
     } = prepared;
     let labels = labels_for(svc, viewer, origin, &mut read, &mut report).await?;
     let total = read.len();
@@ -147,6 +155,8 @@ pub async fn write(
                     .filter_map(|name| labels.get(&name.to_lowercase()).copied())
                     .collect(),
                 contact: contact.clone(),
+                imported_by: Some(viewer.id),
+                file: file_name.clone(),
             })
             .collect();
         let created = svc.store.contacts.import(&rows, svc.now()).await?;

@@ -209,6 +209,9 @@ pub struct ImportRow {
     pub contact: parley_app::contacts::ImportedContact,
     /// Labels to add.
     pub labels: Vec<i64>,
+    /// Who imported it, and from which file: a consent cell's evidence.
+    pub imported_by: Option<parley_app::model::UserId>,
+    pub file: Option<String>,
 }
 
 /// An attribute to create.

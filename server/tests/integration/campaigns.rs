@@ -283,3 +283,130 @@ async fn a_campaign_reaches_those_who_opted_in_and_stop_opts_out() {
         .await;
     assert!(audit.to_string().contains("campaign.started"), "{audit}");
 }
+
+crate::on_both_engines!(
+    an_import_records_consent_with_its_file_and_line,
+    keywords_are_kept_by_admins,
+);
+
+async fn an_import_records_consent_with_its_file_and_line(engine: crate::support::Engine) {
+    let app = crate::support::TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let csv = "phone,name,Accepts Marketing\n+14155550100,Ana,yes\n+14155550101,Bo,no\n+14155550102,Cy,\n+14155550103,Di,perhaps\n";
+    let (status, body) = crate::contacts::import(&admin, csv, &[], false).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["rejected"][0]["line"], 5);
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("perhaps")
+    );
+    let (_, found) = admin.call("GET", "/api/v1/contacts?q=Ana", None).await;
+    let ana = found["contacts"][0]["id"].as_i64().unwrap();
+    let ledger = admin.get(&format!("/api/v1/contacts/{ana}/consent")).await;
+    assert_eq!(ledger["state"], "opted_in", "{ledger}");
+    let entry = &ledger["entries"][0];
+    assert_eq!(entry["source"], "import");
+    assert_eq!(
+        entry["evidence"],
+        json!({"file": "contacts.csv", "line": 2})
+    );
+    assert!(entry["recorded_by_name"].is_string(), "{entry}");
+    // The same file again changes nothing; a new answer is a new line.
+    crate::contacts::import(&admin, csv, &[], false).await;
+    let again = admin.get(&format!("/api/v1/contacts/{ana}/consent")).await;
+    assert_eq!(again["entries"].as_array().unwrap().len(), 1);
+    let changed = "phone,consent\n+14155550100,no\n";
+    crate::contacts::import(&admin, changed, &[], false).await;
+    let now = admin.get(&format!("/api/v1/contacts/{ana}/consent")).await;
+    assert_eq!(now["state"], "opted_out");
+    assert_eq!(now["entries"].as_array().unwrap().len(), 2);
+    let (_, found) = admin.call("GET", "/api/v1/contacts?q=Cy", None).await;
+    let cy = found["contacts"][0]["id"].as_i64().unwrap();
+    let nothing = admin.get(&format!("/api/v1/contacts/{cy}/consent")).await;
+    assert_eq!(
+        nothing["state"],
+        Value::Null,
+        "an empty cell records nothing"
+    );
+}
+
+async fn keywords_are_kept_by_admins(engine: crate::support::Engine) {
+    let app = crate::support::TestApp::spawn(engine).await;
+    let (admin, _) = app.member("Ada Admin", Role::Admin).await;
+    let (agent, _) = app.member("Alan Agent", Role::Agent).await;
+    let defaults = agent.get("/api/v1/consent/keywords").await;
+    let languages: Vec<&str> = defaults
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["language"].as_str().unwrap())
+        .collect();
+    assert!(
+        languages.contains(&"zh") && languages.contains(&"ar"),
+        "{defaults}"
+    );
+    let zh = defaults
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["language"] == "zh")
+        .unwrap();
+    assert!(zh["keywords"].as_array().unwrap().contains(&json!("退订")));
+    let mine = json!([{"language": "en", "keywords": ["STOP", " Halt! "], "confirmation": "Bye."}]);
+    assert_eq!(
+        agent
+            .call("PUT", "/api/v1/consent/keywords", Some(mine.clone()))
+            .await
+            .0,
+        403
+    );
+    let (status, saved) = admin
+        .call("PUT", "/api/v1/consent/keywords", Some(mine))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved[0]["keywords"], json!(["halt", "stop"]));
+    let empty = json!([{"language": "en", "keywords": [], "confirmation": "Bye."}]);
+    assert_eq!(
+        admin
+            .call("PUT", "/api/v1/consent/keywords", Some(empty))
+            .await
+            .0,
+        422
+    );
+    let clash = json!([
+        {"language": "en", "keywords": ["stop"], "confirmation": "Bye."},
+        {"language": "fr", "keywords": ["stop"], "confirmation": "Au revoir."}
+    ]);
+    assert_eq!(
+        admin
+            .call("PUT", "/api/v1/consent/keywords", Some(clash))
+            .await
+            .0,
+        409
+    );
+    // A customer's "HALT" now opts them out.
+    let customer = "15550009999";
+    let body = crate::wa::inbound_text(
+        crate::wa::NUMBER_A,
+        customer,
+        "Eve",
+        "wamid.halt",
+        crate::wa::now_secs(),
+        "HALT",
+    );
+    app.deliver(&body).await;
+    let id = eventually("the contact", || async {
+        let (_, found) = admin.call("GET", "/api/v1/contacts?q=Eve", None).await;
+        found["contacts"][0]["id"].as_i64()
+    })
+    .await;
+    eventually("the opt-out", || async {
+        let ledger = admin.get(&format!("/api/v1/contacts/{id}/consent")).await;
+        (ledger["state"] == "opted_out").then_some(())
+    })
+    .await;
+}

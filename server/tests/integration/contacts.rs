@@ -362,7 +362,7 @@ async fn the_list_filters_and_exports_safely(engine: Engine) {
 }
 
 /// Posts a CSV to the import, with optional form fields; the status and the body.
-async fn import(
+pub async fn import(
     api: &crate::support::ApiClient,
     csv: &str,
     fields: &[(&str, &str)],

@@ -247,6 +247,7 @@ fn target_choices(attributes: &[AttributeDefinition]) -> Vec<(String, String)> {
         ("time_zone", "Time zone"),
         ("labels", "Labels"),
         ("note", "Note"),
+        ("marketing_consent", "Marketing consent (yes/no)"),
     ]
     .iter()
     .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))

@@ -1,12 +1,15 @@
 //! Contacts from a CSV import, a chunk of rows per transaction: each row updates the contact
 //! its phone (however spelt) or WhatsApp user id finds, or creates one. A few statements a row
-//! (find, write, labels, values), so that 100,000 rows import in seconds.
+//! (find, write, labels, values, consent), so that 100,000 rows import in seconds.
 
 use super::{Engine, Tx};
 use crate::domain::{DomainEvent, Millis};
+use crate::store::NewConsentEntry;
 use crate::store::StoreResult;
 use crate::store::contacts::ImportRow;
+use parley_app::consent::{ConsentPurpose, ConsentSource, ConsentState};
 use parley_app::contacts::phone_key;
+use serde_json::json;
 
 impl Engine {
     pub(super) async fn import_rows(
@@ -60,6 +63,9 @@ impl Engine {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(state) = fields.consent {
+                record_consent(&mut tx, id, state, row, now).await?;
+            }
         }
         let imported = DomainEvent::ContactsImported {
             created: created.iter().filter(|c| **c).count() as i64,
@@ -70,6 +76,32 @@ impl Engine {
         self.announce();
         Ok(created)
     }
+}
+
+/// A consent cell, in the ledger with the file and line as evidence; only when it changes the
+/// contact's consent, so importing a file again adds nothing.
+async fn record_consent(
+    tx: &mut Tx<'_>,
+    contact_id: i64,
+    state: ConsentState,
+    row: &ImportRow,
+    now: Millis,
+) -> StoreResult<()> {
+    if super::consent::current(tx, contact_id, ConsentPurpose::Marketing).await? == Some(state) {
+        return Ok(());
+    }
+    let entry = NewConsentEntry {
+        contact_id,
+        purpose: ConsentPurpose::Marketing,
+        state,
+        source: ConsentSource::Import,
+        actor: row.imported_by,
+        note: None,
+        evidence: Some(json!({ "file": row.file.as_deref().unwrap_or("CSV"),
+            "line": row.contact.line })),
+    };
+    super::consent::append(tx, &entry, now).await?;
+    Ok(())
 }
 
 /// The contact a row is about, and whether it was created for it.

@@ -535,6 +535,8 @@ async fn imported_rows_update_or_create(engine: Engine) {
                 ..ImportedContact::default()
             },
             labels,
+            imported_by: None,
+            file: None,
         };
     let before = store.events.latest_id().await.unwrap();
     let created = store
