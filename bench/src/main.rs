@@ -11,6 +11,7 @@
 //!
 //! `bench/run` runs them all and writes BENCHMARKS.md.
 
+mod campaign;
 mod ceiling;
 mod send_rate;
 mod sse;
@@ -83,6 +84,18 @@ enum Command {
     SendRate {
         #[arg(long, default_value_t = 80)]
         rate: u32,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// A campaign at scale: its build, its send rate, and agents' replies during it.
+    Campaign {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        recipients: i64,
+        #[arg(long, default_value_t = 80)]
+        rate: u32,
+        /// How long to send (0: only build it).
         #[arg(long, default_value_t = 60)]
         seconds: u64,
     },
@@ -195,6 +208,12 @@ async fn main() {
             pid,
         } => return sse::idle(&url, &token, clients, pid).await,
         Command::SendRate { rate, seconds } => return send_rate::run(rate, seconds).await,
+        Command::Campaign {
+            database_url,
+            recipients,
+            rate,
+            seconds,
+        } => return campaign::run(database_url, recipients, rate, seconds).await,
     };
     let endpoint = format!("{}/webhooks/whatsapp", url.trim_end_matches('/'));
     let client = reqwest::Client::builder()

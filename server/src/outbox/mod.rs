@@ -85,25 +85,30 @@ pub fn spawn_sender(
         numbers: NumberGate::new(per_second),
         pairs: Mutex::new(PairLimiter::new()),
     });
-    // Two seconds of work per claim keeps the pacer busy without holding leases for long.
-    let batch = (i64::from(per_second) * 2).clamp(32, 2000);
+    // Half a second of work per claim, topped up when a quarter second is left, keeps the
+    // pacer busy; and a member's message queued behind a campaign waits for at most that
+    // much work claimed before it (claims take members' messages first).
+    let batch = (i64::from(per_second) / 2).clamp(32, 2000);
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tokio::spawn(async move {
         // Each task reports how many jobs it carried, so the loop knows how much is in flight.
         let mut tasks: JoinSet<i64> = JoinSet::new();
         let mut in_flight: i64 = 0;
+        let mut woken = false;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 in_flight -= done.unwrap_or(0);
             }
-            // Top up before the work in hand runs out, so the pacer never waits on a claim.
-            // (A claim never takes a job queued behind a customer's job still in flight.)
-            if in_flight < batch / 2 {
+            // Top up before the work in hand runs out, so the pacer never waits on a claim;
+            // and at once when something was queued, which may be a member's reply that must
+            // not wait for the work in hand to run down. (A claim never takes a job queued
+            // behind a customer's job still in flight.)
+            if in_flight < batch / 2 || std::mem::take(&mut woken) {
                 let now = sender.clock.now();
                 match sender
                     .store
                     .outbox
-                    .claim(now, now.plus(LEASE), batch - in_flight)
+                    .claim(now, now.plus(LEASE), (batch - in_flight).max(1))
                     .await
                 {
                     Ok(jobs) => {
@@ -123,7 +128,7 @@ pub fn spawn_sender(
                 }
             }
             tokio::select! {
-                _ = wake.notified() => {}
+                _ = wake.notified() => woken = true,
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => in_flight -= done.unwrap_or(0),
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }

@@ -320,8 +320,7 @@ async fn a_kill_mid_campaign_loses_no_recipient_and_repeats_only_sends_in_flight
     let sent_before_kill = sim.accepted_count();
 
     sim.set_answer_delay(Duration::ZERO);
-    let mut restarted =
-        start_with_env(&database_url, port, &sim.base_url(), TOKEN, &env).await;
+    let mut restarted = start_with_env(&database_url, port, &sim.base_url(), TOKEN, &env).await;
     let finished = eventually("the campaign completes after the restart", || async {
         let found = api.get(&format!("/api/v1/campaigns/{id}")).await;
         (found["state"] == "completed").then_some(found)
