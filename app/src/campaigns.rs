@@ -464,6 +464,27 @@ impl std::str::FromStr for RecipientFilter {
     }
 }
 
+/// Unique customers a number may reach with business-initiated messages per rolling 24 hours,
+/// by Meta's `messaging_limit_tier`: `Some(None)` unlimited, `None` a tier Parley does not
+/// know (treated as no limit Parley can enforce).
+pub fn messaging_limit(tier: &str) -> Option<Option<i64>> {
+    Some(Some(match tier {
+        "TIER_50" => 50,
+        "TIER_250" => 250,
+        "TIER_1K" => 1_000,
+        "TIER_2K" => 2_000,
+        "TIER_10K" => 10_000,
+        "TIER_100K" => 100_000,
+        "TIER_UNLIMITED" => return Some(None),
+        _ => return None,
+    }))
+}
+
+/// How many more customers a campaign may reach now: `None` when nothing limits it.
+pub fn room_under_limit(limit: Option<i64>, reached: i64) -> Option<i64> {
+    limit.map(|limit| (limit - reached).max(0))
+}
+
 /// What one of Meta's send errors means for a campaign, in words a marketer reads.
 pub fn error_meaning(code: i64) -> &'static str {
     match code {
@@ -586,6 +607,16 @@ mod tests {
         let listed: Audience = serde_json::from_str(r#"{"contact_ids": [1, 2]}"#).unwrap();
         assert!(listed.check().is_ok());
         assert!(Audience::Labels { labels: vec![] }.check().is_err());
+    }
+
+    #[test]
+    fn messaging_limits_leave_room_for_the_rest_of_the_day() {
+        assert_eq!(messaging_limit("TIER_250"), Some(Some(250)));
+        assert_eq!(messaging_limit("TIER_UNLIMITED"), Some(None));
+        assert_eq!(messaging_limit("TIER_NEW"), None);
+        assert_eq!(room_under_limit(Some(250), 100), Some(150));
+        assert_eq!(room_under_limit(Some(250), 300), Some(0));
+        assert_eq!(room_under_limit(None, 1_000_000), None);
     }
 
     #[test]

@@ -198,12 +198,19 @@ pub async fn run(database_url: String, recipients: i64, rate: u32, seconds: u64)
 
     let accepted = sim.accepted();
     let times = sim.accepted_times();
+    // The k-th reply to a customer is the k-th send to them the simulator accepted.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut latencies: Vec<f64> = asked
         .iter()
         .filter_map(|(customer, sent_at)| {
+            let nth = seen.entry(customer.as_str()).or_default();
             let index = accepted
                 .iter()
-                .position(|body| body["to"].as_str() == Some(customer.as_str()))?;
+                .enumerate()
+                .filter(|(_, body)| body["to"].as_str() == Some(customer.as_str()))
+                .nth(*nth)?
+                .0;
+            *nth += 1;
             Some(times[index].duration_since(*sent_at).as_secs_f64() * 1000.0)
         })
         .collect();
@@ -219,6 +226,14 @@ pub async fn run(database_url: String, recipients: i64, rate: u32, seconds: u64)
         .filter(|t| **t >= window_start && **t < window_end)
         .count();
     let span = window_end.duration_since(window_start).as_secs_f64();
+    let per_second: Vec<usize> = (0..span as u64)
+        .map(|n| {
+            let from = window_start + Duration::from_secs(n);
+            let to = from + Duration::from_secs(1);
+            times.iter().filter(|t| **t >= from && **t < to).count()
+        })
+        .collect();
+    eprintln!("sends in each second of the window: {per_second:?}");
     let achieved = in_window as f64 / span;
     let mut busiest = 0;
     let mut first = 0;

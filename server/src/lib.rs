@@ -231,6 +231,7 @@ fn spawn_number_sync(
                         waba_id: Some(waba_id.to_string()),
                         display_phone_number: number.display_phone_number,
                         verified_name: number.verified_name,
+                        messaging_limit_tier: number.messaging_limit_tier,
                     };
                     if let Err(error) = store.numbers.register(&number, clock.now()).await {
                         tracing::warn!(%error, "cannot record a business number");

@@ -367,8 +367,12 @@ impl GraphClient {
 
     /// Every phone number of a WhatsApp Business Account, following paging.
     pub async fn phone_numbers(&self, waba: &WabaId) -> Result<Vec<PhoneNumber>, GraphError> {
-        self.all_pages(self.endpoint(&[waba.as_str(), "phone_numbers"]))
-            .await
+        let mut url = self.endpoint(&[waba.as_str(), "phone_numbers"]);
+        url.query_pairs_mut().append_pair(
+            "fields",
+            "id,display_phone_number,verified_name,quality_rating,messaging_limit_tier",
+        );
+        self.all_pages(url).await
     }
 }
 
@@ -446,7 +450,11 @@ mod tests {
         assert_eq!(seen[0], "/v23.0/1100000000001/messages");
         assert_eq!(seen[1], "/v23.0/1100000000001/messages");
         assert_eq!(seen[2], "/v23.0/media:1.jpg");
-        assert_eq!(seen[3], "/v23.0/900000000001/phone_numbers");
+        assert!(
+            seen[3].starts_with("/v23.0/900000000001/phone_numbers?fields="),
+            "{}",
+            seen[3]
+        );
         assert!(
             seen[4].starts_with("/v23.0/900000000001/message_templates?limit=100&fields="),
             "{}",

@@ -21,6 +21,9 @@ pub struct PhoneNumber {
     pub display_phone_number: Option<String>,
     #[serde(default)]
     pub verified_name: Option<String>,
+    /// `TIER_250` … `TIER_UNLIMITED`: unique customers per rolling 24 hours.
+    #[serde(default)]
+    pub messaging_limit_tier: Option<String>,
 }
 
 /// A template as `GET /{waba}/message_templates` describes it.

@@ -18,6 +18,7 @@ use crate::whatsapp::ids::PhoneNumberId;
 use pacing::{NumberGate, PairLimiter};
 use parley_app::model::DeliveryError;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -53,6 +54,18 @@ struct Sender {
     clock: SharedClock,
     numbers: NumberGate,
     pairs: Mutex<PairLimiter>,
+    /// Claimed jobs not yet started (nor put back): the work in hand. Jobs whose outcome is
+    /// still being recorded are not in hand: a slow commit must not stop the claims.
+    unstarted: AtomicI64,
+    /// Poked as jobs start, so the claim loop tops up in time.
+    progress: Notify,
+}
+
+impl Sender {
+    fn no_longer_in_hand(&self, jobs: i64) {
+        self.unstarted.fetch_sub(jobs, Ordering::Relaxed);
+        self.progress.notify_one();
+    }
 }
 
 /// Starts the sender: `per_second` per business number; `wake` is notified when a job is
@@ -84,6 +97,8 @@ pub fn spawn_sender(
         clock,
         numbers: NumberGate::new(per_second),
         pairs: Mutex::new(PairLimiter::new()),
+        unstarted: AtomicI64::new(0),
+        progress: Notify::new(),
     });
     // Half a second of work per claim, topped up when a quarter second is left, keeps the
     // pacer busy; and a member's message queued behind a campaign waits for at most that
@@ -91,36 +106,33 @@ pub fn spawn_sender(
     let batch = (i64::from(per_second) / 2).clamp(32, 2000);
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tokio::spawn(async move {
-        // Each task reports how many jobs it carried, so the loop knows how much is in flight.
-        let mut tasks: JoinSet<i64> = JoinSet::new();
-        let mut in_flight: i64 = 0;
+        let mut tasks: JoinSet<()> = JoinSet::new();
         let mut woken = false;
         loop {
-            while let Some(done) = tasks.try_join_next() {
-                in_flight -= done.unwrap_or(0);
-            }
+            while tasks.try_join_next().is_some() {}
             // Top up before the work in hand runs out, so the pacer never waits on a claim;
             // and at once when something was queued, which may be a member's reply that must
             // not wait for the work in hand to run down. (A claim never takes a job queued
             // behind a customer's job still in flight.)
-            if in_flight < batch / 2 || std::mem::take(&mut woken) {
+            let in_hand = sender.unstarted.load(Ordering::Relaxed);
+            if in_hand < batch / 2 || std::mem::take(&mut woken) {
                 let now = sender.clock.now();
                 match sender
                     .store
                     .outbox
-                    .claim(now, now.plus(LEASE), (batch - in_flight).max(1))
+                    .claim(now, now.plus(LEASE), (batch - in_hand).max(1))
                     .await
                 {
                     Ok(jobs) => {
-                        in_flight += jobs.len() as i64;
+                        sender
+                            .unstarted
+                            .fetch_add(jobs.len() as i64, Ordering::Relaxed);
                         for jobs in by_customer(jobs) {
                             let (sender, permits) = (sender.clone(), permits.clone());
                             tasks.spawn(async move {
-                                let count = jobs.len() as i64;
                                 if let Ok(_permit) = permits.acquire_owned().await {
                                     sender.send_in_order(jobs).await;
                                 }
-                                count
                             });
                         }
                     }
@@ -129,7 +141,7 @@ pub fn spawn_sender(
             }
             tokio::select! {
                 _ = wake.notified() => woken = true,
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => in_flight -= done.unwrap_or(0),
+                _ = sender.progress.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
@@ -176,6 +188,7 @@ impl Sender {
                 Err(ready) => Some(self.clock.now().plus(ready - now)),
                 Ok(()) => {
                     self.numbers.wait_turn(&job.phone_number_id).await;
+                    self.no_longer_in_hand(1);
                     let outcome = match PhoneNumberId::parse(&job.phone_number_id) {
                         Ok(number) => self.graph.send_message(&number, &job.request).await,
                         Err(invalid) => Err(invalid.into()),
@@ -194,6 +207,7 @@ impl Sender {
                 // Claims take due jobs in id order, and never one behind a held-back job of
                 // the same customer: they go out again in queue order.
                 for later in held.into_iter().chain(jobs.by_ref()) {
+                    self.no_longer_in_hand(1);
                     if let Err(error) = self.store.outbox.defer(later.message_id, until).await {
                         tracing::error!(%error, "outbox: cannot put a job back");
                     }

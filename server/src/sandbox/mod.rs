@@ -33,6 +33,7 @@ pub struct DemoNumber {
     pub id: &'static str,
     pub display: &'static str,
     pub verified_name: &'static str,
+    pub messaging_limit_tier: &'static str,
 }
 
 pub const DEMO_NUMBERS: [DemoNumber; 2] = [
@@ -40,11 +41,14 @@ pub const DEMO_NUMBERS: [DemoNumber; 2] = [
         id: "1100000000001",
         display: "+1 555-010-0100",
         verified_name: "Parley Demo Sales",
+        messaging_limit_tier: "TIER_100K",
     },
     DemoNumber {
         id: "1100000000002",
         display: "+1 555-010-0200",
         verified_name: "Parley Demo Support",
+        // A new number's limit: campaigns on it meet the pause at 250 customers a day.
+        messaging_limit_tier: "TIER_250",
     },
 ];
 

@@ -3,7 +3,9 @@
 //! that fit it, an audience that exists) and again when it starts; its recipients are fixed
 //! then, each eligible or left out with the reason (no WhatsApp, no marketing consent, opted
 //! out, over the frequency cap). The runner ([`tick`]) hands eligible recipients to the outbox
-//! a few seconds ahead of the sender, checking consent and the cap again as it does.
+//! a few seconds ahead of the sender, checking consent and the cap again as it does, and holds
+//! each number to its messaging limit (unique customers per rolling 24 hours): a campaign
+//! pauses at it and resumes by itself as the day rolls on.
 
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, labels, require_admin, segments, sending};
@@ -14,11 +16,13 @@ use crate::store::{CampaignRecord, ContactQuery};
 use parley_app::campaigns::{
     Audience, Campaign, CampaignCounts, CampaignDraft, CampaignPatch, CampaignPreview,
     CampaignState, CampaignTemplate, FailureCount, ParameterSource, PauseReason, RecipientFilter,
-    RecipientPage, RecipientState, check_name, error_meaning, fill_parameters, parse_parameters,
+    RecipientPage, RecipientState, check_name, error_meaning, fill_parameters, messaging_limit,
+    parse_parameters, room_under_limit,
 };
 use parley_app::model::{UnixTime, Viewer};
 use parley_app::templates::{TemplateStatus, TemplateView};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The rolling window the frequency cap counts over.
@@ -27,8 +31,9 @@ const CAP_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 /// waits, little enough that a member's reply is not stuck behind a campaign and a pause
 /// takes hold at once.
 const LOOKAHEAD_SECONDS: i64 = 3;
-/// Most recipients handed to the outbox in one transaction.
-const DISPATCH_BATCH: i64 = 500;
+/// Most recipients handed to the outbox in one transaction: short ones, since each holds the
+/// event log's order (on PostgreSQL) that the sender's records and intake wait for.
+const DISPATCH_BATCH: i64 = 50;
 
 /// Who may receive a campaign's template now.
 pub fn eligibility(svc: &Services, marketing: bool) -> Eligibility {
@@ -542,6 +547,25 @@ pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
                 .await?;
         }
     }
+    let limits = messaging_limits(svc).await?;
+    // Paused at the limit: back to sending once the rolling day frees room.
+    for campaign in svc.store.campaigns.list().await? {
+        if campaign.state == CampaignState::Paused
+            && campaign.pause_reason == Some(PauseReason::MessagingLimit)
+            && room_today(svc, &limits, &campaign.phone_number_id, now).await? != Some(0)
+        {
+            svc.store
+                .campaigns
+                .transition(
+                    campaign.id,
+                    &[CampaignState::Paused],
+                    CampaignState::Sending,
+                    None,
+                    now,
+                )
+                .await?;
+        }
+    }
     let lookahead = i64::from(send_rate) * LOOKAHEAD_SECONDS;
     for campaign in svc.store.campaigns.sending().await? {
         let waiting = svc
@@ -549,12 +573,68 @@ pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
             .campaigns
             .waiting_on_number(&campaign.phone_number_id)
             .await?;
-        let room = lookahead - waiting;
-        if room > 0 {
-            top_up(svc, &campaign, room, now).await?;
+        let mut room = lookahead - waiting;
+        if room <= 0 {
+            continue;
         }
+        if let Some(today) = room_today(svc, &limits, &campaign.phone_number_id, now).await? {
+            if today == 0 {
+                tracing::info!(
+                    campaign = campaign.id,
+                    "campaign paused at the messaging limit"
+                );
+                svc.store
+                    .campaigns
+                    .transition(
+                        campaign.id,
+                        &[CampaignState::Sending],
+                        CampaignState::Paused,
+                        Some(PauseReason::MessagingLimit),
+                        now,
+                    )
+                    .await?;
+                continue;
+            }
+            room = room.min(today);
+        }
+        top_up(svc, &campaign, room, now).await?;
     }
     Ok(())
+}
+
+/// Each number's messaging limit, where Meta told it.
+async fn messaging_limits(svc: &Services) -> ServiceResult<HashMap<String, Option<i64>>> {
+    Ok(svc
+        .store
+        .numbers
+        .list()
+        .await?
+        .into_iter()
+        .filter_map(|n| {
+            let limit = messaging_limit(n.messaging_limit_tier.as_deref()?)?;
+            Some((n.phone_number_id, limit))
+        })
+        .collect())
+}
+
+/// How many more customers the number may reach in the rolling day; `None`: no limit known.
+/// Messages still in the outbox count: they are on their way.
+async fn room_today(
+    svc: &Services,
+    limits: &HashMap<String, Option<i64>>,
+    phone_number_id: &str,
+    now: Millis,
+) -> ServiceResult<Option<i64>> {
+    let Some(limit) = limits.get(phone_number_id).copied().flatten() else {
+        return Ok(None);
+    };
+    let day_ago = now.minus(Duration::from_secs(86_400));
+    let reached = svc
+        .store
+        .campaigns
+        .reached_since(phone_number_id, day_ago)
+        .await?;
+    Ok(room_under_limit(Some(limit), reached))
 }
 
 /// Hands up to `room` of a campaign's pending recipients to the outbox; completes the

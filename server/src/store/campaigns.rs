@@ -165,6 +165,9 @@ pub trait CampaignStore: Send + Sync {
         rules: &Eligibility,
         now: Millis,
     ) -> StoreResult<usize>;
+    /// Customers this number sent a template since `since` (failed ones do not count): what
+    /// Meta's messaging limit counts.
+    async fn reached_since(&self, phone_number_id: &str, since: Millis) -> StoreResult<i64>;
     /// Marketing messages a contact was sent since `since` (failed ones do not count).
     async fn marketing_sent_since(&self, contact_id: i64, since: Millis) -> StoreResult<i64>;
     /// Completes a sending campaign with no recipient pending and nothing waiting in the

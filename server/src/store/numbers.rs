@@ -10,6 +10,8 @@ pub struct BusinessNumber {
     pub waba_id: Option<String>,
     pub display_phone_number: Option<String>,
     pub verified_name: Option<String>,
+    /// Meta's `messaging_limit_tier` (`TIER_250` … `TIER_UNLIMITED`).
+    pub messaging_limit_tier: Option<String>,
 }
 
 #[async_trait]

@@ -410,3 +410,52 @@ async fn keywords_are_kept_by_admins(engine: crate::support::Engine) {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_campaign_pauses_at_the_numbers_messaging_limit() {
+    let (app, _sim) = app_with_simulator().await;
+    let admin = app.api().await;
+    // The simulator's second number has a new number's limit: 250 customers a day.
+    let number = parley_server::sandbox::DEMO_NUMBERS[1].id;
+    let mut csv = String::from("phone,labels\n");
+    for i in 0..300 {
+        csv.push_str(&format!("+1555710{i:04},crowd\n"));
+    }
+    let (status, report) = crate::contacts::import(&admin, &csv, &[], false).await;
+    assert_eq!(status, 200, "{report}");
+    eventually("templates synced", || async {
+        let list = admin.get("/api/v1/templates").await;
+        (list["templates"].as_array()?.len() >= 4).then_some(())
+    })
+    .await;
+    let campaign = json!({
+        "name": "Everyone", "phone_number_id": number,
+        "template": {"name": "hello_world", "language": "en_US", "parameters": []},
+        "audience": {"labels": ["crowd"]},
+    });
+    let (status, created) = admin
+        .call("POST", "/api/v1/campaigns", Some(campaign))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    admin
+        .call("POST", &format!("/api/v1/campaigns/{id}/start"), None)
+        .await;
+    let paused = eventually("the pause at the limit", || async {
+        let found = admin.get(&format!("/api/v1/campaigns/{id}")).await;
+        (found["state"] == "paused").then_some(found)
+    })
+    .await;
+    assert_eq!(paused["pause_reason"], "messaging_limit", "{paused}");
+    let counts = &paused["counts"];
+    let (queued, failed) = (
+        counts["queued"].as_i64().unwrap(),
+        counts["failed"].as_i64().unwrap(),
+    );
+    assert!(queued >= 250, "{counts}");
+    assert!(
+        queued - failed <= 250,
+        "failed sends free their place: {counts}"
+    );
+    assert!(counts["pending"].as_i64().unwrap() > 0, "{counts}");
+}

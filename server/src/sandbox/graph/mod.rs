@@ -252,6 +252,7 @@ async fn phone_numbers(
         .iter()
         .map(|n| json!({ "id": n.id, "display_phone_number": n.display, "verified_name": n.verified_name,
                           "quality_rating": "GREEN", "code_verification_status": "VERIFIED", "platform_type": "CLOUD_API",
+                          "messaging_limit_tier": n.messaging_limit_tier,
                           "throughput": { "level": "STANDARD" } }))
         .collect();
     Json(

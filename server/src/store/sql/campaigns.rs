@@ -766,6 +766,19 @@ impl CampaignStore for Engine {
         Ok(queued)
     }
 
+    async fn reached_since(&self, phone_number_id: &str, since: Millis) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT c.contact_id) FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.direction = 'outbound' AND m.kind = 'template' AND m.created_at >= $1
+               AND m.status <> 'failed' AND c.phone_number_id = $2",
+        )
+        .bind(since.0)
+        .bind(phone_number_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn marketing_sent_since(&self, contact_id: i64, since: Millis) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await?;
         let sent = recent_marketing(&mut tx, contact_id, since).await?;

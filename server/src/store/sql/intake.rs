@@ -116,6 +116,7 @@ async fn apply_messages_change(
             waba_id: Some(change.waba_id.clone()).filter(|w| !w.is_empty()),
             display_phone_number: change.display_phone_number.clone(),
             verified_name: None,
+            messaging_limit_tier: None,
         };
         if written.numbers.insert(number.clone()) {
             super::numbers::upsert(tx, &number, now).await?;

@@ -16,8 +16,16 @@ impl NumberStore for Engine {
     }
 
     async fn list(&self) -> StoreResult<Vec<BusinessNumber>> {
-        let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT phone_number_id, waba_id, display_phone_number, verified_name
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT phone_number_id, waba_id, display_phone_number, verified_name,
+               messaging_limit_tier
              FROM business_numbers ORDER BY phone_number_id",
         )
         .fetch_all(&self.pool)
@@ -25,11 +33,14 @@ impl NumberStore for Engine {
         Ok(rows
             .into_iter()
             .map(
-                |(phone_number_id, waba_id, display_phone_number, verified_name)| BusinessNumber {
-                    phone_number_id,
-                    waba_id,
-                    display_phone_number,
-                    verified_name,
+                |(phone_number_id, waba_id, display_phone_number, verified_name, tier)| {
+                    BusinessNumber {
+                        phone_number_id,
+                        waba_id,
+                        display_phone_number,
+                        verified_name,
+                        messaging_limit_tier: tier,
+                    }
                 },
             )
             .collect())
@@ -44,18 +55,21 @@ pub(super) async fn upsert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO business_numbers (phone_number_id, waba_id, display_phone_number, verified_name,
-           created_at)
-         VALUES ($1, $2, $3, $4, $5)
+           messaging_limit_tier, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (phone_number_id) DO UPDATE SET
            waba_id = COALESCE(excluded.waba_id, business_numbers.waba_id),
            display_phone_number = COALESCE(excluded.display_phone_number,
                                            business_numbers.display_phone_number),
-           verified_name = COALESCE(excluded.verified_name, business_numbers.verified_name)",
+           verified_name = COALESCE(excluded.verified_name, business_numbers.verified_name),
+           messaging_limit_tier = COALESCE(excluded.messaging_limit_tier,
+                                           business_numbers.messaging_limit_tier)",
     )
     .bind(&number.phone_number_id)
     .bind(&number.waba_id)
     .bind(&number.display_phone_number)
     .bind(&number.verified_name)
+    .bind(&number.messaging_limit_tier)
     .bind(now.0)
     .execute(&mut **tx)
     .await?;

@@ -92,6 +92,7 @@ async fn replies_change_and_carry_a_file(engine: Engine) {
                 waba_id: None,
                 display_phone_number: None,
                 verified_name: None,
+                messaging_limit_tier: None,
             },
             Millis(0),
         )

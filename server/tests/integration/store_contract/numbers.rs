@@ -15,6 +15,7 @@ async fn numbers_are_registered_and_keep_what_is_known(engine: Engine) {
         waba_id: Some("900".into()),
         display_phone_number: Some("+1 555".into()),
         verified_name: Some("Shop".into()),
+        messaging_limit_tier: Some("TIER_1K".into()),
     };
     store.numbers.register(&full, Millis(1)).await.unwrap();
     // A webhook knows less about the number: what is known stays.
@@ -23,6 +24,7 @@ async fn numbers_are_registered_and_keep_what_is_known(engine: Engine) {
         waba_id: None,
         display_phone_number: None,
         verified_name: None,
+        messaging_limit_tier: None,
     };
     store.numbers.register(&partial, Millis(2)).await.unwrap();
     let other = BusinessNumber {
