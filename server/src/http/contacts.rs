@@ -362,7 +362,7 @@ async fn delete_attribute(
 /// `Accept: application/x-ndjson` the answer streams progress lines `{"done": n, "total": m}`
 /// and ends with `{"report": …}` (or `{"message": …}` if writing failed).
 #[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts",
-    request_body(content_type = "multipart/form-data", description = "`file`: the CSV (UTF-8; `,` or `;` between cells; the first line names the columns). `mapping` (optional): a JSON array with one target per column, in order: `phone`, `user_id`, `name`, `email`, `company`, `language`, `time_zone`, `labels`, `note`, `marketing_consent` (yes/no: recorded in the consent ledger with the file and line), `attr.<key>` or `ignore`; guessed from the headers when absent. `country` (optional): the ISO code of phones written without a country code."),
+    request_body(content_type = "multipart/form-data", description = "`file`: the CSV (UTF-8; `,` or `;` between cells; the first line names the columns). `mapping` (optional): a JSON array with one target per column, in order: `phone`, `user_id`, `name`, `email`, `company`, `language`, `time_zone`, `labels`, `note`, `marketing_consent` (yes/no: recorded in the consent ledger with the file and line), `attr.<key>` or `ignore`; guessed from the headers when absent. `country` (optional): the ISO code of phones written without a country code. `label` (optional): a label every row gets (created if new): how a campaign reaches the contacts of a file."),
     responses((status = 200, body = ImportReport), (status = 403, body = super::error::ErrorBody),
         (status = 413, description = "over 64 MiB"), (status = 422, body = super::error::ErrorBody)))]
 async fn import(
@@ -376,7 +376,8 @@ async fn import(
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         ApiError::Invalid(format!("the upload could not be read: {e}"))
     };
-    let (mut csv, mut mapping, mut country, mut file_name) = (None, None, None, None);
+    let (mut csv, mut mapping, mut country, mut file_name, mut label) =
+        (None, None, None, None, None);
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         match field.name() {
             Some("file") => {
@@ -395,6 +396,7 @@ async fn import(
                     );
                 }
             }
+            Some("label") => label = Some(field.text().await.map_err(unreadable)?),
             Some("country") => {
                 let text = field.text().await.map_err(unreadable)?;
                 country = Some(text.trim().to_uppercase()).filter(|c| !c.is_empty());
@@ -408,6 +410,7 @@ async fn import(
         mapping,
         country,
         file_name,
+        label,
     };
     let prepared = contact_import::prepare(&app.services, &viewer, request).await?;
     let streamed = headers

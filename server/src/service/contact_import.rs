@@ -31,6 +31,8 @@ pub struct ImportRequest {
     pub country: Option<String>,
     /// The file's name: the evidence of the consent it records.
     pub file_name: Option<String>,
+    /// A label every row gets besides its own (a campaign's audience from a file).
+    pub label: Option<String>,
 }
 
 /// How far an import has come: rows written of rows to write.
@@ -110,11 +112,25 @@ pub async fn prepare(
             "country {country:?} is not an ISO country code Parley knows (GB, BR, US…)"
         )));
     }
+    let label = request
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            LabelName::parse(l)
+                .map(|name| name.to_string())
+                .map_err(|e| ServiceError::Invalid(format!("label: {e}")))
+        })
+        .transpose()?;
     let mut report = ImportReport::default();
     let mut read = Vec::with_capacity(rows.len());
     for record in rows {
         match read_row(record, &mapping, &attributes, request.country.as_deref()) {
-            Ok(row) => read.push(row),
+            Ok(mut row) => {
+                row.labels.extend(label.clone());
+                read.push(row)
+            }
             Err(reason) => report.rejected.push(RejectedRow {
                 line: record.line,
                 reason,

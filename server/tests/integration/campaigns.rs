@@ -293,10 +293,20 @@ async fn an_import_records_consent_with_its_file_and_line(engine: crate::support
     let app = crate::support::TestApp::spawn(engine).await;
     let (admin, _) = app.member("Ada Admin", Role::Admin).await;
     let csv = "phone,name,Accepts Marketing\n+14155550100,Ana,yes\n+14155550101,Bo,no\n+14155550102,Cy,\n+14155550103,Di,perhaps\n";
-    let (status, body) = crate::contacts::import(&admin, csv, &[], false).await;
+    let (status, body) =
+        crate::contacts::import(&admin, csv, &[("label", "spring-list")], false).await;
     assert_eq!(status, 200, "{body}");
     let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["labels_created"], json!(["spring-list"]));
+    let (_, listed) = admin
+        .call("GET", "/api/v1/contacts?label=spring-list", None)
+        .await;
+    assert_eq!(
+        listed["contacts"].as_array().unwrap().len(),
+        3,
+        "the file's contacts, labelled"
+    );
     assert_eq!(report["rejected"][0]["line"], 5);
     assert!(
         report["rejected"][0]["reason"]

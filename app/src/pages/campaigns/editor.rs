@@ -1,6 +1,6 @@
 //! Writing a campaign (admins): name, business number, an approved template with each
-//! parameter taken from a contact field, an attribute or text, and an audience (labels or a
-//! segment; a CSV file imports its contacts under a label). As the admin goes, the audience is
+//! parameter taken from a contact field, an attribute or text, and an audience (labels, a
+//! segment, or a CSV file whose contacts are imported under a label). As the admin goes, the audience is
 //! divided — eligible, and who is left out and why — and a sample recipient's message shown.
 //! Send now, or schedule it (in the admin's time zone).
 
@@ -124,6 +124,9 @@ pub fn CampaignEditor() -> impl IntoView {
     let audience_kind = RwSignal::new("labels".to_owned());
     let chosen_labels = RwSignal::new(Vec::<String>::new());
     let segment = RwSignal::new(String::new());
+    // A file's contacts, imported under this label, once the import is done.
+    let file_label = RwSignal::new(String::new());
+    let imported = RwSignal::new(None::<Result<String, String>>);
     let schedule = RwSignal::new(String::new());
     let preview = RwSignal::new(None::<Result<CampaignPreview, String>>);
     let problem = RwSignal::new(None::<String>);
@@ -167,6 +170,9 @@ pub fn CampaignEditor() -> impl IntoView {
         let audience = match audience_kind.get().as_str() {
             "segment" => Audience::Segment {
                 segment_id: segment.get().parse().ok()?,
+            },
+            "file" => Audience::Labels {
+                labels: vec![imported.get()?.ok()?],
             },
             _ => Audience::Labels {
                 labels: chosen_labels.get(),
@@ -288,7 +294,11 @@ pub fn CampaignEditor() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </div>
-                        <p class="hint">"To reach a list from a file, import it on the "<a href="/contacts">"contacts page"</a>" with a label, then choose that label."</p>
+                    </Show>
+                    <label><input type="radio" name="audience" value="file" checked=move || audience_kind.get() == "file"
+                        on:change=move |_| audience_kind.set("file".into()) />" The contacts of a CSV file"</label>
+                    <Show when=move || audience_kind.get() == "file">
+                        <FileAudience label=file_label imported />
                     </Show>
                     <label><input type="radio" name="audience" value="segment" checked=move || audience_kind.get() == "segment"
                         on:change=move |_| audience_kind.set("segment".into()) />" A saved segment"</label>
@@ -315,6 +325,74 @@ pub fn CampaignEditor() -> impl IntoView {
                 {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
             </form>
         </details>
+    }
+}
+
+/// A CSV file's contacts imported (created or updated, as the contact import does it: phone,
+/// name, consent and the other columns it recognises) under a label the campaign then targets.
+#[component]
+fn FileAudience(
+    label: RwSignal<String>,
+    imported: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let report = RwSignal::new(None::<crate::contacts::ImportReport>);
+    let choose = move |ev: leptos::ev::Event| {
+        let name = label.get_untracked().trim().to_owned();
+        if name.is_empty() {
+            imported.set(Some(Err(
+                "Name the label the file's contacts get first.".into()
+            )));
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = crate::upload::take_chosen_file(&ev) else {
+                return;
+            };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let fields = [("label", name.clone())];
+                let answer = crate::upload::post_file::<crate::contacts::ImportReport>(
+                    "/api/v1/contacts/import",
+                    &fields,
+                    file,
+                )
+                .await;
+                busy.try_set(false);
+                match answer {
+                    Ok(found) => {
+                        report.try_set(Some(found));
+                        imported.try_set(Some(Ok(name)));
+                    }
+                    Err(error) => {
+                        imported.try_set(Some(Err(error)));
+                    }
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <div class="file-audience">
+            <label for="campaign-file-label">"Label them"</label>
+            <input id="campaign-file-label" type="text" maxlength="40" placeholder="spring-list"
+                prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+            <label for="campaign-file">"CSV file (a phone column; name, consent and other columns are read as on the contacts page)"</label>
+            <input id="campaign-file" type="file" accept=".csv,text/csv" disabled=move || busy.get() on:change=choose />
+            {move || busy.get().then(|| view! { <p class="hint" role="status">"Importing…"</p> })}
+            {move || report.get().map(|r| view! {
+                <p class="hint" role="status">
+                    {format!("Imported: {} new, {} updated, {} refused.", r.created, r.updated, r.rejected.len())}
+                    {r.rejected.first().map(|first| format!(" Line {}: {}", first.line, first.reason))}
+                </p>
+            })}
+            {move || match imported.get() {
+                Some(Err(problem)) => Some(view! { <p class="form-error" role="alert">{problem}</p> }),
+                _ => None,
+            }}
+        </div>
     }
 }
 
