@@ -1,8 +1,8 @@
 //! Writing a campaign (admins): name, business number, an approved template with each
 //! parameter taken from a contact field, an attribute or text, and an audience (labels, a
-//! segment, or a CSV file whose contacts are imported under a label). As the admin goes, the audience is
-//! divided — eligible, and who is left out and why — and a sample recipient's message shown.
-//! Send now, or schedule it (in the admin's time zone).
+//! segment, or a CSV file whose contacts are imported under a label). As the admin goes, the
+//! audience is divided — eligible, and who is left out and why — and a sample recipient's
+//! message shown. Send now, or schedule it (in the admin's time zone).
 
 use crate::api::{
     CampaignAction, business_numbers, contact_attributes, drive_campaign, labels, preview_campaign,
