@@ -20,7 +20,7 @@ use parley_app::campaigns::{
     parse_parameters, room_under_limit,
 };
 use parley_app::model::{UnixTime, Viewer};
-use parley_app::templates::{TemplateStatus, TemplateView};
+use parley_app::templates::TemplateView;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -64,30 +64,13 @@ async fn approved_template(
                 "{phone_number_id} is not one of the business numbers"
             ))
         })?;
-    let found = svc
-        .store
-        .templates
-        .by_name(
-            number.waba_id.as_deref(),
-            &template.name,
-            &template.language,
-        )
-        .await?
-        .as_ref()
-        .map(crate::views::template)
-        .ok_or_else(|| {
-            ServiceError::Invalid(format!(
-                "there is no template {} in {}; sync the templates or check its name",
-                template.name, template.language
-            ))
-        })?;
-    if found.status != TemplateStatus::Approved {
-        return Err(ServiceError::Invalid(format!(
-            "template {} ({}) is {}: campaigns send only APPROVED templates",
-            found.name, found.language, found.status
-        )));
-    }
-    Ok(found)
+    super::templates::approved(
+        &svc.store,
+        number.waba_id.as_deref(),
+        &template.name,
+        &template.language,
+    )
+    .await
 }
 
 /// Checks every part of a campaign against the template, the attributes and the audience.
@@ -427,27 +410,17 @@ pub async fn pause(
     origin: &Origin,
     id: i64,
 ) -> ServiceResult<Campaign> {
-    require_admin(viewer)?;
-    svc.store
-        .campaigns
-        .transition(
-            id,
-            &[CampaignState::Sending],
-            CampaignState::Paused,
-            Some(PauseReason::Member),
-            svc.now(),
-        )
-        .await?;
-    audit_campaign(
+    let (from, to) = (CampaignState::Sending, CampaignState::Paused);
+    let action = AuditAction::CampaignPaused;
+    move_by_member(
         svc,
         viewer,
         origin,
-        AuditAction::CampaignPaused,
         id,
-        json!({}),
+        (from, to, Some(PauseReason::Member)),
+        action,
     )
-    .await;
-    get(svc, viewer, id).await
+    .await
 }
 
 pub async fn resume(
@@ -456,26 +429,26 @@ pub async fn resume(
     origin: &Origin,
     id: i64,
 ) -> ServiceResult<Campaign> {
+    let (from, to) = (CampaignState::Paused, CampaignState::Sending);
+    let action = AuditAction::CampaignResumed;
+    move_by_member(svc, viewer, origin, id, (from, to, None), action).await
+}
+
+/// An admin moves a campaign from one state to another (with why, for a pause), audited.
+async fn move_by_member(
+    svc: &Services,
+    viewer: &Viewer,
+    origin: &Origin,
+    id: i64,
+    (from, to, reason): (CampaignState, CampaignState, Option<PauseReason>),
+    action: AuditAction,
+) -> ServiceResult<Campaign> {
     require_admin(viewer)?;
     svc.store
         .campaigns
-        .transition(
-            id,
-            &[CampaignState::Paused],
-            CampaignState::Sending,
-            None,
-            svc.now(),
-        )
+        .transition(id, &[from], to, reason, svc.now())
         .await?;
-    audit_campaign(
-        svc,
-        viewer,
-        origin,
-        AuditAction::CampaignResumed,
-        id,
-        json!({}),
-    )
-    .await;
+    audit_campaign(svc, viewer, origin, action, id, json!({})).await;
     get(svc, viewer, id).await
 }
 

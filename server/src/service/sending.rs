@@ -12,7 +12,7 @@ use parley_app::compose::{
 };
 use parley_app::consent::ConsentState;
 use parley_app::model::Viewer;
-use parley_app::templates::{TemplateStatus, TemplateView};
+use parley_app::templates::TemplateView;
 use serde_json::{Value, json};
 
 /// Validates and queues a message; nothing is queued when anything is wrong.
@@ -186,24 +186,13 @@ async fn prepare(
         | Outgoing::Document(media)
         | Outgoing::Sticker(media) => prepare_media(store, route, content.kind(), media).await?,
         Outgoing::Template { template } => {
-            let found = store
-                .templates
-                .by_name(route.waba_id.as_deref(), &template.name, &template.language)
-                .await?
-                .as_ref()
-                .map(crate::views::template)
-                .ok_or_else(|| {
-                    ServiceError::Invalid(format!(
-                        "there is no template {} in {}; sync the templates or check its name",
-                        template.name, template.language
-                    ))
-                })?;
-            if found.status != TemplateStatus::Approved {
-                return Err(ServiceError::Invalid(format!(
-                    "template {} ({}) is {}: only APPROVED templates can be sent",
-                    found.name, found.language, found.status
-                )));
-            }
+            let found = super::templates::approved(
+                store,
+                route.waba_id.as_deref(),
+                &template.name,
+                &template.language,
+            )
+            .await?;
             let components = match &template.components {
                 Some(components) => components.clone(),
                 None => {

@@ -233,3 +233,31 @@ fn refused_by_meta(error: crate::graph::GraphError) -> ServiceError {
         other => other.into(),
     }
 }
+
+/// The template of that name and language on the account (`waba_id`, when known), refused
+/// with the reason unless it is APPROVED: the only templates Meta sends.
+pub async fn approved(
+    store: &crate::store::Store,
+    waba_id: Option<&str>,
+    name: &str,
+    language: &str,
+) -> ServiceResult<parley_app::templates::TemplateView> {
+    let found = store
+        .templates
+        .by_name(waba_id, name, language)
+        .await?
+        .as_ref()
+        .map(crate::views::template)
+        .ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "there is no template {name} in {language}; sync the templates or check its name"
+            ))
+        })?;
+    if found.status != parley_app::templates::TemplateStatus::Approved {
+        return Err(ServiceError::Invalid(format!(
+            "template {} ({}) is {}: only APPROVED templates can be sent",
+            found.name, found.language, found.status
+        )));
+    }
+    Ok(found)
+}

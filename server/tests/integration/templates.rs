@@ -131,6 +131,22 @@ async fn a_paused_template_in_use_is_flagged_and_can_no_longer_be_sent() {
     let path = format!("/api/v1/conversations/{conversation}/messages");
     let sale =
         json!({"type": "template", "template": {"name": "spring_sale", "language": "en_US"}});
+    // A marketing template goes only to a customer who opted in.
+    let (status, refused) = post_json(&app, &api, &path, sale.clone()).await;
+    assert_eq!(status, 422, "{refused}");
+    let contact = api
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await["contact"]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/v1/contacts/{contact}/consent"),
+            Some(json!({"state": "opted_in", "source": "agent", "note": "asked for offers"})),
+        )
+        .await;
+    assert_eq!(status, 201);
     let (status, sent) = post_json(&app, &api, &path, sale.clone()).await;
     assert_eq!(status, 202, "{sent}");
 
