@@ -198,12 +198,14 @@ async fn members_keep_contacts_with_typed_attributes(engine: Engine) {
         "oi",
     ))
     .await;
+    // The profile and the history are two reads: wait for a view that has both.
     let contact = eventually("the conversation in the history", || async {
         let (_, contact) = agent.call("GET", &path, None).await;
-        (contact["conversations"].as_array()?.len() == 1).then_some(contact)
+        (contact["conversations"].as_array()?.len() == 1
+            && contact["profile_name"] == "Ana Profile")
+            .then_some(contact)
     })
     .await;
-    assert_eq!(contact["profile_name"], "Ana Profile");
     assert_eq!(contact["name"], "Ana", "the team's name stays");
     assert_eq!(contact["conversations"][0]["status"], "open");
     let page = agent.conversations("").await;

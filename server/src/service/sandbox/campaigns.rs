@@ -1,7 +1,7 @@
 //! The demo's consent and campaigns: who opted in (from a signup file, on the phone), who
-//! opted out, a marketing campaign sent at once through the simulator (so its funnel fills
-//! with real statuses, failures and replies), and a utility campaign scheduled for tomorrow
-//! with parameters from contact fields and attributes.
+//! opted out, a marketing campaign to the customers who wrote in, sent at once through the
+//! simulator (so its funnel fills with real statuses and replies), and a utility campaign
+//! scheduled for tomorrow with parameters from contact fields and attributes.
 
 use crate::domain::Millis;
 use crate::domain::conversation::Conversation;
@@ -93,8 +93,9 @@ pub(super) async fn seed_campaigns(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The customers who have written in (the leads added by hand are left for the browser
+    // tests and the demo's own first campaign).
     let mut audience: Vec<i64> = conversations.iter().map(|c| c.contact.id).collect();
-    audience.extend(hand_made.iter().map(|c| c.id));
     audience.sort_unstable();
     audience.dedup();
     let spring = CampaignWrite {
