@@ -92,3 +92,25 @@ test("an admin previews, sends and follows a campaign; STOP opts the customer ou
   assert.ok((await page.locator(".consent-ledger li").count()) >= 3);
   assert.deepEqual(errors, []);
 });
+
+test("an admin reaches the contacts of a CSV file", async () => {
+  const { page, errors } = await signedIn(team.admin);
+  await page.goto(`${parley.url}/campaigns`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator("summary", { hasText: "New campaign" }).click();
+  await page.getByLabel("Name").fill("Fair leads");
+  await page.getByLabel("Template").selectOption({ label: "hello_world (en_US, utility)" });
+  await page.getByLabel("The contacts of a CSV file").check();
+  await page.getByLabel("Label them").fill("fair-leads");
+  const csv = ["name,phone,consent", "Lea Fair,+15557000001,yes", "Max Fair,+15557000002,no", "No Phone,,yes"].join("\n");
+  await page.locator("#campaign-file").setInputFiles({ name: "fair.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByText("Imported: 2 new, 0 updated, 1 refused.", { exact: false }).waitFor();
+  // A utility template needs no consent: both imported contacts are eligible.
+  const counts = page.locator(".campaign-preview .audience-counts");
+  await counts.locator('[data-count="total"]').filter({ hasText: "2" }).waitFor();
+  assert.equal(await counts.locator('[data-count="eligible"]').textContent(), "2");
+  await page.getByRole("button", { name: "Save as draft" }).click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  await page.getByText("Contacts labelled fair-leads").waitFor();
+  assert.deepEqual(errors, []);
+});
