@@ -194,6 +194,8 @@ pub fn CampaignEditor() -> impl IntoView {
     // The preview follows every change; an answer to an older draft is dropped.
     let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
+        let ticket = asked.get_value() + 1;
+        asked.set_value(ticket);
         let Some(mut draft) = draft() else {
             preview.set(None);
             return;
@@ -202,8 +204,6 @@ pub fn CampaignEditor() -> impl IntoView {
             draft.name = "Preview".into();
         }
         draft.scheduled_at = None;
-        let ticket = asked.get_value() + 1;
-        asked.set_value(ticket);
         leptos::task::spawn_local(async move {
             let answer = preview_campaign(draft).await.map_err(|e| e.to_string());
             if asked.try_get_value() == Some(ticket) {
