@@ -173,7 +173,7 @@ impl Application {
             passwords: auth.hasher().clone(),
         };
         if services.graph.is_some() {
-            service::campaigns::spawn_runner(services.clone(), config.send_rate);
+            service::campaign_runner::spawn_runner(services.clone(), config.send_rate);
         }
         let state = http::AppState::new(http::App {
             config,

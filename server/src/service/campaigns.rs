@@ -2,38 +2,26 @@
 //! them (each audited). A campaign is checked when written (an APPROVED template, parameters
 //! that fit it, an audience that exists) and again when it starts; its recipients are fixed
 //! then, each eligible or left out with the reason (no WhatsApp, no marketing consent, opted
-//! out, over the frequency cap). The runner ([`tick`]) hands eligible recipients to the outbox
-//! a few seconds ahead of the sender, checking consent and the cap again as it does, and holds
-//! each number to its messaging limit (unique customers per rolling 24 hours): a campaign
-//! pauses at it and resumes by itself as the day rolls on.
+//! out, over the frequency cap). [`super::campaign_runner`] sends them.
 
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, labels, require_admin, segments, sending};
 use crate::domain::Millis;
 use crate::domain::audit::AuditAction;
-use crate::store::campaigns::{CampaignWrite, Dispatch, Eligibility};
+use crate::store::campaigns::{CampaignWrite, Eligibility};
 use crate::store::{CampaignRecord, ContactQuery};
 use parley_app::campaigns::{
     Audience, Campaign, CampaignCounts, CampaignDraft, CampaignPatch, CampaignPreview,
     CampaignState, CampaignTemplate, FailureCount, ParameterSource, PauseReason, RecipientFilter,
-    RecipientPage, RecipientState, check_name, error_meaning, fill_parameters, messaging_limit,
-    parse_parameters, room_under_limit,
+    RecipientPage, check_name, error_meaning, fill_parameters, parse_parameters,
 };
 use parley_app::model::{UnixTime, Viewer};
 use parley_app::templates::TemplateView;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// The rolling window the frequency cap counts over.
 const CAP_WINDOW: Duration = Duration::from_secs(30 * 86_400);
-/// Seconds of sending the runner keeps queued per number: enough that the sender never
-/// waits, little enough that a member's reply is not stuck behind a campaign and a pause
-/// takes hold at once.
-const LOOKAHEAD_SECONDS: i64 = 3;
-/// Most recipients handed to the outbox in one transaction: short ones, since each holds the
-/// event log's order (on PostgreSQL) that the sender's records and intake wait for.
-const DISPATCH_BATCH: i64 = 50;
 
 /// Who may receive a campaign's template now.
 pub fn eligibility(svc: &Services, marketing: bool) -> Eligibility {
@@ -44,13 +32,8 @@ pub fn eligibility(svc: &Services, marketing: bool) -> Eligibility {
     }
 }
 
-/// A checked campaign, ready to store.
-struct Checked {
-    write: CampaignWrite,
-}
-
 /// The approved template a campaign sends, as the number's account has it.
-async fn approved_template(
+pub(super) async fn approved_template(
     svc: &Services,
     phone_number_id: &str,
     template: &CampaignTemplate,
@@ -71,6 +54,14 @@ async fn approved_template(
         &template.language,
     )
     .await
+}
+
+/// A campaign checked against its template, the attributes and its audience: what to store,
+/// the template it sends, and the contact query its audience is.
+struct Checked {
+    write: CampaignWrite,
+    template: TemplateView,
+    audience: ContactQuery,
 }
 
 /// Checks every part of a campaign against the template, the attributes and the audience.
@@ -102,7 +93,7 @@ async fn check(svc: &Services, draft: &CampaignDraft) -> ServiceResult<Checked> 
     )
     .await?;
     draft.audience.check().map_err(ServiceError::Invalid)?;
-    audience_query(svc, &draft.audience).await?;
+    let audience = audience_query(svc, &draft.audience).await?;
     let now = svc.now();
     let scheduled_at = draft.scheduled_at.map(|t| Millis(t.millis()));
     if scheduled_at.is_some_and(|at| at <= now) {
@@ -110,20 +101,23 @@ async fn check(svc: &Services, draft: &CampaignDraft) -> ServiceResult<Checked> 
             "scheduled_at must be in the future (or leave it out and start by hand)".into(),
         ));
     }
-    Ok(Checked {
-        write: CampaignWrite {
-            name,
-            phone_number_id: draft.phone_number_id.clone(),
-            template: draft.template.clone(),
-            template_category: template.category.to_ascii_uppercase(),
-            audience: draft.audience.clone(),
-            state: if scheduled_at.is_some() {
-                CampaignState::Scheduled
-            } else {
-                CampaignState::Draft
-            },
-            scheduled_at,
+    let write = CampaignWrite {
+        name,
+        phone_number_id: draft.phone_number_id.clone(),
+        template: draft.template.clone(),
+        template_category: template.category.to_ascii_uppercase(),
+        audience: draft.audience.clone(),
+        state: if scheduled_at.is_some() {
+            CampaignState::Scheduled
+        } else {
+            CampaignState::Draft
         },
+        scheduled_at,
+    };
+    Ok(Checked {
+        write,
+        template,
+        audience,
     })
 }
 
@@ -201,7 +195,7 @@ async fn with_counts(svc: &Services, record: CampaignRecord) -> ServiceResult<Ca
     })
 }
 
-async fn record(svc: &Services, id: i64) -> ServiceResult<CampaignRecord> {
+pub(super) async fn record(svc: &Services, id: i64) -> ServiceResult<CampaignRecord> {
     svc.store
         .campaigns
         .get(id)
@@ -226,14 +220,16 @@ pub async fn preview(
     _viewer: &Viewer,
     draft: &CampaignDraft,
 ) -> ServiceResult<CampaignPreview> {
-    let checked = check(svc, draft).await?;
-    let query = audience_query(svc, &draft.audience).await?;
-    let rules = eligibility(svc, checked.write.template_category == "MARKETING");
+    let Checked {
+        write,
+        template,
+        audience: query,
+    } = check(svc, draft).await?;
+    let rules = eligibility(svc, write.template_category == "MARKETING");
     let mut counts = CampaignCounts::default();
     for (state, count) in svc.store.campaigns.preview(&query, &rules).await? {
         counts.add(state, None, false, count);
     }
-    let template = approved_template(svc, &draft.phone_number_id, &draft.template).await?;
     let sources = parse_parameters(&draft.template.parameters).map_err(ServiceError::Invalid)?;
     let sample = match svc.store.campaigns.eligible_sample(&query, &rules).await? {
         Some(id) => svc.store.contacts.get(id).await?,
@@ -330,12 +326,9 @@ pub async fn update(
             None => current.scheduled_at.map(|t| UnixTime::from_millis(t.0)),
         },
     };
-    let checked = check(svc, &draft).await?;
-    svc.store
-        .campaigns
-        .update(id, &checked.write, svc.now())
-        .await?;
-    let details = json!({"name": checked.write.name, "template": checked.write.template.name});
+    let checked = check(svc, &draft).await?.write;
+    svc.store.campaigns.update(id, &checked, svc.now()).await?;
+    let details = json!({"name": checked.name, "template": checked.template.name});
     audit_campaign(svc, viewer, origin, AuditAction::CampaignSaved, id, details).await;
     get(svc, viewer, id).await
 }
@@ -363,7 +356,7 @@ pub async fn delete(
 }
 
 /// Fixes the recipients and starts sending (a member's start, or a schedule's).
-async fn start_now(svc: &Services, current: &CampaignRecord) -> ServiceResult<()> {
+pub(super) async fn start_now(svc: &Services, current: &CampaignRecord) -> ServiceResult<()> {
     let draft = CampaignDraft {
         name: current.name.clone(),
         phone_number_id: current.phone_number_id.clone(),
@@ -373,11 +366,10 @@ async fn start_now(svc: &Services, current: &CampaignRecord) -> ServiceResult<()
     };
     // The template or the audience may have changed since the campaign was written.
     let checked = check(svc, &draft).await?;
-    let query = audience_query(svc, &current.audience).await?;
     let rules = eligibility(svc, checked.write.template_category == "MARKETING");
     svc.store
         .campaigns
-        .start(current.id, &query, &rules, svc.now())
+        .start(current.id, &checked.audience, &rules, svc.now())
         .await?;
     svc.outbox_wake.notify_one();
     Ok(())
@@ -497,225 +489,4 @@ pub async fn recipients(
         recipients,
         next_after,
     })
-}
-
-/// One round of the runner: starts scheduled campaigns whose time has come, tops up each
-/// sending campaign's share of the outbox, and completes those with nothing left.
-pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
-    let now = svc.now();
-    for id in svc.store.campaigns.due(now).await? {
-        let current = record(svc, id).await?;
-        if let Err(error) = start_now(svc, &current).await {
-            tracing::warn!(campaign = id, %error, "a scheduled campaign cannot start");
-            let why = PauseReason::Problem;
-            svc.store
-                .campaigns
-                .transition(
-                    id,
-                    &[CampaignState::Scheduled],
-                    CampaignState::Paused,
-                    Some(why),
-                    now,
-                )
-                .await?;
-        }
-    }
-    let limits = messaging_limits(svc).await?;
-    // Paused at the limit: back to sending once the rolling day frees room.
-    for campaign in svc.store.campaigns.list().await? {
-        if campaign.state == CampaignState::Paused
-            && campaign.pause_reason == Some(PauseReason::MessagingLimit)
-            && room_today(svc, &limits, &campaign.phone_number_id, now).await? != Some(0)
-        {
-            svc.store
-                .campaigns
-                .transition(
-                    campaign.id,
-                    &[CampaignState::Paused],
-                    CampaignState::Sending,
-                    None,
-                    now,
-                )
-                .await?;
-        }
-    }
-    let lookahead = i64::from(send_rate) * LOOKAHEAD_SECONDS;
-    for campaign in svc.store.campaigns.sending().await? {
-        let waiting = svc
-            .store
-            .campaigns
-            .waiting_on_number(&campaign.phone_number_id)
-            .await?;
-        let mut room = lookahead - waiting;
-        if room <= 0 {
-            continue;
-        }
-        if let Some(today) = room_today(svc, &limits, &campaign.phone_number_id, now).await? {
-            if today == 0 {
-                tracing::info!(
-                    campaign = campaign.id,
-                    "campaign paused at the messaging limit"
-                );
-                svc.store
-                    .campaigns
-                    .transition(
-                        campaign.id,
-                        &[CampaignState::Sending],
-                        CampaignState::Paused,
-                        Some(PauseReason::MessagingLimit),
-                        now,
-                    )
-                    .await?;
-                continue;
-            }
-            room = room.min(today);
-        }
-        top_up(svc, &campaign, room, now).await?;
-    }
-    Ok(())
-}
-
-/// Each number's messaging limit, where Meta told it.
-async fn messaging_limits(svc: &Services) -> ServiceResult<HashMap<String, Option<i64>>> {
-    Ok(svc
-        .store
-        .numbers
-        .list()
-        .await?
-        .into_iter()
-        .filter_map(|n| {
-            let limit = messaging_limit(n.messaging_limit_tier.as_deref()?)?;
-            Some((n.phone_number_id, limit))
-        })
-        .collect())
-}
-
-/// How many more customers the number may reach in the rolling day; `None`: no limit known.
-/// Messages still in the outbox count: they are on their way.
-async fn room_today(
-    svc: &Services,
-    limits: &HashMap<String, Option<i64>>,
-    phone_number_id: &str,
-    now: Millis,
-) -> ServiceResult<Option<i64>> {
-    let Some(limit) = limits.get(phone_number_id).copied().flatten() else {
-        return Ok(None);
-    };
-    let day_ago = now.minus(Duration::from_secs(86_400));
-    let reached = svc
-        .store
-        .campaigns
-        .reached_since(phone_number_id, day_ago)
-        .await?;
-    Ok(room_under_limit(Some(limit), reached))
-}
-
-/// Hands up to `room` of a campaign's pending recipients to the outbox; completes the
-/// campaign when none is left.
-async fn top_up(
-    svc: &Services,
-    campaign: &CampaignRecord,
-    mut room: i64,
-    now: Millis,
-) -> ServiceResult<()> {
-    let template = match approved_template(svc, &campaign.phone_number_id, &campaign.template).await
-    {
-        Ok(template) => template,
-        Err(error) => {
-            tracing::warn!(campaign = campaign.id, %error, "campaign paused");
-            svc.store
-                .campaigns
-                .transition(
-                    campaign.id,
-                    &[CampaignState::Sending],
-                    CampaignState::Paused,
-                    Some(PauseReason::Problem),
-                    now,
-                )
-                .await?;
-            return Ok(());
-        }
-    };
-    let header = sending::header_component(
-        &svc.store,
-        &campaign.phone_number_id,
-        &template,
-        campaign.template.header_media_id.as_deref(),
-    )
-    .await?;
-    let sources = parse_parameters(&campaign.template.parameters).map_err(ServiceError::Invalid)?;
-    let rules = eligibility(svc, campaign.marketing());
-    while room > 0 {
-        let due = svc
-            .store
-            .campaigns
-            .due_recipients(campaign.id, room.min(DISPATCH_BATCH))
-            .await?;
-        if due.is_empty() {
-            svc.store
-                .campaigns
-                .complete_if_done(campaign.id, now)
-                .await?;
-            return Ok(());
-        }
-        room -= due.len() as i64;
-        let dispatches: Vec<Dispatch> = due
-            .into_iter()
-            .map(|recipient| {
-                let Some(to) = recipient.to else {
-                    return Ok(Dispatch::Skip {
-                        contact_id: recipient.contact_id,
-                        state: RecipientState::SkippedNoWhatsapp,
-                    });
-                };
-                let Some(values) = fill_parameters(&sources, &recipient.fields) else {
-                    return Ok(Dispatch::Skip {
-                        contact_id: recipient.contact_id,
-                        state: RecipientState::SkippedMissingData,
-                    });
-                };
-                let mut components = header.clone();
-                components.extend(sending::body_components(&template, &values)?);
-                let mut object = json!({ "name": template.name,
-                    "language": { "code": template.language } });
-                if !components.is_empty() {
-                    object["components"] = Value::Array(components);
-                }
-                Ok(Dispatch::Send {
-                    contact_id: recipient.contact_id,
-                    request: json!({
-                        "messaging_product": "whatsapp",
-                        "recipient_type": "individual",
-                        "to": to,
-                        "type": "template",
-                        "template": object,
-                    }),
-                    to,
-                    text: template.render(&values),
-                })
-            })
-            .collect::<ServiceResult<_>>()?;
-        let queued = svc
-            .store
-            .campaigns
-            .dispatch(campaign, &dispatches, &rules, now)
-            .await?;
-        if queued > 0 {
-            svc.outbox_wake.notify_one();
-        }
-    }
-    Ok(())
-}
-
-/// Runs [`tick`] every second on this node (every node runs one; the store makes two nodes
-/// handing out one campaign safe).
-pub fn spawn_runner(svc: Services, send_rate: u32) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(error) = tick(&svc, send_rate).await {
-                tracing::warn!(%error, "campaigns: a round failed (the next one retries)");
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
 }

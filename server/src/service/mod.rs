@@ -11,7 +11,8 @@
 //! - [`contacts`]: the contact list, contacts' profiles, labels and custom attributes;
 //!   [`contact_import`]: contacts from CSV; [`segments`]: saved contact filters.
 //! - [`consent`]: contacts' consent ledgers and the opt-out keywords.
-//! - [`campaigns`]: broadcast campaigns, their recipients, and the runner that sends them.
+//! - [`campaigns`]: broadcast campaigns and their recipients; [`campaign_runner`]: what sends
+//!   them.
 //! - [`canned`]: canned replies, shared and personal.
 //! - [`presence`]: who is in a conversation, doing what.
 //! - [`sending`]: composing, queueing, retrying and cancelling messages.
@@ -24,6 +25,7 @@
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
 pub mod audit;
+pub mod campaign_runner;
 pub mod campaigns;
 pub mod canned;
 pub mod consent;

@@ -9,6 +9,7 @@ use crate::store::consent::NewConsentEntry;
 use crate::store::sql_support::conflict_on_unique;
 use crate::store::{ConsentStore, NewOutbound, StoreError, StoreResult};
 use async_trait::async_trait;
+use parley_app::campaigns::RecipientState;
 use parley_app::consent::{
     ConsentEntry, ConsentPurpose, ConsentSource, ConsentState, OptOutLanguage, keyword_candidate,
     preference_state,
@@ -112,8 +113,8 @@ pub(super) async fn append(
 /// Withdraws a contact's marketing campaign messages still waiting in the outbox: they opted
 /// out, so they get nothing more.
 async fn withdraw_marketing(tx: &mut Tx<'_>, contact_id: i64, now: Millis) -> StoreResult<()> {
-    let waiting: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT r.campaign_id, r.message_id FROM campaign_recipients r
+    let waiting: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT r.campaign_id, r.contact_id, r.message_id FROM campaign_recipients r
          JOIN campaigns c ON c.id = r.campaign_id
          JOIN outbox o ON o.message_id = r.message_id
          WHERE r.contact_id = $1 AND r.state = 'queued' AND c.template_category = 'MARKETING'
@@ -122,19 +123,9 @@ async fn withdraw_marketing(tx: &mut Tx<'_>, contact_id: i64, now: Millis) -> St
     .bind(contact_id)
     .fetch_all(&mut **tx)
     .await?;
-    for (campaign_id, message_id) in waiting {
-        let why = "The customer opted out of marketing before it was sent.";
-        if super::messages::withdraw(tx, message_id, "Opted out", why, now).await? {
-            sqlx::query(
-                "UPDATE campaign_recipients SET state = 'skipped_opted_out'
-                 WHERE campaign_id = $1 AND contact_id = $2",
-            )
-            .bind(campaign_id)
-            .bind(contact_id)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    let why = "The customer opted out of marketing before it was sent.";
+    let withdrawal = ("Opted out", why, RecipientState::SkippedOptedOut);
+    super::campaign_sending::withdraw(tx, &waiting, withdrawal, now).await?;
     Ok(())
 }
 

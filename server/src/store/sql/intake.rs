@@ -225,7 +225,7 @@ async fn apply_inbound(
         message_id,
     };
     super::events::push(tx, &received, now).await?;
-    super::campaigns::note_reply(tx, conversation_id, at, now).await?;
+    super::campaign_sending::note_reply(tx, conversation_id, at, now).await?;
     super::consent::on_inbound(
         tx,
         contact_id,

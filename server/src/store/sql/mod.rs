@@ -8,6 +8,7 @@ use super::{
 };
 
 mod audit;
+mod campaign_sending;
 mod campaigns;
 mod canned;
 mod consent;
