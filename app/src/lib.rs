@@ -9,6 +9,7 @@ pub mod consent;
 pub mod contacts;
 pub mod live;
 pub mod model;
+pub mod numbers;
 mod pages;
 pub mod team;
 pub mod templates;

@@ -67,12 +67,15 @@ pub enum LiveEvent {
         campaign_id: i64,
         state: crate::campaigns::CampaignState,
     },
+    /// A business number's health (or, with no number, the account's standing) changed:
+    /// admins' banners and number pages read it again.
+    NumberChanged { phone_number_id: Option<String> },
 }
 
 impl LiveEvent {
     /// Every event name a stream carries, [`LiveEvent::RESET`] included (keep beside
     /// [`LiveEvent::name`]: the browser listens for these alone).
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "message.created",
         "message.updated",
         "conversation.updated",
@@ -86,6 +89,7 @@ impl LiveEvent {
         "attributes.changed",
         "consent.changed",
         "campaign.changed",
+        "number.changed",
         LiveEvent::RESET,
     ];
     /// Sent instead of a replay that reaches too far back: reload, then follow live.
@@ -106,6 +110,7 @@ impl LiveEvent {
             LiveEvent::AttributesChanged { .. } => "attributes.changed",
             LiveEvent::ConsentChanged { .. } => "consent.changed",
             LiveEvent::CampaignChanged { .. } => "campaign.changed",
+            LiveEvent::NumberChanged { .. } => "number.changed",
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The families of audited actions (`<family>.<what>`) and their names, as the audit page's
 /// filter offers them; a server test keeps this list and the actions in step.
-pub const AUDIT_FAMILIES: [(&str, &str); 11] = [
+pub const AUDIT_FAMILIES: [(&str, &str); 12] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
@@ -15,6 +15,7 @@ pub const AUDIT_FAMILIES: [(&str, &str); 11] = [
     ("contact", "Contacts"),
     ("campaign", "Campaigns"),
     ("consent", "Consent"),
+    ("number", "Business numbers"),
     ("team", "Teams"),
     ("two_factor", "Two-factor sign-in"),
     ("sign_in", "Sign-ins"),

@@ -459,7 +459,7 @@ async fn start_sandbox(
     let mut sim_config = sandbox::SimulatorConfig::new(app_secret.clone(), access_token.clone());
     sim_config.speed = config.sandbox_speed;
     // The simulated number's throughput tier matches the rate Parley is configured to use.
-    sim_config.messages_per_second = config.send_rate as usize;
+    sim_config.messages_per_second = config.send_rate.unwrap_or(80) as usize;
     let sim = sandbox::Simulator::new(sim_config);
     let addr = sim
         .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))

@@ -102,14 +102,16 @@ pub struct Config {
     pub whatsapp: WhatsAppConfig,
     /// Pace of the built-in simulator's customers (1.0 lifelike; higher is faster).
     pub sandbox_speed: f64,
-    /// Messages per second per business number the sender may start (Meta's throughput
-    /// tier: 80 by default, up to 1,000).
-    pub send_rate: u32,
+    /// Messages per second per business number the sender may start, for every number
+    /// (`None`: each number's throughput level sets it, 80 or 1,000).
+    pub send_rate: Option<u32>,
     /// Show customers the typing indicator while an agent writes a reply.
     pub typing_indicator: bool,
     /// A member whose event streams have all been closed this long goes offline (routing
     /// stops giving them conversations).
     pub offline_after: Duration,
+    /// Sends accepted this long ago with no webhook since raise the subscription warning.
+    pub webhook_silence: Duration,
     /// Message content older than this is forgotten (`None`: kept).
     pub message_retention: Option<Duration>,
     /// Bytes of media (downloads and uploads) kept in `data_dir/`.
@@ -366,15 +368,27 @@ impl Config {
                     )),
                 }
             })?,
-            send_rate: sources.parsed("PARLEY_SEND_RATE", 80, |raw| match raw.parse::<u32>() {
-                Ok(rate) if (1..=1000).contains(&rate) => Ok(rate),
-                _ => Err(format!(
-                    "expected messages per second from 1 to 1000, got {raw:?}"
-                )),
+            send_rate: sources.parsed("PARLEY_SEND_RATE", None, |raw| {
+                match raw.parse::<u32>() {
+                    Ok(rate) if (1..=1000).contains(&rate) => Ok(Some(rate)),
+                    _ => Err(format!(
+                        "expected messages per second from 1 to 1000, got {raw:?}"
+                    )),
+                }
             })?,
             typing_indicator: sources.parsed("PARLEY_TYPING_INDICATOR", true, parse_bool)?,
             offline_after: sources.parsed(
                 "PARLEY_OFFLINE_AFTER_MINUTES",
+                Duration::from_secs(10 * 60),
+                |raw| match raw.parse::<u64>() {
+                    Ok(minutes) if (1..=24 * 60).contains(&minutes) => {
+                        Ok(Duration::from_secs(minutes * 60))
+                    }
+                    _ => Err(format!("expected minutes from 1 to 1440, got {raw:?}")),
+                },
+            )?,
+            webhook_silence: sources.parsed(
+                "PARLEY_WEBHOOK_SILENCE_MINUTES",
                 Duration::from_secs(10 * 60),
                 |raw| match raw.parse::<u64>() {
                     Ok(minutes) if (1..=24 * 60).contains(&minutes) => {

@@ -140,11 +140,12 @@ impl Application {
         intake::spawn_processor(store.clone(), committed, journal.load(), clock.clone());
         let outbox_wake = Arc::new(tokio::sync::Notify::new());
         let graph = graph::GraphClient::from_config(&config.whatsapp);
+        let send_rates = Arc::new(outbox::SendRates::new(config.send_rate));
         if let Some(graph) = graph.clone() {
             outbox::spawn_sender(
                 store.clone(),
                 graph.clone(),
-                config.send_rate,
+                send_rates.clone(),
                 outbox_wake.clone(),
                 clock.clone(),
             );
@@ -155,7 +156,6 @@ impl Application {
                 clock.clone(),
             );
             if let Some(waba_id) = config.whatsapp.waba_id.clone() {
-                spawn_number_sync(store.clone(), graph.clone(), waba_id.clone(), clock.clone());
                 templates::spawn_sync(store.clone(), graph, waba_id, clock.clone());
             }
         }
@@ -171,9 +171,11 @@ impl Application {
             )),
             sandbox,
             passwords: auth.hasher().clone(),
+            send_rates,
         };
         if services.graph.is_some() {
-            service::campaign_runner::spawn_runner(services.clone(), config.send_rate);
+            service::campaign_runner::spawn_runner(services.clone());
+            service::numbers::spawn_refresher(services.clone());
         }
         let state = http::AppState::new(http::App {
             config,
@@ -212,35 +214,6 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
-}
-
-/// Learns the account's business numbers from Meta at start-up (numbers seen in webhooks are
-/// registered on sight anyway).
-fn spawn_number_sync(
-    store: store::SharedStore,
-    graph: graph::GraphClient,
-    waba_id: whatsapp::ids::WabaId,
-    clock: domain::SharedClock,
-) {
-    tokio::spawn(async move {
-        match graph.phone_numbers(&waba_id).await {
-            Ok(numbers) => {
-                for number in numbers {
-                    let number = store::BusinessNumber {
-                        phone_number_id: number.id,
-                        waba_id: Some(waba_id.to_string()),
-                        display_phone_number: number.display_phone_number,
-                        verified_name: number.verified_name,
-                        messaging_limit_tier: number.messaging_limit_tier,
-                    };
-                    if let Err(error) = store.numbers.register(&number, clock.now()).await {
-                        tracing::warn!(%error, "cannot record a business number");
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "cannot list the account's phone numbers"),
-        }
-    });
 }
 
 /// Argon2id at OWASP parameters uses about 19 MiB per hash: allow one per core.

@@ -335,6 +335,18 @@ impl LiveHub {
                 };
                 return Ok(Some((Some(live), Audience::Admins)));
             }
+            (
+                DomainEvent::NumberUpdated {
+                    phone_number_id, ..
+                },
+                _,
+                _,
+            ) => {
+                let live = LiveEvent::NumberChanged {
+                    phone_number_id: phone_number_id.clone(),
+                };
+                return Ok(Some((Some(live), Audience::Admins)));
+            }
             (DomainEvent::CredentialsChanged { user_id }, _, _) => {
                 return Ok(Some((None, Audience::CredentialCheck(*user_id))));
             }

@@ -38,6 +38,8 @@ pub enum AuditAction {
     CampaignResumed,
     CampaignCancelled,
     ConsentKeywordsChanged,
+    NumberProfileChanged,
+    NumberWebhooksSubscribed,
     TeamCreated,
     TeamChanged,
     TeamDeleted,
@@ -53,7 +55,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -85,6 +87,8 @@ impl AuditAction {
         AuditAction::CampaignResumed,
         AuditAction::CampaignCancelled,
         AuditAction::ConsentKeywordsChanged,
+        AuditAction::NumberProfileChanged,
+        AuditAction::NumberWebhooksSubscribed,
         AuditAction::TeamCreated,
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
@@ -130,6 +134,8 @@ impl AuditAction {
             AuditAction::CampaignResumed => "campaign.resumed",
             AuditAction::CampaignCancelled => "campaign.cancelled",
             AuditAction::ConsentKeywordsChanged => "consent.keywords_changed",
+            AuditAction::NumberProfileChanged => "number.profile_changed",
+            AuditAction::NumberWebhooksSubscribed => "number.webhooks_subscribed",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",

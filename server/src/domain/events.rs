@@ -118,13 +118,12 @@ pub enum DomainEvent {
     TemplateStatusChanged {
         template_id: String,
     },
-    /// Meta changed something about a business number: its quality rating and messaging
-    /// limit, or its display name (`phone_number_quality_update`, `phone_number_name_update`).
-    /// Those webhooks name the number by its display form, not its id.
+    /// Something about a business number (its quality, status, limit, name) or, with no
+    /// number, about the account's standing changed, by a webhook or a refresh.
     NumberUpdated {
         waba_id: String,
-        display_phone_number: Option<String>,
-        field: String,
+        #[serde(default)]
+        phone_number_id: Option<String>,
     },
     /// A customer's marketing preference, as Meta's `user_preferences` reports it.
     PreferenceChanged {

@@ -27,6 +27,8 @@ pub enum Change {
         value: Value,
         /// What it says about a message template, when it is a template change.
         template: Option<TemplateUpdate>,
+        /// What it says about a business number or the account, when it is about them.
+        number: Option<super::number_update::NumberUpdate>,
     },
 }
 

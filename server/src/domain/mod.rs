@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod events;
 pub mod inbound;
 pub mod message;
+pub mod number_update;
 pub mod retry;
 pub mod routing;
 pub mod time;

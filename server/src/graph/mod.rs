@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod error;
+mod numbers;
 mod origin;
 mod resources;
 
@@ -17,7 +18,7 @@ use error::ErrorEnvelope;
 pub use error::GraphError;
 pub use origin::{is_secure_origin, token_may_go_to};
 use resources::Paged;
-pub use resources::{CreatedTemplate, GraphTemplate, MediaInfo, PhoneNumber};
+pub use resources::{CreatedTemplate, GraphTemplate, MediaInfo, PhoneNumber, SubscribedApp};
 
 /// Largest media file Parley downloads (Meta's own limit is 100 MB for documents).
 pub const MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
@@ -363,16 +364,6 @@ impl GraphClient {
         )
         .await?;
         Ok(())
-    }
-
-    /// Every phone number of a WhatsApp Business Account, following paging.
-    pub async fn phone_numbers(&self, waba: &WabaId) -> Result<Vec<PhoneNumber>, GraphError> {
-        let mut url = self.endpoint(&[waba.as_str(), "phone_numbers"]);
-        url.query_pairs_mut().append_pair(
-            "fields",
-            "id,display_phone_number,verified_name,quality_rating,messaging_limit_tier",
-        );
-        self.all_pages(url).await
     }
 }
 

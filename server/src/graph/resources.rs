@@ -24,6 +24,39 @@ pub struct PhoneNumber {
     /// `TIER_250` … `TIER_UNLIMITED`: unique customers per rolling 24 hours.
     #[serde(default)]
     pub messaging_limit_tier: Option<String>,
+    #[serde(default)]
+    pub name_status: Option<String>,
+    /// `GREEN`, `YELLOW`, `RED`, `UNKNOWN` (or `NA`).
+    #[serde(default)]
+    pub quality_rating: Option<String>,
+    #[serde(default)]
+    pub throughput: Option<Throughput>,
+    #[serde(default)]
+    pub code_verification_status: Option<String>,
+    #[serde(default)]
+    pub platform_type: Option<String>,
+    /// `CONNECTED`, `FLAGGED`, `RESTRICTED`…
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Throughput {
+    /// `STANDARD` (80 messages a second) or `HIGH` (1,000).
+    pub level: Option<String>,
+}
+
+/// One app subscribed to a WABA's webhooks (`GET /{waba}/subscribed_apps`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscribedApp {
+    pub whatsapp_business_api_data: SubscribedAppData,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscribedAppData {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A template as `GET /{waba}/message_templates` describes it.

@@ -18,6 +18,7 @@ mod events;
 mod identity;
 mod labels;
 mod notes;
+mod numbers;
 mod openapi;
 mod sandbox;
 mod segments;
@@ -92,6 +93,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(consent::router())
         .merge(campaigns::router())
+        .merge(numbers::router())
         .merge(canned::router())
         .merge(uploads::router())
         .merge(templates::router())

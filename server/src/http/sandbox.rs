@@ -13,6 +13,35 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(customer_writes))
         .routes(routes!(graph_calls))
+        .routes(routes!(number_quality))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct QualityChange {
+    /// `GREEN`, `YELLOW` or `RED`.
+    quality_rating: String,
+}
+
+/// Meta re-rates a simulated number: `RED` flags it (a `phone_number_quality_update` webhook
+/// with `FLAGGED` follows, as from Meta), and a better rating unflags it. The Graph API
+/// serves the new rating from then on. Sandbox mode only (404 otherwise); admins only.
+#[utoipa::path(post, path = "/api/v1/sandbox/numbers/{phone_number_id}/quality", tag = "sandbox",
+    request_body = QualityChange,
+    responses((status = 204), (status = 404, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn number_quality(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(phone_number_id): Path<String>,
+    super::JsonBody(change): super::JsonBody<QualityChange>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    sandbox::set_number_quality(
+        &app.services,
+        &viewer,
+        &phone_number_id,
+        &change.quality_rating,
+    )?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -8,7 +8,7 @@ use crate::views;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use parley_app::team::{Availability, NumberTeam, TeamDraft, TeamView};
+use parley_app::team::{Availability, TeamDraft, TeamView};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +18,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(update, delete))
         .routes(routes!(set_availability))
-        .routes(routes!(numbers))
         .routes(routes!(set_number_team))
 }
 
@@ -113,26 +112,6 @@ async fn set_availability(
 ) -> Result<StatusCode, ApiError> {
     teams::set_availability(&app.services, &viewer, change.availability).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Business numbers, each with the team its new conversations join (admins).
-#[utoipa::path(get, path = "/api/v1/numbers", tag = "teams",
-    responses((status = 200, body = Vec<NumberTeam>), (status = 403, body = super::error::ErrorBody)))]
-async fn numbers(
-    State(app): State<AppState>,
-    RequireViewer(viewer): RequireViewer,
-) -> Result<Json<Vec<NumberTeam>>, ApiError> {
-    crate::service::require_admin(&viewer)?;
-    let numbers = teams::default_teams(&app.services, &viewer).await?;
-    Ok(Json(
-        numbers
-            .into_iter()
-            .map(|(phone_number_id, default_team_id)| NumberTeam {
-                phone_number_id,
-                default_team_id,
-            })
-            .collect(),
-    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

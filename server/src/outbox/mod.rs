@@ -9,13 +9,16 @@
 //! [`MAX_IN_FLIGHT`]. Meta offers no idempotency key to do better.
 
 mod pacing;
+mod rates;
+
+pub use rates::SendRates;
 
 use crate::domain::{Millis, SharedClock, retry};
 use crate::graph::{GraphClient, GraphError};
 use crate::group_commit::{CommitError, GroupCommit};
 use crate::store::{OutboxJob, SharedStore, StoreError};
 use crate::whatsapp::ids::PhoneNumberId;
-use pacing::{NumberGate, PairLimiter};
+use pacing::{NumberGate, PairLimiter, Turn};
 use parley_app::model::DeliveryError;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -68,12 +71,12 @@ impl Sender {
     }
 }
 
-/// Starts the sender: `per_second` per business number; `wake` is notified when a job is
+/// Starts the sender, each business number at its pace; `wake` is notified when a job is
 /// queued.
 pub fn spawn_sender(
     store: SharedStore,
     graph: GraphClient,
-    per_second: u32,
+    rates: Arc<SendRates>,
     wake: Arc<Notify>,
     clock: SharedClock,
 ) {
@@ -95,7 +98,7 @@ pub fn spawn_sender(
         accepted,
         graph,
         clock,
-        numbers: NumberGate::new(per_second),
+        numbers: NumberGate::new(rates.clone()),
         pairs: Mutex::new(PairLimiter::new()),
         unstarted: AtomicI64::new(0),
         progress: Notify::new(),
@@ -103,13 +106,13 @@ pub fn spawn_sender(
     // Half a second of work per claim, topped up when a quarter second is left, keeps the
     // pacer busy; and a member's message queued behind a campaign waits for at most that
     // much work claimed before it (claims take members' messages first).
-    let batch = (i64::from(per_second) / 2).clamp(32, 2000);
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tokio::spawn(async move {
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut woken = false;
         loop {
             while tasks.try_join_next().is_some() {}
+            let batch = (i64::from(rates.fastest()) / 2).clamp(32, 2000);
             // Top up before the work in hand runs out, so the pacer never waits on a claim;
             // and at once when something was queued, which may be a member's reply that must
             // not wait for the work in hand to run down. (A claim never takes a job queued
@@ -127,7 +130,10 @@ pub fn spawn_sender(
                         sender
                             .unstarted
                             .fetch_add(jobs.len() as i64, Ordering::Relaxed);
-                        for jobs in by_customer(jobs) {
+                        let mut groups = by_customer(jobs);
+                        // Conversations' sends take the free send permits first.
+                        groups.sort_by_key(|jobs| jobs[0].bulk);
+                        for jobs in groups {
                             let (sender, permits) = (sender.clone(), permits.clone());
                             tasks.spawn(async move {
                                 if let Ok(_permit) = permits.acquire_owned().await {
@@ -187,7 +193,12 @@ impl Sender {
             let held_until = match pair {
                 Err(ready) => Some(self.clock.now().plus(ready - now)),
                 Ok(()) => {
-                    self.numbers.wait_turn(&job.phone_number_id).await;
+                    let turn = if job.bulk {
+                        Turn::Bulk
+                    } else {
+                        Turn::Conversation
+                    };
+                    self.numbers.wait_turn(&job.phone_number_id, turn).await;
                     self.no_longer_in_hand(1);
                     let outcome = match PhoneNumberId::parse(&job.phone_number_id) {
                         Ok(number) => self.graph.send_message(&number, &job.request).await,

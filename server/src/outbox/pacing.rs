@@ -2,68 +2,109 @@
 //! throughput (80 messages/s by default, up to 1,000) and the pair limit between one business
 //! number and one customer (error 131056: about one message every 6 seconds, with bursts).
 
+use super::rates::SendRates;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// A reserved slot is at least this much more than a second after the one `rate` slots before
-/// it: the margin absorbs a start that wakes up to [`LATE_LIMIT`] after its slot, plus 2 ms of
-/// jitter between Parley's clock and Meta's. It costs 0.5 % of the rate; a send Meta refuses
-/// anyway (130429) is retried in order.
+/// No `rate + 1` starts fall within this span: a second, plus a margin for the time between a
+/// start being granted and its request leaving, and for jitter between Parley's clock and
+/// Meta's. It costs 0.5 % of the rate; a send Meta refuses anyway (130429) is retried in order.
 const WINDOW: Duration = Duration::from_millis(1005);
 
-/// A send that wakes later than this after its slot takes a new one instead of starting: a
-/// later start could put it within a second of the send `rate` slots after it.
-const LATE_LIMIT: Duration = Duration::from_millis(3);
+/// Which sends go first on a number when several wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// A conversation's message (a member, an automation, a confirmation): someone is waiting.
+    Conversation,
+    /// A campaign's message: it yields to conversations.
+    Bulk,
+}
 
-/// Paces the starts of sends on each business number. Each send reserves a slot: slots follow
-/// an even schedule, `1 / rate` apart, and each is a full [`WINDOW`] after the slot `rate`
-/// before it, so no one-second window ever holds more than `rate` starts. Slots are planned
-/// from slots, not from when tasks happened to wake, so a late wake-up does not slow every
-/// later send; and waiting sends sleep side by side, so several due in one timer tick start
-/// together instead of handing a lock on one by one.
+/// Paces the starts of sends on each business number. Waiting sends queue per number
+/// (conversations before campaigns); one driver per busy number grants starts on an even
+/// schedule, `1 / rate` apart, never more than `rate` within a [`WINDOW`]. The schedule is
+/// planned from itself, not from when the driver happened to wake: after a late wake-up the
+/// overdue starts go at once (as far as the window allows), so a stalled machine delays sends
+/// but does not lose their slots. Only starts about to happen are granted, so a conversation's
+/// message queued behind a campaign waits for one slot, not for the campaign's work in hand.
 pub struct NumberGate {
+    rates: Arc<SendRates>,
+    lanes: Mutex<HashMap<String, Arc<Mutex<Lane>>>>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Pace {
     interval: Duration,
     per_second: usize,
-    lanes: Mutex<HashMap<String, Arc<Mutex<Lane>>>>,
+}
+
+impl Pace {
+    fn new(per_second: u32) -> Pace {
+        Pace {
+            interval: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
+            per_second: per_second.max(1) as usize,
+        }
+    }
 }
 
 #[derive(Default)]
 struct Lane {
+    conversations: VecDeque<oneshot::Sender<()>>,
+    bulk: VecDeque<oneshot::Sender<()>>,
+    /// When the next start is planned while the lane is busy.
     next_slot: Option<Instant>,
-    /// The last `per_second` reserved slots, oldest first.
-    reserved: VecDeque<Instant>,
+    /// Starts granted within the last [`WINDOW`], oldest first.
+    started: VecDeque<Instant>,
+    driven: bool,
+    /// The number's pace, as its last waiter found it.
+    pace: Pace,
 }
 
 impl Lane {
-    fn reserve(&mut self, now: Instant, interval: Duration, per_second: usize) -> Instant {
-        let planned = self.next_slot.unwrap_or(now).max(now);
-        let window_open = match self.reserved.front() {
-            Some(oldest) if self.reserved.len() >= per_second => *oldest + WINDOW,
-            _ => now,
-        };
-        let slot = planned.max(window_open);
-        self.next_slot = Some(slot + interval);
-        self.reserved.push_back(slot);
-        while self.reserved.len() > per_second {
-            self.reserved.pop_front();
+    /// When the next start may be granted, if anyone waits.
+    fn next_start(&mut self, now: Instant, pace: Pace) -> Option<Instant> {
+        self.conversations.retain(|waiter| !waiter.is_closed());
+        self.bulk.retain(|waiter| !waiter.is_closed());
+        if self.conversations.is_empty() && self.bulk.is_empty() {
+            self.next_slot = None;
+            return None;
         }
-        slot
+        while self.started.front().is_some_and(|s| *s + WINDOW <= now) {
+            self.started.pop_front();
+        }
+        let planned = self.next_slot.unwrap_or(now);
+        Some(match self.started.len().checked_sub(pace.per_second) {
+            Some(i) => planned.max(self.started[i] + WINDOW),
+            None => planned,
+        })
+    }
+
+    /// Grants the start planned for `slot` to the first waiter, at `now` (`slot` or later).
+    fn grant(&mut self, slot: Instant, now: Instant, pace: Pace) {
+        let waiter = match self.conversations.pop_front() {
+            Some(waiter) => waiter,
+            None => self.bulk.pop_front().expect("a waiter"),
+        };
+        if waiter.send(()).is_ok() {
+            self.started.push_back(now);
+            self.next_slot = Some(slot + pace.interval);
+        }
     }
 }
 
 impl NumberGate {
-    pub fn new(per_second: u32) -> Self {
+    pub fn new(rates: Arc<SendRates>) -> Self {
         NumberGate {
-            interval: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
-            per_second: per_second.max(1) as usize,
+            rates,
             lanes: Mutex::new(HashMap::new()),
         }
     }
 
     /// Returns when a send on `number` may start; the caller starts it at once.
-    pub async fn wait_turn(&self, number: &str) {
+    pub async fn wait_turn(&self, number: &str, turn: Turn) {
         let lane = self
             .lanes
             .lock()
@@ -71,17 +112,42 @@ impl NumberGate {
             .entry(number.to_owned())
             .or_default()
             .clone();
-        loop {
-            let slot = lane.lock().expect("number lane").reserve(
-                Instant::now(),
-                self.interval,
-                self.per_second,
-            );
-            tokio::time::sleep_until(slot).await;
-            if Instant::now() <= slot + LATE_LIMIT {
-                return;
+        let (granted, wait) = oneshot::channel();
+        {
+            let mut queue = lane.lock().expect("number lane");
+            queue.pace = Pace::new(self.rates.of(number));
+            match turn {
+                Turn::Conversation => queue.conversations.push_back(granted),
+                Turn::Bulk => queue.bulk.push_back(granted),
+            }
+            if !std::mem::replace(&mut queue.driven, true) {
+                tokio::spawn(drive(lane.clone()));
             }
         }
+        // The driver grants every waiter in turn; it only stops when none is left.
+        let _ = wait.await;
+    }
+}
+
+/// Grants a number's starts while anyone waits for one.
+async fn drive(lane: Arc<Mutex<Lane>>) {
+    loop {
+        let slot = {
+            let mut lane = lane.lock().expect("number lane");
+            let (now, pace) = (Instant::now(), lane.pace);
+            match lane.next_start(now, pace) {
+                None => {
+                    lane.driven = false;
+                    return;
+                }
+                Some(slot) if slot <= now => {
+                    lane.grant(slot, now, pace);
+                    continue;
+                }
+                Some(slot) => slot,
+            }
+        };
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -137,38 +203,53 @@ impl PairLimiter {
 mod tests {
     use super::*;
 
-    // Paused time: the clock moves only while every task sleeps, so the spacing checked here
-    // is the gate's own, whatever the load on the machine running the test.
-    #[tokio::test(start_paused = true)]
-    async fn starts_are_spaced_whoever_asks() {
-        let gate = Arc::new(NumberGate::new(1000));
-        let mut waiters = tokio::task::JoinSet::new();
-        for _ in 0..200 {
-            let gate = gate.clone();
-            waiters.spawn(async move {
-                gate.wait_turn("n1").await;
-                Instant::now()
-            });
-        }
-        let mut starts = waiters.join_all().await;
-        starts.sort();
+    /// Checks that no [`WINDOW`] holds more than `per_second` of the sorted `starts`.
+    fn assert_paced(starts: &[Instant], per_second: usize) {
         for (i, start) in starts.iter().enumerate() {
             let in_window = starts[i..]
                 .iter()
-                .take_while(|s| s.duration_since(*start) < Duration::from_secs(1))
+                .take_while(|s| s.duration_since(*start) < WINDOW)
                 .count();
             assert!(
-                in_window <= gate.per_second,
-                "{in_window} starts in one second"
+                in_window <= per_second,
+                "{in_window} starts within {WINDOW:?}"
             );
         }
+    }
+
+    fn waiters(gate: &Arc<NumberGate>, count: usize, turn: Turn) -> JoinSet<Instant> {
+        let mut waiters = JoinSet::new();
+        for _ in 0..count {
+            let gate = gate.clone();
+            waiters.spawn(async move {
+                gate.wait_turn("n1", turn).await;
+                Instant::now()
+            });
+        }
+        waiters
+    }
+
+    use tokio::task::JoinSet;
+
+    fn gate_at(per_second: u32) -> NumberGate {
+        NumberGate::new(Arc::new(SendRates::new(Some(per_second))))
+    }
+
+    // Paused time: the clock moves only while every task sleeps (or when a test advances it),
+    // so the spacing checked here is the gate's own, whatever the load on the machine.
+    #[tokio::test(start_paused = true)]
+    async fn starts_are_spaced_whoever_asks() {
+        let gate = Arc::new(gate_at(1000));
+        let mut starts = waiters(&gate, 200, Turn::Bulk).join_all().await;
+        starts.sort();
+        assert_paced(&starts, 1000);
         let span = starts[199].duration_since(starts[0]);
         assert!(
-            span >= gate.interval * 190,
+            span >= Pace::new(1000).interval * 190,
             "evenly spread, not a burst: {span:?}"
         );
         let started = Instant::now();
-        gate.wait_turn("n2").await;
+        gate.wait_turn("n2", Turn::Bulk).await;
         assert!(
             started.elapsed() < Duration::from_millis(5),
             "numbers are paced apart"
@@ -176,23 +257,43 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_send_woken_late_takes_a_new_slot() {
-        let gate = Arc::new(NumberGate::new(1));
+    async fn a_stall_delays_starts_without_losing_their_slots() {
+        let gate = Arc::new(gate_at(10));
         let first = Instant::now();
-        gate.wait_turn("n1").await;
-        let waiter = tokio::spawn({
-            let gate = gate.clone();
-            async move {
-                gate.wait_turn("n1").await;
-                Instant::now()
-            }
-        });
-        // The waiter sleeps until its slot, a WINDOW after the first; it wakes two seconds in,
-        // as if the machine had stalled. Starting then would put it 10 ms before the next slot.
+        let waiting = waiters(&gate, 20, Turn::Bulk);
+        // The machine stalls for half a second after the first start: the driver wakes late,
+        // with five starts overdue.
         tokio::task::yield_now().await;
-        tokio::time::advance(Duration::from_secs(2)).await;
-        let started = waiter.await.expect("waiter");
-        assert_eq!(started.duration_since(first), WINDOW * 2);
+        tokio::time::advance(Duration::from_millis(500)).await;
+        let mut starts = waiting.join_all().await;
+        starts.sort();
+        assert_paced(&starts, 10);
+        assert_eq!(starts[5].duration_since(first), Duration::from_millis(500));
+        let last = starts[19].duration_since(first);
+        assert!(
+            last <= Duration::from_millis(1910),
+            "the schedule goes on where it was: the last start at {last:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_conversation_goes_before_waiting_campaign_sends() {
+        let gate = Arc::new(gate_at(1));
+        let first = Instant::now();
+        let campaign = waiters(&gate, 5, Turn::Bulk);
+        tokio::task::yield_now().await;
+        let conversation = Instant::now();
+        gate.wait_turn("n1", Turn::Conversation).await;
+        let conversation_started = Instant::now();
+        assert_eq!(
+            conversation_started.duration_since(conversation),
+            WINDOW.max(Pace::new(1).interval),
+            "one slot after the campaign send already started"
+        );
+        let mut starts = campaign.join_all().await;
+        starts.sort();
+        assert_eq!(starts[0], first);
+        assert!(starts[1] > conversation_started);
     }
 
     #[test]

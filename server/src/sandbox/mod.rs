@@ -140,6 +140,10 @@ struct State {
     /// Every request the simulator received, as `METHOD /path?query`, controls included.
     calls: Vec<String>,
     templates: Vec<templates::Template>,
+    /// Each number's health and business profile.
+    numbers: HashMap<String, graph::SimNumber>,
+    /// The WABA's app subscription was removed: webhooks stop.
+    webhooks_unsubscribed: bool,
     next_id: u64,
 }
 
@@ -174,6 +178,7 @@ impl Simulator {
                 config,
                 state: Mutex::new(State {
                     templates: templates::seeded(),
+                    numbers: graph::seeded_numbers(),
                     ..State::default()
                 }),
                 http,

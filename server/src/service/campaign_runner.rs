@@ -28,7 +28,7 @@ const DISPATCH_BATCH: i64 = 50;
 
 /// One round of the runner: starts scheduled campaigns whose time has come, tops up each
 /// sending campaign's share of the outbox, and completes those with nothing left.
-pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
+pub async fn tick(svc: &Services) -> ServiceResult<()> {
     let now = svc.now();
     for id in svc.store.campaigns.due(now).await? {
         let current = record(svc, id).await?;
@@ -66,8 +66,9 @@ pub async fn tick(svc: &Services, send_rate: u32) -> ServiceResult<()> {
                 .await?;
         }
     }
-    let lookahead = i64::from(send_rate) * LOOKAHEAD_SECONDS;
     for campaign in svc.store.campaigns.sending().await? {
+        let rate = svc.send_rates.of(&campaign.phone_number_id);
+        let lookahead = i64::from(rate) * LOOKAHEAD_SECONDS;
         let waiting = svc
             .store
             .campaigns
@@ -236,10 +237,10 @@ async fn top_up(
 
 /// Runs [`tick`] every second on this node (every node runs one; the store makes two nodes
 /// handing out one campaign safe).
-pub fn spawn_runner(svc: Services, send_rate: u32) {
+pub fn spawn_runner(svc: Services) {
     tokio::spawn(async move {
         loop {
-            if let Err(error) = tick(&svc, send_rate).await {
+            if let Err(error) = tick(&svc).await {
                 tracing::warn!(%error, "campaigns: a round failed (the next one retries)");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;

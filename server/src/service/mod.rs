@@ -37,6 +37,7 @@ pub mod labels;
 pub mod media;
 pub mod notes;
 pub mod notifications;
+pub mod numbers;
 pub mod presence;
 pub mod sandbox;
 pub mod segments;
@@ -70,6 +71,8 @@ pub struct Services {
     pub sandbox: Option<crate::sandbox::Simulator>,
     /// Hashes and checks passwords (shared with sign-in: one bound on the memory they take).
     pub passwords: crate::auth::password::PasswordHasher,
+    /// Each business number's pace, shared with the sender.
+    pub send_rates: Arc<crate::outbox::SendRates>,
 }
 
 impl Services {
@@ -85,6 +88,7 @@ impl Services {
             uploads: Arc::new(Semaphore::new(media::MAX_CONCURRENT_UPLOADS)),
             sandbox: None,
             passwords: crate::password_hasher(),
+            send_rates: Arc::new(crate::outbox::SendRates::new(None)),
         }
     }
 

@@ -66,7 +66,9 @@ pub use media::{MediaJob, MediaStore, StoredMedia, UploadFile, UploadedMedia};
 pub use messages::{Forgotten, MessagePage, MessageStore};
 pub use notes::{NewNote, Note, NoteStore};
 pub use notifications::{Notification, NotificationPage, NotificationStore};
-pub use numbers::{BusinessNumber, NumberStore};
+pub use numbers::{
+    BusinessNumber, NumberChangeRecord, NumberHealth, NumberStore, StoredNumber, WebhookTraffic,
+};
 pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
 pub use presence::{Presence, PresenceStore};
 pub use routing::{RoutingStore, Team, TeamUpdate, team_name};

@@ -48,6 +48,8 @@ pub struct OutboxJob {
     pub phone_number_id: String,
     pub request: serde_json::Value,
     pub attempts: i64,
+    /// A campaign's send, which yields to conversations' sends.
+    pub bulk: bool,
 }
 
 #[async_trait]

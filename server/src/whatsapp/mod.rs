@@ -2,5 +2,6 @@
 //! simulator: object ids, webhook payloads and their signature.
 
 pub mod ids;
+mod number_updates;
 pub mod signature;
 pub mod webhook;

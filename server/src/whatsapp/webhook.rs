@@ -144,6 +144,7 @@ impl Notification {
                     _ => Change::Account {
                         waba_id: waba_id.clone(),
                         template: parse_template_update(&field, &value),
+                        number: super::number_updates::parse(&field, &value),
                         field,
                         value,
                     },

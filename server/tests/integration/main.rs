@@ -10,6 +10,7 @@ mod contacts;
 mod crash;
 mod intake;
 mod media;
+mod numbers;
 mod outbox;
 mod pages;
 mod properties;

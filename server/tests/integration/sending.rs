@@ -338,7 +338,7 @@ async fn the_configured_send_rate_is_never_exceeded_and_order_is_kept() {
     // Meta's side enforces the same cap: what would exceed it is refused (130429).
     let (app, sim) = app_with_adjusted_simulator(
         |s| s.messages_per_second = RATE,
-        |c| c.send_rate = RATE as u32,
+        |c| c.send_rate = Some(RATE as u32),
     )
     .await;
     let api = app.api().await;

@@ -243,7 +243,8 @@ pub fn Inbox() -> impl IntoView {
             | LiveEvent::NotificationsRead
             | LiveEvent::AttributesChanged { .. }
             | LiveEvent::ConsentChanged { .. }
-            | LiveEvent::CampaignChanged { .. } => return,
+            | LiveEvent::CampaignChanged { .. }
+            | LiveEvent::NumberChanged { .. } => return,
         };
         list.apply(conversation, filters, live.viewer.get_untracked());
         thread.update_conversation(conversation);

@@ -5,17 +5,21 @@ use super::errors::GraphApiError;
 use super::validate::{self, Request};
 use super::{DeliveryFailure, Simulator, audience, demo_number, personas};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 mod controls;
 mod media;
+mod numbers;
 mod templates;
+
+pub(super) use numbers::{SimNumber, seeded as seeded_numbers};
 
 pub use controls::CONTROL_SECRET_HEADER;
 use controls::{accepted, controls_guard, customer_message, set_faults};
@@ -37,7 +41,15 @@ pub fn router(sim: Simulator, bound: std::net::SocketAddr) -> Router {
     Router::new()
         .route("/{version}/{id}/messages", post(send))
         .route("/{version}/{id}/media", post(upload_media))
-        .route("/{version}/{id}/phone_numbers", get(phone_numbers))
+        .route("/{version}/{id}/phone_numbers", get(numbers::phone_numbers))
+        .route(
+            "/{version}/{id}/whatsapp_business_profile",
+            get(numbers::profile).post(numbers::update_profile),
+        )
+        .route(
+            "/{version}/{id}/subscribed_apps",
+            get(numbers::subscribed_apps).post(numbers::subscribe_app),
+        )
         .route(
             "/{version}/{id}/message_templates",
             get(list_templates)
@@ -47,7 +59,7 @@ pub fn router(sim: Simulator, bound: std::net::SocketAddr) -> Router {
         .route("/{version}/{id}/uploads", post(start_upload))
         .route(
             "/{version}/{id}",
-            get(media_info).delete(delete_media).post(upload_chunk),
+            get(object).delete(delete_media).post(upload_chunk),
         )
         .route("/_media/{id}", get(download_media))
         .merge(controls)
@@ -240,23 +252,22 @@ async fn send_inner(
     }
 }
 
-async fn phone_numbers(
+/// `GET /{id}`: a phone number's fields, or a media object's.
+async fn object(
     State(sim): State<Simulator>,
-    Path((version, waba_id)): Path<(String, String)>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(error) = authorize_account(&sim, &headers, &version, &waba_id).await {
-        return error.into_response();
+    if demo_number(&id).is_some() {
+        if let Err(error) = authorize(&sim, &headers, &version).await {
+            return error.into_response();
+        }
+        if let Some(number) =
+            numbers::number(&sim, &id, query.get("fields").map(String::as_str)).await
+        {
+            return number;
+        }
     }
-    let data: Vec<Value> = super::DEMO_NUMBERS
-        .iter()
-        .map(|n| json!({ "id": n.id, "display_phone_number": n.display, "verified_name": n.verified_name,
-                          "quality_rating": "GREEN", "code_verification_status": "VERIFIED", "platform_type": "CLOUD_API",
-                          "messaging_limit_tier": n.messaging_limit_tier,
-                          "throughput": { "level": "STANDARD" } }))
-        .collect();
-    Json(
-        json!({ "data": data, "paging": { "cursors": { "before": "QVFIUk", "after": "QVFIUl" } } }),
-    )
-    .into_response()
+    media_info(State(sim), Path((version, id)), headers).await
 }

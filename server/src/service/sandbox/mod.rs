@@ -51,6 +51,31 @@ pub fn customer_writes(
     Ok(sim.customer_writes(persona, content, Duration::ZERO))
 }
 
+/// Meta re-rates a simulated number's quality (`GREEN`, `YELLOW`, `RED`): RED flags it, and the
+/// simulator announces flagging and unflagging by webhook as Meta does.
+pub fn set_number_quality(
+    svc: &Services,
+    viewer: &Viewer,
+    phone_number_id: &str,
+    quality_rating: &str,
+) -> ServiceResult<()> {
+    require_admin(viewer)?;
+    let sim = svc
+        .sandbox
+        .as_ref()
+        .ok_or(ServiceError::NotFound("sandbox"))?;
+    if !["GREEN", "YELLOW", "RED"].contains(&quality_rating) {
+        return Err(ServiceError::Invalid(
+            "quality_rating is GREEN, YELLOW or RED".into(),
+        ));
+    }
+    if sim.set_quality(phone_number_id, quality_rating) {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("simulated number"))
+    }
+}
+
 /// The demo workspace's teamwork, seeded once the first customers' conversations have arrived:
 /// labels on them, priorities, a pending and a snoozed one, notes (one mentions the demo agent),
 /// canned replies for the team and for the agent, an invited member and an audit trail.

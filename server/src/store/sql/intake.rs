@@ -7,6 +7,7 @@ use crate::domain::inbound::{
     Change, EchoMessage, InboundMessage, MessagesChange, Notification, TemplateUpdate,
 };
 use crate::domain::message::preview_of;
+use crate::domain::number_update::NumberUpdate;
 use crate::domain::{DomainEvent, Millis, window};
 use crate::store::intake::AppliedInChunk;
 use crate::store::{BusinessNumber, IntakeStore, ParsedWebhook, StoreError, StoreResult};
@@ -97,7 +98,11 @@ async fn apply_notification(
                 field,
                 value,
                 template,
-            } => record_account_event(tx, waba_id, field, value, template.as_ref(), now).await?,
+                number,
+            } => {
+                let (template, number) = (template.as_ref(), number.as_ref());
+                record_account_event(tx, waba_id, field, value, template, number, now).await?
+            }
         }
     }
     Ok(())
@@ -159,6 +164,7 @@ async fn apply_messages_change(
             "user_preferences",
             preference,
             None,
+            None,
             now,
         )
         .await?;
@@ -179,7 +185,16 @@ async fn apply_messages_change(
                 )
                 .collect::<Vec<_>>()
         );
-        record_account_event(tx, &change.waba_id, "messages.errors", &errors, None, now).await?;
+        record_account_event(
+            tx,
+            &change.waba_id,
+            "messages.errors",
+            &errors,
+            None,
+            None,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -290,6 +305,7 @@ async fn record_account_event(
     field: &str,
     value: &serde_json::Value,
     template: Option<&TemplateUpdate>,
+    number: Option<&NumberUpdate>,
     now: Millis,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -304,13 +320,8 @@ async fn record_account_event(
     if let Some(update) = template {
         super::templates::apply_update(tx, waba_id, update, now).await?;
     }
-    if field.starts_with("phone_number_") {
-        let updated = DomainEvent::NumberUpdated {
-            waba_id: waba_id.to_owned(),
-            display_phone_number: value["display_phone_number"].as_str().map(str::to_owned),
-            field: field.to_owned(),
-        };
-        super::events::push(tx, &updated, now).await?;
+    if let Some(update) = number {
+        super::numbers::apply_update(tx, waba_id, update, field, now).await?;
     }
     Ok(())
 }

@@ -1,9 +1,214 @@
-//! Business numbers.
+//! Business numbers, their health and its history, and the account's standing.
 
 use super::{Engine, Tx};
-use crate::domain::Millis;
-use crate::store::{BusinessNumber, NumberStore, StoreResult};
+use crate::domain::number_update::{NumberUpdate, phone_digits};
+use crate::domain::{DomainEvent, Millis};
+use crate::store::{
+    BusinessNumber, NumberChangeRecord, NumberHealth, NumberStore, StoreError, StoreResult,
+    StoredNumber, WebhookTraffic,
+};
 use async_trait::async_trait;
+use parley_app::model::UnixTime;
+use parley_app::numbers::{AccountStanding, ChangeSource, Restriction};
+
+/// The health columns a change may touch: the only names ever written into SQL here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    DisplayPhoneNumber,
+    VerifiedName,
+    NameStatus,
+    QualityRating,
+    MessagingLimitTier,
+    ThroughputLevel,
+    CodeVerificationStatus,
+    PlatformType,
+    Status,
+}
+
+impl Field {
+    const ALL: [Field; 9] = [
+        Field::DisplayPhoneNumber,
+        Field::VerifiedName,
+        Field::NameStatus,
+        Field::QualityRating,
+        Field::MessagingLimitTier,
+        Field::ThroughputLevel,
+        Field::CodeVerificationStatus,
+        Field::PlatformType,
+        Field::Status,
+    ];
+
+    fn column(self) -> &'static str {
+        match self {
+            Field::DisplayPhoneNumber => "display_phone_number",
+            Field::VerifiedName => "verified_name",
+            Field::NameStatus => "name_status",
+            Field::QualityRating => "quality_rating",
+            Field::MessagingLimitTier => "messaging_limit_tier",
+            Field::ThroughputLevel => "throughput_level",
+            Field::CodeVerificationStatus => "code_verification_status",
+            Field::PlatformType => "platform_type",
+            Field::Status => "status",
+        }
+    }
+
+    fn of(self, health: &NumberHealth) -> &Option<String> {
+        match self {
+            Field::DisplayPhoneNumber => &health.display_phone_number,
+            Field::VerifiedName => &health.verified_name,
+            Field::NameStatus => &health.name_status,
+            Field::QualityRating => &health.quality_rating,
+            Field::MessagingLimitTier => &health.messaging_limit_tier,
+            Field::ThroughputLevel => &health.throughput_level,
+            Field::CodeVerificationStatus => &health.code_verification_status,
+            Field::PlatformType => &health.platform_type,
+            Field::Status => &health.status,
+        }
+    }
+}
+
+const HEALTH_COLUMNS: &str = "phone_number_id, waba_id, display_phone_number, verified_name,
+    name_status, quality_rating, messaging_limit_tier, throughput_level,
+    code_verification_status, platform_type, status, refreshed_at";
+
+type HealthRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+fn stored(
+    (
+        id,
+        waba,
+        display,
+        name,
+        name_status,
+        quality,
+        tier,
+        throughput,
+        code,
+        platform,
+        status,
+        refreshed,
+    ): HealthRow,
+) -> StoredNumber {
+    StoredNumber {
+        waba_id: waba,
+        health: NumberHealth {
+            phone_number_id: id,
+            display_phone_number: display,
+            verified_name: name,
+            name_status,
+            quality_rating: quality,
+            messaging_limit_tier: tier,
+            throughput_level: throughput,
+            code_verification_status: code,
+            platform_type: platform,
+            status,
+        },
+        refreshed_at: refreshed.map(Millis),
+    }
+}
+
+async fn stored_in(tx: &mut Tx<'_>, phone_number_id: &str) -> StoreResult<Option<StoredNumber>> {
+    let row: Option<HealthRow> = sqlx::query_as(&format!(
+        "SELECT {HEALTH_COLUMNS} FROM business_numbers WHERE phone_number_id = $1"
+    ))
+    .bind(phone_number_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(stored))
+}
+
+/// A change to one number (or, with no number, to the account), as the history keeps it.
+struct Change<'a> {
+    phone_number_id: Option<&'a str>,
+    waba_id: Option<&'a str>,
+    field: &'a str,
+    old_value: Option<&'a str>,
+    new_value: Option<&'a str>,
+    source: ChangeSource,
+    detail: Option<&'a str>,
+}
+
+async fn record_change(tx: &mut Tx<'_>, change: &Change<'_>, now: Millis) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO number_changes (phone_number_id, waba_id, field, old_value, new_value,
+           source, detail, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(change.phone_number_id)
+    .bind(change.waba_id)
+    .bind(change.field)
+    .bind(change.old_value)
+    .bind(change.new_value)
+    .bind(change.source.as_str())
+    .bind(change.detail)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes the values of `health` that differ from what is stored, each into the history;
+/// answers how many changed.
+async fn apply_health(
+    tx: &mut Tx<'_>,
+    waba_id: Option<&str>,
+    health: &NumberHealth,
+    source: ChangeSource,
+    detail: Option<&str>,
+    now: Millis,
+) -> StoreResult<usize> {
+    let before = stored_in(tx, &health.phone_number_id)
+        .await?
+        .ok_or(StoreError::NotFound("business number"))?;
+    let waba_id = waba_id.or(before.waba_id.as_deref());
+    let mut changed = 0;
+    for field in Field::ALL {
+        let (old, new) = (field.of(&before.health), field.of(health));
+        if new.is_none() || new == old {
+            continue;
+        }
+        sqlx::query(&format!(
+            "UPDATE business_numbers SET {} = $1 WHERE phone_number_id = $2",
+            field.column()
+        ))
+        .bind(new)
+        .bind(&health.phone_number_id)
+        .execute(&mut **tx)
+        .await?;
+        let change = Change {
+            phone_number_id: Some(&health.phone_number_id),
+            waba_id,
+            field: field.column(),
+            old_value: old.as_deref(),
+            new_value: new.as_deref(),
+            source,
+            detail,
+        };
+        record_change(tx, &change, now).await?;
+        changed += 1;
+    }
+    if changed > 0 {
+        let event = DomainEvent::NumberUpdated {
+            waba_id: waba_id.unwrap_or_default().to_owned(),
+            phone_number_id: Some(health.phone_number_id.clone()),
+        };
+        super::events::push(tx, &event, now).await?;
+    }
+    Ok(changed)
+}
 
 #[async_trait]
 impl NumberStore for Engine {
@@ -16,34 +221,151 @@ impl NumberStore for Engine {
     }
 
     async fn list(&self) -> StoreResult<Vec<BusinessNumber>> {
+        Ok(self
+            .health()
+            .await?
+            .into_iter()
+            .map(|number| BusinessNumber {
+                phone_number_id: number.health.phone_number_id,
+                waba_id: number.waba_id,
+                display_phone_number: number.health.display_phone_number,
+                verified_name: number.health.verified_name,
+                messaging_limit_tier: number.health.messaging_limit_tier,
+            })
+            .collect())
+    }
+
+    async fn refreshed(
+        &self,
+        waba_id: &str,
+        health: &NumberHealth,
+        now: Millis,
+    ) -> StoreResult<usize> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let known = BusinessNumber {
+            phone_number_id: health.phone_number_id.clone(),
+            waba_id: Some(waba_id.to_owned()),
+            display_phone_number: None,
+            verified_name: None,
+            messaging_limit_tier: None,
+        };
+        upsert(&mut tx, &known, now).await?;
+        let changed = apply_health(
+            &mut tx,
+            Some(waba_id),
+            health,
+            ChangeSource::Graph,
+            None,
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE business_numbers SET refreshed_at = $1 WHERE phone_number_id = $2")
+            .bind(now.0)
+            .bind(&health.phone_number_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if changed > 0 {
+            self.announce();
+        }
+        Ok(changed)
+    }
+
+    async fn health(&self) -> StoreResult<Vec<StoredNumber>> {
+        let rows: Vec<HealthRow> = sqlx::query_as(&format!(
+            "SELECT {HEALTH_COLUMNS} FROM business_numbers ORDER BY phone_number_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(stored).collect())
+    }
+
+    async fn history(
+        &self,
+        phone_number_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<NumberChangeRecord>> {
         type Row = (
+            Option<String>,
             String,
             Option<String>,
             Option<String>,
+            String,
             Option<String>,
-            Option<String>,
+            i64,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT phone_number_id, waba_id, display_phone_number, verified_name,
-               messaging_limit_tier
-             FROM business_numbers ORDER BY phone_number_id",
+            "SELECT phone_number_id, field, old_value, new_value, source, detail, changed_at
+             FROM number_changes
+             WHERE phone_number_id = $1
+                OR (phone_number_id IS NULL AND waba_id IN
+                    (SELECT waba_id FROM business_numbers WHERE phone_number_id = $1))
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(phone_number_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(number, field, old_value, new_value, source, detail, at)| {
+                    Ok(NumberChangeRecord {
+                        phone_number_id: number,
+                        field,
+                        old_value,
+                        new_value,
+                        source: source
+                            .parse()
+                            .map_err(|e| StoreError::Corrupt(format!("number change: {e}")))?,
+                        detail,
+                        at: Millis(at),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    async fn standings(&self) -> StoreResult<Vec<AccountStanding>> {
+        let rows: Vec<(String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT waba_id, restrictions, violation, ban_state, updated_at
+             FROM account_standing ORDER BY waba_id",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
             .map(
-                |(phone_number_id, waba_id, display_phone_number, verified_name, tier)| {
-                    BusinessNumber {
-                        phone_number_id,
-                        waba_id,
-                        display_phone_number,
-                        verified_name,
-                        messaging_limit_tier: tier,
-                    }
+                |(waba_id, restrictions, violation, ban_state, updated_at)| AccountStanding {
+                    waba_id,
+                    restrictions: serde_json::from_str(&restrictions).unwrap_or_default(),
+                    violation,
+                    ban_state,
+                    updated_at: Some(UnixTime(updated_at / 1000)),
                 },
             )
             .collect())
+    }
+
+    async fn webhook_traffic(&self) -> StoreResult<WebhookTraffic> {
+        let last_webhook_at: Option<i64> =
+            sqlx::query_scalar("SELECT received_at FROM webhook_events ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        // Recent sends only (the last few thousand messages): enough to tell whether sends
+        // are being made now, and cheap however long the history.
+        let oldest_send_since: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM messages
+             WHERE id > (SELECT COALESCE(MAX(id), 0) - 5000 FROM messages)
+               AND direction = 'outbound' AND wamid IS NOT NULL AND created_at > $1",
+        )
+        .bind(last_webhook_at.unwrap_or(0))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(WebhookTraffic {
+            last_webhook_at: last_webhook_at.map(Millis),
+            oldest_send_since: oldest_send_since.map(Millis),
+        })
     }
 }
 
@@ -70,6 +392,185 @@ pub(super) async fn upsert(
     .bind(&number.display_phone_number)
     .bind(&number.verified_name)
     .bind(&number.messaging_limit_tier)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies what a webhook says about a number or the account, in the intake transaction.
+pub(super) async fn apply_update(
+    tx: &mut Tx<'_>,
+    waba_id: &str,
+    update: &NumberUpdate,
+    field: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    let number = match update.display_phone_number() {
+        Some(display) => number_by_display(tx, display).await?,
+        None => None,
+    };
+    let mut health = NumberHealth {
+        phone_number_id: number.clone().unwrap_or_default(),
+        ..NumberHealth::default()
+    };
+    let detail: Option<String> = match update {
+        NumberUpdate::Quality {
+            event,
+            current_limit,
+            ..
+        } => {
+            health.status = match event.as_str() {
+                "FLAGGED" => Some("FLAGGED".into()),
+                "UNFLAGGED" => Some("CONNECTED".into()),
+                _ => None,
+            };
+            health.messaging_limit_tier = current_limit.clone();
+            Some(event.clone())
+        }
+        NumberUpdate::Name {
+            decision,
+            requested_verified_name,
+            rejection_reason,
+            ..
+        } => {
+            health.name_status = Some(match decision.as_str() {
+                "REJECTED" => "DECLINED".to_owned(),
+                other => other.to_owned(),
+            });
+            if decision == "APPROVED" {
+                health.verified_name = requested_verified_name.clone();
+            }
+            Some(match rejection_reason {
+                Some(reason) => format!("{decision}: {reason}"),
+                None => decision.clone(),
+            })
+        }
+        NumberUpdate::Account {
+            event,
+            restrictions,
+            violation,
+            ban_state,
+        } => {
+            apply_standing(
+                tx,
+                waba_id,
+                restrictions.as_deref(),
+                violation,
+                ban_state,
+                now,
+            )
+            .await?;
+            let change = Change {
+                phone_number_id: None,
+                waba_id: Some(waba_id),
+                field: "account",
+                old_value: None,
+                new_value: Some(event),
+                source: ChangeSource::Webhook,
+                detail: violation.as_deref().or(ban_state.as_deref()),
+            };
+            record_change(tx, &change, now).await?;
+            let updated = DomainEvent::NumberUpdated {
+                waba_id: waba_id.to_owned(),
+                phone_number_id: None,
+            };
+            return super::events::push(tx, &updated, now).await;
+        }
+    };
+    match number {
+        Some(_) => {
+            let changed = apply_health(
+                tx,
+                Some(waba_id),
+                &health,
+                ChangeSource::Webhook,
+                detail.as_deref(),
+                now,
+            )
+            .await?;
+            if changed == 0 {
+                // Meta said something that changed nothing here (a repeat, an ONBOARDING
+                // event): still part of the history.
+                let change = Change {
+                    phone_number_id: Some(&health.phone_number_id),
+                    waba_id: Some(waba_id),
+                    field,
+                    old_value: None,
+                    new_value: None,
+                    source: ChangeSource::Webhook,
+                    detail: detail.as_deref(),
+                };
+                record_change(tx, &change, now).await?;
+            }
+        }
+        // A number Parley has not met yet: kept as the account's news.
+        None => {
+            let change = Change {
+                phone_number_id: None,
+                waba_id: Some(waba_id),
+                field,
+                old_value: update.display_phone_number(),
+                new_value: None,
+                source: ChangeSource::Webhook,
+                detail: detail.as_deref(),
+            };
+            record_change(tx, &change, now).await?;
+            let updated = DomainEvent::NumberUpdated {
+                waba_id: waba_id.to_owned(),
+                phone_number_id: None,
+            };
+            super::events::push(tx, &updated, now).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn number_by_display(tx: &mut Tx<'_>, display: &str) -> StoreResult<Option<String>> {
+    let wanted = phone_digits(display);
+    let numbers: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT phone_number_id, display_phone_number FROM business_numbers")
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(numbers
+        .into_iter()
+        .find(|(_, shown)| shown.as_deref().map(phone_digits).as_deref() == Some(wanted.as_str()))
+        .map(|(id, _)| id))
+}
+
+async fn apply_standing(
+    tx: &mut Tx<'_>,
+    waba_id: &str,
+    restrictions: Option<&[crate::domain::number_update::AccountRestriction]>,
+    violation: &Option<String>,
+    ban_state: &Option<String>,
+    now: Millis,
+) -> StoreResult<()> {
+    let restrictions = restrictions.map(|list| {
+        serde_json::to_string(
+            &list
+                .iter()
+                .map(|r| Restriction {
+                    restriction_type: r.restriction_type.clone(),
+                    expiration: r.expires_at.map(|at| UnixTime(at / 1000)),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .expect("restrictions serialise")
+    });
+    sqlx::query(
+        "INSERT INTO account_standing (waba_id, restrictions, violation, ban_state, updated_at)
+         VALUES ($1, COALESCE($2, '[]'), $3, $4, $5)
+         ON CONFLICT (waba_id) DO UPDATE SET
+           restrictions = COALESCE($2, account_standing.restrictions),
+           violation = COALESCE($3, account_standing.violation),
+           ban_state = COALESCE($4, account_standing.ban_state),
+           updated_at = $5",
+    )
+    .bind(waba_id)
+    .bind(restrictions)
+    .bind(violation)
+    .bind(ban_state)
     .bind(now.0)
     .execute(&mut **tx)
     .await?;

@@ -29,7 +29,7 @@ fn due(now: &str, limit: &str) -> String {
     )
 }
 
-const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts";
+const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts, priority";
 
 /// Stores an outbound message (status `queued`) and its send job in the caller's transaction.
 pub(super) async fn enqueue_in(
@@ -117,7 +117,7 @@ impl OutboxStore for Engine {
         lease_until: Millis,
         limit: i64,
     ) -> StoreResult<Vec<OutboxJob>> {
-        let mut rows: Vec<(i64, String, String, i64)> = if SINGLE_NODE {
+        let mut rows: Vec<(i64, String, String, i64, i64)> = if SINGLE_NODE {
             // Finding them scans the outbox: done as a read, it does not hold the one writer
             // (SQLite) that sends being recorded are waiting for. Nobody else claims here; the
             // lease still checks that a job was not cancelled since.
@@ -156,11 +156,12 @@ impl OutboxStore for Engine {
         Ok(rows
             .into_iter()
             .map(
-                |(message_id, phone_number_id, request, attempts)| OutboxJob {
+                |(message_id, phone_number_id, request, attempts, priority)| OutboxJob {
                     message_id,
                     phone_number_id,
                     request: serde_json::from_str(&request).unwrap_or_default(),
                     attempts,
+                    bulk: priority > 0,
                 },
             )
             .collect())
