@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns") view=pages::CampaignsPage />
                 <Route path=path!("/campaigns/:campaign_id") view=pages::CampaignPage />
                 <Route path=path!("/admin/consent") view=pages::OptOutKeywordsPage />
+                <Route path=path!("/admin/numbers") view=pages::NumbersPage />
+                <Route path=path!("/admin/numbers/:phone_number_id") view=pages::NumberPage />
                 <Route path=path!("/admin") view=pages::AdminTeam />
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
                 <Route path=path!("/admin/attributes") view=pages::AttributesPage />

@@ -267,7 +267,9 @@ mod browser {
                         LiveEvent::Notification { notification } if live.notify.get_untracked() => {
                             super::notifications::for_member(notification)
                         }
-                        LiveEvent::TemplateUpdated { .. } => live.alerts.update(|n| *n += 1),
+                        LiveEvent::TemplateUpdated { .. } | LiveEvent::NumberChanged { .. } => {
+                            live.alerts.update(|n| *n += 1)
+                        }
                         LiveEvent::MessageUpdated { message, .. }
                             if message.status == MessageStatus::Failed =>
                         {

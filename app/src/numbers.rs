@@ -280,6 +280,27 @@ pub fn webhook_silence_warning(
     })
 }
 
+/// A messaging limit as admins read it: "100,000 customers / 24 h", "Unlimited", or Meta's
+/// tier when Parley does not know it.
+pub fn limit_words(limit: Option<i64>, tier: Option<&str>) -> String {
+    match (limit, tier) {
+        (Some(limit), _) => {
+            let digits = limit.to_string();
+            let mut grouped = String::new();
+            for (i, digit) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(digit);
+            }
+            format!("{grouped} customers / 24 h")
+        }
+        (None, Some("TIER_UNLIMITED")) => "Unlimited".into(),
+        (None, Some(tier)) => tier.to_owned(),
+        (None, None) => "—".into(),
+    }
+}
+
 /// Meta's business verticals (`vertical` in the business profile).
 pub const VERTICALS: &[&str] = &[
     "OTHER",
@@ -459,6 +480,20 @@ mod tests {
             ..AccountStanding::default()
         };
         assert!(account_alerts(&reinstated, UnixTime(0)).is_empty());
+    }
+
+    #[test]
+    fn limits_read_as_customers_a_day() {
+        assert_eq!(
+            limit_words(Some(100_000), Some("TIER_100K")),
+            "100,000 customers / 24 h"
+        );
+        assert_eq!(
+            limit_words(Some(250), Some("TIER_250")),
+            "250 customers / 24 h"
+        );
+        assert_eq!(limit_words(None, Some("TIER_UNLIMITED")), "Unlimited");
+        assert_eq!(limit_words(None, None), "—");
     }
 
     #[test]

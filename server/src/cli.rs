@@ -433,6 +433,7 @@ async fn serve(mut config: Config) -> CliResult {
         sim.set_webhook_url(format!("http://{host}:{}/webhooks/whatsapp", addr.port()));
         if first_run {
             sandbox::seed_conversations(&sim);
+            sandbox::seed_number_history(&sim);
             let (store, clock) = (store_for_seed.clone(), clock.clone());
             tokio::spawn(async move {
                 crate::service::sandbox::seed_teamwork(&store, &clock).await;

@@ -7,11 +7,13 @@
 mod campaigns;
 mod collaboration;
 mod contacts;
+mod numbers;
 mod team;
 
 pub use campaigns::*;
 pub use collaboration::*;
 pub use contacts::*;
+pub use numbers::*;
 pub use team::*;
 
 use crate::collaboration::{NoteView, PresenceView, Priority};
@@ -295,6 +297,9 @@ pub struct AdminNotices {
     pub token_problem: Option<String>,
     /// Templates sent in the last 30 days that Meta has since paused, disabled or rejected.
     pub templates: Vec<TemplateView>,
+    /// Business numbers in trouble, the account's standing, webhooks that stopped arriving.
+    #[serde(default)]
+    pub numbers: Vec<crate::numbers::HealthAlert>,
 }
 
 /// The admins' alerts (empty for agents).
@@ -368,13 +373,20 @@ pub mod ssr {
     pub use super::campaigns::ssr::CampaignsBackend;
     pub use super::collaboration::ssr::CollaborationBackend;
     pub use super::contacts::ssr::ContactsBackend;
+    pub use super::numbers::ssr::NumbersBackend;
     pub use super::team::ssr::TeamBackend;
 
     /// The server's use cases, as server functions reach them. The server decides who may do
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
     pub trait Backend:
-        CampaignsBackend + CollaborationBackend + ContactsBackend + TeamBackend + Send + Sync
+        CampaignsBackend
+        + CollaborationBackend
+        + ContactsBackend
+        + NumbersBackend
+        + TeamBackend
+        + Send
+        + Sync
     {
         async fn team_members(&self, viewer: &Viewer) -> Result<Vec<TeamMember>, AppError>;
         async fn assignable_members(&self, viewer: &Viewer) -> Result<Vec<MemberRef>, AppError>;

@@ -49,6 +49,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
                 <a href="/admin/labels">"Labels"</a>
                 <a href="/admin/attributes">"Attributes"</a>
                 <a href="/admin/consent">"Opt-out keywords"</a>
+                <a href="/admin/numbers">"Numbers"</a>
                 <a href="/admin">"Team"</a>
                 <a href="/admin/teams">"Teams"</a>
                 <a href="/admin/audit">"Audit"</a>
@@ -73,9 +74,9 @@ fn WhoAmI(viewer: Viewer) -> impl IntoView {
     }
 }
 
-/// For admins: an access token Meta refuses, and templates used in the last 30 days that Meta
-/// has paused, disabled or rejected (agents get nothing). Live: it rereads when a template
-/// changes or a send fails.
+/// For admins: an access token Meta refuses, templates used in the last 30 days that Meta has
+/// paused, disabled or rejected, and numbers or the account in trouble (agents get nothing).
+/// Live: it rereads when a template or a number changes or a send fails.
 #[component]
 fn AdminAlertBanner() -> impl IntoView {
     let live = crate::live::use_live();
@@ -103,8 +104,22 @@ fn AdminAlertBanner() -> impl IntoView {
                         </p>
                     }
                 }).collect_view();
-                (token.is_some() || !templates.is_empty()).then(|| view! {
-                    <div class="banner warning" role="alert">{token}{templates}</div>
+                let numbers = alerts.numbers.into_iter().map(|alert| {
+                    let what = match &alert.phone_number_id {
+                        Some(id) => view! {
+                            "Number " <a href=format!("/admin/numbers/{id}")>{id.clone()}</a>
+                        }.into_any(),
+                        None => view! { <a href="/admin/numbers">"The WhatsApp account"</a> }.into_any(),
+                    };
+                    view! {
+                        <p class=format!("number-alert {}", alert.level.as_str())>
+                            {what} " — " <strong>{alert.meta.clone()}</strong> ": " {alert.meaning.clone()}
+                        </p>
+                    }
+                }).collect_view();
+                let any = token.is_some() || !templates.is_empty() || !numbers.is_empty();
+                any.then(|| view! {
+                    <div class="banner warning" role="alert">{token}{templates}{numbers}</div>
                 })
             })}
         </Transition>

@@ -13,34 +13,25 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(customer_writes))
         .routes(routes!(graph_calls))
-        .routes(routes!(number_quality))
+        .routes(routes!(number_health))
 }
 
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-struct QualityChange {
-    /// `GREEN`, `YELLOW` or `RED`.
-    quality_rating: String,
-}
-
-/// Meta re-rates a simulated number: `RED` flags it (a `phone_number_quality_update` webhook
-/// with `FLAGGED` follows, as from Meta), and a better rating unflags it. The Graph API
-/// serves the new rating from then on. Sandbox mode only (404 otherwise); admins only.
-#[utoipa::path(post, path = "/api/v1/sandbox/numbers/{phone_number_id}/quality", tag = "sandbox",
-    request_body = QualityChange,
+/// Meta changes a simulated number: `{"quality_rating": "GREEN"|"YELLOW"|"RED", "flagged":
+/// true|false, "messaging_limit_tier": "TIER_1K"}`, each optional. RED flags the number and a
+/// better rating unflags it; flagging, unflagging and a new limit arrive as Meta's
+/// `phone_number_quality_update` webhooks, a rating alone at the next refresh (as with Meta).
+/// Sandbox mode only (404 otherwise); admins only.
+#[utoipa::path(post, path = "/api/v1/sandbox/numbers/{phone_number_id}/health", tag = "sandbox",
+    request_body = crate::sandbox::HealthChange,
     responses((status = 204), (status = 404, body = super::error::ErrorBody),
         (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-async fn number_quality(
+async fn number_health(
     State(app): State<AppState>,
     RequireViewer(viewer): RequireViewer,
     Path(phone_number_id): Path<String>,
-    super::JsonBody(change): super::JsonBody<QualityChange>,
+    super::JsonBody(change): super::JsonBody<crate::sandbox::HealthChange>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    sandbox::set_number_quality(
-        &app.services,
-        &viewer,
-        &phone_number_id,
-        &change.quality_rating,
-    )?;
+    sandbox::change_number_health(&app.services, &viewer, &phone_number_id, &change)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

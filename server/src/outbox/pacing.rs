@@ -9,10 +9,15 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// No `rate + 1` starts fall within this span: a second, plus a margin for the time between a
-/// start being granted and its request leaving, and for jitter between Parley's clock and
-/// Meta's. It costs 0.5 % of the rate; a send Meta refuses anyway (130429) is retried in order.
+/// No `rate + 1` starts fall within this span: a second, plus a margin for a start granted up
+/// to [`EARLY`] before its slot, for the time between a grant and its request leaving, and
+/// for jitter between Parley's clock and Meta's. It costs 0.5 % of the rate; a send Meta
+/// refuses anyway (130429) is retried in order.
 const WINDOW: Duration = Duration::from_millis(1005);
+
+/// Starts due within this much are granted together: the timer wakes the driver at most once
+/// a millisecond, and granting one start per wake-up would cap a number near 900 a second.
+const EARLY: Duration = Duration::from_millis(1);
 
 /// Which sends go first on a number when several wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,14 +87,15 @@ impl Lane {
         })
     }
 
-    /// Grants the start planned for `slot` to the first waiter, at `now` (`slot` or later).
+    /// Grants the start planned for `slot` to the first waiter, at `now` (at most [`EARLY`]
+    /// before `slot`). A start is remembered at its slot or, when late, when it was granted.
     fn grant(&mut self, slot: Instant, now: Instant, pace: Pace) {
         let waiter = match self.conversations.pop_front() {
             Some(waiter) => waiter,
             None => self.bulk.pop_front().expect("a waiter"),
         };
         if waiter.send(()).is_ok() {
-            self.started.push_back(now);
+            self.started.push_back(slot.max(now));
             self.next_slot = Some(slot + pace.interval);
         }
     }
@@ -140,7 +146,7 @@ async fn drive(lane: Arc<Mutex<Lane>>) {
                     lane.driven = false;
                     return;
                 }
-                Some(slot) if slot <= now => {
+                Some(slot) if slot <= now + EARLY => {
                     lane.grant(slot, now, pace);
                     continue;
                 }

@@ -2,7 +2,7 @@
 //! writing in, at a pace set by the speed knob.
 
 use super::personas::{PERSONAS, Persona};
-use super::{Simulator, now_ms};
+use super::{DEMO_NUMBERS, Simulator, now_ms};
 use rand::Rng as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -44,6 +44,23 @@ pub fn customer_content(sim: &Simulator, persona: &Persona) -> Value {
                       "phones": [{ "phone": "+1 555 010 9999", "type": "CELL" }] }] })
         }
     }
+}
+
+/// A first-run history for the support number: Meta flagged it for low quality, then
+/// unflagged it as quality recovered (its page shows both webhooks beside the refreshes); five
+/// minutes later its quality slips to YELLOW, which the next refresh brings to the admins'
+/// banner.
+pub fn seed_number_history(sim: &Simulator) {
+    let sim = sim.clone();
+    tokio::spawn(async move {
+        // After the start-up refresh has read the number as it was.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        sim.set_quality(DEMO_NUMBERS[1].id, "RED");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sim.set_quality(DEMO_NUMBERS[1].id, "GREEN");
+        tokio::time::sleep(Duration::from_secs(5 * 60)).await;
+        sim.set_quality(DEMO_NUMBERS[1].id, "YELLOW");
+    });
 }
 
 /// First-run conversations: one fresh, one with about 40 minutes of window left, one expired,

@@ -11,13 +11,13 @@ pub mod audience;
 mod demo;
 pub mod errors;
 mod graph;
-pub use graph::CONTROL_SECRET_HEADER;
+pub use graph::{CONTROL_SECRET_HEADER, HealthChange};
 mod personas;
 pub mod templates;
 pub mod validate;
 mod webhooks;
 
-pub use demo::{customer_content, seed_conversations, spawn_traffic};
+pub use demo::{customer_content, seed_conversations, seed_number_history, spawn_traffic};
 pub use personas::{PERSONAS, Persona, by_address as personas_by_address};
 
 use rand::Rng as _;

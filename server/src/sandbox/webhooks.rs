@@ -16,6 +16,9 @@ impl Simulator {
         let Some(url) = self.inner.webhook_url.lock().unwrap().clone() else {
             return;
         };
+        if self.state().webhooks_unsubscribed {
+            return; // no app subscribed to the WABA: Meta calls no one
+        }
         let sim = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;

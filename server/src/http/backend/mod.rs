@@ -5,6 +5,7 @@ mod campaigns;
 mod collaboration;
 mod contacts;
 mod members;
+mod numbers;
 
 use super::AppState;
 use crate::domain::Millis;
@@ -241,6 +242,9 @@ impl Backend for AppState {
         let troubled = templates::troubled(&self.services, viewer)
             .await
             .map_err(app_error)?;
+        let numbers = crate::service::numbers::alerts(&self.services, viewer)
+            .await
+            .map_err(app_error)?;
         Ok(AdminNotices {
             token_problem: self
                 .services
@@ -248,6 +252,7 @@ impl Backend for AppState {
                 .as_ref()
                 .and_then(crate::graph::GraphClient::token_problem),
             templates: troubled.iter().map(views::template).collect(),
+            numbers,
         })
     }
 }

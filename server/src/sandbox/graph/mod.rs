@@ -19,6 +19,7 @@ mod media;
 mod numbers;
 mod templates;
 
+pub use numbers::HealthChange;
 pub(super) use numbers::{SimNumber, seeded as seeded_numbers};
 
 pub use controls::CONTROL_SECRET_HEADER;
@@ -34,6 +35,7 @@ pub fn router(sim: Simulator, bound: std::net::SocketAddr) -> Router {
             "/_simulator/customers/{address}/messages",
             post(customer_message),
         )
+        .route("/_simulator/numbers/{id}", post(numbers::change_health))
         .route_layer(axum::middleware::from_fn_with_state(
             (sim.clone(), bound),
             controls_guard,

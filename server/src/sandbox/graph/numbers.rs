@@ -222,59 +222,111 @@ pub(super) async fn subscribe_app(
     Json(json!({ "success": true })).into_response()
 }
 
+/// What Meta changes about a number (each part optional).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct HealthChange {
+    /// `GREEN`, `YELLOW` or `RED`. RED flags the number unless `flagged` says otherwise; a
+    /// better rating unflags a flagged one.
+    pub quality_rating: Option<String>,
+    pub flagged: Option<bool>,
+    /// A new messaging limit tier (`TIER_1K`…): an UPGRADE or DOWNGRADE webhook.
+    pub messaging_limit_tier: Option<String>,
+}
+
+/// Tiers in Meta's order, to tell an upgrade from a downgrade.
+const TIERS: [&str; 7] = [
+    "TIER_50",
+    "TIER_250",
+    "TIER_1K",
+    "TIER_2K",
+    "TIER_10K",
+    "TIER_100K",
+    "TIER_UNLIMITED",
+];
+
+/// `POST /_simulator/numbers/{id}`: Meta re-rates, flags or re-limits a number, with the
+/// webhooks it would send.
+pub(super) async fn change_health(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    Json(change): Json<HealthChange>,
+) -> Response {
+    match sim.change_health(&id, &change) {
+        Ok(()) => axum::http::StatusCode::NO_CONTENT.into_response(),
+        Err(why) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": why })),
+        )
+            .into_response(),
+    }
+}
+
 impl Simulator {
-    /// Meta re-rates a number: RED flags it (and says so in a `FLAGGED` webhook); back to
-    /// GREEN or YELLOW from flagged unflags it (`UNFLAGGED`). Answers whether the number exists.
-    pub fn set_quality(&self, id: &str, quality_rating: &str) -> bool {
-        let quality: &'static str = match quality_rating {
-            "GREEN" => "GREEN",
-            "YELLOW" => "YELLOW",
-            "RED" => "RED",
-            _ => return false,
+    /// Meta changes a number's quality, flag or messaging limit: the Graph API serves the new
+    /// values, and flagging, unflagging and limit changes are announced by
+    /// `phone_number_quality_update` webhooks, as Meta does (a rating alone is not).
+    pub fn change_health(&self, id: &str, change: &HealthChange) -> Result<(), String> {
+        let demo = demo_number(id).ok_or_else(|| format!("{id} is not a simulated number"))?;
+        let quality: Option<&'static str> = match change.quality_rating.as_deref() {
+            None => None,
+            Some("GREEN") => Some("GREEN"),
+            Some("YELLOW") => Some("YELLOW"),
+            Some("RED") => Some("RED"),
+            Some(other) => return Err(format!("{other:?} is not GREEN, YELLOW or RED")),
         };
-        let Some(demo) = demo_number(id) else {
-            return false;
-        };
-        let event = {
+        if let Some(tier) = change.messaging_limit_tier.as_deref()
+            && !TIERS.contains(&tier)
+        {
+            return Err(format!("{tier:?} is not one of {}", TIERS.join(", ")));
+        }
+        let mut events = Vec::new();
+        let limit = {
             let mut state = self.state();
-            let Some(number) = state.numbers.get_mut(id) else {
-                return false;
-            };
-            number.quality_rating = quality;
-            match (quality, number.status) {
-                ("RED", status) if status != "FLAGGED" => {
-                    number.status = "FLAGGED";
-                    Some("FLAGGED")
-                }
-                ("GREEN" | "YELLOW", "FLAGGED") => {
-                    number.status = "CONNECTED";
-                    Some("UNFLAGGED")
-                }
-                _ => None,
+            let number = state.numbers.get_mut(id).ok_or("no such number")?;
+            if let Some(quality) = quality {
+                number.quality_rating = quality;
             }
+            let flag = change
+                .flagged
+                .or_else(|| quality.map(|q| q == "RED"))
+                .unwrap_or(number.status == "FLAGGED");
+            match (flag, number.status) {
+                (true, status) if status != "FLAGGED" => {
+                    number.status = "FLAGGED";
+                    events.push("FLAGGED");
+                }
+                (false, "FLAGGED") => {
+                    number.status = "CONNECTED";
+                    events.push("UNFLAGGED");
+                }
+                _ => {}
+            }
+            if let Some(tier) = &change.messaging_limit_tier {
+                let rank = |t: &str| TIERS.iter().position(|known| *known == t);
+                let up = rank(tier) > rank(&number.messaging_limit_tier);
+                if *tier != number.messaging_limit_tier {
+                    events.push(if up { "UPGRADE" } else { "DOWNGRADE" });
+                }
+                number.messaging_limit_tier = tier.clone();
+            }
+            number.messaging_limit_tier.clone()
         };
-        if let Some(event) = event {
-            let limit = self.state().numbers[id].messaging_limit_tier.clone();
-            let value = json!({ "display_phone_number": demo.display.chars().filter(char::is_ascii_digit).collect::<String>(),
-                "event": event, "current_limit": limit });
+        let display: String = demo.display.chars().filter(char::is_ascii_digit).collect();
+        for event in events {
+            let value =
+                json!({ "display_phone_number": display, "event": event, "current_limit": limit });
             self.account_webhook("phone_number_quality_update", value, Duration::ZERO);
         }
-        true
+        Ok(())
     }
 
-    /// Meta moves a number's messaging limit (`UPGRADE` or `DOWNGRADE` webhook).
-    pub fn set_messaging_limit(&self, id: &str, tier: &str, upgrade: bool) -> bool {
-        let Some(demo) = demo_number(id) else {
-            return false;
+    /// [`Simulator::change_health`] for the rating alone; answers whether it was taken.
+    pub fn set_quality(&self, id: &str, quality_rating: &str) -> bool {
+        let change = HealthChange {
+            quality_rating: Some(quality_rating.to_owned()),
+            ..HealthChange::default()
         };
-        match self.state().numbers.get_mut(id) {
-            Some(number) => number.messaging_limit_tier = tier.to_owned(),
-            None => return false,
-        }
-        let value = json!({ "display_phone_number": demo.display.chars().filter(char::is_ascii_digit).collect::<String>(),
-            "event": if upgrade { "UPGRADE" } else { "DOWNGRADE" }, "current_limit": tier });
-        self.account_webhook("phone_number_quality_update", value, Duration::ZERO);
-        true
+        self.change_health(id, &change).is_ok()
     }
 
     /// The WABA loses (or regains) its app subscription: no webhook reaches Parley meanwhile.

@@ -51,29 +51,24 @@ pub fn customer_writes(
     Ok(sim.customer_writes(persona, content, Duration::ZERO))
 }
 
-/// Meta re-rates a simulated number's quality (`GREEN`, `YELLOW`, `RED`): RED flags it, and the
-/// simulator announces flagging and unflagging by webhook as Meta does.
-pub fn set_number_quality(
+/// Meta changes a simulated number's quality, flag or messaging limit; the simulator sends the
+/// webhooks Meta would.
+pub fn change_number_health(
     svc: &Services,
     viewer: &Viewer,
     phone_number_id: &str,
-    quality_rating: &str,
+    change: &crate::sandbox::HealthChange,
 ) -> ServiceResult<()> {
     require_admin(viewer)?;
     let sim = svc
         .sandbox
         .as_ref()
         .ok_or(ServiceError::NotFound("sandbox"))?;
-    if !["GREEN", "YELLOW", "RED"].contains(&quality_rating) {
-        return Err(ServiceError::Invalid(
-            "quality_rating is GREEN, YELLOW or RED".into(),
-        ));
+    if crate::sandbox::demo_number(phone_number_id).is_none() {
+        return Err(ServiceError::NotFound("simulated number"));
     }
-    if sim.set_quality(phone_number_id, quality_rating) {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("simulated number"))
-    }
+    sim.change_health(phone_number_id, change)
+        .map_err(ServiceError::Invalid)
 }
 
 /// The demo workspace's teamwork, seeded once the first customers' conversations have arrived:

@@ -177,7 +177,20 @@ async fn apply_health(
     let mut changed = 0;
     for field in Field::ALL {
         let (old, new) = (field.of(&before.health), field.of(health));
-        if new.is_none() || new == old {
+        let same_number = field == Field::DisplayPhoneNumber
+            && old.as_deref().map(phone_digits) == new.as_deref().map(phone_digits);
+        if new.is_none() || new == old || (same_number && old.is_some()) {
+            // A display number written differently is the same number; the refresh's
+            // international form replaces the webhook's digits without a history line.
+            if same_number && new.is_some() && new != old {
+                sqlx::query(
+                    "UPDATE business_numbers SET display_phone_number = $1 WHERE phone_number_id = $2",
+                )
+                .bind(new)
+                .bind(&health.phone_number_id)
+                .execute(&mut **tx)
+                .await?;
+            }
             continue;
         }
         sqlx::query(&format!(
@@ -369,7 +382,9 @@ impl NumberStore for Engine {
     }
 }
 
-/// Records a number inside the caller's transaction (known facts win over absent ones).
+/// Records a number inside the caller's transaction (known facts win over absent ones). The
+/// display number is kept once known: webhooks write it in digits only, Meta's number
+/// fields (applied by a refresh) in its international form.
 pub(super) async fn upsert(
     tx: &mut Tx<'_>,
     number: &BusinessNumber,
@@ -381,8 +396,8 @@ pub(super) async fn upsert(
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (phone_number_id) DO UPDATE SET
            waba_id = COALESCE(excluded.waba_id, business_numbers.waba_id),
-           display_phone_number = COALESCE(excluded.display_phone_number,
-                                           business_numbers.display_phone_number),
+           display_phone_number = COALESCE(business_numbers.display_phone_number,
+                                           excluded.display_phone_number),
            verified_name = COALESCE(excluded.verified_name, business_numbers.verified_name),
            messaging_limit_tier = COALESCE(excluded.messaging_limit_tier,
                                            business_numbers.messaging_limit_tier)",
