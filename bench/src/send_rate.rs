@@ -62,6 +62,13 @@ pub async fn run(rate: u32, seconds: u64) {
         busiest = busiest.max(end + 1 - window_start);
     }
     let achieved = (sent.saturating_sub(1)) as f64 / span;
+    if let Some(first) = times.first() {
+        let mut per = vec![0usize; span as usize + 1];
+        for t in &times {
+            per[t.duration_since(*first).as_secs() as usize] += 1;
+        }
+        eprintln!("per second: {per:?}");
+    }
 
     println!(
         "{{\"configured_per_s\":{rate},\"messages\":{messages},\"sent\":{sent},\"customers\":{customers},\"seconds\":{span:.2},\"achieved_per_s\":{achieved:.1},\"busiest_second\":{busiest},\"throughput_refusals\":{}}}",

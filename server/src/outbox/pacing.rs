@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// No `rate + 1` starts fall within this span: a second, plus a margin for a start granted up
-/// to [`EARLY`] before its slot, for the time between a grant and its request leaving, and
-/// for jitter between Parley's clock and Meta's. It costs 0.5 % of the rate; a send Meta
-/// refuses anyway (130429) is retried in order.
+/// No `rate + 1` starts fall within this span: a second, plus a margin for the time between a
+/// send starting and its request reaching Meta, and for jitter between Parley's clock and
+/// Meta's. It costs 0.5 % of the rate; a send Meta refuses anyway (130429) is retried in
+/// order.
 const WINDOW: Duration = Duration::from_millis(1005);
 
 /// Starts due within this much are granted together: the timer wakes the driver at most once
@@ -61,8 +61,11 @@ struct Lane {
     bulk: VecDeque<oneshot::Sender<()>>,
     /// When the next start is planned while the lane is busy.
     next_slot: Option<Instant>,
-    /// Starts granted within the last [`WINDOW`], oldest first.
+    /// When sends began, within the last [`WINDOW`], oldest first: the window is kept on
+    /// these, not on grants, because a granted task may run a few milliseconds later.
     started: VecDeque<Instant>,
+    /// Grants whose sends have not begun yet, by grant time.
+    granted: VecDeque<Instant>,
     driven: bool,
     /// The number's pace, as its last waiter found it.
     pace: Pace,
@@ -77,25 +80,39 @@ impl Lane {
             self.next_slot = None;
             return None;
         }
+        // A grant whose task never said it began (it was dropped) counts from its grant.
+        while let Some(stale) = self.granted.front().copied().filter(|g| *g + WINDOW <= now) {
+            self.granted.pop_front();
+            self.began(stale);
+        }
         while self.started.front().is_some_and(|s| *s + WINDOW <= now) {
             self.started.pop_front();
         }
         let planned = self.next_slot.unwrap_or(now);
-        Some(match self.started.len().checked_sub(pace.per_second) {
-            Some(i) => planned.max(self.started[i] + WINDOW),
+        // Sends granted but not begun will begin now or later: they are the latest starts.
+        let counted = self.started.len() + self.granted.len();
+        Some(match counted.checked_sub(pace.per_second) {
+            Some(i) if i < self.started.len() => planned.max(self.started[i] + WINDOW),
+            Some(_) => planned.max(now + WINDOW),
             None => planned,
         })
     }
 
+    /// A granted send began at `at`.
+    fn began(&mut self, at: Instant) {
+        let position = self.started.partition_point(|s| *s <= at);
+        self.started.insert(position, at);
+    }
+
     /// Grants the start planned for `slot` to the first waiter, at `now` (at most [`EARLY`]
-    /// before `slot`). A start is remembered at its slot or, when late, when it was granted.
+    /// before `slot`).
     fn grant(&mut self, slot: Instant, now: Instant, pace: Pace) {
         let waiter = match self.conversations.pop_front() {
             Some(waiter) => waiter,
             None => self.bulk.pop_front().expect("a waiter"),
         };
         if waiter.send(()).is_ok() {
-            self.started.push_back(slot.max(now));
+            self.granted.push_back(now);
             self.next_slot = Some(slot + pace.interval);
         }
     }
@@ -131,7 +148,11 @@ impl NumberGate {
             }
         }
         // The driver grants every waiter in turn; it only stops when none is left.
-        let _ = wait.await;
+        if wait.await.is_ok() {
+            let mut lane = lane.lock().expect("number lane");
+            lane.granted.pop_front();
+            lane.began(Instant::now());
+        }
     }
 }
 

@@ -159,8 +159,34 @@ async fn the_api_describes_itself() {
         "/api/v1/contacts/{id}/merge",
         "/api/v1/contacts/{id}/export",
         "/api/v1/contacts/{id}/conversations",
+        "/api/v1/numbers",
+        "/api/v1/numbers/refresh",
+        "/api/v1/numbers/alerts",
+        "/api/v1/numbers/subscription",
+        "/api/v1/numbers/{phone_number_id}",
+        "/api/v1/numbers/{phone_number_id}/profile",
+        "/api/v1/numbers/{phone_number_id}/profile/photo",
+        "/api/v1/sandbox/numbers/{phone_number_id}/health",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
+    }
+    let number = &doc["paths"]["/api/v1/numbers/{phone_number_id}"];
+    assert!(
+        number.get("get").is_some() && number.get("patch").is_some(),
+        "{number}"
+    );
+    let view = &doc["components"]["schemas"]["BusinessNumberView"]["properties"];
+    for field in [
+        "phone_number_id",
+        "display_phone_number",
+        "verified_name",
+        "name_status",
+        "quality_rating",
+        "messaging_limit",
+        "throughput",
+        "status",
+    ] {
+        assert!(view.get(field).is_some(), "a number's {field} is described");
     }
     let contact = &doc["components"]["schemas"]["ContactDetails"]["properties"];
     for field in [
