@@ -126,6 +126,9 @@ wire_enum!(
 pub struct HealthAlert {
     /// The number concerned (`None`: the whole account).
     pub phone_number_id: Option<String>,
+    /// How the number reads, when known.
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
     pub level: AlertLevel,
     /// Meta's word: `YELLOW`, `RED`, `FLAGGED`, `RESTRICTED`, `RESTRICTED_BIZ_INITIATED_MESSAGING`…
     pub meta: String,
@@ -135,11 +138,13 @@ pub struct HealthAlert {
 /// What a number's state warrants: quality YELLOW or RED, FLAGGED, RESTRICTED or worse.
 pub fn number_alerts(
     phone_number_id: &str,
+    display_phone_number: Option<&str>,
     quality: QualityRating,
     status: Option<&str>,
 ) -> Vec<HealthAlert> {
     let alert = |level, meta: &str, meaning: &str| HealthAlert {
         phone_number_id: Some(phone_number_id.to_owned()),
+        display_phone_number: display_phone_number.map(str::to_owned),
         level,
         meta: meta.to_owned(),
         meaning: meaning.to_owned(),
@@ -188,6 +193,7 @@ pub fn number_alerts(
 pub fn account_alerts(standing: &AccountStanding, now: UnixTime) -> Vec<HealthAlert> {
     let alert = |meta: &str, meaning: String| HealthAlert {
         phone_number_id: None,
+        display_phone_number: None,
         level: AlertLevel::Critical,
         meta: meta.to_owned(),
         meaning,
@@ -446,15 +452,15 @@ mod tests {
 
     #[test]
     fn quality_and_status_raise_alerts_in_order_of_trouble() {
-        assert!(number_alerts("1", QualityRating::Green, Some("CONNECTED")).is_empty());
-        assert!(number_alerts("1", QualityRating::Unknown, None).is_empty());
-        let yellow = number_alerts("1", QualityRating::Yellow, Some("CONNECTED"));
+        assert!(number_alerts("1", None, QualityRating::Green, Some("CONNECTED")).is_empty());
+        assert!(number_alerts("1", None, QualityRating::Unknown, None).is_empty());
+        let yellow = number_alerts("1", None, QualityRating::Yellow, Some("CONNECTED"));
         assert_eq!(yellow.len(), 1);
         assert_eq!(
             (yellow[0].level, yellow[0].meta.as_str()),
             (AlertLevel::Warning, "YELLOW")
         );
-        let flagged = number_alerts("1", QualityRating::Red, Some("FLAGGED"));
+        let flagged = number_alerts("1", None, QualityRating::Red, Some("FLAGGED"));
         assert_eq!(
             flagged.iter().map(|a| a.meta.as_str()).collect::<Vec<_>>(),
             ["RED", "FLAGGED"]

@@ -4,7 +4,7 @@
 // page), and an agent held to their consent.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+import { launchBrowser, screenshot, signedInPage, startParley, team } from "./harness.mjs";
 
 const AMIRA = { name: "Amira Haddad", waId: "15550100001" };
 
@@ -21,16 +21,7 @@ after(async () => {
   await parley?.stop();
 });
 
-async function signedIn(who) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  await signIn(page, parley.url, who);
-  await page.waitForURL(`${parley.url}/inbox`);
-  await page.waitForSelector("body[data-hydrated=true]");
-  return { page, errors };
-}
+const signedIn = (who) => signedInPage(browser, parley.url, who);
 
 test("an admin previews, sends and follows a campaign; STOP opts the customer out", async () => {
   const { page, errors } = await signedIn(team.admin);

@@ -4,7 +4,7 @@
 // attributes admins define showing on every contact.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+import { launchBrowser, screenshot, signedInPage, startParley, team } from "./harness.mjs";
 
 let parley;
 let browser;
@@ -19,16 +19,7 @@ after(async () => {
   await parley?.stop();
 });
 
-async function member(who) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  await signIn(page, parley.url, who);
-  await page.waitForURL(`${parley.url}/inbox`);
-  await page.waitForSelector("body[data-hydrated=true]");
-  return { context, page, errors };
-}
+const member = (who) => signedInPage(browser, parley.url, who);
 
 test("an agent finds a customer, edits them on their page and sees their conversations", async () => {
   const { page, errors } = await member(team.agent);

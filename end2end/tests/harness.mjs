@@ -141,6 +141,18 @@ export async function signIn(page, url, member) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
+/** A fresh browser context signed in as `member` on a hydrated inbox, collecting page errors. */
+export async function signedInPage(browser, url, member) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await signIn(page, url, member);
+  await page.waitForURL(`${url}/inbox`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  return { context, page, errors };
+}
+
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }

@@ -3,7 +3,7 @@
 // rules and previewed, and a quality drop at Meta raising the admins' banner live.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, screenshot, signIn, startParley, team } from "./harness.mjs";
+import { launchBrowser, screenshot, signedInPage, startParley, team } from "./harness.mjs";
 
 const SUPPORT = "1100000000002";
 
@@ -20,16 +20,7 @@ after(async () => {
   await parley?.stop();
 });
 
-async function signedIn(who) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  await signIn(page, parley.url, who);
-  await page.waitForURL(`${parley.url}/inbox`);
-  await page.waitForSelector("body[data-hydrated=true]");
-  return { page, errors };
-}
+const signedIn = (who) => signedInPage(browser, parley.url, who);
 
 test("an admin reads a number's health and history and edits its business profile", async () => {
   const { page, errors } = await signedIn(team.admin);

@@ -107,7 +107,9 @@ fn AdminAlertBanner() -> impl IntoView {
                 let numbers = alerts.numbers.into_iter().map(|alert| {
                     let what = match &alert.phone_number_id {
                         Some(id) => view! {
-                            "Number " <a href=format!("/admin/numbers/{id}")>{id.clone()}</a>
+                            "Number " <a href=format!("/admin/numbers/{id}")>
+                                {alert.display_phone_number.clone().unwrap_or_else(|| id.clone())}
+                            </a>
                         }.into_any(),
                         None => view! { <a href="/admin/numbers">"The WhatsApp account"</a> }.into_any(),
                     };

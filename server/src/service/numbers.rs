@@ -21,6 +21,9 @@ use serde_json::json;
 use std::time::Duration;
 
 const REFRESH_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How often the refresher looks for webhook news: a flag says nothing of the rating, which
+/// Parley then reads at once instead of at the next refresh.
+const NEWS_CHECK_EVERY: Duration = Duration::from_secs(20);
 /// In the sandbox, where the demo's quality changes should show without a wait.
 const SANDBOX_REFRESH_EVERY: Duration = Duration::from_secs(60);
 /// Changes a number's page shows.
@@ -78,8 +81,9 @@ pub async fn refresh(svc: &Services) -> ServiceResult<usize> {
     Ok(changed)
 }
 
-/// Refreshes at start and every 15 minutes (every minute in the sandbox), on every node (each
-/// refresh is idempotent: an unchanged value writes nothing).
+/// Refreshes at start, every 15 minutes (every minute in the sandbox) and soon after a webhook
+/// changed a number, on every node (each refresh is idempotent: an unchanged value writes
+/// nothing).
 pub fn spawn_refresher(svc: Services) {
     if svc.config.whatsapp.waba_id.is_none() {
         return;
@@ -89,11 +93,19 @@ pub fn spawn_refresher(svc: Services) {
         None => REFRESH_EVERY,
     };
     tokio::spawn(async move {
+        let mut seen = None;
+        let mut refreshed_at: Option<tokio::time::Instant> = None;
         loop {
-            if let Err(error) = refresh(&svc).await {
-                tracing::warn!(%error, "cannot refresh the business numbers");
+            let news = svc.store.numbers.latest_webhook_change().await.ok();
+            let due = refreshed_at.is_none_or(|at| at.elapsed() >= every);
+            if due || (news.is_some() && news != seen) {
+                seen = news;
+                refreshed_at = Some(tokio::time::Instant::now());
+                if let Err(error) = refresh(&svc).await {
+                    tracing::warn!(%error, "cannot refresh the business numbers");
+                }
             }
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(NEWS_CHECK_EVERY.min(every)).await;
         }
     });
 }
@@ -105,7 +117,12 @@ fn view(svc: &Services, number: StoredNumber, default_team_id: Option<i64>) -> B
         .as_deref()
         .map_or(QualityRating::Unknown, QualityRating::from_meta);
     BusinessNumberView {
-        alerts: number_alerts(&health.phone_number_id, quality, health.status.as_deref()),
+        alerts: number_alerts(
+            &health.phone_number_id,
+            health.display_phone_number.as_deref(),
+            quality,
+            health.status.as_deref(),
+        ),
         send_rate: svc.send_rates.of(&health.phone_number_id),
         messaging_limit: health
             .messaging_limit_tier
@@ -216,6 +233,7 @@ pub async fn alerts(svc: &Services, viewer: &Viewer) -> ServiceResult<Vec<Health
     if let Some(warning) = silence_warning(svc).await? {
         alerts.push(HealthAlert {
             phone_number_id: None,
+            display_phone_number: None,
             level: parley_app::numbers::AlertLevel::Warning,
             meta: "NO_WEBHOOKS".into(),
             meaning: warning,

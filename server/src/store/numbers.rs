@@ -83,4 +83,6 @@ pub trait NumberStore: Send + Sync {
     async fn standings(&self) -> StoreResult<Vec<AccountStanding>>;
     /// Whether webhooks still arrive while sends are made.
     async fn webhook_traffic(&self) -> StoreResult<WebhookTraffic>;
+    /// The newest change a webhook reported, as a position in the history (0: none yet).
+    async fn latest_webhook_change(&self) -> StoreResult<i64>;
 }

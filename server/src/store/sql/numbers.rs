@@ -360,6 +360,14 @@ impl NumberStore for Engine {
             .collect())
     }
 
+    async fn latest_webhook_change(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) FROM number_changes WHERE source = 'webhook'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn webhook_traffic(&self) -> StoreResult<WebhookTraffic> {
         let last_webhook_at: Option<i64> =
             sqlx::query_scalar("SELECT received_at FROM webhook_events ORDER BY id DESC LIMIT 1")

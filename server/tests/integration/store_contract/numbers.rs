@@ -98,6 +98,7 @@ async fn a_refresh_records_what_changed_and_webhooks_move_health_on(engine: Engi
     assert_eq!(stored[0].waba_id.as_deref(), Some("900"));
     assert_eq!(stored[0].refreshed_at, Some(Millis(3_000)));
 
+    assert_eq!(store.numbers.latest_webhook_change().await.unwrap(), 0);
     // Meta flags the number, naming it by its display form (digits only).
     let after = store.events.latest_id().await.unwrap();
     let flagged = json!({"display_phone_number": "15550100100", "event": "FLAGGED",
@@ -116,6 +117,19 @@ async fn a_refresh_records_what_changed_and_webhooks_move_health_on(engine: Engi
     );
     assert!(events(&store, after).await.iter().any(|e| matches!(e,
         DomainEvent::NumberUpdated { phone_number_id: Some(id), .. } if id == "1100000000001")));
+    let news = store.numbers.latest_webhook_change().await.unwrap();
+    assert!(news > 0);
+    let same = stored[0].health.clone();
+    store
+        .numbers
+        .refreshed("900", &same, Millis(4_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.numbers.latest_webhook_change().await.unwrap(),
+        news,
+        "a refresh is no news"
+    );
     // A name decision, and a restriction of the whole account.
     let name = json!({"display_phone_number": "+1 555-010-0100", "decision": "REJECTED",
         "requested_verified_name": "Shop!!", "rejection_reason": "Invalid name"});
