@@ -67,7 +67,7 @@ pub fn NumbersPage() -> impl IntoView {
                     <button type="button" on:click=refresh disabled=move || refreshing.get()>
                         {move || if refreshing.get() { "Refreshing…" } else { "Refresh from Meta" }}
                     </button>
-                    <span class="hint">" Parley also refreshes at start and every 15 minutes; Meta's webhooks update it as they come."</span>
+                    <span class="hint">" Parley also reads them at start, every 15 minutes and soon after Meta's webhooks report a change."</span>
                 </p>
                 {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
