@@ -321,7 +321,7 @@ async fn record_account_event(
         super::templates::apply_update(tx, waba_id, update, now).await?;
     }
     if let Some(update) = number {
-        super::numbers::apply_update(tx, waba_id, update, field, now).await?;
+        super::number_updates::apply_update(tx, waba_id, update, field, now).await?;
     }
     Ok(())
 }

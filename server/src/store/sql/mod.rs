@@ -27,6 +27,7 @@ mod media;
 mod messages;
 mod notes;
 mod notifications;
+mod number_updates;
 mod numbers;
 mod outbox;
 mod presence;
