@@ -184,7 +184,7 @@ impl ContactStore for Engine {
         now: Millis,
     ) -> StoreResult<i64> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
         let key = phone_key(phone.digits());
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM contacts WHERE phone_key = $1 LIMIT 1")
@@ -260,7 +260,7 @@ impl ContactStore for Engine {
 
     async fn merge(&self, keep: i64, absorb: i64, now: Millis) -> StoreResult<()> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
         for id in [keep, absorb] {
             let found: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1")
                 .bind(id)
