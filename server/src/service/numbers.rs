@@ -8,7 +8,7 @@ use super::{ServiceError, ServiceResult, Services, require_admin};
 use crate::domain::Millis;
 use crate::domain::audit::AuditAction;
 use crate::graph::PhoneNumber;
-use crate::store::{NumberChangeRecord, NumberHealth, StoredNumber};
+use crate::store::{NumberChangeRecord, NumberHealth, StoredNumber, WebhookTraffic};
 use crate::whatsapp::ids::{PhoneNumberId, WabaId};
 use parley_app::campaigns::messaging_limit;
 use parley_app::model::{UnixTime, Viewer};
@@ -230,7 +230,8 @@ pub async fn alerts(svc: &Services, viewer: &Viewer) -> ServiceResult<Vec<Health
     for standing in svc.store.numbers.standings().await? {
         alerts.extend(account_alerts(&standing, unix(now)));
     }
-    if let Some(warning) = silence_warning(svc).await? {
+    let traffic = svc.store.numbers.webhook_traffic().await?;
+    if let Some(warning) = silence_warning(svc, &traffic) {
         alerts.push(HealthAlert {
             phone_number_id: None,
             display_phone_number: None,
@@ -242,14 +243,13 @@ pub async fn alerts(svc: &Services, viewer: &Viewer) -> ServiceResult<Vec<Health
     Ok(alerts)
 }
 
-async fn silence_warning(svc: &Services) -> ServiceResult<Option<String>> {
-    let traffic = svc.store.numbers.webhook_traffic().await?;
+fn silence_warning(svc: &Services, traffic: &WebhookTraffic) -> Option<String> {
     let silence = svc.config.webhook_silence.as_millis() as i64;
-    Ok(webhook_silence_warning(
+    webhook_silence_warning(
         traffic.oldest_send_since.map(|at| at.0),
         svc.now().0,
         silence,
-    ))
+    )
 }
 
 fn graph_number(phone_number_id: &str) -> ServiceResult<PhoneNumberId> {
@@ -407,7 +407,7 @@ pub async fn subscription(svc: &Services, viewer: &Viewer) -> ServiceResult<Webh
             })
             .collect(),
         last_webhook_at: traffic.last_webhook_at.map(unix),
-        warning: silence_warning(svc).await?,
+        warning: silence_warning(svc, &traffic),
     })
 }
 

@@ -265,9 +265,7 @@ async fn object(
         if let Err(error) = authorize(&sim, &headers, &version).await {
             return error.into_response();
         }
-        if let Some(number) =
-            numbers::number(&sim, &id, query.get("fields").map(String::as_str)).await
-        {
+        if let Some(number) = numbers::number(&sim, &id, query.get("fields").map(String::as_str)) {
             return number;
         }
     }

@@ -102,7 +102,7 @@ pub(super) async fn phone_numbers(
 }
 
 /// `GET /{phone-number-id}`, when the id is a number (other ids are media).
-pub(super) async fn number(sim: &Simulator, id: &str, fields: Option<&str>) -> Option<Response> {
+pub(super) fn number(sim: &Simulator, id: &str, fields: Option<&str>) -> Option<Response> {
     let number = number_json(sim, id)?;
     Some(Json(only_fields(number, fields)).into_response())
 }

@@ -82,11 +82,7 @@ pub(super) async fn apply_update(
                 detail: violation.as_deref().or(ban_state.as_deref()),
             };
             record_change(tx, &change, now).await?;
-            let updated = DomainEvent::NumberUpdated {
-                waba_id: waba_id.to_owned(),
-                phone_number_id: None,
-            };
-            return super::events::push(tx, &updated, now).await;
+            return account_news(tx, waba_id, now).await;
         }
     };
     match number {
@@ -127,11 +123,7 @@ pub(super) async fn apply_update(
                 detail: detail.as_deref(),
             };
             record_change(tx, &change, now).await?;
-            let updated = DomainEvent::NumberUpdated {
-                waba_id: waba_id.to_owned(),
-                phone_number_id: None,
-            };
-            super::events::push(tx, &updated, now).await?;
+            account_news(tx, waba_id, now).await?;
         }
     }
     Ok(())
@@ -186,4 +178,13 @@ async fn apply_standing(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Tells the account's news (not one known number's) to whoever follows the numbers.
+async fn account_news(tx: &mut Tx<'_>, waba_id: &str, now: Millis) -> StoreResult<()> {
+    let updated = DomainEvent::NumberUpdated {
+        waba_id: waba_id.to_owned(),
+        phone_number_id: None,
+    };
+    super::events::push(tx, &updated, now).await
 }
