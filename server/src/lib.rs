@@ -138,7 +138,7 @@ impl Application {
         let committed = Arc::new(tokio::sync::Notify::new());
         let journal = intake::Journal::spawn(store.clone(), committed.clone(), clock.clone());
         intake::spawn_processor(store.clone(), committed, journal.load(), clock.clone());
-        let outbox_wake = Arc::new(tokio::sync::Notify::new());
+        store.link_nodes();
         let graph = graph::GraphClient::from_config(&config.whatsapp);
         let send_rates = Arc::new(outbox::SendRates::new(config.send_rate));
         if let Some(graph) = graph.clone() {
@@ -146,7 +146,7 @@ impl Application {
                 store.clone(),
                 graph.clone(),
                 send_rates.clone(),
-                outbox_wake.clone(),
+                store.wakeups.outbox(),
                 clock.clone(),
             );
             media::spawn_downloader(
@@ -165,7 +165,6 @@ impl Application {
             clock,
             config: config.clone(),
             graph,
-            outbox_wake,
             uploads: Arc::new(tokio::sync::Semaphore::new(
                 service::media::MAX_CONCURRENT_UPLOADS,
             )),

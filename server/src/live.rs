@@ -130,7 +130,7 @@ impl LiveHub {
             store: hub.store.with_own_connections(2),
             ..hub.clone()
         };
-        let written = hub.store.events_written.subscribe();
+        let written = hub.store.wakeups.subscribe();
         tokio::spawn(async move {
             loop {
                 let _ = tokio::time::timeout(POLL, written.notified()).await;

@@ -30,7 +30,7 @@ pub fn spawn(
     streams: Arc<OpenStreams>,
     offline_after: Duration,
 ) {
-    let written = store.events_written.subscribe();
+    let written = store.wakeups.subscribe();
     tokio::spawn(async move {
         let mut read_up_to = loop {
             match store.events.latest_id().await {

@@ -11,8 +11,9 @@
 //! processing takes its full share.
 
 use super::IntakeLoad;
+use crate::domain::Millis;
 use crate::domain::{SharedClock, retry};
-use crate::store::{ParsedWebhook, SharedStore};
+use crate::store::{ParsedWebhook, SharedStore, StoreError};
 use crate::whatsapp::webhook::Notification;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,11 +39,21 @@ const MAX_LAG: Duration = Duration::from_secs(10);
 /// The longest one chunk waits for acknowledgements to go first.
 const MAX_DEFER: Duration = Duration::from_millis(20);
 
+#[derive(Default)]
+struct Leases {
+    recent: Vec<Millis>,
+    /// The database failed since the leases were last given back.
+    outage: bool,
+}
+
 #[derive(Clone)]
 pub struct Processor {
     store: SharedStore,
     intake: IntakeLoad,
     clock: SharedClock,
+    /// The leases this processor's claims set that have not run out, and whether to give
+    /// them back (see [`Processor::release_after_outage`]).
+    leases: Arc<std::sync::Mutex<Leases>>,
 }
 
 /// Starts the processor; `wake` is notified when new events are committed.
@@ -66,22 +77,54 @@ pub fn spawn_processor(
 }
 
 impl Processor {
+    /// After the database failed this processor, its claims may be in any state: a claim
+    /// committed whose answer was lost, a batch applied part-way, or one whose commit was
+    /// acknowledged and then lost with the server (processing commits without waiting for the
+    /// flush). Once the database answers again, every lease it set that has not run out is
+    /// given back, so those events are processed at once instead of after the lease;
+    /// processing is idempotent, so an event already applied is not applied twice.
+    async fn release_after_outage(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let held: Vec<Millis> = {
+            let mut leases = self.leases.lock().expect("not poisoned");
+            leases.recent.retain(|lease| *lease > now);
+            if !leases.outage {
+                return Ok(());
+            }
+            leases.recent.clone()
+        };
+        for lease in held {
+            self.store.journal.release(lease).await?;
+        }
+        self.leases.lock().expect("not poisoned").outage = false;
+        Ok(())
+    }
+
+    fn failed(&self, error: StoreError) -> StoreError {
+        self.leases.lock().expect("not poisoned").outage = true;
+        error
+    }
+
     pub fn new(store: SharedStore, intake: IntakeLoad, clock: SharedClock) -> Self {
         Processor {
             store,
             intake,
             clock,
+            leases: Arc::default(),
         }
     }
 
     /// Claims and applies one batch; returns how many events it claimed.
-    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        self.release_after_outage().await?;
         let now = self.clock.now();
-        let claimed = self
-            .store
-            .journal
-            .claim(now, now.plus(LEASE), BATCH)
-            .await?;
+        let lease = now.plus(LEASE);
+        let claimed = self.store.journal.claim(now, lease, BATCH).await;
+        if !matches!(&claimed, Ok(claimed) if claimed.is_empty()) {
+            let mut leases = self.leases.lock().expect("not poisoned");
+            leases.recent.push(lease);
+        }
+        let claimed = claimed.map_err(|error| self.failed(error))?;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -119,7 +162,10 @@ impl Processor {
             }
             let (chunk, later) = rest.split_at(size.min(rest.len()));
             rest = later;
-            let applied = self.store.intake.apply(chunk, self.clock.now()).await?;
+            let applied = match self.store.intake.apply(chunk, self.clock.now()).await {
+                Ok(applied) => applied,
+                Err(error) => return Err(self.failed(error)),
+            };
             failures.extend(applied);
             // Let a waiting journal commit take the writer between chunks.
             tokio::task::yield_now().await;
@@ -134,10 +180,14 @@ impl Processor {
                 .now()
                 .plus(retry::WEBHOOK.after(attempts.clamp(1, 32) as u32));
             tracing::warn!(id, attempts, %error, "webhook processing failed; will retry");
-            self.store
+            if let Err(error) = self
+                .store
                 .journal
                 .fail(id, &error.to_string(), retry_at)
-                .await?;
+                .await
+            {
+                return Err(self.failed(error));
+            }
         }
         Ok(claimed.len())
     }

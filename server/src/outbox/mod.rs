@@ -6,7 +6,9 @@
 //! on SQLite, once its lease runs out on PostgreSQL). Nothing queued is lost. A request Meta
 //! accepted just before the crash, whose answer never arrived, is sent twice: at most the
 //! sends in flight at that moment, which is one per customer and never more than
-//! [`MAX_IN_FLIGHT`]. Meta offers no idempotency key to do better.
+//! [`MAX_IN_FLIGHT`]. Meta offers no idempotency key to do better. While the database is away
+//! (a restart, a failover), outcomes are kept and recorded once it is back, within the jobs'
+//! leases, so those sends are not repeated.
 
 mod pacing;
 mod rates;
@@ -29,9 +31,12 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 const LEASE: Duration = Duration::from_secs(60);
+/// An outcome not recorded this long before its job's lease runs out is given up: past the
+/// lease another claim may send the job again, and a late record would race it.
+const RECORD_MARGIN: Duration = Duration::from_secs(5);
 const MAX_ATTEMPTS: i64 = 8;
 
-/// Why a send's outcome could not be recorded (it is then sent again after its lease).
+/// Why a send's outcome could not be recorded (tried again while the job's lease holds).
 #[derive(Debug, thiserror::Error)]
 enum RecordError {
     #[error(transparent)]
@@ -204,13 +209,7 @@ impl Sender {
                         Ok(number) => self.graph.send_message(&number, &job.request).await,
                         Err(invalid) => Err(invalid.into()),
                     };
-                    match self.record(job.message_id, job.attempts, outcome).await {
-                        Ok(retry_at) => retry_at,
-                        Err(error) => {
-                            tracing::error!(%error, "outbox: cannot record a send");
-                            None
-                        }
-                    }
+                    self.record_while_leased(&job, &outcome).await
                 }
             };
             if let Some(until) = held_until {
@@ -228,17 +227,43 @@ impl Sender {
         }
     }
 
+    /// Records a send's outcome, trying again while the database is away (a restart, a
+    /// failover) for as long as the job's lease holds: a send Meta accepted and Parley then
+    /// recorded is not sent twice. Answers when the job will be retried, if it will.
+    async fn record_while_leased(
+        &self,
+        job: &OutboxJob,
+        outcome: &Result<String, GraphError>,
+    ) -> Option<Millis> {
+        let give_up = job.lease_until.minus(RECORD_MARGIN);
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match self.record(job.message_id, job.attempts, outcome).await {
+                Ok(retry_at) => return retry_at,
+                Err(error) if self.clock.now().plus(pause) < give_up => {
+                    tracing::warn!(%error, message_id = job.message_id, "outbox: cannot record a send yet");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(error) => {
+                    tracing::error!(%error, message_id = job.message_id, "outbox: cannot record a send");
+                    return None;
+                }
+            }
+        }
+    }
+
     /// Records a send's outcome; answers when it will be retried, if it will.
     async fn record(
         &self,
         message_id: i64,
         attempts: i64,
-        outcome: Result<String, GraphError>,
+        outcome: &Result<String, GraphError>,
     ) -> Result<Option<Millis>, RecordError> {
         let store = &self.store;
         match outcome {
             Ok(wamid) => {
-                self.accepted.submit((message_id, wamid)).await?;
+                self.accepted.submit((message_id, wamid.clone())).await?;
                 Ok(None)
             }
             Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {

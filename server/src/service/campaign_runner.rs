@@ -229,7 +229,7 @@ async fn top_up(
             .dispatch(campaign, &dispatches, &rules, now)
             .await?;
         if queued > 0 {
-            svc.outbox_wake.notify_one();
+            svc.store.wakeups.sends_queued();
         }
     }
     Ok(())

@@ -371,7 +371,7 @@ pub(super) async fn start_now(svc: &Services, current: &CampaignRecord) -> Servi
         .campaigns
         .start(current.id, &checked.audience, &rules, svc.now())
         .await?;
-    svc.outbox_wake.notify_one();
+    svc.store.wakeups.sends_queued();
     Ok(())
 }
 

@@ -53,7 +53,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::store::{Store, StoreError};
 use parley_app::model::Viewer;
 use std::sync::Arc;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 /// What the use cases work with; cheap to clone.
 #[derive(Clone)]
@@ -63,8 +63,6 @@ pub struct Services {
     pub config: Arc<Config>,
     /// Meta's Graph API (or the simulator); `None` when no access token is configured.
     pub graph: Option<GraphClient>,
-    /// Poked when a send is queued, so the sender does not wait for its next poll.
-    pub outbox_wake: Arc<Notify>,
     /// Slots for uploads streaming in (see [`media::MAX_CONCURRENT_UPLOADS`]).
     pub uploads: Arc<Semaphore>,
     /// The built-in simulator, in sandbox mode.
@@ -84,7 +82,6 @@ impl Services {
             clock: Arc::new(crate::domain::SystemClock),
             config,
             graph: None,
-            outbox_wake: Arc::new(Notify::new()),
             uploads: Arc::new(Semaphore::new(media::MAX_CONCURRENT_UPLOADS)),
             sandbox: None,
             passwords: crate::password_hasher(),

@@ -81,7 +81,7 @@ pub async fn send(
         campaign_id: None,
     };
     let id = store.outbox.enqueue(&message, now).await?;
-    svc.outbox_wake.notify_one();
+    svc.store.wakeups.sends_queued();
     stored_message(store, id).await
 }
 
@@ -127,7 +127,7 @@ async fn marketing_allowed(svc: &Services, contact_id: i64) -> ServiceResult<()>
 /// Sends a failed message again, as a new attempt.
 pub async fn retry(svc: &Services, _viewer: &Viewer, message_id: i64) -> ServiceResult<Message> {
     svc.store.messages.retry(message_id, svc.now()).await?;
-    svc.outbox_wake.notify_one();
+    svc.store.wakeups.sends_queued();
     stored_message(&svc.store, message_id).await
 }
 

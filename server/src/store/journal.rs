@@ -29,6 +29,10 @@ pub trait JournalStore: Send + Sync {
         lease_until: Millis,
         limit: i64,
     ) -> StoreResult<Vec<PendingWebhook>>;
+    /// Gives back the unprocessed events of the claim that set `lease_until`, which the
+    /// caller could not finish (the database went away mid-batch, or before the claim's
+    /// answer came back): they are claimable at once, not when the lease runs out.
+    async fn release(&self, lease_until: Millis) -> StoreResult<()>;
     /// Records a processing failure; the event is retried once `retry_at` passes.
     async fn fail(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
     /// How many stored webhooks are not processed yet (a health signal).

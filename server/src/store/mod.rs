@@ -37,6 +37,7 @@ mod notifications;
 mod numbers;
 mod outbox;
 mod postgres;
+mod postgres_link;
 mod presence;
 mod routing;
 mod second_factor;
@@ -45,6 +46,7 @@ mod sql_support;
 mod sqlite;
 mod team;
 mod templates;
+mod wakeups;
 
 pub use crate::domain::Millis;
 pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
@@ -79,12 +81,12 @@ pub use team::{
     Reservation, TeamStore, ThrottleRecord, TokenOwner, User, UserChange, UserCredentials,
 };
 pub use templates::{ChangeSource, Template, TemplateEntry, TemplateRecord, TemplateStore};
+pub use wakeups::Wakeups;
 
 use crate::config::DatabaseUrl;
 use crate::domain::events::RecordedEvent;
 use async_trait::async_trait;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -134,6 +136,8 @@ trait Database: Send + Sync {
     /// it died. Only where one node owns the database (SQLite); elsewhere claims run out.
     async fn release_orphaned_claims(&self) -> StoreResult<()>;
     fn with_own_connections(&self, connections: u32) -> Store;
+    /// Starts passing commits' news to and from the other nodes on the same database.
+    fn link_nodes(&self);
 }
 
 /// Everything Parley stores, a door per domain; one pointer to clone, since every request,
@@ -174,43 +178,17 @@ pub struct Domains {
     pub events: Arc<dyn EventStore>,
     /// The session records behind sign-in cookies, in the same database.
     pub sessions: DbSessionStore,
-    /// Poked after every commit in this process that wrote domain events (other nodes' writes
-    /// are found by polling the log).
-    pub events_written: Arc<EventsWritten>,
+    /// Wakes this node's readers of the event log and its sender after a commit, here or (on
+    /// PostgreSQL) on another node.
+    pub wakeups: Arc<Wakeups>,
     database: Arc<dyn Database>,
-}
-
-/// Wakes every reader of the event log in this process after a commit that wrote events. Each
-/// reader subscribes for a wake-up of its own: a `Notify` keeps one permit, so a reader busy
-/// reading when a commit lands still finds it when it next waits, whereas one `Notify` shared
-/// by several readers would wake only one of them per commit.
-#[derive(Default)]
-pub struct EventsWritten(std::sync::Mutex<Vec<Arc<Notify>>>);
-
-impl EventsWritten {
-    /// A wake-up of the caller's own, for every later commit that writes events.
-    pub fn subscribe(&self) -> Arc<Notify> {
-        let wake = Arc::new(Notify::new());
-        self.0.lock().expect("not poisoned").push(wake.clone());
-        wake
-    }
-
-    pub fn announce(&self) {
-        for wake in self.0.lock().expect("not poisoned").iter() {
-            wake.notify_one();
-        }
-    }
 }
 
 /// The store as every part of Parley holds it.
 pub type SharedStore = Store;
 
 impl Store {
-    fn from_engine<E>(
-        engine: Arc<E>,
-        sessions: DbSessionStore,
-        events_written: Arc<EventsWritten>,
-    ) -> Store
+    fn from_engine<E>(engine: Arc<E>, sessions: DbSessionStore, wakeups: Arc<Wakeups>) -> Store
     where
         E: TeamStore
             + AuditStore
@@ -260,7 +238,7 @@ impl Store {
             events: engine.clone(),
             database: engine,
             sessions,
-            events_written,
+            wakeups,
         }))
     }
 
@@ -276,6 +254,12 @@ impl Store {
 
     pub async fn release_orphaned_claims(&self) -> StoreResult<()> {
         self.database.release_orphaned_claims().await
+    }
+
+    /// Starts passing commits' news to and from the other nodes sharing this database
+    /// (PostgreSQL; one SQLite file has one node). Once per process.
+    pub fn link_nodes(&self) {
+        self.database.link_nodes();
     }
 
     /// The same database through up to `connections` connections of its own, for a task that

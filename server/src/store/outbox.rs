@@ -50,6 +50,8 @@ pub struct OutboxJob {
     pub attempts: i64,
     /// A campaign's send, which yields to conversations' sends.
     pub bulk: bool,
+    /// Until when this claim holds: after it, another claim may send the job again.
+    pub lease_until: Millis,
 }
 
 #[async_trait]

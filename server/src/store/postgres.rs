@@ -23,12 +23,11 @@ const BODY_CONTAINS: &str = "position($1 in body) > 0";
 /// Several nodes may claim work at once: each takes rows the others have not locked.
 const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
 const NAME_ORDER: &str = "lower(name)";
-/// A transaction-scoped lock held until commit: concurrent writers cannot interleave event ids.
-const SERIALIZE_EVENTS: &str = "SELECT pg_advisory_xact_lock(7220601)";
-/// The subquery's row, and with it the lock, comes before the id default is evaluated: one
-/// round trip instead of two per event.
-const EVENT_ROW: &str =
-    "SELECT $1, $2, $3, $4, $5 FROM (SELECT pg_advisory_xact_lock(7220601)) AS serialized";
+/// A transaction-scoped lock on one wamid's statuses (its own key space, apart from the event
+/// log's lock), held until commit.
+const LOCK_STATUSES: &str = "SELECT pg_advisory_xact_lock(7220602, hashtext($1))";
+/// Events get their ids as the transaction commits (migration 0018).
+const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
 const SINGLE_NODE: bool = false;
 /// Locks the rows a read-then-write transaction decides on.
 const FOR_UPDATE: &str = "FOR UPDATE";
@@ -49,7 +48,7 @@ pub(super) struct PostgresEngine {
     /// last of them, together with their marks in the journal, so those events are simply
     /// processed again.
     derived: PgPool,
-    events_written: Arc<super::EventsWritten>,
+    wakeups: Arc<super::Wakeups>,
 }
 
 pub(super) async fn connect(url: &str) -> StoreResult<Store> {
@@ -70,7 +69,7 @@ pub(super) async fn connect(url: &str) -> StoreResult<Store> {
     Ok(PostgresEngine {
         pool,
         derived,
-        events_written: Arc::default(),
+        wakeups: Arc::default(),
     }
     .store())
 }
@@ -78,7 +77,9 @@ pub(super) async fn connect(url: &str) -> StoreResult<Store> {
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        // While the database is down every caller waits this long for a connection before its
+        // error: webhooks are refused (Meta retries them) well inside Meta's timeout.
+        .acquire_timeout(Duration::from_secs(3))
         // A connection in steady use is known to be alive; one that sat idle may have been
         // dropped (a server restart, a proxy's timeout) and is checked before it is handed out.
         // Checking every time would add a round trip to every query.
@@ -96,8 +97,8 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
 impl PostgresEngine {
     fn store(self) -> Store {
         let sessions = DbSessionStore::postgres(self.pool.clone());
-        let events_written = self.events_written.clone();
-        Store::from_engine(Arc::new(self), sessions, events_written)
+        let wakeups = self.wakeups.clone();
+        Store::from_engine(Arc::new(self), sessions, wakeups)
     }
 
     /// Writers need no turns: PostgreSQL locks rows, not the database.
@@ -107,7 +108,7 @@ impl PostgresEngine {
 
     /// Tells this process's readers of the event log that a commit wrote events.
     fn announce(&self) {
-        self.events_written.announce();
+        self.wakeups.announce();
     }
 }
 
@@ -141,8 +142,13 @@ impl Database for PostgresEngine {
                 .min_connections(connections)
                 .connect_lazy_with(options),
             derived: self.derived.clone(),
-            events_written: self.events_written.clone(),
+            wakeups: self.wakeups.clone(),
         }
         .store()
+    }
+
+    fn link_nodes(&self) {
+        let options = (*self.pool.connect_options()).clone();
+        super::postgres_link::spawn(self.pool.clone(), options, self.wakeups.clone());
     }
 }

@@ -30,7 +30,7 @@ const NAME_ORDER: &str = "name COLLATE NOCASE";
 /// `c.id` among a subquery's ids.
 const ID_AMONG: (&str, &str) = (" IN (", ")");
 /// Nothing to take: one writer at a time already commits events in id order.
-const SERIALIZE_EVENTS: &str = "";
+const LOCK_STATUSES: &str = "";
 const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
 /// This process is the only one working on the database.
 const SINGLE_NODE: bool = true;
@@ -54,7 +54,7 @@ pub(super) struct SqliteEngine {
     /// backlog, acknowledgements then waited seconds. Writers in this process take turns here
     /// instead, first come first served, and so never meet a busy database.
     writer: Arc<tokio::sync::Mutex<()>>,
-    events_written: Arc<super::EventsWritten>,
+    wakeups: Arc<super::Wakeups>,
 }
 
 /// Opens (creating if missing) the SQLite file at `url`.
@@ -91,14 +91,14 @@ impl SqliteEngine {
             pool,
             derived,
             writer: Arc::default(),
-            events_written: Arc::default(),
+            wakeups: Arc::default(),
         })
     }
 
     fn store(self) -> Store {
         let sessions = DbSessionStore::sqlite(self.pool.clone(), self.writer.clone());
-        let events_written = self.events_written.clone();
-        Store::from_engine(Arc::new(self), sessions, events_written)
+        let wakeups = self.wakeups.clone();
+        Store::from_engine(Arc::new(self), sessions, wakeups)
     }
 
     /// Waits for this process's turn to write; held until the write commits.
@@ -108,7 +108,7 @@ impl SqliteEngine {
 
     /// Tells this process's readers of the event log that a commit wrote events.
     fn announce(&self) {
-        self.events_written.announce();
+        self.wakeups.announce();
     }
 }
 
@@ -156,6 +156,9 @@ impl Database for SqliteEngine {
     fn with_own_connections(&self, _connections: u32) -> Store {
         self.clone().store()
     }
+
+    /// One file, one node: every commit's news is already heard here.
+    fn link_nodes(&self) {}
 }
 
 #[cfg(test)]

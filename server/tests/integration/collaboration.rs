@@ -62,15 +62,7 @@ async fn stream(app: &TestApp, api: &ApiClient) -> EventStream {
 
 /// The next event named `name` on the stream (others are passed over).
 async fn next_named(events: &mut EventStream, name: &str) -> Value {
-    loop {
-        let event = events
-            .next(Duration::from_secs(10))
-            .await
-            .expect("the stream stays open");
-        if event.name == name {
-            return serde_json::from_str(&event.data).unwrap();
-        }
-    }
+    events.next_named(name).await
 }
 
 #[tokio::test]

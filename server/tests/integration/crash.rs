@@ -1,63 +1,19 @@
 //! Durability across a crash: the real `parley` binary is killed with SIGKILL right after
 //! acknowledging a burst of webhooks, then restarted; every acknowledged message must be there.
 
+use crate::processes::{Node, free_port};
 use crate::support::{APP_SECRET, conversation_ids, eventually};
 use crate::wa::{self, NUMBER_A};
 use parley_server::config::DatabaseUrl;
 use parley_server::store;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+async fn start(database_url: &str, port: u16) -> Node {
+    Node::offline(database_url, port).await
 }
 
-async fn start(database_url: &str, port: u16) -> Child {
-    // Credentials (never used here) keep `serve` out of sandbox mode and its demo traffic.
-    start_with_graph(database_url, port, "http://127.0.0.1:9", "unused-token").await
-}
-
-async fn start_with_graph(database_url: &str, port: u16, graph_url: &str, token: &str) -> Child {
-    start_with_env(database_url, port, graph_url, token, &[]).await
-}
-
-async fn start_with_env(
-    database_url: &str,
-    port: u16,
-    graph_url: &str,
-    token: &str,
-    env: &[(&str, &str)],
-) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_parley"))
-        .arg("serve")
-        .envs(env.iter().copied())
-        .env("DATABASE_URL", database_url)
-        .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
-        .env("WA_APP_SECRET", APP_SECRET)
-        .env("WA_ACCESS_TOKEN", token)
-        .env("WA_GRAPH_URL", graph_url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start parley");
-    let client = reqwest::Client::new();
-    eventually("parley to listen", || {
-        let client = client.clone();
-        async move {
-            client
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-                .ok()
-                .map(|_| ())
-        }
-    })
-    .await;
-    child
+async fn start_with_graph(database_url: &str, port: u16, graph_url: &str, token: &str) -> Node {
+    Node::start(database_url, port, graph_url, token, &[]).await
 }
 
 #[tokio::test]
@@ -93,8 +49,7 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
         }
     });
     let results = futures_util::future::join_all(sends).await;
-    server.kill().expect("SIGKILL"); // no graceful shutdown: as if the machine lost power to the process
-    server.wait().unwrap();
+    server.kill();
     let acknowledged: Vec<i64> = results
         .iter()
         .filter(|(_, status)| *status == 200)
@@ -137,8 +92,7 @@ async fn a_kill_between_ack_and_processing_loses_nothing() {
     wamids.dedup();
     assert_eq!(stored.len(), 400, "each acknowledged message exactly once");
     assert_eq!(wamids.len(), 400);
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }
 
 #[tokio::test]
@@ -220,8 +174,7 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
         (sim.accepted_count() >= 6).then_some(())
     })
     .await;
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     let sent_before_kill = sim.accepted_count();
 
     sim.set_answer_delay(Duration::ZERO);
@@ -243,8 +196,7 @@ async fn a_kill_with_sends_in_flight_delivers_every_message_with_bounded_duplica
     eprintln!("sent before the kill: {sent_before_kill}; duplicates after restart: {duplicates}");
     // The documented bound: at most the sends in flight at the kill, one per customer.
     assert!(duplicates <= customers.len(), "{duplicates} duplicates");
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }
 
 #[tokio::test]
@@ -261,7 +213,7 @@ async fn a_kill_mid_campaign_loses_no_recipient_and_repeats_only_sends_in_flight
     sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     sim.set_webhook_url(format!("http://127.0.0.1:{port}/webhooks/whatsapp"));
     let env = [("WA_WABA_ID", DEMO_WABA_ID)];
-    let mut server = start_with_env(&database_url, port, &sim.base_url(), TOKEN, &env).await;
+    let mut server = Node::start(&database_url, port, &sim.base_url(), TOKEN, &env).await;
     let store = store::connect(&DatabaseUrl::Sqlite(database_url.clone()))
         .await
         .unwrap();
@@ -315,12 +267,11 @@ async fn a_kill_mid_campaign_loses_no_recipient_and_repeats_only_sends_in_flight
         (sim.accepted_count() >= 60).then_some(())
     })
     .await;
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     let sent_before_kill = sim.accepted_count();
 
     sim.set_answer_delay(Duration::ZERO);
-    let mut restarted = start_with_env(&database_url, port, &sim.base_url(), TOKEN, &env).await;
+    let mut restarted = Node::start(&database_url, port, &sim.base_url(), TOKEN, &env).await;
     let finished = eventually("the campaign completes after the restart", || async {
         let found = api.get(&format!("/api/v1/campaigns/{id}")).await;
         (found["state"] == "completed").then_some(found)
@@ -345,6 +296,5 @@ async fn a_kill_mid_campaign_loses_no_recipient_and_repeats_only_sends_in_flight
     assert_eq!(counts["total"], RECIPIENTS);
     assert_eq!(counts["queued"], RECIPIENTS, "{counts}");
     assert_eq!(counts["pending"], 0);
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }

@@ -138,23 +138,7 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, email: &str, role: Role, password: &str) -> User {
-        let hash = parley_server::password_hasher()
-            .hash(NewPassword::parse(password).expect("valid password"))
-            .await
-            .expect("hash");
-        self.store
-            .team
-            .create_user(
-                NewUser {
-                    email: Email::parse(email).unwrap(),
-                    name: DisplayName::parse(email.split('@').next().unwrap()).unwrap(),
-                    role,
-                    password_hash: Some(hash),
-                },
-                parley_server::domain::Millis::now(),
-            )
-            .await
-            .expect("create user")
+        create_member(&self.store, email, role, password).await
     }
 
     /// Posts the sign-in form as a browser on Parley's own page would.
@@ -177,17 +161,7 @@ impl TestApp {
 impl TestApp {
     /// POSTs `body` to the webhook, signed as Meta signs it.
     pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(self.url("/webhooks/whatsapp"))
-            .header("content-type", "application/json")
-            .header(
-                "x-hub-signature-256",
-                parley_server::whatsapp::signature::sign(APP_SECRET.as_bytes(), body),
-            )
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("POST webhook")
+        post_webhook(&self.url("/webhooks/whatsapp"), body).await
     }
 
     /// Serialises `payload` the way Meta does (escaped unicode) and posts it, expecting 200.
@@ -234,6 +208,42 @@ impl TestApp {
             http: reqwest::Client::new(),
         }
     }
+}
+
+/// A member with a password, named after their email.
+pub async fn create_member(store: &SharedStore, email: &str, role: Role, password: &str) -> User {
+    let hash = parley_server::password_hasher()
+        .hash(NewPassword::parse(password).expect("valid password"))
+        .await
+        .expect("hash");
+    store
+        .team
+        .create_user(
+            NewUser {
+                email: Email::parse(email).unwrap(),
+                name: DisplayName::parse(email.split('@').next().unwrap()).unwrap(),
+                role,
+                password_hash: Some(hash),
+            },
+            parley_server::domain::Millis::now(),
+        )
+        .await
+        .expect("create user")
+}
+
+/// POSTs `body` to the webhook at `url`, signed as Meta signs it.
+pub async fn post_webhook(url: &str, body: &[u8]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            parley_server::whatsapp::signature::sign(APP_SECRET.as_bytes(), body),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("POST webhook")
 }
 
 /// A personal API token for `user` that never expires.
@@ -408,6 +418,19 @@ impl EventStream {
         EventStream {
             stream: Box::pin(response.bytes_stream()),
             buffer: String::new(),
+        }
+    }
+
+    /// The next event named `name` (others are passed over); panics if none comes in 10 s.
+    pub async fn next_named(&mut self, name: &str) -> serde_json::Value {
+        loop {
+            let event = self
+                .next(Duration::from_secs(10))
+                .await
+                .expect("the stream stays open");
+            if event.name == name {
+                return serde_json::from_str(&event.data).unwrap();
+            }
         }
     }
 

@@ -219,7 +219,7 @@ async fn try_seed_teamwork(
     use parley_app::model::Role;
 
     // The seeded customers write in over the first seconds.
-    let written = store.events_written.subscribe();
+    let written = store.wakeups.subscribe();
     let mut conversations = Vec::new();
     let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
     while tokio::time::Instant::now() < give_up {

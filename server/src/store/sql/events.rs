@@ -3,9 +3,10 @@
 //!
 //! Ids must become visible in id order, or a reader could pass an id that commits late and
 //! never see it. SQLite has one writer at a time, which already orders commits; PostgreSQL
-//! takes a transaction-scoped lock in the insert itself ([`super::EVENT_ROW`]).
+//! gives events their ids as each transaction commits, one transaction at a time (migration
+//! 0018), so a writer never waits for the log while holding rows others wait for.
 
-use super::{EVENT_ROW, Engine, SERIALIZE_EVENTS, Tx};
+use super::{EVENT_ROW, Engine, Tx};
 use crate::domain::events::RecordedEvent;
 use crate::domain::{DomainEvent, Millis};
 use crate::store::{EventBatch, EventStore, StoreResult};
@@ -25,15 +26,6 @@ pub(super) async fn push(tx: &mut Tx<'_>, event: &DomainEvent, now: Millis) -> S
         .bind(now.0)
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-/// Takes the log's ordering lock until the transaction ends (see the module doc). Applying a
-/// delivery status takes it too, before it reads: see `messages::apply_recorded_statuses`.
-pub(super) async fn serialize(tx: &mut Tx<'_>) -> StoreResult<()> {
-    if !SERIALIZE_EVENTS.is_empty() {
-        sqlx::query(SERIALIZE_EVENTS).execute(&mut **tx).await?;
-    }
     Ok(())
 }
 

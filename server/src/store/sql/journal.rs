@@ -70,6 +70,18 @@ impl JournalStore for Engine {
             .collect())
     }
 
+    async fn release(&self, lease_until: Millis) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE webhook_events SET lease_until = NULL
+             WHERE processed_at IS NULL AND lease_until = $1",
+        )
+        .bind(lease_until.0)
+        .execute(&self.derived)
+        .await?;
+        Ok(())
+    }
+
     async fn fail(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()> {
         let _turn = self.write_turn().await;
         sqlx::query("UPDATE webhook_events SET lease_until = $1, last_error = $2 WHERE id = $3")

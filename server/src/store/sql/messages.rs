@@ -1,6 +1,6 @@
 //! Messages: timelines, and the message-level steps of intake and sending.
 
-use super::{Db, Engine, Tx};
+use super::{Db, Engine, LOCK_STATUSES, Tx};
 use crate::domain::events::MessageChange;
 use crate::domain::inbound::{Content, StatusUpdate, WaMessageId};
 use crate::domain::message::furthest;
@@ -395,13 +395,19 @@ pub(super) async fn apply_status(
 /// A status can race the transaction that gives its message the wamid (a send's record, an
 /// echo). Under PostgreSQL's read committed each could miss the other's uncommitted row and the
 /// status would be lost. Both call this after their write (the status recorded, the wamid set)
-/// and it takes one lock before reading, so whichever takes it second sees the other's commit.
+/// and it takes the wamid's lock before reading, so whichever takes it second sees the other's
+/// commit.
 pub(super) async fn apply_recorded_statuses(
     tx: &mut Tx<'_>,
     wamid: &WaMessageId,
     now: Millis,
 ) -> StoreResult<()> {
-    super::events::serialize(tx).await?;
+    if !LOCK_STATUSES.is_empty() {
+        sqlx::query(LOCK_STATUSES)
+            .bind(&wamid.0)
+            .execute(&mut **tx)
+            .await?;
+    }
     type Recorded = (
         String,
         Option<i64>,

@@ -162,6 +162,7 @@ impl OutboxStore for Engine {
                     request: serde_json::from_str(&request).unwrap_or_default(),
                     attempts,
                     bulk: priority > 0,
+                    lease_until,
                 },
             )
             .collect())
