@@ -55,8 +55,13 @@ enum Command {
     },
     /// Webhook → browser latency with `clients` event streams connected.
     SseFanOut {
+        /// Where webhooks are posted.
         #[arg(long, default_value = "http://127.0.0.1:3000")]
         url: String,
+        /// Where the streams connect, in turn (default: `url`): other nodes on the same
+        /// database measure webhook on one node → browser on another.
+        #[arg(long, value_delimiter = ',')]
+        stream_urls: Vec<String>,
         /// A personal API token (`parley token create`).
         #[arg(long)]
         token: String,
@@ -195,12 +200,29 @@ async fn main() {
         Command::Ceiling { bind, secret } => return ceiling::serve(bind, secret).await,
         Command::SseFanOut {
             url,
+            stream_urls,
             token,
             secret,
             clients,
             events,
             tag,
-        } => return sse::fan_out(&url, &token, &secret, clients, events, &tag).await,
+        } => {
+            let stream_urls = if stream_urls.is_empty() {
+                vec![url.clone()]
+            } else {
+                stream_urls
+            };
+            let fan_out = sse::FanOut {
+                url: &url,
+                stream_urls: &stream_urls,
+                token: &token,
+                secret: &secret,
+                clients,
+                events,
+                tag: &tag,
+            };
+            return fan_out.run().await;
+        }
         Command::SseIdle {
             url,
             token,

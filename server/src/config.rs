@@ -118,6 +118,22 @@ pub struct Config {
     pub media_quota_bytes: u64,
     /// Most marketing messages a contact is sent per rolling 30 days (0: no cap).
     pub marketing_frequency_cap: i64,
+    pub metrics: MetricsConfig,
+}
+
+/// Prometheus metrics (see `crate::telemetry`): off unless one of these is set.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsConfig {
+    /// `PARLEY_METRICS_TOKEN`: `/metrics` on Parley's own address, for this bearer token.
+    pub token: Option<Secret>,
+    /// `PARLEY_METRICS_BIND`: `/metrics` on an address of its own, without a token.
+    pub bind: Option<SocketAddr>,
+}
+
+impl MetricsConfig {
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.bind.is_some()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -397,6 +413,14 @@ impl Config {
                     _ => Err(format!("expected minutes from 1 to 1440, got {raw:?}")),
                 },
             )?,
+            metrics: MetricsConfig {
+                token: sources.secret("PARLEY_METRICS_TOKEN"),
+                bind: sources.parsed("PARLEY_METRICS_BIND", None, |raw| {
+                    raw.parse::<SocketAddr>().map(Some).map_err(|_| {
+                        format!("expected an address such as 127.0.0.1:9100, got {raw:?}")
+                    })
+                })?,
+            },
             marketing_frequency_cap: sources.parsed("PARLEY_MARKETING_CAP", 4, |raw| match raw
                 .parse::<i64>()
             {

@@ -16,6 +16,7 @@ pub mod routing;
 pub mod sandbox;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod templates;
 pub mod timers;
 pub mod views;
@@ -184,6 +185,20 @@ impl Application {
             live,
             leptos,
         });
+        if state.config.metrics.enabled() {
+            telemetry::recorder();
+        }
+        if let Some(addr) = state.config.metrics.bind {
+            let metrics = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let router = http::metrics_router(state.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(metrics, router).await {
+                    tracing::error!(%error, "the metrics address stopped serving");
+                }
+            });
+        }
         Ok(Application {
             listener,
             router: http::router(state),

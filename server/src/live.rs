@@ -72,6 +72,11 @@ impl OpenStreams {
         }
     }
 
+    /// How many streams are open here.
+    pub fn total(&self) -> usize {
+        self.0.lock().expect("not poisoned").values().sum()
+    }
+
     /// The members with at least one stream open here.
     pub fn members(&self) -> Vec<UserId> {
         self.0

@@ -27,6 +27,14 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// Meta's error code, when Meta answered with one.
+    pub fn meta_code(&self) -> Option<i64> {
+        match self {
+            GraphError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// Whether trying again later may succeed (throttling, Meta-side trouble, network).
     pub fn is_retryable(&self) -> bool {
         match self {

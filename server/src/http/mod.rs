@@ -122,6 +122,30 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .routes(routes!(alive))
         .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
+/// Prometheus metrics, for the bearer token `PARLEY_METRICS_TOKEN` (404 when it is not set).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    security(("bearer" = [])),
+    responses((status = 200, description = "metrics in Prometheus' text format", content_type = "text/plain"),
+        (status = 401, description = "wrong or missing token"),
+        (status = 404, description = "metrics are off, or served on PARLEY_METRICS_BIND")))]
+async fn metrics(
+    state: State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    crate::telemetry::metrics_with_token(state, headers).await
+}
+
+/// The metrics' own address (`PARLEY_METRICS_BIND`): `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(crate::telemetry::metrics_open),
+        )
+        .with_state(state)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -169,13 +193,18 @@ pub fn router(state: AppState) -> Router {
 
     let (public, _) = public_routes().split_for_parts();
     let site_pkg = state.config.site_root.join("pkg");
-    Router::new()
+    let router = Router::new()
         .merge(authenticated)
         .merge(public)
         .nest_service("/pkg", tower_http::services::ServeDir::new(site_pkg))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let router = if state.config.metrics.enabled() {
+        router.layer(middleware::from_fn(crate::telemetry::time_requests))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Alive: the process answers.

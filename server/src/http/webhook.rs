@@ -4,6 +4,7 @@
 //! the journal, and only then answered 200. Processing happens afterwards, off the request.
 
 use super::AppState;
+use crate::telemetry;
 use crate::whatsapp::signature::{self, SignatureError};
 use crate::whatsapp::webhook::Notification;
 use axum::body::Bytes;
@@ -64,7 +65,9 @@ async fn verify_subscription(
         (status = 401, description = "no signature"), (status = 403, description = "wrong signature"),
         (status = 413, description = "body over 4 MiB"), (status = 503, description = "not stored; Meta will retry")))]
 async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    metrics::counter!(telemetry::WEBHOOKS_RECEIVED).increment(1);
     let Some(secret) = app.config.whatsapp.app_secret.as_ref() else {
+        telemetry::webhook_rejected("not_configured");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "webhooks are not configured: set WA_APP_SECRET",
@@ -75,6 +78,7 @@ async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
     match signature::verify(secret.expose().as_bytes(), &body, header) {
         Ok(()) => {}
         Err(SignatureError::Missing) => {
+            telemetry::webhook_rejected("unsigned");
             return (
                 StatusCode::UNAUTHORIZED,
                 SignatureError::Missing.to_string(),
@@ -83,15 +87,20 @@ async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
         }
         Err(error) => {
             tracing::warn!(%error, "refused a webhook with a bad signature");
+            telemetry::webhook_rejected("bad_signature");
             return (StatusCode::FORBIDDEN, error.to_string()).into_response();
         }
     }
     if let Err(error) = Notification::parse(&body) {
+        telemetry::webhook_rejected("malformed");
         return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
     }
     match app.journal.append(body).await {
         Ok(()) => StatusCode::OK.into_response(),
         // Not acknowledged, so Meta delivers it again later: nothing is lost.
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+        Err(error) => {
+            telemetry::webhook_rejected("not_stored");
+            (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response()
+        }
     }
 }

@@ -264,6 +264,7 @@ impl Sender {
         match outcome {
             Ok(wamid) => {
                 self.accepted.submit((message_id, wamid.clone())).await?;
+                crate::telemetry::send_outcome("accepted", None);
                 Ok(None)
             }
             Err(error) if error.is_retryable() && attempts < MAX_ATTEMPTS => {
@@ -275,6 +276,7 @@ impl Sender {
                     .outbox
                     .retry_later(message_id, &error.to_string(), retry_at)
                     .await?;
+                crate::telemetry::send_outcome("retrying", error.meta_code());
                 Ok(Some(retry_at))
             }
             Err(error) => {
@@ -300,6 +302,7 @@ impl Sender {
                     .outbox
                     .failed(message_id, &failure, self.clock.now())
                     .await?;
+                crate::telemetry::send_outcome("failed", error.meta_code());
                 Ok(None)
             }
         }

@@ -37,4 +37,6 @@ pub trait JournalStore: Send + Sync {
     async fn fail(&self, id: i64, error: &str, retry_at: Millis) -> StoreResult<()>;
     /// How many stored webhooks are not processed yet (a health signal).
     async fn backlog(&self) -> StoreResult<i64>;
+    /// When the oldest webhook not processed yet was received (how far processing lags).
+    async fn oldest_unprocessed(&self) -> StoreResult<Option<Millis>>;
 }

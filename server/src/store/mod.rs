@@ -138,6 +138,29 @@ trait Database: Send + Sync {
     fn with_own_connections(&self, connections: u32) -> Store;
     /// Starts passing commits' news to and from the other nodes on the same database.
     fn link_nodes(&self);
+    /// The connection pools' use, for metrics.
+    fn pools(&self) -> Vec<PoolUse>;
+}
+
+/// How much of one connection pool is in use.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUse {
+    /// `main`, or `derived` (processing's own connections).
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
+impl PoolUse {
+    fn of<DB: sqlx::Database>(pool: &'static str, of: &sqlx::Pool<DB>) -> PoolUse {
+        PoolUse {
+            pool,
+            open: of.size(),
+            idle: of.num_idle(),
+            max: of.options().get_max_connections(),
+        }
+    }
 }
 
 /// Everything Parley stores, a door per domain; one pointer to clone, since every request,
@@ -260,6 +283,10 @@ impl Store {
     /// (PostgreSQL; one SQLite file has one node). Once per process.
     pub fn link_nodes(&self) {
         self.database.link_nodes();
+    }
+
+    pub fn pools(&self) -> Vec<PoolUse> {
+        self.database.pools()
     }
 
     /// The same database through up to `connections` connections of its own, for a task that

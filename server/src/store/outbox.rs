@@ -76,4 +76,6 @@ pub trait OutboxStore: Send + Sync {
     async fn defer(&self, message_id: i64, until: Millis) -> StoreResult<()>;
     /// A permanent failure: the message is `failed` with Meta's reason.
     async fn failed(&self, message_id: i64, error: &DeliveryError, now: Millis) -> StoreResult<()>;
+    /// Sends waiting to go out (pending, leased or not), per business number.
+    async fn depth(&self) -> StoreResult<Vec<(String, i64)>>;
 }

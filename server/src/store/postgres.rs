@@ -151,4 +151,11 @@ impl Database for PostgresEngine {
         let options = (*self.pool.connect_options()).clone();
         super::postgres_link::spawn(self.pool.clone(), options, self.wakeups.clone());
     }
+
+    fn pools(&self) -> Vec<super::PoolUse> {
+        vec![
+            super::PoolUse::of("main", &self.pool),
+            super::PoolUse::of("derived", &self.derived),
+        ]
+    }
 }

@@ -159,6 +159,13 @@ impl Database for SqliteEngine {
 
     /// One file, one node: every commit's news is already heard here.
     fn link_nodes(&self) {}
+
+    fn pools(&self) -> Vec<super::PoolUse> {
+        vec![
+            super::PoolUse::of("main", &self.pool),
+            super::PoolUse::of("derived", &self.derived),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod crash;
 mod database_restart;
 mod intake;
 mod media;
+mod metrics;
 mod nodes;
 mod numbers;
 mod outbox;

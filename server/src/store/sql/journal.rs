@@ -100,6 +100,15 @@ impl JournalStore for Engine {
                 .await?;
         Ok(count)
     }
+
+    async fn oldest_unprocessed(&self) -> StoreResult<Option<Millis>> {
+        let oldest: Option<i64> = sqlx::query_scalar(
+            "SELECT received_at FROM webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(oldest.map(Millis))
+    }
 }
 
 /// The ids of the events in `events` that are not byte-identical redeliveries of an earlier

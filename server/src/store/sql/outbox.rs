@@ -275,4 +275,13 @@ impl OutboxStore for Engine {
         self.announce();
         Ok(())
     }
+
+    async fn depth(&self) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT phone_number_id, COUNT(*) FROM outbox WHERE state = 'pending'
+             GROUP BY phone_number_id ORDER BY phone_number_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
