@@ -8,6 +8,7 @@
 //!   parley-bench sse-fan-out --url URL --token T --secret S --clients 1000
 //!   parley-bench sse-idle --url URL --token T --clients 10000 --pid PID
 //!   parley-bench send-rate --rate 80 --seconds 60
+//!   parley-bench status-flood --url URL --database-url D --token T --secret S --rate 5000
 //!
 //! `bench/run` runs them all and writes BENCHMARKS.md.
 
@@ -15,6 +16,7 @@ mod campaign;
 mod ceiling;
 mod send_rate;
 mod sse;
+mod statuses;
 
 use clap::Parser;
 use parley_server::whatsapp::signature::{meta_json, sign};
@@ -102,6 +104,22 @@ enum Command {
         rate: u32,
         /// How long to send (0: only build it).
         #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// Delivery-status webhooks at `rate` for `seconds` against a seeded database: processing
+    /// rate and how far behind the browsers' ticks arrive.
+    StatusFlood {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, env = "WA_APP_SECRET")]
+        secret: String,
+        #[arg(long, default_value_t = 5000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
     /// Waits until every stored webhook is processed (between measures).
@@ -198,6 +216,24 @@ async fn main() {
             return;
         }
         Command::Ceiling { bind, secret } => return ceiling::serve(bind, secret).await,
+        Command::StatusFlood {
+            url,
+            database_url,
+            token,
+            secret,
+            rate,
+            seconds,
+        } => {
+            let flood = statuses::Flood {
+                url: &url,
+                database_url: &database_url,
+                token: &token,
+                secret: &secret,
+                rate,
+                seconds,
+            };
+            return flood.run().await;
+        }
         Command::SseFanOut {
             url,
             stream_urls,

@@ -8,7 +8,6 @@ use crate::live::{Audience, OutgoingEvent};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
 use parley_app::model::LiveEvent;
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -45,7 +44,7 @@ async fn events(
     credential: Option<axum::Extension<super::Credential>>,
     headers: HeaderMap,
     Query(params): Query<EventParams>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<impl axum::response::IntoResponse, ApiError> {
     let axum::Extension(credential) = credential.ok_or(ApiError::Unauthorized)?;
     let resume_from = headers
         .get("last-event-id")
@@ -87,9 +86,13 @@ async fn events(
     // connection costs little more than its socket.
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next().await?;
-        Some((Ok(event), feed))
+        Some((Ok::<_, Infallible>(event), feed))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    // A reverse proxy that honours it (nginx) passes the stream on unbuffered.
+    Ok((
+        [("x-accel-buffering", "no")],
+        Sse::new(stream).keep_alive(KeepAlive::default()),
+    ))
 }
 
 /// What keeps a stream's credential honest: it is checked again when it runs out and when

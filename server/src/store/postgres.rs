@@ -26,8 +26,8 @@ const NAME_ORDER: &str = "lower(name)";
 /// A transaction-scoped lock on one wamid's statuses (its own key space, apart from the event
 /// log's lock), held until commit.
 const LOCK_STATUSES: &str = "SELECT pg_advisory_xact_lock(7220602, hashtext($1))";
-/// Events get their ids as the transaction commits (migration 0018).
-const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
+/// The same for many wamids, listed after it as `VALUES (…), (…)) AS v(w)`.
+const LOCK_STATUSES_OF: &str = "SELECT pg_advisory_xact_lock(7220602, hashtext(w)) FROM (";
 const SINGLE_NODE: bool = false;
 /// Locks the rows a read-then-write transaction decides on.
 const FOR_UPDATE: &str = "FOR UPDATE";

@@ -31,7 +31,7 @@ const NAME_ORDER: &str = "name COLLATE NOCASE";
 const ID_AMONG: (&str, &str) = (" IN (", ")");
 /// Nothing to take: one writer at a time already commits events in id order.
 const LOCK_STATUSES: &str = "";
-const EVENT_ROW: &str = "VALUES ($1, $2, $3, $4, $5)";
+const LOCK_STATUSES_OF: &str = "";
 /// This process is the only one working on the database.
 const SINGLE_NODE: bool = true;
 /// Row locks: none needed, SQLite has one writer at a time.

@@ -6,7 +6,7 @@
 //! gives events their ids as each transaction commits, one transaction at a time (migration
 //! 0018), so a writer never waits for the log while holding rows others wait for.
 
-use super::{EVENT_ROW, Engine, Tx};
+use super::{Db, Engine, Tx};
 use crate::domain::events::RecordedEvent;
 use crate::domain::{DomainEvent, Millis};
 use crate::store::{EventBatch, EventStore, StoreResult};
@@ -15,17 +15,39 @@ use async_trait::async_trait;
 /// Writes `event` into the log, inside the caller's transaction.
 pub(super) async fn push(tx: &mut Tx<'_>, event: &DomainEvent, now: Millis) -> StoreResult<()> {
     let payload = serde_json::to_string(event).expect("domain events serialise");
-    let insert = format!(
-        "INSERT INTO domain_events (kind, conversation_id, message_id, payload, created_at) {EVENT_ROW}"
-    );
-    sqlx::query(&insert)
-        .bind(event.kind())
-        .bind(event.conversation_id())
-        .bind(event.message_id())
-        .bind(payload)
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO domain_events (kind, conversation_id, message_id, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event.kind())
+    .bind(event.conversation_id())
+    .bind(event.message_id())
+    .bind(payload)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes `events` into the log in this order, a statement per few hundred.
+pub(super) async fn push_all(
+    tx: &mut Tx<'_>,
+    events: &[DomainEvent],
+    now: Millis,
+) -> StoreResult<()> {
+    for group in events.chunks(200) {
+        let mut insert = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO domain_events (kind, conversation_id, message_id, payload, created_at) ",
+        );
+        insert.push_values(group, |mut row, event| {
+            row.push_bind(event.kind())
+                .push_bind(event.conversation_id())
+                .push_bind(event.message_id())
+                .push_bind(serde_json::to_string(event).expect("domain events serialise"))
+                .push_bind(now.0);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

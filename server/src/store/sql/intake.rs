@@ -4,7 +4,7 @@
 use super::{BEGIN_READ_THEN_WRITE, Engine, Tx};
 use crate::domain::contact::profile_for;
 use crate::domain::inbound::{
-    Change, EchoMessage, InboundMessage, MessagesChange, Notification, TemplateUpdate,
+    Change, EchoMessage, InboundMessage, MessagesChange, Notification, StatusUpdate, TemplateUpdate,
 };
 use crate::domain::message::preview_of;
 use crate::domain::number_update::NumberUpdate;
@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use parley_app::model::{Direction, MessageStatus};
 
 use super::conversations::{Activity, conversation_for, record_activity};
-use super::messages::{Delivered, apply_amendment, apply_recorded_statuses, apply_status, exists};
+use super::messages::{
+    Delivered, apply_amendment, apply_recorded_statuses, apply_statuses, exists,
+};
 
 #[async_trait]
 impl IntakeStore for Engine {
@@ -30,15 +32,20 @@ impl IntakeStore for Engine {
         let first = super::journal::first_deliveries(&mut tx, events).await?;
         let mut written = AppliedInChunk::default();
         let mut all_applied = true;
+        let mut statuses = Vec::new();
         let to_apply = events.iter().filter(|event| first.contains(&event.id));
         for notification in to_apply.filter_map(|event| event.notification.as_ref()) {
-            if apply_notification(&mut tx, notification, &mut written, now)
+            if apply_notification(&mut tx, notification, &mut written, &mut statuses, now)
                 .await
                 .is_err()
             {
                 all_applied = false;
                 break;
             }
+        }
+        // The chunk's statuses last, together: their messages are all stored by now.
+        if all_applied && apply_statuses(&mut tx, &statuses, now).await.is_err() {
+            all_applied = false;
         }
         if all_applied {
             let ids: Vec<i64> = events.iter().map(|event| event.id).collect();
@@ -62,7 +69,19 @@ impl IntakeStore for Engine {
             let mut written = AppliedInChunk::default();
             let applied = match &event.notification {
                 Some(notification) => {
-                    apply_notification(&mut savepoint, notification, &mut written, now).await
+                    let mut statuses = Vec::new();
+                    let applied = apply_notification(
+                        &mut savepoint,
+                        notification,
+                        &mut written,
+                        &mut statuses,
+                        now,
+                    )
+                    .await;
+                    match applied {
+                        Ok(()) => apply_statuses(&mut savepoint, &statuses, now).await,
+                        Err(error) => Err(error),
+                    }
                 }
                 None => Ok(()),
             };
@@ -84,15 +103,21 @@ impl IntakeStore for Engine {
     }
 }
 
-async fn apply_notification(
+/// Applies one notification, except its delivery statuses, which it adds to `statuses` (they
+/// are applied for a whole chunk at once).
+async fn apply_notification<'a>(
     tx: &mut Tx<'_>,
-    notification: &Notification,
+    notification: &'a Notification,
     written: &mut AppliedInChunk,
+    statuses: &mut Vec<&'a StatusUpdate>,
     now: Millis,
 ) -> StoreResult<()> {
     for change in &notification.changes {
         match change {
-            Change::Messages(change) => apply_messages_change(tx, change, written, now).await?,
+            Change::Messages(change) => {
+                apply_messages_change(tx, change, written, now).await?;
+                statuses.extend(&change.statuses);
+            }
             Change::Account {
                 waba_id,
                 field,
@@ -153,9 +178,6 @@ async fn apply_messages_change(
         let contact_id =
             super::contact_identity::resolve(tx, &echo.to, &profile, written, now).await?;
         apply_echo(tx, change, echo, contact_id, now).await?;
-    }
-    for status in &change.statuses {
-        apply_status(tx, status, now).await?;
     }
     for preference in &change.user_preferences {
         record_account_event(

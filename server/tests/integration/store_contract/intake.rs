@@ -17,6 +17,7 @@ on_both_engines!(
     a_customer_message_opens_a_conversation_with_its_events,
     redeliveries_and_repeats_change_nothing,
     statuses_move_forward_even_before_their_message,
+    a_chunk_of_statuses_moves_each_message_to_its_furthest_once,
     reactions_edits_and_revokes_amend_their_message,
     phone_and_user_id_records_of_one_person_merge,
     account_changes_are_kept_and_templates_follow_them,
@@ -221,6 +222,69 @@ async fn statuses_move_forward_even_before_their_message(engine: Engine) {
         ),
         "{story:?}"
     );
+}
+
+async fn a_chunk_of_statuses_moves_each_message_to_its_furthest_once(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let now = wa::now_secs();
+    for (id, wamid, customer) in [(1, "wamid.c1", "15550841"), (2, "wamid.c2", "15550842")] {
+        let echo = wa::echo(wa::NUMBER_A, customer, wamid, now, "from the app");
+        apply(&store, id, &echo).await;
+    }
+    let latest = store.events.latest_id().await.unwrap();
+    // Webhooks processed in one transaction, as a busy processor takes them: one status each.
+    let chunk: Vec<ParsedWebhook> = [
+        wa::status("wamid.c1", "sent", now, "15550841"),
+        wa::status("wamid.c2", "sent", now, "15550842"),
+        wa::status("wamid.c1", "delivered", now + 1, "15550841"),
+        wa::status("wamid.c2", "failed", now + 1, "15550842"),
+        wa::status("wamid.c1", "read", now + 2, "15550841"),
+        wa::status("wamid.c3", "delivered", now + 2, "15550843"),
+        wa::status("wamid.c1", "delivered", now + 3, "15550841"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, status)| {
+        let body = serde_json::to_vec(&wa::statuses(wa::NUMBER_A, vec![status])).unwrap();
+        let notification = Notification::parse(&body).unwrap();
+        ParsedWebhook::new(10 + i as i64, &body, Some(notification))
+    })
+    .collect();
+    let failures = store.intake.apply(&chunk, Millis::now()).await.unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+    let message = |customer: &'static str| {
+        let store = store.clone();
+        async move {
+            let id = super::conversation_with(&store, customer).await;
+            store.messages.page(id, None, 10).await.unwrap().messages[0].clone()
+        }
+    };
+    let (first, second) = (message("15550841").await, message("15550842").await);
+    assert_eq!(first.status, MessageStatus::Read);
+    assert_eq!(second.status, MessageStatus::Failed);
+    assert_eq!(second.error.as_ref().map(|e| e.code), Some(131047));
+    let story = events(&store, latest).await;
+    let advanced: Vec<(i64, MessageStatus)> = story
+        .iter()
+        .filter_map(|event| match event {
+            DomainEvent::StatusAdvanced {
+                message_id, status, ..
+            } => Some((*message_id, *status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        advanced,
+        vec![
+            (first.id, MessageStatus::Read),
+            (second.id, MessageStatus::Failed)
+        ],
+        "one event per message, at its furthest: {story:?}"
+    );
+    // The status of a message not stored yet waits for it.
+    let echo = wa::echo(wa::NUMBER_A, "15550843", "wamid.c3", now, "later");
+    apply(&store, 30, &echo).await;
+    assert_eq!(message("15550843").await.status, MessageStatus::Delivered);
 }
 
 async fn reactions_edits_and_revokes_amend_their_message(engine: Engine) {
