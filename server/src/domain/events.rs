@@ -30,6 +30,8 @@ pub enum DomainEvent {
         author: Option<UserId>,
     },
     /// A message moved along its delivery path (Meta's `pricing` comes with `sent` and later).
+    /// Statuses applied together (one processing chunk) give one event, at the furthest; every
+    /// status Meta sent stays in `message_statuses`.
     StatusAdvanced {
         conversation_id: i64,
         message_id: i64,

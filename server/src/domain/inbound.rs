@@ -15,6 +15,32 @@ pub struct Notification {
     pub changes: Vec<Change>,
 }
 
+impl Notification {
+    /// What applying it costs, in delivery statuses: statuses are applied for a whole chunk
+    /// in a few statements, while each message, echo or account change takes its own.
+    pub fn cost(&self) -> usize {
+        let cost: usize = self
+            .changes
+            .iter()
+            .map(|change| match change {
+                Change::Messages(change) => {
+                    change.statuses.len()
+                        + MESSAGE_COST
+                            * (change.messages.len()
+                                + change.echoes.len()
+                                + change.user_preferences.len()
+                                + usize::from(!change.errors.is_empty()))
+                }
+                Change::Account { .. } => MESSAGE_COST,
+            })
+            .sum();
+        cost.max(1)
+    }
+}
+
+/// A message costs about as much to apply as this many statuses.
+pub const MESSAGE_COST: usize = 4;
+
 #[derive(Debug)]
 pub enum Change {
     /// `field = "messages"`: messages, statuses and echoes for one business number.

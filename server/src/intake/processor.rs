@@ -12,6 +12,7 @@
 
 use super::IntakeLoad;
 use crate::domain::Millis;
+use crate::domain::inbound::MESSAGE_COST;
 use crate::domain::{SharedClock, retry};
 use crate::store::{ParsedWebhook, SharedStore, StoreError};
 use crate::whatsapp::webhook::Notification;
@@ -22,6 +23,9 @@ use tokio::sync::Notify;
 /// How long a claim lasts before another worker (or this one, after a restart) may retry it.
 const LEASE: Duration = Duration::from_secs(30);
 const BATCH: i64 = 256;
+/// Chunks are measured in webhooks of one message; a webhook of statuses alone costs less
+/// (see [`Notification::cost`]), so a chunk holds more of them.
+///
 /// Events applied per transaction while webhooks wait for their acknowledgement: few, so the
 /// database's single writer (SQLite) is held for about a millisecond and their commit does not
 /// queue behind processing.
@@ -38,6 +42,19 @@ const POLL: Duration = Duration::from_millis(500);
 const MAX_LAG: Duration = Duration::from_secs(10);
 /// The longest one chunk waits for acknowledgements to go first.
 const MAX_DEFER: Duration = Duration::from_millis(20);
+
+/// How many of `events` (at least one) fit a chunk costing at most `budget`.
+fn chunk_length(events: &[ParsedWebhook], budget: usize) -> usize {
+    let mut spent = 0;
+    let fitting = events
+        .iter()
+        .take_while(|event| {
+            spent += event.notification.as_ref().map_or(1, Notification::cost);
+            spent <= budget
+        })
+        .count();
+    fitting.max(1).min(events.len())
+}
 
 #[derive(Default)]
 struct Leases {
@@ -160,7 +177,7 @@ impl Processor {
                     size = CHUNK_BEHIND_INTAKE;
                 }
             }
-            let (chunk, later) = rest.split_at(size.min(rest.len()));
+            let (chunk, later) = rest.split_at(chunk_length(rest, size * MESSAGE_COST));
             rest = later;
             let applied = match self.store.intake.apply(chunk, self.clock.now()).await {
                 Ok(applied) => applied,
@@ -190,5 +207,53 @@ impl Processor {
             }
         }
         Ok(claimed.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn webhook(id: i64, value: serde_json::Value) -> ParsedWebhook {
+        let body = serde_json::to_vec(&json!({ "object": "whatsapp_business_account",
+            "entry": [{ "id": "900", "changes": [{ "field": "messages", "value": value }] }] }))
+        .unwrap();
+        ParsedWebhook::new(id, &body, Notification::parse(&body).ok())
+    }
+
+    fn status(id: i64) -> ParsedWebhook {
+        webhook(
+            id,
+            json!({ "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "1555", "phone_number_id": "1100" },
+                "statuses": [{ "id": format!("wamid.{id}"), "status": "delivered",
+                    "timestamp": "1700000000", "recipient_id": "15551234" }] }),
+        )
+    }
+
+    fn message(id: i64) -> ParsedWebhook {
+        webhook(
+            id,
+            json!({ "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "1555", "phone_number_id": "1100" },
+                "contacts": [{ "profile": { "name": "A" }, "wa_id": "15551234" }],
+                "messages": [{ "from": "15551234", "id": format!("wamid.{id}"),
+                    "timestamp": "1700000000", "type": "text", "text": { "body": "hi" } }] }),
+        )
+    }
+
+    #[test]
+    fn a_chunk_holds_four_status_webhooks_for_each_message_webhook() {
+        let statuses: Vec<ParsedWebhook> = (0..40).map(status).collect();
+        let messages: Vec<ParsedWebhook> = (0..40).map(message).collect();
+        let budget = CHUNK_BESIDE_INTAKE * MESSAGE_COST;
+        assert_eq!(chunk_length(&statuses, budget), CHUNK_BESIDE_INTAKE * 4);
+        assert_eq!(chunk_length(&messages, budget), CHUNK_BESIDE_INTAKE);
+        let mixed = [message(1), status(2), status(3), message(4), status(5)];
+        assert_eq!(chunk_length(&mixed, 2 * MESSAGE_COST), 3);
+        // Never empty, never past the end.
+        assert_eq!(chunk_length(&messages[..1], 1), 1);
+        assert_eq!(chunk_length(&statuses[..3], budget), 3);
     }
 }
