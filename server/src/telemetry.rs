@@ -26,6 +26,7 @@ const JOURNAL_LAG: &str = "parley_journal_lag_seconds";
 const BACKLOG: &str = "parley_processing_backlog";
 const OUTBOX_DEPTH: &str = "parley_outbox_depth";
 const STREAMS_OPEN: &str = "parley_event_streams_open";
+const SEND_PACE: &str = "parley_send_pace";
 const POOL: &str = "parley_db_pool_connections";
 
 /// Request latency buckets, in seconds: a page or an API call is 1–50 ms when healthy.
@@ -145,6 +146,11 @@ async fn read_gauges(app: &AppState) {
         Err(error) => tracing::warn!(%error, "metrics: cannot read the outbox's depth"),
     }
     metrics::gauge!(STREAMS_OPEN).set(app.live.streams.total() as f64);
+    let rates = &app.services.send_rates;
+    for number in rates.numbers() {
+        let pace = f64::from(rates.of(&number));
+        metrics::gauge!(SEND_PACE, "phone_number_id" => number).set(pace);
+    }
     for pool in store.pools() {
         let in_use = pool.open as usize - pool.idle.min(pool.open as usize);
         for (state, value) in [

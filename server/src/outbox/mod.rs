@@ -12,6 +12,7 @@
 
 mod pacing;
 mod rates;
+mod sharing;
 
 pub use rates::SendRates;
 
@@ -112,6 +113,13 @@ pub fn spawn_sender(
     // pacer busy; and a member's message queued behind a campaign waits for at most that
     // much work claimed before it (claims take members' messages first).
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let busy = Arc::new(sharing::Busy::default());
+    sharing::spawn(
+        sender.store.clone(),
+        rates.clone(),
+        busy.clone(),
+        sender.clock.clone(),
+    );
     tokio::spawn(async move {
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut woken = false;
@@ -132,6 +140,9 @@ pub fn spawn_sender(
                     .await
                 {
                     Ok(jobs) => {
+                        for job in &jobs {
+                            busy.claimed(&job.phone_number_id);
+                        }
                         sender
                             .unstarted
                             .fetch_add(jobs.len() as i64, Ordering::Relaxed);

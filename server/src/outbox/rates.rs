@@ -10,6 +10,8 @@ pub struct SendRates {
     configured: Option<u32>,
     /// Each number's pace from its throughput level, as the last refresh read it.
     by_number: RwLock<HashMap<String, u32>>,
+    /// How many nodes send on each number (see `sharing`); absent: this node alone.
+    senders: RwLock<HashMap<String, u32>>,
 }
 
 impl SendRates {
@@ -17,11 +19,48 @@ impl SendRates {
         SendRates {
             configured,
             by_number: RwLock::new(HashMap::new()),
+            senders: RwLock::new(HashMap::new()),
         }
     }
 
-    /// Messages a second `number` may start.
+    /// Messages a second this node may start on `number`: its share of the number's pace.
     pub fn of(&self, number: &str) -> u32 {
+        let senders = self
+            .senders
+            .read()
+            .expect("send rates")
+            .get(number)
+            .copied()
+            .unwrap_or(1)
+            .max(1);
+        (self.of_number(number) / senders).max(1)
+    }
+
+    /// The numbers whose pace is known here.
+    pub fn numbers(&self) -> Vec<String> {
+        let mut numbers: Vec<String> = self
+            .by_number
+            .read()
+            .expect("send rates")
+            .keys()
+            .cloned()
+            .collect();
+        numbers.extend(self.senders.read().expect("send rates").keys().cloned());
+        numbers.sort();
+        numbers.dedup();
+        numbers
+    }
+
+    /// How many nodes send on each number now (the numbers left out: this node alone).
+    pub fn set_senders(&self, senders: Vec<(String, i64)>) {
+        *self.senders.write().expect("send rates") = senders
+            .into_iter()
+            .map(|(number, count)| (number, u32::try_from(count.max(1)).unwrap_or(u32::MAX)))
+            .collect();
+    }
+
+    /// Messages a second `number` may start, on all nodes together.
+    fn of_number(&self, number: &str) -> u32 {
         match self.configured {
             Some(rate) => rate,
             None => self
@@ -75,5 +114,19 @@ mod tests {
         let configured = SendRates::new(Some(20));
         configured.set_throughput("1", Some("HIGH"));
         assert_eq!((configured.of("1"), configured.fastest()), (20, 20));
+    }
+
+    #[test]
+    fn nodes_sending_on_one_number_share_its_pace() {
+        let rates = SendRates::new(None);
+        rates.set_throughput("1", Some("HIGH"));
+        rates.set_senders(vec![("1".into(), 3), ("2".into(), 2)]);
+        assert_eq!((rates.of("1"), rates.of("2")), (333, 40));
+        // The whole rate again once the others stop.
+        rates.set_senders(vec![("1".into(), 1)]);
+        assert_eq!((rates.of("1"), rates.of("2")), (1000, 80));
+        let slow = SendRates::new(Some(1));
+        slow.set_senders(vec![("1".into(), 4)]);
+        assert_eq!(slow.of("1"), 1, "never stopped");
     }
 }

@@ -140,6 +140,8 @@ trait Database: Send + Sync {
     fn link_nodes(&self);
     /// The connection pools' use, for metrics.
     fn pools(&self) -> Vec<PoolUse>;
+    /// Whether several nodes may share this database.
+    fn is_shared(&self) -> bool;
 }
 
 /// How much of one connection pool is in use.
@@ -287,6 +289,11 @@ impl Store {
 
     pub fn pools(&self) -> Vec<PoolUse> {
         self.database.pools()
+    }
+
+    /// Whether several nodes may share this database (PostgreSQL; a SQLite file has one).
+    pub fn is_shared(&self) -> bool {
+        self.database.is_shared()
     }
 
     /// The same database through up to `connections` connections of its own, for a task that

@@ -78,4 +78,13 @@ pub trait OutboxStore: Send + Sync {
     async fn failed(&self, message_id: i64, error: &DeliveryError, now: Millis) -> StoreResult<()>;
     /// Sends waiting to go out (pending, leased or not), per business number.
     async fn depth(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Says that `node` sends on `numbers` as of `now`, forgets senders not heard from since
+    /// `since`, and answers how many nodes send on each of `numbers`.
+    async fn senders(
+        &self,
+        node: &str,
+        numbers: &[String],
+        now: Millis,
+        since: Millis,
+    ) -> StoreResult<Vec<(String, i64)>>;
 }

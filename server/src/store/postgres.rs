@@ -152,6 +152,10 @@ impl Database for PostgresEngine {
         super::postgres_link::spawn(self.pool.clone(), options, self.wakeups.clone());
     }
 
+    fn is_shared(&self) -> bool {
+        true
+    }
+
     fn pools(&self) -> Vec<super::PoolUse> {
         vec![
             super::PoolUse::of("main", &self.pool),

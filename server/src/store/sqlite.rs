@@ -160,6 +160,10 @@ impl Database for SqliteEngine {
     /// One file, one node: every commit's news is already heard here.
     fn link_nodes(&self) {}
 
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     fn pools(&self) -> Vec<super::PoolUse> {
         vec![
             super::PoolUse::of("main", &self.pool),

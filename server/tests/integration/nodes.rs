@@ -40,6 +40,10 @@ impl TwoNodes {
 
     /// Both nodes sending through one simulator, whose webhooks go to node A.
     async fn with_simulator() -> TwoNodes {
+        TwoNodes::with_simulator_and(&[]).await
+    }
+
+    async fn with_simulator_and(env: &[(&str, &str)]) -> TwoNodes {
         let (url, store) = database().await;
         let mut config = SimulatorConfig::new(crate::support::APP_SECRET, TOKEN);
         config.speed = 50.0;
@@ -47,7 +51,8 @@ impl TwoNodes {
         sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let port_a = free_port();
         sim.set_webhook_url(format!("http://127.0.0.1:{port_a}/webhooks/whatsapp"));
-        let env = [("WA_WABA_ID", DEMO_WABA_ID)];
+        let mut env = env.to_vec();
+        env.push(("WA_WABA_ID", DEMO_WABA_ID));
         let a = Node::start(&url, port_a, &sim.base_url(), TOKEN, &env).await;
         let b = Node::start(&url, free_port(), &sim.base_url(), TOKEN, &env).await;
         TwoNodes {
@@ -175,6 +180,65 @@ async fn sends_queued_on_either_node_go_out_exactly_once_while_both_send() {
     let mut expected: Vec<String> = (0..total).map(|i| format!("Two nodes {i}")).collect();
     expected.sort();
     assert_eq!(sent, expected, "each message exactly once");
+}
+
+#[tokio::test]
+async fn nodes_sending_on_one_number_share_its_pace() {
+    const SCRAPE: &str = "two-nodes-scrape-token";
+    let nodes = TwoNodes::with_simulator_and(&[
+        ("PARLEY_METRICS_TOKEN", SCRAPE),
+        ("PARLEY_SEND_RATE", "10"),
+    ])
+    .await;
+    let sim = nodes.sim.as_ref().unwrap();
+    let (on_a, on_b) = nodes.member("pacer@example.com", Role::Agent).await;
+    let customers: Vec<_> = PERSONAS.iter().filter(|p| p.responsive).take(6).collect();
+    for persona in &customers {
+        sim.customer_writes(
+            persona,
+            json!({"type": "text", "text": {"body": "Hi"}}),
+            Duration::ZERO,
+        );
+    }
+    let conversations: Vec<i64> = eventually("the customers' conversations", || async {
+        let ids = crate::support::conversation_ids(&on_a.conversations("limit=50").await)?;
+        (ids.len() == customers.len()).then_some(ids)
+    })
+    .await;
+    let listed = on_a.conversations("limit=50").await;
+    let number = listed["conversations"][0]["phone_number_id"]
+        .as_str()
+        .expect("a business number")
+        .to_owned();
+    // Enough replies, queued on both nodes, that both keep claiming sends on the number.
+    for i in 0..60 {
+        let api = if i % 2 == 0 { &on_a } else { &on_b };
+        let id = conversations[i % conversations.len()];
+        let (status, _) = api
+            .call(
+                "POST",
+                &format!("/api/v1/conversations/{id}/messages"),
+                Some(json!({"type": "text", "text": format!("Shared pace {i}")})),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    let pace = format!("parley_send_pace{{phone_number_id=\"{number}\"}} 5");
+    for node in [&nodes.a, &nodes.b] {
+        eventually("each node to pace the number at half its rate", || async {
+            let scraped = reqwest::Client::new()
+                .get(node.url("/metrics"))
+                .bearer_auth(SCRAPE)
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            scraped.contains(&pace).then_some(())
+        })
+        .await;
+    }
 }
 
 #[tokio::test]

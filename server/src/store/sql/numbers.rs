@@ -402,6 +402,31 @@ pub(super) async fn upsert(
     number: &BusinessNumber,
     now: Millis,
 ) -> StoreResult<()> {
+    // Nearly every webhook names a number already stored as it says: read first, since the
+    // upsert would lock the row until commit, and processing on every node would queue on it.
+    type Stored = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let stored: Option<Stored> = sqlx::query_as(
+        "SELECT waba_id, display_phone_number, verified_name, messaging_limit_tier
+         FROM business_numbers WHERE phone_number_id = $1",
+    )
+    .bind(&number.phone_number_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((waba_id, display, verified_name, tier)) = stored {
+        let news = |given: &Option<String>, kept: &Option<String>| given.is_some() && given != kept;
+        let unchanged = !news(&number.waba_id, &waba_id)
+            && (display.is_some() || number.display_phone_number.is_none())
+            && !news(&number.verified_name, &verified_name)
+            && !news(&number.messaging_limit_tier, &tier);
+        if unchanged {
+            return Ok(());
+        }
+    }
     sqlx::query(
         "INSERT INTO business_numbers (phone_number_id, waba_id, display_phone_number, verified_name,
            messaging_limit_tier, created_at)

@@ -276,6 +276,43 @@ impl OutboxStore for Engine {
         Ok(())
     }
 
+    async fn senders(
+        &self,
+        node: &str,
+        numbers: &[String],
+        now: Millis,
+        since: Millis,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        for number in numbers {
+            sqlx::query(
+                "INSERT INTO number_senders (phone_number_id, node, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (phone_number_id, node) DO UPDATE SET seen_at = excluded.seen_at",
+            )
+            .bind(number)
+            .bind(node)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM number_senders WHERE seen_at < $1")
+            .bind(since.0)
+            .execute(&mut *tx)
+            .await?;
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT phone_number_id, COUNT(*) FROM number_senders
+             GROUP BY phone_number_id ORDER BY phone_number_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(counts
+            .into_iter()
+            .filter(|(number, _)| numbers.contains(number))
+            .collect())
+    }
+
     async fn depth(&self) -> StoreResult<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
             "SELECT phone_number_id, COUNT(*) FROM outbox WHERE state = 'pending'
