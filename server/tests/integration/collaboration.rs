@@ -48,16 +48,8 @@ async fn customer_conversation(sim: &Simulator, api: &ApiClient, persona: usize)
     .await
 }
 
-async fn stream(app: &TestApp, api: &ApiClient) -> EventStream {
-    let response = api
-        .http
-        .get(app.url("/api/v1/events"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    EventStream::new(response)
+async fn stream(_app: &TestApp, api: &ApiClient) -> EventStream {
+    api.events().await
 }
 
 /// The next event named `name` on the stream (others are passed over).

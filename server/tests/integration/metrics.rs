@@ -53,13 +53,7 @@ async fn metrics_need_the_token_and_show_intake_sends_streams_pools_and_latency(
         )
         .await;
     assert_eq!(status, 202);
-    let _stream = api
-        .http
-        .get(app.url("/api/v1/events"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
+    let _stream = api.events().await;
     let body = eventually("the send counted", || async {
         let (status, body) = scrape(&app.url("/metrics"), Some(TOKEN)).await;
         assert_eq!(status, 200);

@@ -3,8 +3,7 @@
 
 use crate::processes::{Node, free_port};
 use crate::support::{
-    ApiClient, Engine, EventStream, create_member, eventually, fresh_database, mint_token,
-    post_webhook,
+    ApiClient, Engine, create_member, eventually, fresh_database, mint_token, post_webhook,
 };
 use crate::wa::{self, NUMBER_A};
 use parley_app::model::Role;
@@ -85,23 +84,33 @@ async fn database() -> (String, SharedStore) {
     (secret.expose().to_owned(), store)
 }
 
-async fn events(api: &ApiClient) -> EventStream {
-    let response = api
-        .http
-        .get(api.base.clone() + "/api/v1/events")
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    EventStream::new(response)
+/// `count` of the simulator's customers write in; their conversations, as node A lists them.
+async fn customers_write(nodes: &TwoNodes, on_a: &ApiClient, count: usize) -> Vec<i64> {
+    let sim = nodes.sim.as_ref().expect("a simulator");
+    let customers: Vec<_> = PERSONAS
+        .iter()
+        .filter(|p| p.responsive)
+        .take(count)
+        .collect();
+    for persona in &customers {
+        sim.customer_writes(
+            persona,
+            json!({"type": "text", "text": {"body": "Hi"}}),
+            Duration::ZERO,
+        );
+    }
+    eventually("the customers' conversations", || async {
+        let ids = crate::support::conversation_ids(&on_a.conversations("limit=50").await)?;
+        (ids.len() == count).then_some(ids)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_webhook_taken_by_one_node_reaches_streams_on_the_other() {
     let nodes = TwoNodes::offline().await;
     let (_, on_b) = nodes.member("watcher@example.com", Role::Agent).await;
-    let mut stream = events(&on_b).await;
+    let mut stream = on_b.events().await;
     let body = parley_server::whatsapp::signature::meta_json(&wa::inbound_text(
         NUMBER_A,
         "15551230001",
@@ -126,19 +135,7 @@ async fn sends_queued_on_either_node_go_out_exactly_once_while_both_send() {
     let nodes = TwoNodes::with_simulator().await;
     let sim = nodes.sim.as_ref().unwrap();
     let (on_a, on_b) = nodes.member("sender@example.com", Role::Agent).await;
-    let customers: Vec<_> = PERSONAS.iter().filter(|p| p.responsive).take(3).collect();
-    for persona in &customers {
-        sim.customer_writes(
-            persona,
-            json!({"type": "text", "text": {"body": "Hi"}}),
-            Duration::ZERO,
-        );
-    }
-    let conversations: Vec<i64> = eventually("the customers' conversations", || async {
-        let ids = crate::support::conversation_ids(&on_b.conversations("limit=50").await)?;
-        (ids.len() == customers.len()).then_some(ids)
-    })
-    .await;
+    let conversations = customers_write(&nodes, &on_a, 3).await;
     let total = 30;
     for i in 0..total {
         let api = if i % 2 == 0 { &on_a } else { &on_b };
@@ -190,21 +187,8 @@ async fn nodes_sending_on_one_number_share_its_pace() {
         ("PARLEY_SEND_RATE", "10"),
     ])
     .await;
-    let sim = nodes.sim.as_ref().unwrap();
     let (on_a, on_b) = nodes.member("pacer@example.com", Role::Agent).await;
-    let customers: Vec<_> = PERSONAS.iter().filter(|p| p.responsive).take(6).collect();
-    for persona in &customers {
-        sim.customer_writes(
-            persona,
-            json!({"type": "text", "text": {"body": "Hi"}}),
-            Duration::ZERO,
-        );
-    }
-    let conversations: Vec<i64> = eventually("the customers' conversations", || async {
-        let ids = crate::support::conversation_ids(&on_a.conversations("limit=50").await)?;
-        (ids.len() == customers.len()).then_some(ids)
-    })
-    .await;
+    let conversations = customers_write(&nodes, &on_a, 6).await;
     let listed = on_a.conversations("limit=50").await;
     let number = listed["conversations"][0]["phone_number_id"]
         .as_str()
@@ -325,7 +309,7 @@ async fn sign_in_throttling_counts_attempts_on_every_node() {
 async fn a_template_submitted_on_one_node_and_reviewed_shows_on_the_other() {
     let nodes = TwoNodes::with_simulator().await;
     let (on_a, on_b) = nodes.member("owner@example.com", Role::Admin).await;
-    let mut stream = events(&on_b).await;
+    let mut stream = on_b.events().await;
     let body = json!({ "name": "two_node_notice", "language": "en_US", "category": "UTILITY",
         "components": [{ "type": "BODY", "text": "Your order {{1}} has shipped.",
                          "example": { "body_text": [["A-17"]] } }] });

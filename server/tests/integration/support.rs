@@ -268,6 +268,19 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
+    /// This member's event stream (`GET /api/v1/events`), open.
+    pub async fn events(&self) -> EventStream {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/events", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET /api/v1/events");
+        assert_eq!(response.status(), 200);
+        EventStream::new(response)
+    }
+
     pub async fn get(&self, path: &str) -> serde_json::Value {
         let response = self
             .http
