@@ -39,7 +39,7 @@ impl Notification {
 }
 
 /// A message costs about as much to apply as this many statuses.
-pub const MESSAGE_COST: usize = 4;
+pub const MESSAGE_COST: usize = 8;
 
 #[derive(Debug)]
 pub enum Change {

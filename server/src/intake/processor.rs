@@ -244,11 +244,11 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_holds_four_status_webhooks_for_each_message_webhook() {
+    fn a_chunk_holds_eight_status_webhooks_for_each_message_webhook() {
         let statuses: Vec<ParsedWebhook> = (0..40).map(status).collect();
         let messages: Vec<ParsedWebhook> = (0..40).map(message).collect();
         let budget = CHUNK_BESIDE_INTAKE * MESSAGE_COST;
-        assert_eq!(chunk_length(&statuses, budget), CHUNK_BESIDE_INTAKE * 4);
+        assert_eq!(chunk_length(&statuses, budget), CHUNK_BESIDE_INTAKE * 8);
         assert_eq!(chunk_length(&messages, budget), CHUNK_BESIDE_INTAKE);
         let mixed = [message(1), status(2), status(3), message(4), status(5)];
         assert_eq!(chunk_length(&mixed, 2 * MESSAGE_COST), 3);
