@@ -218,14 +218,21 @@ async fn try_seed_teamwork(
     use parley_app::collaboration::{Colour, LabelName, Priority};
     use parley_app::model::Role;
 
-    // The seeded customers write in over the first seconds.
+    // The seeded customers write in over the first seconds (longer on a busy machine); the
+    // seed names some of them, so it waits for those.
+    const NAMED: [&str; 2] = ["Amira Haddad", "Noa Levi"];
     let written = store.wakeups.subscribe();
     let mut conversations = Vec::new();
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(90);
     while tokio::time::Instant::now() < give_up {
         let query = ConversationQuery::all(50, clock.now());
         conversations = store.conversations.list(&query).await?.items;
-        if conversations.len() >= 6 {
+        let named = NAMED.iter().all(|name| {
+            conversations
+                .iter()
+                .any(|c| c.contact.name.as_deref() == Some(*name))
+        });
+        if conversations.len() >= 6 && named {
             break;
         }
         // Woken by the next commit that writes events (the bound covers one missed between
