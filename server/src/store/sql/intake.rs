@@ -15,9 +15,8 @@ use async_trait::async_trait;
 use parley_app::model::{Direction, MessageStatus};
 
 use super::conversations::{Activity, conversation_for, record_activity};
-use super::messages::{
-    Delivered, apply_amendment, apply_recorded_statuses, apply_statuses, exists,
-};
+use super::messages::{Delivered, apply_amendment, exists};
+use super::statuses::{apply_recorded_statuses, apply_statuses};
 
 #[async_trait]
 impl IntakeStore for Engine {

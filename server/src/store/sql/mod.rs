@@ -35,5 +35,6 @@ mod retention;
 mod routing;
 mod second_factor;
 mod segments;
+mod statuses;
 mod team;
 mod templates;

@@ -204,7 +204,7 @@ impl OutboxStore for Engine {
             super::events::push(&mut tx, &advanced, now).await?;
             // Statuses can arrive before the send's response.
             let wamid = WaMessageId(wamid.clone());
-            super::messages::apply_recorded_statuses(&mut tx, &wamid, now).await?;
+            super::statuses::apply_recorded_statuses(&mut tx, &wamid, now).await?;
         }
         tx.commit().await?;
         self.announce();
