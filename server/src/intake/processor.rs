@@ -5,10 +5,14 @@
 //! statuses only move forward. A failed event is recorded and retried with backoff
 //! without holding back the events after it.
 //!
-//! Acknowledgements come first: while processing is less than [`MAX_LAG`] behind, each chunk
-//! waits (up to [`MAX_DEFER`]) for the webhooks waiting on the journal to be answered, so a
-//! burst is acknowledged at the journal's speed and processed right after it. Further behind,
-//! processing takes its full share.
+//! Acknowledgements come first, by degrees. Less than [`SOFT_LAG`] behind, each small chunk
+//! waits (up to [`MAX_DEFER`]) for the webhooks waiting on the journal to be answered. Further
+//! behind while webhooks keep coming (a campaign's statuses) on SQLite, whose one writer
+//! acknowledgements queue for, processing takes a bounded share: each small chunk is followed
+//! by a wait of at most [`ACK_SHARE`] times as long as it held the writer, so live ticks stay
+//! well under a second behind a stream processing can keep up with, while a burst it cannot
+//! keep up with is still acknowledged at most of the journal's speed. Beyond [`MAX_LAG`] it
+//! takes its full share.
 
 use super::IntakeLoad;
 use crate::domain::Millis;
@@ -39,6 +43,11 @@ const CHUNK: usize = 64;
 const POLL: Duration = Duration::from_millis(500);
 /// How far behind (the age of the oldest event in hand) processing may fall while it lets
 /// acknowledgements go first.
+const SOFT_LAG: Duration = Duration::from_millis(250);
+/// Between [`SOFT_LAG`] and [`MAX_LAG`] behind, acknowledgements get up to this many times the
+/// writer time processing takes.
+const ACK_SHARE: u32 = 3;
+/// How far behind processing may fall before it stops waiting for acknowledgements.
 const MAX_LAG: Duration = Duration::from_secs(10);
 /// The longest one chunk waits for acknowledgements to go first.
 const MAX_DEFER: Duration = Duration::from_millis(20);
@@ -54,6 +63,42 @@ fn chunk_length(events: &[ParsedWebhook], budget: usize) -> usize {
         })
         .count();
     fitting.max(1).min(events.len())
+}
+
+/// How processing takes its next turn at the writer.
+#[derive(Debug, PartialEq)]
+struct Turn {
+    /// The longest to wait first for the webhooks waiting on the journal to be answered.
+    defer: Duration,
+    /// The chunk's budget, in webhooks of one message.
+    size: usize,
+}
+
+/// The next turn, from whether webhooks are arriving, how far behind processing is, how long
+/// its last chunk held the writer, and whether acknowledgements queue for that writer.
+///
+/// Only where they do (SQLite) does processing take a share before [`MAX_LAG`]: there a
+/// small chunk delays an acknowledgement by about a millisecond. On PostgreSQL the two compete
+/// for the node's CPU instead, and taking a share early cost a third of closed-loop ingest.
+fn next_turn(
+    intake_busy: bool,
+    lag: Duration,
+    last_chunk_took: Duration,
+    one_writer: bool,
+) -> Turn {
+    let (defer, size) = if !intake_busy {
+        (Duration::ZERO, CHUNK)
+    } else if lag < SOFT_LAG || (lag < MAX_LAG && !one_writer) {
+        (MAX_DEFER, CHUNK_BESIDE_INTAKE)
+    } else if lag < MAX_LAG {
+        (
+            MAX_DEFER.min(last_chunk_took * ACK_SHARE),
+            CHUNK_BESIDE_INTAKE,
+        )
+    } else {
+        (Duration::ZERO, CHUNK_BEHIND_INTAKE)
+    };
+    Turn { defer, size }
 }
 
 #[derive(Default)]
@@ -167,22 +212,22 @@ impl Processor {
             .unwrap_or(now);
         let mut failures = Vec::new();
         let mut rest = &events[..];
+        let mut last_chunk_took = Duration::ZERO;
         while !rest.is_empty() {
-            let mut size = CHUNK;
-            if self.intake.is_busy() {
-                if oldest.plus(MAX_LAG) > self.clock.now() {
-                    self.intake.quiet(MAX_DEFER).await;
-                    size = CHUNK_BESIDE_INTAKE;
-                } else {
-                    size = CHUNK_BEHIND_INTAKE;
-                }
+            let lag = oldest.until(self.clock.now());
+            let one_writer = self.store.has_one_writer();
+            let turn = next_turn(self.intake.is_busy(), lag, last_chunk_took, one_writer);
+            if !turn.defer.is_zero() {
+                self.intake.quiet(turn.defer).await;
             }
-            let (chunk, later) = rest.split_at(chunk_length(rest, size * MESSAGE_COST));
+            let (chunk, later) = rest.split_at(chunk_length(rest, turn.size * MESSAGE_COST));
             rest = later;
+            let started = std::time::Instant::now();
             let applied = match self.store.intake.apply(chunk, self.clock.now()).await {
                 Ok(applied) => applied,
                 Err(error) => return Err(self.failed(error)),
             };
+            last_chunk_took = started.elapsed();
             failures.extend(applied);
             // Let a waiting journal commit take the writer between chunks.
             tokio::task::yield_now().await;
@@ -241,6 +286,36 @@ mod tests {
                 "messages": [{ "from": "15551234", "id": format!("wamid.{id}"),
                     "timestamp": "1700000000", "type": "text", "text": { "body": "hi" } }] }),
         )
+    }
+
+    #[test]
+    fn processing_takes_a_larger_share_of_the_writer_the_further_behind_it_is() {
+        let ms = Duration::from_millis;
+        for one_writer in [true, false] {
+            let idle = next_turn(false, ms(60_000), ms(5), one_writer);
+            assert_eq!((idle.defer, idle.size), (Duration::ZERO, CHUNK));
+            let beside = next_turn(true, ms(100), ms(5), one_writer);
+            assert_eq!(
+                (beside.defer, beside.size),
+                (MAX_DEFER, CHUNK_BESIDE_INTAKE)
+            );
+            let far_behind = next_turn(true, ms(11_000), ms(4), one_writer);
+            assert_eq!(
+                (far_behind.defer, far_behind.size),
+                (Duration::ZERO, CHUNK_BEHIND_INTAKE)
+            );
+        }
+        // Behind a steady stream, one writer: acknowledgements get three times the chunk's
+        // writer time, and the chunks stay small, since each holds them up.
+        let behind = next_turn(true, ms(600), ms(4), true);
+        assert_eq!((behind.defer, behind.size), (ms(12), CHUNK_BESIDE_INTAKE));
+        assert_eq!(next_turn(true, ms(600), ms(50), true).defer, MAX_DEFER);
+        // Acknowledgements that do not queue for processing's writer: it waits for them.
+        let behind = next_turn(true, ms(600), ms(4), false);
+        assert_eq!(
+            (behind.defer, behind.size),
+            (MAX_DEFER, CHUNK_BESIDE_INTAKE)
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod canned;
 pub mod consent;
 mod contacts;
 mod conversations;
+mod costs;
 mod intake;
 mod journal;
 mod labels;
@@ -61,6 +62,7 @@ pub use conversations::{
     Assignment, ConversationOrder, ConversationQuery, ConversationRoute, ConversationStore,
     KeysetCursor, Page, ReadReceipt, TeamFilter,
 };
+pub use costs::CostStore;
 pub use intake::{IntakeStore, ParsedWebhook};
 pub use journal::{JournalStore, PendingWebhook};
 pub use labels::{Label, LabelStore, LabelUpdate, NewLabel};
@@ -142,6 +144,8 @@ trait Database: Send + Sync {
     fn pools(&self) -> Vec<PoolUse>;
     /// Whether several nodes may share this database.
     fn is_shared(&self) -> bool;
+    /// Whether writers take turns: one transaction writes at a time (SQLite).
+    fn has_one_writer(&self) -> bool;
 }
 
 /// How much of one connection pool is in use.
@@ -188,6 +192,7 @@ pub struct Domains {
     pub contacts: Arc<dyn ContactStore>,
     pub consent: Arc<dyn ConsentStore>,
     pub campaigns: Arc<dyn CampaignStore>,
+    pub costs: Arc<dyn CostStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub messages: Arc<dyn MessageStore>,
     pub outbox: Arc<dyn OutboxStore>,
@@ -223,6 +228,7 @@ impl Store {
             + ContactStore
             + ConsentStore
             + CampaignStore
+            + CostStore
             + ConversationStore
             + MessageStore
             + OutboxStore
@@ -248,6 +254,7 @@ impl Store {
             contacts: engine.clone(),
             consent: engine.clone(),
             campaigns: engine.clone(),
+            costs: engine.clone(),
             conversations: engine.clone(),
             messages: engine.clone(),
             outbox: engine.clone(),
@@ -294,6 +301,11 @@ impl Store {
     /// Whether several nodes may share this database (PostgreSQL; a SQLite file has one).
     pub fn is_shared(&self) -> bool {
         self.database.is_shared()
+    }
+
+    /// Whether writers take turns (SQLite), so that processing holds up acknowledgements.
+    pub fn has_one_writer(&self) -> bool {
+        self.database.has_one_writer()
     }
 
     /// The same database through up to `connections` connections of its own, for a task that

@@ -156,6 +156,10 @@ impl Database for PostgresEngine {
         true
     }
 
+    fn has_one_writer(&self) -> bool {
+        false
+    }
+
     fn pools(&self) -> Vec<super::PoolUse> {
         vec![
             super::PoolUse::of("main", &self.pool),

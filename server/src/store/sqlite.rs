@@ -164,6 +164,10 @@ impl Database for SqliteEngine {
         false
     }
 
+    fn has_one_writer(&self) -> bool {
+        true
+    }
+
     fn pools(&self) -> Vec<super::PoolUse> {
         vec![
             super::PoolUse::of("main", &self.pool),

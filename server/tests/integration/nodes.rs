@@ -29,12 +29,22 @@ impl TwoNodes {
         let (url, store) = database().await;
         let a = Node::offline(&url, free_port()).await;
         let b = Node::offline(&url, free_port()).await;
-        TwoNodes {
-            a,
-            b,
-            store,
-            sim: None,
+        TwoNodes::fronted_as_asked(a, b, store, None).await
+    }
+
+    /// Each node behind nginx when the run asks for it (`PARLEY_TEST_THROUGH_NGINX`).
+    async fn fronted_as_asked(
+        a: Node,
+        b: Node,
+        store: SharedStore,
+        sim: Option<Simulator>,
+    ) -> Self {
+        let a = a.fronted_as_asked().await;
+        let b = b.fronted_as_asked().await;
+        if let Some(sim) = &sim {
+            sim.set_webhook_url(a.url("/webhooks/whatsapp"));
         }
+        TwoNodes { a, b, store, sim }
     }
 
     /// Both nodes sending through one simulator, whose webhooks go to node A.
@@ -54,12 +64,7 @@ impl TwoNodes {
         env.push(("WA_WABA_ID", DEMO_WABA_ID));
         let a = Node::start(&url, port_a, &sim.base_url(), TOKEN, &env).await;
         let b = Node::start(&url, free_port(), &sim.base_url(), TOKEN, &env).await;
-        TwoNodes {
-            a,
-            b,
-            store,
-            sim: Some(sim),
-        }
+        TwoNodes::fronted_as_asked(a, b, store, Some(sim)).await
     }
 
     /// A member, with an API client for each node.
@@ -128,6 +133,39 @@ async fn a_webhook_taken_by_one_node_reaches_streams_on_the_other() {
         posted.elapsed()
     );
     assert_eq!(message["message"]["text"], "Hello from node A", "{message}");
+}
+
+/// The deployment guide's nginx configuration in front of each node: a webhook through one
+/// proxy reaches an event stream held open through the other, as it is written.
+#[tokio::test]
+async fn through_nginx_a_webhook_on_one_node_reaches_a_stream_on_the_other() {
+    let (url, store) = database().await;
+    let a = Node::offline(&url, free_port()).await.behind_nginx().await;
+    let b = Node::offline(&url, free_port()).await.behind_nginx().await;
+    assert_ne!(b.url(""), format!("http://127.0.0.1:{}", b.port));
+    let nodes = TwoNodes {
+        a,
+        b,
+        store,
+        sim: None,
+    };
+    let (_, on_b) = nodes.member("proxied@example.com", Role::Agent).await;
+    let mut stream = on_b.events().await;
+    for i in 1..=3 {
+        let body = parley_server::whatsapp::signature::meta_json(&wa::inbound_text(
+            NUMBER_A,
+            "15551230002",
+            "Omar",
+            &format!("wamid.through-nginx.{i}"),
+            wa::now_secs(),
+            &format!("Through the proxy {i}"),
+        ));
+        let response = post_webhook(&nodes.a.url("/webhooks/whatsapp"), body.as_bytes()).await;
+        assert_eq!(response.status(), 200);
+        // Each event arrives before the next webhook is sent: nothing waits in a buffer.
+        let message = stream.next_named("message.created").await;
+        assert_eq!(message["message"]["text"], format!("Through the proxy {i}"));
+    }
 }
 
 #[tokio::test]
