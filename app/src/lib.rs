@@ -7,6 +7,7 @@ pub mod collaboration;
 pub mod compose;
 pub mod consent;
 pub mod contacts;
+pub mod costs;
 pub mod live;
 pub mod model;
 pub mod numbers;

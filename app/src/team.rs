@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The families of audited actions (`<family>.<what>`) and their names, as the audit page's
 /// filter offers them; a server test keeps this list and the actions in step.
-pub const AUDIT_FAMILIES: [(&str, &str); 12] = [
+pub const AUDIT_FAMILIES: [(&str, &str); 13] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
@@ -19,6 +19,7 @@ pub const AUDIT_FAMILIES: [(&str, &str); 12] = [
     ("team", "Teams"),
     ("two_factor", "Two-factor sign-in"),
     ("sign_in", "Sign-ins"),
+    ("costs", "Costs"),
 ];
 
 /// A member to add (admins): they get no password, only a one-time link to set one.

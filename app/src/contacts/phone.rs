@@ -160,6 +160,94 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
         .map(|(_, code)| *code)
 }
 
+/// The country (ISO 3166-1 alpha-2) a number in international format (`wa_id`: digits, no
+/// `+`) is numbered in, by its calling code; `None` when no code matches. Meta prices each
+/// message by the recipient's country, so the cost ledger records it.
+pub fn country_of(number: &str) -> Option<&'static str> {
+    let digits = number.trim().trim_start_matches('+');
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Some(national) = digits.strip_prefix('1') {
+        return Some(north_american(national.get(..3).unwrap_or_default()));
+    }
+    if let Some(national) = digits.strip_prefix('7') {
+        // Kazakhstan shares +7 with Russia: its numbers start 76 and 77.
+        let kazakh = national.starts_with('6') || national.starts_with('7');
+        return Some(if kazakh { "KZ" } else { "RU" });
+    }
+    (2..=3)
+        .rev()
+        .filter_map(|length| digits.get(..length))
+        .find_map(|prefix| {
+            let home = SHARED_CODE_HOMES.iter().find(|(code, _)| *code == prefix);
+            let any = || CALLING_CODES.iter().find(|(_, code)| *code == prefix);
+            home.map(|(_, iso)| *iso)
+                .or_else(|| any().map(|(iso, _)| *iso))
+        })
+}
+
+/// Codes several territories share, and the country their numbers are counted in.
+const SHARED_CODE_HOMES: &[(&str, &str)] = &[
+    ("212", "MA"),
+    ("262", "RE"),
+    ("358", "FI"),
+    ("39", "IT"),
+    ("44", "GB"),
+    ("47", "NO"),
+    ("590", "GP"),
+    ("599", "CW"),
+    ("61", "AU"),
+];
+
+/// +1 is shared by the United States, Canada and Caribbean and Pacific territories, told
+/// apart by area code.
+fn north_american(area: &str) -> &'static str {
+    const CANADA: &[&str] = &[
+        "204", "226", "236", "249", "250", "263", "289", "306", "343", "354", "365", "367", "368",
+        "382", "387", "403", "416", "418", "428", "431", "437", "438", "450", "460", "468", "474",
+        "506", "514", "519", "548", "579", "581", "584", "587", "604", "613", "639", "647", "672",
+        "683", "705", "709", "742", "753", "778", "780", "782", "807", "819", "825", "867", "873",
+        "879", "902", "905",
+    ];
+    const OTHERS: &[(&str, &str)] = &[
+        ("242", "BS"),
+        ("246", "BB"),
+        ("264", "AI"),
+        ("268", "AG"),
+        ("284", "VG"),
+        ("340", "VI"),
+        ("345", "KY"),
+        ("441", "BM"),
+        ("473", "GD"),
+        ("649", "TC"),
+        ("658", "JM"),
+        ("664", "MS"),
+        ("670", "MP"),
+        ("671", "GU"),
+        ("684", "AS"),
+        ("721", "SX"),
+        ("758", "LC"),
+        ("767", "DM"),
+        ("784", "VC"),
+        ("787", "PR"),
+        ("809", "DO"),
+        ("829", "DO"),
+        ("849", "DO"),
+        ("868", "TT"),
+        ("869", "KN"),
+        ("876", "JM"),
+        ("939", "PR"),
+    ];
+    if CANADA.contains(&area) {
+        return "CA";
+    }
+    OTHERS
+        .iter()
+        .find(|(code, _)| *code == area)
+        .map_or("US", |(_, country)| country)
+}
+
 /// ITU-T E.164 country codes by ISO 3166-1 alpha-2 code (the North American and Russian
 /// shared codes listed under each country that uses them).
 const CALLING_CODES: &[(&str, &str)] = &[
@@ -452,5 +540,29 @@ mod tests {
             assert!(code.bytes().all(|b| b.is_ascii_digit()), "{iso}");
         }
         assert_eq!(calling_code("br"), Some("55"));
+    }
+    #[test]
+    fn numbers_are_placed_in_a_country_by_their_calling_code() {
+        for (number, country) in [
+            ("447700900123", "GB"),
+            ("+5511987654321", "BR"),
+            ("919876543210", "IN"),
+            ("971501234567", "AE"),
+            ("2348012345678", "NG"),
+            ("8613800138000", "CN"),
+            ("85291234567", "HK"),
+            ("358401234567", "FI"),
+            ("79161234567", "RU"),
+            ("77011234567", "KZ"),
+            ("15551234567", "US"),
+            ("14165551234", "CA"),
+            ("18765551234", "JM"),
+            ("17875551234", "PR"),
+        ] {
+            assert_eq!(country_of(number), Some(country), "{number}");
+        }
+        for nothing in ["", "abc", "0044123", "8881234"] {
+            assert_eq!(country_of(nothing), None, "{nothing}");
+        }
     }
 }

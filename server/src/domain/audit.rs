@@ -52,10 +52,11 @@ pub enum AuditAction {
     SignInFailed,
     /// Repeated failures blocked an account or an address for a while.
     SignInThrottled,
+    RateCardChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -99,6 +100,7 @@ impl AuditAction {
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
+        AuditAction::RateCardChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -146,6 +148,7 @@ impl AuditAction {
             AuditAction::SignInSucceeded => "sign_in.succeeded",
             AuditAction::SignInFailed => "sign_in.failed",
             AuditAction::SignInThrottled => "sign_in.throttled",
+            AuditAction::RateCardChanged => "costs.rate_card_changed",
         }
     }
 }

@@ -8,16 +8,20 @@
 //! - [`message`]: message records, previews, forward-only statuses.
 //! - [`routing`]: which team member a waiting conversation goes to.
 //! - [`window`]: the 24-hour (72 after an ad) customer-service window.
+//! - [`cost`]: what Meta charges per message, the rate card, and spend.
+//! - [`period`]: the period a report covers.
 //! - [`audit`]: the admin actions and security events the audit log records.
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
 
 pub mod audit;
 pub mod contact;
 pub mod conversation;
+pub mod cost;
 pub mod events;
 pub mod inbound;
 pub mod message;
 pub mod number_update;
+pub mod period;
 pub mod retry;
 pub mod routing;
 pub mod time;

@@ -12,6 +12,7 @@ mod canned;
 mod consent;
 mod contacts;
 mod conversations;
+mod costs;
 mod csrf;
 mod error;
 mod events;
@@ -95,6 +96,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(campaigns::router())
         .merge(numbers::router())
         .merge(canned::router())
+        .merge(costs::router())
         .merge(uploads::router())
         .merge(templates::router())
         .merge(teams::router())

@@ -196,13 +196,15 @@ impl Simulator {
         id
     }
 
-    /// After an accepted send: the delivery story, as status webhooks.
+    /// After an accepted send: the delivery story, as status webhooks, each carrying `pricing`
+    /// (see [`pricing_of`]) as Meta's do.
     pub(super) fn schedule_statuses(
         &self,
         number: &DemoNumber,
         to: &str,
         wamid: &str,
         failure: Option<DeliveryFailure>,
+        pricing: Value,
     ) {
         let persona = personas::by_address(to);
         let fate = audience::fate(to);
@@ -241,7 +243,7 @@ impl Simulator {
                 }
                 None => {
                     value["conversation"] = json!({ "id": format!("CONV{:08x}", rng.r#gen::<u32>()), "origin": { "type": "service" } });
-                    value["pricing"] = json!({ "billable": true, "pricing_model": "PMP", "category": "service", "type": "regular" });
+                    value["pricing"] = pricing.clone();
                 }
             }
             // Since 2026 Meta names the recipient in `contacts` on status webhooks too.
@@ -336,5 +338,49 @@ impl Simulator {
             }
         };
         self.customer_writes(persona, reply, delay);
+    }
+}
+
+/// What Meta charges for a send, as its statuses' `pricing` says (per-message pricing, since
+/// 2025-07-01): a template by its category, except that a utility template inside an open
+/// customer-service window is free, as is every other message there.
+pub(super) fn pricing_of(template_category: Option<&str>, window_open: bool) -> Value {
+    let (category, free) = match template_category {
+        Some("utility") => ("utility", window_open),
+        Some(category) => (category, false),
+        None => ("service", true),
+    };
+    let kind = if free {
+        "free_customer_service"
+    } else {
+        "regular"
+    };
+    json!({ "billable": !free, "pricing_model": "PMP", "category": category, "type": kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pricing_of;
+
+    #[test]
+    fn sends_are_priced_as_meta_prices_them() {
+        let reply = pricing_of(None, true);
+        assert_eq!(
+            (reply["category"].as_str(), reply["billable"].as_bool()),
+            (Some("service"), Some(false))
+        );
+        assert_eq!(reply["type"], "free_customer_service");
+        let marketing = pricing_of(Some("marketing"), true);
+        assert_eq!(
+            (marketing["type"].as_str(), marketing["billable"].as_bool()),
+            (Some("regular"), Some(true))
+        );
+        // Utility templates are free inside an open window, charged outside it.
+        assert_eq!(pricing_of(Some("utility"), true)["billable"], false);
+        assert_eq!(pricing_of(Some("utility"), false)["billable"], true);
+        assert_eq!(
+            pricing_of(Some("authentication"), false)["category"],
+            "authentication"
+        );
     }
 }

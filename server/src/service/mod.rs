@@ -33,6 +33,7 @@ pub mod contact_export;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
+pub mod costs;
 pub mod labels;
 pub mod media;
 pub mod notes;

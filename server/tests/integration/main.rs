@@ -7,6 +7,7 @@ mod auth;
 mod campaigns;
 mod collaboration;
 mod contacts;
+mod costs;
 mod crash;
 mod database_restart;
 mod intake;

@@ -384,6 +384,10 @@ async fn delivery_outcomes_arrive_as_signed_webhooks() {
         .find(|s| s["status"] == "sent")
         .unwrap();
     assert_eq!(sent["pricing"]["pricing_model"], "PMP");
+    // A reply inside the customer's window is free, as Meta prices it.
+    assert_eq!(sent["pricing"]["category"], "service");
+    assert_eq!(sent["pricing"]["type"], "free_customer_service");
+    assert_eq!(sent["pricing"]["billable"], false);
 }
 
 #[tokio::test]

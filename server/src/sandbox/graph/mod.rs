@@ -173,6 +173,7 @@ async fn send_inner(
             template_name,
         } => {
             let mut marketing = false;
+            let mut template_category = None;
             if let Some(name) = &template_name {
                 let language = body
                     .pointer("/template/language/code")
@@ -184,7 +185,10 @@ async fn send_inner(
                     .iter()
                     .find(|t| &t.name == name && t.language == language);
                 match found {
-                    Some(t) if t.status == "APPROVED" => marketing = t.category == "MARKETING",
+                    Some(t) if t.status == "APPROVED" => {
+                        marketing = t.category == "MARKETING";
+                        template_category = Some(t.category.to_ascii_lowercase());
+                    }
                     Some(t) if t.status == "PAUSED" => {
                         return Err(GraphApiError::template(
                             132015,
@@ -224,7 +228,8 @@ async fn send_inner(
             }
             let persona = personas::by_address(&to);
             // Meta accepts first and reports undeliverable messages through status webhooks.
-            let window_closed = kind != "template" && !sim.window_open(number.id, &to);
+            let window_open = sim.window_open(number.id, &to);
+            let window_closed = kind != "template" && !window_open;
             let failure = match (persona, audience::fate(&to)) {
                 (None, None) => Some(super::NOT_ON_WHATSAPP),
                 (None, Some(fate)) => audience::failure(fate, marketing),
@@ -240,7 +245,8 @@ async fn send_inner(
                 title: "Re-engagement message",
                 details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
             }));
-            sim.schedule_statuses(number, &to, &wamid, failure);
+            let pricing = super::webhooks::pricing_of(template_category.as_deref(), window_open);
+            sim.schedule_statuses(number, &to, &wamid, failure, pricing);
             if failure.is_none() {
                 sim.customer_responds(&to, &kind, &body, &wamid);
             }

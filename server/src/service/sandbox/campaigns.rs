@@ -1,14 +1,17 @@
 //! The demo's consent and campaigns: who opted in (from a signup file, on the phone), who
 //! opted out, a marketing campaign to the customers who wrote in, sent at once through the
 //! simulator (so its funnel fills with real statuses and replies), and a utility campaign
-//! scheduled for tomorrow with parameters from contact fields and attributes.
+//! scheduled for tomorrow with parameters from contact fields and attributes; and a rate card
+//! that prices what they cost.
 
 use crate::domain::Millis;
 use crate::domain::conversation::Conversation;
+use crate::domain::cost::RateCard;
 use crate::store::campaigns::{CampaignWrite, Eligibility};
 use crate::store::{ContactQuery, NewConsentEntry, Store, StoreResult};
 use parley_app::campaigns::{Audience, CampaignState, CampaignTemplate};
 use parley_app::consent::{ConsentPurpose, ConsentSource, ConsentState};
+use parley_app::costs::{RateCardInput, RateView};
 use parley_app::model::UserId;
 use serde_json::json;
 use std::time::Duration;
@@ -151,4 +154,42 @@ pub(super) async fn seed_campaigns(
     };
     store.campaigns.create(&follow_up, admin, now).await?;
     Ok(())
+}
+
+/// Rates in the shape of Meta's rate card (USD, per delivered message, from 2025-07-01), so
+/// the demo's spend has prices. Illustrative: an admin replaces them with Meta's current card.
+pub(super) async fn seed_rate_card(store: &Store) -> StoreResult<()> {
+    if !store.costs.rate_card().await?.rates.is_empty() {
+        return Ok(());
+    }
+    const RATES: [(&str, &str, &str); 15] = [
+        ("US", "marketing", "0.0250"),
+        ("US", "utility", "0.0040"),
+        ("US", "authentication", "0.0135"),
+        ("IN", "marketing", "0.0107"),
+        ("IN", "utility", "0.0014"),
+        ("IN", "authentication", "0.0014"),
+        ("IN", "authentication_international", "0.0280"),
+        ("BR", "marketing", "0.0625"),
+        ("BR", "utility", "0.0068"),
+        ("GB", "marketing", "0.0529"),
+        ("GB", "utility", "0.0220"),
+        ("*", "marketing", "0.0604"),
+        ("*", "utility", "0.0077"),
+        ("*", "authentication", "0.0075"),
+        ("*", "marketing_lite", "0.0400"),
+    ];
+    let input = RateCardInput {
+        currency: "USD".into(),
+        rates: (RATES.iter())
+            .map(|(country, category, rate)| RateView {
+                country: (*country).into(),
+                category: (*category).into(),
+                rate: (*rate).into(),
+                effective_from: "2025-07-01".into(),
+            })
+            .collect(),
+    };
+    let card = RateCard::from_input(&input).expect("the demo's rates are well formed");
+    store.costs.replace_rate_card(&card).await
 }

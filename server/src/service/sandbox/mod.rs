@@ -295,6 +295,7 @@ async fn try_seed_teamwork(
     let teams = seed_teams(store, &users, now).await?;
     crm::seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
     campaigns::seed_campaigns(store, &conversations, admin, now).await?;
+    campaigns::seed_rate_card(store).await?;
     let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
         ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
         ("Noa Levi", &["refund", "complaint"], Priority::Urgent, None),

@@ -3,6 +3,7 @@
 
 use super::{BEGIN_READ_THEN_WRITE, Engine, Tx};
 use crate::domain::contact::profile_for;
+use crate::domain::cost::Charge;
 use crate::domain::inbound::{
     Change, EchoMessage, InboundMessage, MessagesChange, Notification, StatusUpdate, TemplateUpdate,
 };
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use parley_app::model::{Direction, MessageStatus};
 
 use super::conversations::{Activity, conversation_for, record_activity};
+use super::costs::record_charges;
 use super::messages::{Delivered, apply_amendment, exists};
 use super::statuses::{apply_recorded_statuses, apply_statuses};
 
@@ -31,10 +33,10 @@ impl IntakeStore for Engine {
         let first = super::journal::first_deliveries(&mut tx, events).await?;
         let mut written = AppliedInChunk::default();
         let mut all_applied = true;
-        let mut statuses = Vec::new();
+        let mut deliveries = Deliveries::default();
         let to_apply = events.iter().filter(|event| first.contains(&event.id));
         for notification in to_apply.filter_map(|event| event.notification.as_ref()) {
-            if apply_notification(&mut tx, notification, &mut written, &mut statuses, now)
+            if apply_notification(&mut tx, notification, &mut written, &mut deliveries, now)
                 .await
                 .is_err()
             {
@@ -43,7 +45,7 @@ impl IntakeStore for Engine {
             }
         }
         // The chunk's statuses last, together: their messages are all stored by now.
-        if all_applied && apply_statuses(&mut tx, &statuses, now).await.is_err() {
+        if all_applied && deliveries.apply(&mut tx, now).await.is_err() {
             all_applied = false;
         }
         if all_applied {
@@ -68,17 +70,17 @@ impl IntakeStore for Engine {
             let mut written = AppliedInChunk::default();
             let applied = match &event.notification {
                 Some(notification) => {
-                    let mut statuses = Vec::new();
+                    let mut deliveries = Deliveries::default();
                     let applied = apply_notification(
                         &mut savepoint,
                         notification,
                         &mut written,
-                        &mut statuses,
+                        &mut deliveries,
                         now,
                     )
                     .await;
                     match applied {
-                        Ok(()) => apply_statuses(&mut savepoint, &statuses, now).await,
+                        Ok(()) => deliveries.apply(&mut savepoint, now).await,
                         Err(error) => Err(error),
                     }
                 }
@@ -102,20 +104,45 @@ impl IntakeStore for Engine {
     }
 }
 
-/// Applies one notification, except its delivery statuses, which it adds to `statuses` (they
-/// are applied for a whole chunk at once).
+/// A chunk's delivery statuses and the charges they report, applied together after
+/// everything else in the chunk.
+#[derive(Default)]
+struct Deliveries<'a> {
+    statuses: Vec<&'a StatusUpdate>,
+    charges: Vec<Charge>,
+}
+
+impl<'a> Deliveries<'a> {
+    fn add(&mut self, change: &'a MessagesChange) {
+        self.statuses.extend(&change.statuses);
+        if change.phone_number_id.is_empty() {
+            return; // no business number: nothing to charge it to
+        }
+        let charges = (change.statuses.iter())
+            .filter_map(|status| Charge::of_status(&change.phone_number_id, status));
+        self.charges.extend(charges);
+    }
+
+    async fn apply(&self, tx: &mut Tx<'_>, now: Millis) -> StoreResult<()> {
+        apply_statuses(tx, &self.statuses, now).await?;
+        record_charges(tx, &self.charges).await
+    }
+}
+
+/// Applies one notification, except its delivery statuses, which it adds to `deliveries`
+/// (they are applied for a whole chunk at once).
 async fn apply_notification<'a>(
     tx: &mut Tx<'_>,
     notification: &'a Notification,
     written: &mut AppliedInChunk,
-    statuses: &mut Vec<&'a StatusUpdate>,
+    deliveries: &mut Deliveries<'a>,
     now: Millis,
 ) -> StoreResult<()> {
     for change in &notification.changes {
         match change {
             Change::Messages(change) => {
                 apply_messages_change(tx, change, written, now).await?;
-                statuses.extend(&change.statuses);
+                deliveries.add(change);
             }
             Change::Account {
                 waba_id,

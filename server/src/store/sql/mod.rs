@@ -19,6 +19,7 @@ mod contact_import;
 mod contacts;
 mod conversation_labels;
 mod conversations;
+mod costs;
 mod events;
 mod intake;
 mod journal;

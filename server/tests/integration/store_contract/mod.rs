@@ -5,6 +5,7 @@ mod campaigns;
 mod canned;
 mod contacts;
 mod conversations;
+mod costs;
 mod database;
 mod events;
 mod intake;

@@ -1,0 +1,87 @@
+//! The period a report covers, as its callers write it: unix seconds or ISO dates.
+
+use super::Millis;
+use super::cost::parse_day;
+use std::time::Duration;
+
+const DAY: Duration = Duration::from_secs(86_400);
+/// Without `from`, a report covers the 30 days up to `to`.
+const DEFAULT_SPAN: Duration = Duration::from_secs(30 * 86_400);
+/// The longest period a report covers.
+const LONGEST: Duration = Duration::from_secs(400 * 86_400);
+
+/// `[from, to)` in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from: Millis,
+    pub to: Millis,
+}
+
+impl Period {
+    /// From the `from` and `to` a caller gave: unix seconds, or `YYYY-MM-DD` (UTC; a `to` day
+    /// is included whole). `to` defaults to now, `from` to 30 days before `to`.
+    pub fn parse(from: Option<&str>, to: Option<&str>, now: Millis) -> Result<Period, String> {
+        let to = match to.map(str::trim).filter(|raw| !raw.is_empty()) {
+            Some(raw) => bound(raw, "to")?.1,
+            None => now,
+        };
+        let from = match from.map(str::trim).filter(|raw| !raw.is_empty()) {
+            Some(raw) => bound(raw, "from")?.0,
+            None => to.minus(DEFAULT_SPAN),
+        };
+        if from >= to {
+            return Err("from must be before to".into());
+        }
+        if from.until(to) > LONGEST {
+            return Err("a period covers at most 400 days".into());
+        }
+        Ok(Period { from, to })
+    }
+}
+
+/// The moment `raw` names as a start and as an end: a second is both; a day starts at its
+/// midnight and ends at the next.
+fn bound(raw: &str, name: &str) -> Result<(Millis, Millis), String> {
+    if let Ok(seconds) = raw.parse::<i64>() {
+        let at = Millis(seconds.saturating_mul(1000));
+        return Ok((at, at));
+    }
+    let day = parse_day(raw).ok_or_else(|| {
+        format!("{name} must be unix seconds or a date such as 2026-07-01, not {raw:?}")
+    })?;
+    Ok((day, day.plus(DAY)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Millis = Millis(1_767_225_600_000); // 2026-01-01T00:00:00Z
+
+    #[test]
+    fn dates_cover_whole_days_and_seconds_are_exact() {
+        let days = Period::parse(Some("2025-12-01"), Some("2025-12-31"), NOW).unwrap();
+        assert_eq!(days.from, parse_day("2025-12-01").unwrap());
+        assert_eq!(days.to, NOW);
+        let seconds = Period::parse(Some("1767000000"), Some("1767100000"), NOW).unwrap();
+        assert_eq!(
+            (seconds.from, seconds.to),
+            (Millis(1_767_000_000_000), Millis(1_767_100_000_000))
+        );
+    }
+
+    #[test]
+    fn without_bounds_a_period_is_the_last_thirty_days() {
+        let period = Period::parse(None, None, NOW).unwrap();
+        assert_eq!(period.to, NOW);
+        assert_eq!(period.from.until(period.to), DEFAULT_SPAN);
+    }
+
+    #[test]
+    fn backwards_endless_and_unreadable_periods_are_refused() {
+        assert!(Period::parse(Some("2026-01-02"), Some("2026-01-01"), NOW).is_err());
+        assert!(Period::parse(Some("2020-01-01"), Some("2026-01-01"), NOW).is_err());
+        let unreadable = Period::parse(Some("last week"), None, NOW).unwrap_err();
+        assert!(unreadable.contains("from must be"), "{unreadable}");
+    }
+}

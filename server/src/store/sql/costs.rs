@@ -1,0 +1,142 @@
+//! The cost ledger and the rate card.
+
+use super::{Db, Engine, Tx};
+use crate::domain::Millis;
+use crate::domain::cost::{Charge, ChargeCount, Rate, RateCard};
+use crate::store::{CostStore, StoreResult};
+use async_trait::async_trait;
+use parley_app::costs::SpendGrouping;
+
+/// Charges written per statement (eight bound values each).
+const CHARGE_GROUP: usize = 200;
+
+/// Records a chunk's charges: the first status that priced a message counts, repeats of it
+/// (Meta prices `sent`, `delivered` and `read` alike) change nothing.
+pub(super) async fn record_charges(tx: &mut Tx<'_>, charges: &[Charge]) -> StoreResult<()> {
+    for group in charges.chunks(CHARGE_GROUP) {
+        let mut insert = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO message_charges (wamid, phone_number_id, country, category, pricing_type,
+               billable, occurred_at) ",
+        );
+        insert.push_values(group, |mut row, charge| {
+            row.push_bind(charge.wamid.clone())
+                .push_bind(charge.phone_number_id.clone())
+                .push_bind(charge.country.clone())
+                .push_bind(charge.category.clone())
+                .push_bind(charge.pricing_type.clone())
+                .push_bind(charge.billable)
+                .push_bind(charge.occurred_at.0);
+        });
+        insert.push(" ON CONFLICT (wamid) DO NOTHING");
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The key and label each grouping counts by; the message (by wamid) says who sent it.
+fn key_and_label(grouping: SpendGrouping) -> (&'static str, &'static str) {
+    match grouping {
+        SpendGrouping::Category => ("c.category", "NULL"),
+        SpendGrouping::Number => ("c.phone_number_id", "NULL"),
+        SpendGrouping::Country => ("c.country", "NULL"),
+        SpendGrouping::Campaign => ("CAST(m.campaign_id AS TEXT)", "MAX(k.name)"),
+        SpendGrouping::Agent => ("CAST(m.author_id AS TEXT)", "MAX(u.name)"),
+        // The day is a column of its own; the report names it.
+        SpendGrouping::Day => ("CAST(NULL AS TEXT)", "NULL"),
+    }
+}
+
+type CountRow = (
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    bool,
+    i64,
+);
+
+#[async_trait]
+impl CostStore for Engine {
+    async fn rate_card(&self) -> StoreResult<RateCard> {
+        let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT country, category, effective_from, currency, rate_micros FROM rate_card
+             ORDER BY country, category, effective_from",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(RateCard {
+            currency: rows.first().map(|row| row.3.clone()),
+            rates: rows
+                .into_iter()
+                .map(|(country, category, from, _, micros)| Rate {
+                    country,
+                    category,
+                    effective_from: Millis(from),
+                    micros,
+                })
+                .collect(),
+        })
+    }
+
+    async fn replace_rate_card(&self, card: &RateCard) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM rate_card")
+            .execute(&mut *tx)
+            .await?;
+        let currency = card.currency.clone().unwrap_or_default();
+        for group in card.rates.chunks(CHARGE_GROUP) {
+            let mut insert = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO rate_card (country, category, effective_from, currency, rate_micros) ",
+            );
+            insert.push_values(group, |mut row, rate| {
+                row.push_bind(rate.country.clone())
+                    .push_bind(rate.category.clone())
+                    .push_bind(rate.effective_from.0)
+                    .push_bind(currency.clone())
+                    .push_bind(rate.micros);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_charges(
+        &self,
+        grouping: SpendGrouping,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<ChargeCount>> {
+        let (key, label) = key_and_label(grouping);
+        let rows: Vec<CountRow> = sqlx::query_as(&format!(
+            "SELECT {key} AS spend_key, {label} AS spend_label, c.country, c.category,
+                    c.occurred_at / 86400000 AS spend_day, c.billable, COUNT(*) AS messages
+             FROM message_charges c
+             LEFT JOIN messages m ON m.wamid = c.wamid
+             LEFT JOIN campaigns k ON k.id = m.campaign_id
+             LEFT JOIN users u ON u.id = m.author_id
+             WHERE c.occurred_at >= $1 AND c.occurred_at < $2
+             GROUP BY {key}, c.country, c.category, c.occurred_at / 86400000, c.billable"
+        ))
+        .bind(from.0)
+        .bind(to.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(key, label, country, category, day, billable, messages)| ChargeCount {
+                    key,
+                    label,
+                    country,
+                    category,
+                    day,
+                    billable,
+                    messages,
+                },
+            )
+            .collect())
+    }
+}
