@@ -111,7 +111,8 @@ impl Drop for Node {
 }
 
 /// Debian's nginx (`/usr/sbin/nginx`) proxying to one node with docs/deploy.md's `location`
-/// blocks; stopped when dropped.
+/// blocks (`Host` passed with its port, as the guide says for a proxy not on 80 or 443);
+/// stopped when dropped.
 pub struct Nginx {
     pub port: u16,
     child: Child,
@@ -128,7 +129,7 @@ impl Nginx {
         let proxied = "proxy_pass http://parley;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
-            proxy_set_header Host $host;
+            proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;";
         let config = format!(
             "worker_processes 1;
