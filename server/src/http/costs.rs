@@ -5,6 +5,8 @@ use super::{ApiError, AppState, JsonBody};
 use crate::service::costs;
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use parley_app::costs::{CostReport, RateCardInput, RateCardView, SpendGrouping};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,6 +15,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(report))
+        .routes(routes!(report_csv))
         .routes(routes!(rate_card, replace_rate_card))
         .routes(routes!(import_rate_card))
 }
@@ -41,6 +44,66 @@ async fn report(
     RequireViewer(viewer): RequireViewer,
     Query(params): Query<ReportParams>,
 ) -> Result<Json<CostReport>, ApiError> {
+    Ok(Json(spend(&app, &viewer, &params).await?))
+}
+
+/// The same report as CSV (admins): a row per group and a total row; cells that a spreadsheet
+/// would run as a formula are defused.
+#[utoipa::path(get, path = "/api/v1/reports/costs.csv", tag = "reports", params(ReportParams),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn report_csv(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Query(params): Query<ReportParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = spend(&app, &viewer, &params).await?;
+    let line = |cells: &[String]| super::contacts::csv_line(cells.iter().map(String::as_str));
+    let mut csv = line(&[
+        report.group_by.as_str().to_owned(),
+        "name".into(),
+        "messages".into(),
+        "billable".into(),
+        "free".into(),
+        "unpriced".into(),
+        "cost".into(),
+        "currency".into(),
+    ]);
+    for (group, key) in (report
+        .groups
+        .iter()
+        .map(|g| (g, g.key.clone().unwrap_or_default())))
+    .chain([(&report.total, "total".to_owned())])
+    {
+        csv.push_str(&line(&[
+            key,
+            group.label.clone().unwrap_or_default(),
+            group.messages.to_string(),
+            group.billable.to_string(),
+            group.free.to_string(),
+            group.unpriced.to_string(),
+            format!("{:.6}", group.cost),
+            group.currency.clone().unwrap_or_default(),
+        ]));
+    }
+    let disposition = format!(
+        "attachment; filename=\"costs-by-{}.csv\"",
+        report.group_by.as_str()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    ))
+}
+
+async fn spend(
+    app: &AppState,
+    viewer: &parley_app::model::Viewer,
+    params: &ReportParams,
+) -> Result<CostReport, ApiError> {
     let group_by = match params.group_by.as_deref() {
         None | Some("") => SpendGrouping::Category,
         Some(raw) => raw
@@ -48,9 +111,7 @@ async fn report(
             .map_err(|e: parley_app::model::ParseError| ApiError::Invalid(e.to_string()))?,
     };
     let (from, to) = (params.from.as_deref(), params.to.as_deref());
-    Ok(Json(
-        costs::report(&app.services, &viewer, group_by, from, to).await?,
-    ))
+    Ok(costs::report(&app.services, viewer, group_by, from, to).await?)
 }
 
 /// The rate card (admins): one currency; per recipient country (`*`: any other) and Meta

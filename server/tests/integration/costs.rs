@@ -148,6 +148,26 @@ async fn spend_is_priced_from_the_rate_card_and_free_messages_counted_apart(engi
     );
     let (status, _) = agent.call("GET", "/api/v1/reports/costs", None).await;
     assert_eq!(status, 403);
+
+    let (status, csv) = admin
+        .call_text(
+            "GET",
+            "/api/v1/reports/costs.csv?group_by=category&from=2026-07-01",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "category,name,messages,billable,free,unpriced,cost,currency"
+    );
+    assert_eq!(lines[1], "marketing,,3,3,0,0,0.071400,USD");
+    assert_eq!(lines.last().unwrap(), &"total,,6,5,1,1,0.075400,USD");
+    let (status, _) = agent
+        .call_text("GET", "/api/v1/reports/costs.csv", None)
+        .await;
+    assert_eq!(status, 403);
 }
 
 async fn a_rate_card_comes_from_csv_and_a_bad_one_changes_nothing(engine: Engine) {
