@@ -1,7 +1,7 @@
 // A small campaign end to end in a real browser against the sandbox demo: the audience divided
 // before sending (who is left out and why), a sample message, sending at once, counters and
 // the funnel following live, a STOP that opts the customer out (and shows on their contact
-// page), and an agent held to their consent.
+// page), an agent held to their consent, and what the demo's campaign cost.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, screenshot, signedInPage, startParley, team } from "./harness.mjs";
@@ -104,4 +104,33 @@ test("an admin reaches the contacts of a CSV file", async () => {
   await page.waitForURL(/\/campaigns\/\d+$/);
   await page.getByText("Contacts labelled fair-leads").waitFor();
   assert.deepEqual(errors, []);
+});
+
+test("an admin sees what the demo's campaign cost and downloads it as CSV", async () => {
+  const { page, errors } = await signedIn(team.admin);
+  await page.getByRole("link", { name: "Costs" }).click();
+  await page.waitForURL(`${parley.url}/reports/costs`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  // The demo's rate card, and its spring sale priced as marketing.
+  await page.locator("table.rate-card tr", { hasText: "marketing" }).first().waitFor();
+  await page.locator("select").last().selectOption("campaign");
+  const sale = page.locator("table.spend tbody tr", { hasText: "Spring sale" });
+  await sale.waitFor();
+  assert.match(await sale.textContent(), /USD/);
+  await screenshot(page, "costs");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Export CSV" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "costs-by-campaign.csv");
+  const { readFile } = await import("node:fs/promises");
+  const csv = await readFile(await download.path(), "utf8");
+  assert.match(csv.split("\r\n")[0], /^campaign,name,messages,billable,free,unpriced,cost,currency$/);
+  assert.match(csv, /Spring sale/);
+  assert.deepEqual(errors, []);
+
+  const agent = await signedIn(team.agent);
+  assert.equal(await agent.page.getByRole("link", { name: "Costs" }).count(), 0);
+  const response = await agent.page.goto(`${parley.url}/reports/costs`);
+  assert.equal(response.status(), 403);
 });

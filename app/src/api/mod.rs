@@ -7,12 +7,14 @@
 mod campaigns;
 mod collaboration;
 mod contacts;
+mod costs;
 mod numbers;
 mod team;
 
 pub use campaigns::*;
 pub use collaboration::*;
 pub use contacts::*;
+pub use costs::*;
 pub use numbers::*;
 pub use team::*;
 
@@ -373,6 +375,7 @@ pub mod ssr {
     pub use super::campaigns::ssr::CampaignsBackend;
     pub use super::collaboration::ssr::CollaborationBackend;
     pub use super::contacts::ssr::ContactsBackend;
+    pub use super::costs::ssr::CostsBackend;
     pub use super::numbers::ssr::NumbersBackend;
     pub use super::team::ssr::TeamBackend;
 
@@ -383,6 +386,7 @@ pub mod ssr {
         CampaignsBackend
         + CollaborationBackend
         + ContactsBackend
+        + CostsBackend
         + NumbersBackend
         + TeamBackend
         + Send

@@ -50,6 +50,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
                 <a href="/admin/attributes">"Attributes"</a>
                 <a href="/admin/consent">"Opt-out keywords"</a>
                 <a href="/admin/numbers">"Numbers"</a>
+                <a href="/reports/costs">"Costs"</a>
                 <a href="/admin">"Team"</a>
                 <a href="/admin/teams">"Teams"</a>
                 <a href="/admin/audit">"Audit"</a>

@@ -195,7 +195,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
 pub async fn page_access(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let viewer = request.extensions().get::<Viewer>();
-    let is_admin_area = path == "/admin" || path.starts_with("/admin/");
+    // What WhatsApp costs is the admins' to see (reports of one's own work will not be).
+    let is_admin_area = path == "/admin" || path.starts_with("/admin/") || path == "/reports/costs";
     if path.starts_with("/rpc/admin/") {
         return match viewer {
             None => ApiError::Unauthorized.into_response(),

@@ -4,6 +4,7 @@
 mod campaigns;
 mod collaboration;
 mod contacts;
+mod costs;
 mod members;
 mod numbers;
 

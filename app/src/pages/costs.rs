@@ -1,0 +1,242 @@
+//! `/reports/costs` (admins): what WhatsApp cost over a period, grouped by category, number,
+//! country, campaign, member or day, with free messages apart and the rate card that priced
+//! them; every table exports as CSV.
+
+use super::ErrorNotice;
+use super::frame::AppFrame;
+use crate::api::{rate_card, spend_report};
+use crate::costs::{CostGroup, CostReport, RateView, SpendGrouping};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+fn grouping_name(grouping: SpendGrouping) -> &'static str {
+    match grouping {
+        SpendGrouping::Category => "Category",
+        SpendGrouping::Number => "Business number",
+        SpendGrouping::Country => "Country",
+        SpendGrouping::Campaign => "Campaign",
+        SpendGrouping::Agent => "Member",
+        SpendGrouping::Day => "Day",
+    }
+}
+
+/// What a group's key reads as: a campaign's or member's name where it has one.
+fn group_title(grouping: SpendGrouping, group: &CostGroup) -> String {
+    match (&group.label, &group.key) {
+        (Some(label), _) => label.clone(),
+        (None, Some(key)) if key.is_empty() => "Unknown".into(),
+        (None, Some(key)) => key.clone(),
+        (None, None) => match grouping {
+            SpendGrouping::Campaign => "Not a campaign".into(),
+            SpendGrouping::Agent => "No member (campaigns, automations, other apps)".into(),
+            _ => "—".into(),
+        },
+    }
+}
+
+fn money(amount: f64, currency: &Option<String>) -> String {
+    match currency {
+        Some(currency) => format!("{amount:.4} {currency}"),
+        None => "no rate card".into(),
+    }
+}
+
+/// The CSV export's address for the same report.
+fn csv_href(grouping: SpendGrouping, from: &str, to: &str) -> String {
+    let mut href = format!("/api/v1/reports/costs.csv?group_by={}", grouping.as_str());
+    for (name, value) in [("from", from), ("to", to)] {
+        if !value.is_empty() {
+            href.push_str(&format!("&{name}={value}"));
+        }
+    }
+    href
+}
+
+#[component]
+pub fn CostsPage() -> impl IntoView {
+    let grouping = RwSignal::new(SpendGrouping::Category);
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let report = Resource::new(
+        move || (grouping.get(), from.get(), to.get()),
+        |(grouping, from, to)| {
+            let bound = |day: String| Some(day).filter(|d| !d.is_empty());
+            spend_report(grouping, bound(from), bound(to))
+        },
+    );
+    let card = Resource::new(|| (), |_| rate_card());
+    view! {
+        <Title text="Costs · Parley" />
+        <AppFrame>
+            <main class="admin costs">
+                <h1>"What WhatsApp cost"</h1>
+                <p class="hint">
+                    "Every message Meta priced, counted once, with free messages (inside a \
+                     customer's window, or from a free entry point) apart; priced with the rate \
+                     card below. Without dates: the last 30 days."
+                </p>
+                <form class="cost-filters" on:submit=|ev| ev.prevent_default()>
+                    <label>
+                        "From"
+                        <input type="date" prop:value=from on:change=move |ev| from.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        "To"
+                        <input type="date" prop:value=to on:change=move |ev| to.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        "Group by"
+                        <select on:change=move |ev| {
+                            if let Ok(chosen) = event_target_value(&ev).parse() {
+                                grouping.set(chosen);
+                            }
+                        }>
+                            {SpendGrouping::ALL.iter().map(|g| view! {
+                                <option value=g.as_str() selected=move || grouping.get() == *g>
+                                    {grouping_name(*g)}
+                                </option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <a class="button secondary" download
+                        href=move || csv_href(grouping.get(), &from.get(), &to.get())>"Export CSV"</a>
+                </form>
+                <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match report.await {
+                            Ok(report) => view! { <SpendTable report /> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <h2>"Rate card"</h2>
+                <p class="hint">
+                    "Replace it with Meta's current rates through the API: "
+                    <code>"PUT /api/v1/rate_card"</code> " or a CSV file to "
+                    <code>"POST /api/v1/rate_card/import?currency=USD"</code> "."
+                </p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match card.await {
+                            Ok(card) => view! { <RateTable currency=card.currency rates=card.rates /> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </main>
+        </AppFrame>
+    }
+}
+
+#[component]
+fn SpendTable(report: CostReport) -> impl IntoView {
+    let grouping = report.group_by;
+    if report.groups.is_empty() {
+        return view! { <p class="hint">"No priced messages in this period."</p> }.into_any();
+    }
+    let row = move |group: CostGroup, total: bool| {
+        let title = if total {
+            "Total".to_owned()
+        } else {
+            group_title(grouping, &group)
+        };
+        view! {
+            <tr class:total=total>
+                <th scope="row">{title}</th>
+                <td class="number">{group.messages}</td>
+                <td class="number">{group.billable}</td>
+                <td class="number">{group.free}</td>
+                <td class="number">{group.unpriced}</td>
+                <td class="number">{money(group.cost, &group.currency)}</td>
+            </tr>
+        }
+    };
+    view! {
+        <table class="spend" aria-label="Spend">
+            <thead>
+                <tr>
+                    <th scope="col">{grouping_name(grouping)}</th>
+                    <th scope="col">"Messages"</th>
+                    <th scope="col">"Billable"</th>
+                    <th scope="col">"Free"</th>
+                    <th scope="col" title="Billable, but the rate card has no rate for them">"Unpriced"</th>
+                    <th scope="col">"Cost"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {report.groups.into_iter().map(|group| row(group, false)).collect_view()}
+            </tbody>
+            <tfoot>{row(report.total, true)}</tfoot>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn RateTable(currency: Option<String>, rates: Vec<RateView>) -> impl IntoView {
+    let Some(currency) = currency else {
+        return view! { <p class="hint">"No rates yet: every billable message counts as unpriced."</p> }
+            .into_any();
+    };
+    view! {
+        <table class="rate-card" aria-label="Rate card">
+            <thead>
+                <tr>
+                    <th scope="col">"Country"</th>
+                    <th scope="col">"Category"</th>
+                    <th scope="col">{format!("Rate ({currency})")}</th>
+                    <th scope="col">"From"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rates.into_iter().map(|rate| view! {
+                    <tr>
+                        <td>{if rate.country == "*" { "Any other".to_owned() } else { rate.country }}</td>
+                        <td>{rate.category}</td>
+                        <td class="number">{rate.rate}</td>
+                        <td>{rate.effective_from}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_read_as_names_and_the_export_keeps_the_filters() {
+        let group = |key: Option<&str>, label: Option<&str>| CostGroup {
+            key: key.map(Into::into),
+            label: label.map(Into::into),
+            messages: 1,
+            billable: 1,
+            free: 0,
+            unpriced: 0,
+            cost: 0.0,
+            cost_micros: 0,
+            currency: None,
+        };
+        let campaign = group(Some("1"), Some("Spring sale"));
+        assert_eq!(
+            group_title(SpendGrouping::Campaign, &campaign),
+            "Spring sale"
+        );
+        assert_eq!(
+            group_title(SpendGrouping::Campaign, &group(None, None)),
+            "Not a campaign"
+        );
+        assert_eq!(
+            group_title(SpendGrouping::Country, &group(Some(""), None)),
+            "Unknown"
+        );
+        assert_eq!(
+            csv_href(SpendGrouping::Day, "2026-07-01", ""),
+            "/api/v1/reports/costs.csv?group_by=day&from=2026-07-01"
+        );
+        assert_eq!(money(0.07, &Some("USD".into())), "0.0700 USD");
+    }
+}
