@@ -92,3 +92,19 @@ pub struct RateCardInput {
     pub currency: String,
     pub rates: Vec<RateView>,
 }
+
+/// What a campaign would cost before it starts: its eligible recipients priced by their
+/// country for the template's category, at today's rates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CostEstimate {
+    /// Meta's pricing category the template is charged in.
+    pub category: String,
+    /// Messages it would send (its eligible recipients).
+    pub messages: i64,
+    /// Of them, recipients in a country the rate card has no rate for.
+    pub unpriced: i64,
+    pub cost: f64,
+    pub cost_micros: i64,
+    pub currency: Option<String>,
+}

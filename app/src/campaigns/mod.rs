@@ -231,9 +231,9 @@ impl CampaignCounts {
     }
 }
 
-/// What a draft would do before it is saved: its audience's counts and the message a sample
-/// recipient would get.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a draft would do before it is saved: its audience's counts, the message a sample
+/// recipient would get, and what sending it would cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignPreview {
     pub counts: CampaignCounts,
@@ -241,6 +241,8 @@ pub struct CampaignPreview {
     pub sample_contact: Option<String>,
     /// The template as they would read it; absent when a parameter has nothing to fill it.
     pub sample_text: Option<String>,
+    /// The eligible recipients priced with the rate card.
+    pub estimated_cost: crate::costs::CostEstimate,
 }
 
 /// Failed messages with one Meta error code.

@@ -5,7 +5,7 @@
 use super::Millis;
 use super::inbound::StatusUpdate;
 use parley_app::contacts::{country_of, parse_csv};
-use parley_app::costs::{CostGroup, RateCardInput, RateView};
+use parley_app::costs::{CostEstimate, CostGroup, RateCardInput, RateView};
 use std::collections::HashMap;
 
 const DAY_MS: i64 = 86_400_000;
@@ -288,6 +288,34 @@ pub fn tally(counts: &[ChargeCount], card: &RateCard) -> Vec<CostGroup> {
     groups
 }
 
+/// What sending one `category` message to each counted recipient costs at `at`: `prefixes`
+/// counts recipients by the first digits of their number (enough to tell the country).
+pub fn estimate(
+    prefixes: &[(String, i64)],
+    category: &str,
+    card: &RateCard,
+    at: Millis,
+) -> CostEstimate {
+    let mut estimate = CostEstimate {
+        category: category.to_owned(),
+        messages: 0,
+        unpriced: 0,
+        cost: 0.0,
+        cost_micros: 0,
+        currency: card.currency.clone(),
+    };
+    for (prefix, count) in prefixes {
+        estimate.messages += count;
+        let country = country_of(prefix).unwrap_or_default();
+        match card.rate_for(country, category, at) {
+            Some(micros) => estimate.cost_micros += micros * count,
+            None => estimate.unpriced += count,
+        }
+    }
+    estimate.cost = estimate.cost_micros as f64 / 1e6;
+    estimate
+}
+
 /// Every group together.
 pub fn total(groups: &[CostGroup], card: &RateCard) -> CostGroup {
     let mut total = empty_group(None, card);
@@ -559,5 +587,23 @@ mod tests {
             (25, 200_000, 3)
         );
         assert_eq!(all.currency.as_deref(), Some("USD"));
+    }
+
+    #[test]
+    fn a_campaign_is_estimated_by_its_recipients_countries() {
+        let card = RateCard::from_input(&RateCardInput {
+            currency: "USD".into(),
+            rates: vec![
+                rate("US", "marketing", "0.025", "2026-01-01"),
+                rate("IN", "marketing", "0.0107", "2026-01-01"),
+            ],
+        })
+        .unwrap();
+        let prefixes = [("1555".into(), 4), ("9198".into(), 10), ("4477".into(), 2)];
+        let at = parse_day("2026-07-01").unwrap();
+        let estimate = estimate(&prefixes, "marketing", &card, at);
+        assert_eq!((estimate.messages, estimate.unpriced), (16, 2));
+        assert_eq!(estimate.cost_micros, 4 * 25_000 + 10 * 10_700);
+        assert_eq!(estimate.currency.as_deref(), Some("USD"));
     }
 }

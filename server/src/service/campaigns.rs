@@ -250,10 +250,18 @@ pub async fn preview(
         }
         None => (None, None),
     };
+    let prefixes = svc
+        .store
+        .campaigns
+        .eligible_by_prefix(&query, &rules)
+        .await?;
+    let card = svc.store.costs.rate_card().await?;
+    let category = write.template_category.to_ascii_lowercase();
     Ok(CampaignPreview {
         counts,
         sample_contact,
         sample_text,
+        estimated_cost: crate::domain::cost::estimate(&prefixes, &category, &card, svc.now()),
     })
 }
 

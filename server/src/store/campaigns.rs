@@ -106,6 +106,13 @@ pub trait CampaignStore: Send + Sync {
         query: &ContactQuery,
         rules: &Eligibility,
     ) -> StoreResult<Vec<(RecipientState, i64)>>;
+    /// The audience's eligible recipients counted by the first four digits of their number:
+    /// enough to tell their country, for an estimate of what sending costs.
+    async fn eligible_by_prefix(
+        &self,
+        query: &ContactQuery,
+        rules: &Eligibility,
+    ) -> StoreResult<Vec<(String, i64)>>;
     /// The newest contact of the audience who would be sent the template (a preview's sample).
     async fn eligible_sample(
         &self,

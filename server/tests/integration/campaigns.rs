@@ -97,6 +97,31 @@ async fn a_campaign_reaches_those_who_opted_in_and_stop_opts_out() {
             .unwrap()
             .contains("spring sale")
     );
+    // What it would cost: no rate card yet, then the two eligible US numbers at its rate.
+    let estimate = &preview["estimated_cost"];
+    assert_eq!(
+        (&estimate["messages"], &estimate["unpriced"]),
+        (&json!(2), &json!(2))
+    );
+    assert_eq!(estimate["currency"], json!(null));
+    let card = json!({"currency": "USD", "rates": [
+        {"country": "US", "category": "marketing", "rate": "0.025", "effective_from": "2025-07-01"}]});
+    assert_eq!(
+        admin.call("PUT", "/api/v1/rate_card", Some(card)).await.0,
+        200
+    );
+    let (_, priced) = admin
+        .call("POST", "/api/v1/campaigns/preview", Some(spring(number)))
+        .await;
+    let estimate = &priced["estimated_cost"];
+    assert_eq!(
+        (&estimate["category"], &estimate["cost_micros"]),
+        (&json!("marketing"), &json!(50_000))
+    );
+    assert_eq!(
+        (&estimate["unpriced"], &estimate["currency"]),
+        (&json!(0), &json!("USD"))
+    );
 
     // Only admins write campaigns, and only with what fits the template.
     assert_eq!(

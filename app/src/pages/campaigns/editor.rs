@@ -434,6 +434,7 @@ fn AudiencePreview(preview: RwSignal<Option<Result<CampaignPreview, String>>>) -
         Some(Ok(found)) => view! {
             <div class="campaign-preview" aria-live="polite">
                 <AudienceCounts counts=found.counts />
+                <EstimatedCost estimate=found.estimated_cost />
                 {found.sample_text.map(|text| view! {
                     <figure class="sample-message">
                         <figcaption>{format!("What {} would read", found.sample_contact.unwrap_or_else(|| "a recipient".into()))}</figcaption>
@@ -444,6 +445,27 @@ fn AudiencePreview(preview: RwSignal<Option<Result<CampaignPreview, String>>>) -
         }.into_any(),
     }
     }
+}
+
+/// What sending would cost at the rate card's prices.
+#[component]
+fn EstimatedCost(estimate: crate::costs::CostEstimate) -> impl IntoView {
+    let Some(currency) = estimate.currency else {
+        return view! { <p class="hint cost-estimate">"No rate card yet: the cost cannot be estimated."</p> }
+            .into_any();
+    };
+    let places = if estimate.cost >= 1.0 { 2 } else { 4 };
+    let mut text = format!(
+        "Estimated cost: {:.places$} {currency} for {} {} messages",
+        estimate.cost, estimate.messages, estimate.category
+    );
+    if estimate.unpriced > 0 {
+        text.push_str(&format!(
+            " ({} to countries the rate card has no rate for)",
+            estimate.unpriced
+        ));
+    }
+    view! { <p class="cost-estimate">{text}</p> }.into_any()
 }
 
 /// Eligible, and everyone left out with the reason.

@@ -76,7 +76,7 @@ impl CampaignRow {
 }
 
 /// The audience `query` with each contact's eligibility as a recipient state: `SELECT id,
-/// state` for the caller to count or insert.
+/// wa_id, state` for the caller to count or insert.
 fn push_eligibility(
     sql: &mut sqlx::QueryBuilder<'_, Db>,
     query: &ContactQuery,
@@ -93,7 +93,7 @@ fn push_eligibility(
         String::new()
     };
     sql.push(format!(
-        "SELECT a.id, CASE
+        "SELECT a.id, a.wa_id, CASE
            WHEN a.wa_id IS NULL OR a.unreachable_at IS NOT NULL THEN 'skipped_no_whatsapp'
            {marketing}
            ELSE 'pending' END AS state
@@ -249,6 +249,17 @@ impl CampaignStore for Engine {
                 Ok((state, count))
             })
             .collect()
+    }
+
+    async fn eligible_by_prefix(
+        &self,
+        query: &ContactQuery,
+        rules: &Eligibility,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let mut sql = sqlx::QueryBuilder::<Db>::new("SELECT SUBSTR(wa_id, 1, 4), COUNT(*) FROM (");
+        push_eligibility(&mut sql, query, rules);
+        sql.push(") eligibility WHERE state = 'pending' GROUP BY SUBSTR(wa_id, 1, 4)");
+        Ok(sql.build_query_as().fetch_all(&self.pool).await?)
     }
 
     async fn eligible_sample(
