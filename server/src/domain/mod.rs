@@ -10,6 +10,7 @@
 //! - [`window`]: the 24-hour (72 after an ad) customer-service window.
 //! - [`cost`]: what Meta charges per message, the rate card, and spend.
 //! - [`period`]: the period a report covers.
+//! - [`rate_card`]: what a billable message costs, by country and category.
 //! - [`audit`]: the admin actions and security events the audit log records.
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
 
@@ -22,6 +23,7 @@ pub mod inbound;
 pub mod message;
 pub mod number_update;
 pub mod period;
+pub mod rate_card;
 pub mod retry;
 pub mod routing;
 pub mod time;

@@ -1,7 +1,7 @@
 //! The period a report covers, as its callers write it: unix seconds or ISO dates.
 
 use super::Millis;
-use super::cost::parse_day;
+use super::rate_card::parse_day;
 use std::time::Duration;
 
 const DAY: Duration = Duration::from_secs(86_400);

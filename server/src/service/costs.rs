@@ -4,8 +4,9 @@
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
 use crate::domain::audit::AuditAction;
-use crate::domain::cost::{self, RateCard, day_start, format_day};
+use crate::domain::cost::{self, day_start};
 use crate::domain::period::Period;
+use crate::domain::rate_card::{RateCard, format_day};
 use parley_app::costs::{CostReport, RateCardInput, RateCardView, SpendGrouping};
 use parley_app::model::{UnixTime, Viewer};
 use serde_json::json;

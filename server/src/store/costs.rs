@@ -3,7 +3,8 @@
 
 use super::StoreResult;
 use crate::domain::Millis;
-use crate::domain::cost::{ChargeCount, RateCard};
+use crate::domain::cost::ChargeCount;
+use crate::domain::rate_card::RateCard;
 use async_trait::async_trait;
 use parley_app::costs::SpendGrouping;
 

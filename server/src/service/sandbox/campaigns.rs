@@ -6,7 +6,7 @@
 
 use crate::domain::Millis;
 use crate::domain::conversation::Conversation;
-use crate::domain::cost::RateCard;
+use crate::domain::rate_card::RateCard;
 use crate::store::campaigns::{CampaignWrite, Eligibility};
 use crate::store::{ContactQuery, NewConsentEntry, Store, StoreResult};
 use parley_app::campaigns::{Audience, CampaignState, CampaignTemplate};

@@ -2,7 +2,8 @@
 
 use super::{Db, Engine, Tx};
 use crate::domain::Millis;
-use crate::domain::cost::{Charge, ChargeCount, Rate, RateCard};
+use crate::domain::cost::{Charge, ChargeCount};
+use crate::domain::rate_card::{Rate, RateCard};
 use crate::store::{CostStore, StoreResult};
 use async_trait::async_trait;
 use parley_app::costs::SpendGrouping;

@@ -8,7 +8,8 @@ use crate::wa;
 use parley_app::costs::{RateCardInput, RateView, SpendGrouping};
 use parley_app::model::Role;
 use parley_server::domain::Millis;
-use parley_server::domain::cost::{ChargeCount, RateCard, parse_day};
+use parley_server::domain::cost::ChargeCount;
+use parley_server::domain::rate_card::{RateCard, parse_day};
 use serde_json::json;
 
 on_both_engines!(
