@@ -127,6 +127,24 @@ test("an admin sees what the demo's campaign cost and downloads it as CSV", asyn
   const csv = await readFile(await download.path(), "utf8");
   assert.match(csv.split("\r\n")[0], /^campaign,name,messages,billable,free,unpriced,cost,currency$/);
   assert.match(csv, /Spring sale/);
+
+  // An admin replaces the card from a CSV file: a bad rate is named and nothing changes.
+  await page.locator("#rate-card-csv").fill("country,category,rate,effective_from\nUS,marketing,0,05,2025-07-01");
+  await page.getByRole("button", { name: "Replace rate card" }).click();
+  await page.locator(".rate-card-import [role=alert]").filter({ hasText: "rate 1" }).waitFor();
+  await page.locator("#rate-card-csv").fill("country,category,rate,effective_from\nUS,marketing,0.05,2025-07-01");
+  await page.getByRole("button", { name: "Replace rate card" }).click();
+  await page.locator(".rate-card-import [role=status]").filter({ hasText: "Saved: 1 rates." }).waitFor();
+  await page.locator("table.rate-card tbody tr").filter({ hasText: "0.05" }).waitFor();
+  assert.equal(await page.locator("table.rate-card tbody tr").count(), 1);
+  // The spring sale repriced at the new rate: each billable US message at 0.05.
+  const repriced = page.locator("table.spend tbody tr", { hasText: "Spring sale" });
+  await repriced.filter({ hasText: "USD" }).waitFor();
+  const cells = repriced.locator("td");
+  const billable = Number(await cells.nth(1).textContent());
+  const cost = parseFloat(await cells.nth(4).textContent());
+  assert.ok(billable > 0);
+  assert.ok(Math.abs(cost - billable * 0.05) < 1e-9, `${billable} messages cost ${cost}`);
   assert.deepEqual(errors, []);
 
   const agent = await signedIn(team.agent);

@@ -27,6 +27,15 @@ pub async fn rate_card() -> Result<RateCardView, AppError> {
     base::backend()?.rate_card(&viewer).await
 }
 
+/// Replaces the rate card with a CSV file's rates (admins): `country,category,rate,effective_from`.
+#[server(prefix = "/rpc", endpoint = "admin/import_rate_card")]
+pub async fn import_rate_card(currency: String, csv: String) -> Result<RateCardView, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?
+        .import_rate_card(&viewer, currency, csv)
+        .await
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
@@ -42,5 +51,11 @@ pub mod ssr {
             to: Option<String>,
         ) -> Result<CostReport, AppError>;
         async fn rate_card(&self, viewer: &Viewer) -> Result<RateCardView, AppError>;
+        async fn import_rate_card(
+            &self,
+            viewer: &Viewer,
+            currency: String,
+            csv: String,
+        ) -> Result<RateCardView, AppError>;
     }
 }

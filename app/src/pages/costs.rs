@@ -4,7 +4,7 @@
 
 use super::ErrorNotice;
 use super::frame::AppFrame;
-use crate::api::{rate_card, spend_report};
+use crate::api::{import_rate_card, rate_card, spend_report};
 use crate::costs::{CostGroup, CostReport, RateView, SpendGrouping};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -57,14 +57,16 @@ pub fn CostsPage() -> impl IntoView {
     let grouping = RwSignal::new(SpendGrouping::Category);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    // Bumped when an import replaces the card, so the card and the report are read again.
+    let imported = RwSignal::new(0u32);
     let report = Resource::new(
-        move || (grouping.get(), from.get(), to.get()),
-        |(grouping, from, to)| {
+        move || (grouping.get(), from.get(), to.get(), imported.get()),
+        |(grouping, from, to, _)| {
             let bound = |day: String| Some(day).filter(|d| !d.is_empty());
             spend_report(grouping, bound(from), bound(to))
         },
     );
-    let card = Resource::new(|| (), |_| rate_card());
+    let card = Resource::new(move || imported.get(), |_| rate_card());
     view! {
         <Title text="Costs · Parley" />
         <AppFrame>
@@ -110,11 +112,7 @@ pub fn CostsPage() -> impl IntoView {
                     })}
                 </Transition>
                 <h2>"Rate card"</h2>
-                <p class="hint">
-                    "Replace it with Meta's current rates through the API: "
-                    <code>"PUT /api/v1/rate_card"</code> " or a CSV file to "
-                    <code>"POST /api/v1/rate_card/import?currency=USD"</code> "."
-                </p>
+                <RateCardImport imported />
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match card.await {
@@ -125,6 +123,54 @@ pub fn CostsPage() -> impl IntoView {
                 </Transition>
             </main>
         </AppFrame>
+    }
+}
+
+/// Replaces the card with a CSV file's rates, pasted or chosen; the whole file is checked
+/// first and the first bad rate named.
+#[component]
+fn RateCardImport(imported: RwSignal<u32>) -> impl IntoView {
+    let currency = RwSignal::new("USD".to_owned());
+    let csv = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<usize, String>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (currency, text) = (currency.get_untracked(), csv.get_untracked());
+        leptos::task::spawn_local(async move {
+            match import_rate_card(currency, text).await {
+                Ok(card) => {
+                    outcome.set(Some(Ok(card.rates.len())));
+                    imported.update(|n| *n += 1);
+                }
+                Err(error) => outcome.set(Some(Err(error.to_string()))),
+            }
+        });
+    };
+    view! {
+        <form class="rate-card-import" on:submit=submit>
+            <p class="hint">
+                "Replace the card with Meta's current rates: a CSV file with the columns "
+                <code>"country"</code> " (a two-letter code, or * for any other), "
+                <code>"category"</code> ", " <code>"rate"</code> " and " <code>"effective_from"</code>
+                " (YYYY-MM-DD). Also through the API: " <code>"PUT /api/v1/rate_card"</code> "."
+            </p>
+            <label>
+                "Currency"
+                <input type="text" id="rate-card-currency" maxlength="3" size="4" prop:value=currency
+                    on:input=move |ev| currency.set(event_target_value(&ev)) />
+            </label>
+            <label>
+                "Rates (CSV)"
+                <textarea id="rate-card-csv" rows="5" prop:value=csv
+                    placeholder="country,category,rate,effective_from\nIN,marketing,0.0107,2025-07-01"
+                    on:input=move |ev| csv.set(event_target_value(&ev))></textarea>
+            </label>
+            <button type="submit">"Replace rate card"</button>
+            {move || outcome.get().map(|outcome| match outcome {
+                Ok(count) => view! { <p class="saved" role="status">{format!("Saved: {count} rates.")}</p> }.into_any(),
+                Err(problem) => view! { <p class="form-error" role="alert">{problem}</p> }.into_any(),
+            })}
+        </form>
     }
 }
 

@@ -28,6 +28,17 @@ impl CostsBackend for AppState {
         .map_err(app_error)
     }
 
+    async fn import_rate_card(
+        &self,
+        viewer: &Viewer,
+        currency: String,
+        csv: String,
+    ) -> Result<RateCardView, AppError> {
+        costs::import_rate_card(&self.services, viewer, &self.origin(), &currency, &csv)
+            .await
+            .map_err(app_error)
+    }
+
     async fn rate_card(&self, viewer: &Viewer) -> Result<RateCardView, AppError> {
         costs::rate_card(&self.services, viewer)
             .await
