@@ -8,13 +8,13 @@ use crate::store::{CostStore, StoreResult};
 use async_trait::async_trait;
 use parley_app::costs::SpendGrouping;
 
-/// Charges written per statement (eight bound values each).
-const CHARGE_GROUP: usize = 200;
+/// Rows written per statement (at most seven bound values each).
+const ROWS_PER_INSERT: usize = 200;
 
 /// Records a chunk's charges: the first status that priced a message counts, repeats of it
 /// (Meta prices `sent`, `delivered` and `read` alike) change nothing.
 pub(super) async fn record_charges(tx: &mut Tx<'_>, charges: &[Charge]) -> StoreResult<()> {
-    for group in charges.chunks(CHARGE_GROUP) {
+    for group in charges.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO message_charges (wamid, phone_number_id, country, category, pricing_type,
                billable, occurred_at) ",
@@ -34,16 +34,38 @@ pub(super) async fn record_charges(tx: &mut Tx<'_>, charges: &[Charge]) -> Store
     Ok(())
 }
 
-/// The key and label each grouping counts by; the message (by wamid) says who sent it.
-fn key_and_label(grouping: SpendGrouping) -> (&'static str, &'static str) {
+/// What a grouping counts by: its key, the key's label, and the joins they need (only the
+/// campaign and member groupings read the message, by wamid, to learn who sent it).
+struct Grouping {
+    key: &'static str,
+    label: &'static str,
+    joins: &'static str,
+}
+
+fn grouping_of(grouping: SpendGrouping) -> Grouping {
+    let plain = |key| Grouping {
+        key,
+        label: "NULL",
+        joins: "",
+    };
     match grouping {
-        SpendGrouping::Category => ("c.category", "NULL"),
-        SpendGrouping::Number => ("c.phone_number_id", "NULL"),
-        SpendGrouping::Country => ("c.country", "NULL"),
-        SpendGrouping::Campaign => ("CAST(m.campaign_id AS TEXT)", "MAX(k.name)"),
-        SpendGrouping::Agent => ("CAST(m.author_id AS TEXT)", "MAX(u.name)"),
+        SpendGrouping::Category => plain("c.category"),
+        SpendGrouping::Number => plain("c.phone_number_id"),
+        SpendGrouping::Country => plain("c.country"),
         // The day is a column of its own; the report names it.
-        SpendGrouping::Day => ("CAST(NULL AS TEXT)", "NULL"),
+        SpendGrouping::Day => plain("CAST(NULL AS TEXT)"),
+        SpendGrouping::Campaign => Grouping {
+            key: "CAST(m.campaign_id AS TEXT)",
+            label: "MAX(k.name)",
+            joins: "LEFT JOIN messages m ON m.wamid = c.wamid
+                    LEFT JOIN campaigns k ON k.id = m.campaign_id",
+        },
+        SpendGrouping::Agent => Grouping {
+            key: "CAST(m.author_id AS TEXT)",
+            label: "MAX(u.name)",
+            joins: "LEFT JOIN messages m ON m.wamid = c.wamid
+                    LEFT JOIN users u ON u.id = m.author_id",
+        },
     }
 }
 
@@ -87,7 +109,7 @@ impl CostStore for Engine {
             .execute(&mut *tx)
             .await?;
         let currency = card.currency.clone().unwrap_or_default();
-        for group in card.rates.chunks(CHARGE_GROUP) {
+        for group in card.rates.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO rate_card (country, category, effective_from, currency, rate_micros) ",
             );
@@ -110,14 +132,11 @@ impl CostStore for Engine {
         from: Millis,
         to: Millis,
     ) -> StoreResult<Vec<ChargeCount>> {
-        let (key, label) = key_and_label(grouping);
+        let Grouping { key, label, joins } = grouping_of(grouping);
         let rows: Vec<CountRow> = sqlx::query_as(&format!(
             "SELECT {key} AS spend_key, {label} AS spend_label, c.country, c.category,
                     c.occurred_at / 86400000 AS spend_day, c.billable, COUNT(*) AS messages
-             FROM message_charges c
-             LEFT JOIN messages m ON m.wamid = c.wamid
-             LEFT JOIN campaigns k ON k.id = m.campaign_id
-             LEFT JOIN users u ON u.id = m.author_id
+             FROM message_charges c {joins}
              WHERE c.occurred_at >= $1 AND c.occurred_at < $2
              GROUP BY {key}, c.country, c.category, c.occurred_at / 86400000, c.billable"
         ))
