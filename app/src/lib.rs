@@ -12,6 +12,7 @@ pub mod live;
 pub mod model;
 pub mod numbers;
 mod pages;
+pub mod reports;
 pub mod team;
 pub mod templates;
 pub mod time;

@@ -1,4 +1,5 @@
 //! What the clock does by itself: snoozed conversations come back when their time comes,
+//! windows that closed on a waiting customer are marked in the history reports read,
 //! presence nobody renewed is forgotten, and (with `PARLEY_RETENTION_DAYS`) message content past
 //! its retention is forgotten. One loop per node; each step is one atomic statement,
 //! so nodes running it side by side never wake a conversation twice.
@@ -15,6 +16,9 @@ const PRESENCE_EVENTS_KEPT: Duration = Duration::from_secs(3600);
 /// Retention runs this often (ticks: ten minutes), a batch of this many messages at a time.
 const RETENTION_EVERY: u32 = 300;
 const RETENTION_BATCH: i64 = 1000;
+/// Lapsed windows are looked for this often (ticks: half a minute); each is marked at the
+/// moment it closed, however late it is noticed.
+const LAPSES_EVERY: u32 = 15;
 
 pub fn spawn(store: SharedStore, clock: SharedClock, retention: Option<Duration>) {
     tokio::spawn(async move {
@@ -26,6 +30,11 @@ pub fn spawn(store: SharedStore, clock: SharedClock, retention: Option<Duration>
                 tracing::warn!(%error, "cannot wake snoozed conversations");
             }
             ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(LAPSES_EVERY)
+                && let Err(error) = store.reports.mark_lapsed_windows(now).await
+            {
+                tracing::warn!(%error, "cannot mark lapsed windows");
+            }
             if ticks.is_multiple_of(SWEEP_EVERY)
                 && let Err(error) = store
                     .presence

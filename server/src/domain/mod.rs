@@ -10,8 +10,10 @@
 //! - [`window`]: the 24-hour (72 after an ad) customer-service window.
 //! - [`cost`]: what Meta charges per message, the rate card, and spend.
 //! - [`period`]: the period a report covers.
+//! - [`report`]: reports' figures (totals, percentiles, ratings) from history marks.
 //! - [`rate_card`]: what a billable message costs, by country and category.
 //! - [`audit`]: the admin actions and security events the audit log records.
+//! - [`history`]: which events mark a conversation's history, and the figures drawn from it.
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
 
 pub mod audit;
@@ -19,11 +21,13 @@ pub mod contact;
 pub mod conversation;
 pub mod cost;
 pub mod events;
+pub mod history;
 pub mod inbound;
 pub mod message;
 pub mod number_update;
 pub mod period;
 pub mod rate_card;
+pub mod report;
 pub mod retry;
 pub mod routing;
 pub mod time;

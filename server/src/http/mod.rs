@@ -21,6 +21,7 @@ mod labels;
 mod notes;
 mod numbers;
 mod openapi;
+mod reports;
 mod sandbox;
 mod segments;
 mod sign_in;
@@ -97,6 +98,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(numbers::router())
         .merge(canned::router())
         .merge(costs::router())
+        .merge(reports::router())
         .merge(uploads::router())
         .merge(templates::router())
         .merge(teams::router())

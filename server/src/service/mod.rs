@@ -40,6 +40,7 @@ pub mod notes;
 pub mod notifications;
 pub mod numbers;
 pub mod presence;
+pub mod reports;
 pub mod sandbox;
 pub mod segments;
 pub mod sending;

@@ -1,6 +1,6 @@
 //! The data layer, one door per domain: [`Store`] holds a handle for each (team, audit, journal,
 //! intake, numbers, conversations, messages, outbox, media, templates, labels, notes,
-//! notifications, canned replies, presence, contacts, consent, campaigns, teams and routing,
+//! notifications, canned replies, presence, contacts, consent, campaigns, costs, reports, teams and routing,
 //! second factors, events), each a trait
 //! that both engines implement and the contract tests run against SQLite and PostgreSQL alike.
 //!
@@ -40,6 +40,7 @@ mod outbox;
 mod postgres;
 mod postgres_link;
 mod presence;
+pub mod reports;
 mod routing;
 mod second_factor;
 pub mod sessions;
@@ -75,6 +76,7 @@ pub use numbers::{
 };
 pub use outbox::{NewOutbound, OutboundMedia, OutboxJob, OutboxStore};
 pub use presence::{Presence, PresenceStore};
+pub use reports::ReportStore;
 pub use routing::{RoutingStore, Team, TeamUpdate, team_name};
 pub use second_factor::{SecondFactor, SecondFactorStore};
 pub use sessions::DbSessionStore;
@@ -193,6 +195,7 @@ pub struct Domains {
     pub consent: Arc<dyn ConsentStore>,
     pub campaigns: Arc<dyn CampaignStore>,
     pub costs: Arc<dyn CostStore>,
+    pub reports: Arc<dyn ReportStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub messages: Arc<dyn MessageStore>,
     pub outbox: Arc<dyn OutboxStore>,
@@ -229,6 +232,7 @@ impl Store {
             + ConsentStore
             + CampaignStore
             + CostStore
+            + ReportStore
             + ConversationStore
             + MessageStore
             + OutboxStore
@@ -255,6 +259,7 @@ impl Store {
             consent: engine.clone(),
             campaigns: engine.clone(),
             costs: engine.clone(),
+            reports: engine.clone(),
             conversations: engine.clone(),
             messages: engine.clone(),
             outbox: engine.clone(),

@@ -5,6 +5,8 @@
 //! never see it. SQLite has one writer at a time, which already orders commits; PostgreSQL
 //! gives events their ids as each transaction commits, one transaction at a time (migration
 //! 0018), so a writer never waits for the log while holding rows others wait for.
+//!
+//! Conversations' history for reports is written here too, from the same events.
 
 use super::{Db, Engine, Tx};
 use crate::domain::events::RecordedEvent;
@@ -26,7 +28,7 @@ pub(super) async fn push(tx: &mut Tx<'_>, event: &DomainEvent, now: Millis) -> S
     .bind(now.0)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    super::history::record(tx, std::slice::from_ref(event), now).await
 }
 
 /// Writes `events` into the log in this order, a statement per few hundred.
@@ -48,7 +50,7 @@ pub(super) async fn push_all(
         });
         insert.build().execute(&mut **tx).await?;
     }
-    Ok(())
+    super::history::record(tx, events, now).await
 }
 
 #[async_trait]

@@ -17,6 +17,7 @@ mod notes;
 mod numbers;
 mod outbox;
 mod presence;
+mod reports;
 mod routing;
 mod second_factor;
 mod sessions;

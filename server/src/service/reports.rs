@@ -1,0 +1,320 @@
+//! How fast the team answers: figures from conversations' history and messages. Admins see
+//! everyone's; an agent sees what counts for them alone.
+
+use super::{ServiceError, ServiceResult, Services};
+use crate::domain::Millis;
+use crate::domain::history::{
+    HistoryKind, bucket_millis, bucket_start, bucket_starts, percentile, weekday_and_hour,
+};
+use crate::domain::period::Period;
+use crate::domain::report::{self, Figures};
+use crate::store::reports::{Buckets, ReportFilter};
+use parley_app::model::{UnixTime, UserId, Viewer};
+use parley_app::reports::{
+    AgentReport, AgentsReport, Heatmap, Metric, ReportParams, ReportScope, ReportSummary,
+    SeriesPoint, TeamReport, TeamsReport, TimeBucket, TimeSeries,
+};
+use std::collections::BTreeMap;
+
+/// The marks whose values reports measure.
+const MEASURED: [HistoryKind; 3] = [
+    HistoryKind::FirstReply,
+    HistoryKind::Resolved,
+    HistoryKind::Csat,
+];
+/// Where days begin: reports count UTC days and hours.
+const UTC: i64 = 0;
+/// Hourly series cover at most this many days (744 points).
+const LONGEST_HOURLY_DAYS: i64 = 31;
+
+pub async fn summary(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+) -> ServiceResult<ReportSummary> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    let reports = &svc.store.reports;
+    let counts = reports.count_marks(&filter).await?;
+    let values = reports.mark_values(&filter, &MEASURED).await?;
+    let messages = reports.count_messages(&filter, None).await?;
+    let figures = report::figures(&counts, &values);
+    let count_of = |inbound: bool| {
+        messages
+            .iter()
+            .filter(|count| count.inbound == inbound)
+            .map(|count| count.count)
+            .sum()
+    };
+    Ok(ReportSummary {
+        scope,
+        conversations_opened: figures.conversations_opened(),
+        conversations_resolved: figures.resolved,
+        messages_in: count_of(true),
+        messages_out: count_of(false),
+        first_response_seconds: figures.first_response,
+        resolution_seconds: figures.resolution,
+        windows_lapsed_unanswered: figures.windows_lapsed,
+        csat: figures.csat,
+    })
+}
+
+/// Every member's figures (an agent: their own), busiest first; members who did nothing in
+/// the period are listed with zeros, so that a quiet member shows.
+pub async fn agents(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+) -> ServiceResult<AgentsReport> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    let counts = svc.store.reports.count_marks(&filter).await?;
+    let values = svc.store.reports.mark_values(&filter, &MEASURED).await?;
+    let mut by_agent = report::figures_by_agent(&counts, &values);
+    let users = svc.store.team.list_users().await?;
+    let names: BTreeMap<UserId, String> = users
+        .iter()
+        .map(|user| (user.id, user.name.as_str().to_owned()))
+        .collect();
+    for user in users.iter().filter(|user| !user.disabled) {
+        if filter.agent_id.is_none_or(|agent| agent == user.id) {
+            by_agent.entry(user.id).or_default();
+        }
+    }
+    let mut agents: Vec<AgentReport> = by_agent
+        .into_iter()
+        .map(|(agent_id, figures)| AgentReport {
+            agent_id,
+            name: names
+                .get(&agent_id)
+                .cloned()
+                .unwrap_or_else(|| format!("Member {agent_id}")),
+            assigned: figures.assigned,
+            replies: figures.replies,
+            first_response_seconds: figures.first_response,
+            conversations_resolved: figures.resolved,
+            resolution_seconds: figures.resolution,
+            windows_lapsed_unanswered: figures.windows_lapsed,
+            csat: figures.csat,
+        })
+        .collect();
+    agents.sort_by(|a, b| {
+        (b.replies + b.conversations_resolved)
+            .cmp(&(a.replies + a.conversations_resolved))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(AgentsReport { scope, agents })
+}
+
+/// Every team's figures, and those of conversations in no team's queue.
+pub async fn teams(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+) -> ServiceResult<TeamsReport> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    let counts = svc.store.reports.count_marks(&filter).await?;
+    let values = svc.store.reports.mark_values(&filter, &MEASURED).await?;
+    let mut by_team = report::figures_by_team(&counts, &values);
+    let teams = svc.store.routing.teams().await?;
+    for team in &teams {
+        if filter.team_id.is_none_or(|id| id == team.id) {
+            by_team.entry(Some(team.id)).or_default();
+        }
+    }
+    let name_of = |id: Option<i64>| match id {
+        None => "No team".to_owned(),
+        Some(id) => teams
+            .iter()
+            .find(|team| team.id == id)
+            .map_or_else(|| format!("Team {id} (deleted)"), |team| team.name.clone()),
+    };
+    let teams = by_team
+        .into_iter()
+        .map(|(team_id, figures): (Option<i64>, Figures)| TeamReport {
+            team_id,
+            name: name_of(team_id),
+            conversations_opened: figures.conversations_opened(),
+            conversations_resolved: figures.resolved,
+            replies: figures.replies,
+            first_response_seconds: figures.first_response,
+            resolution_seconds: figures.resolution,
+            windows_lapsed_unanswered: figures.windows_lapsed,
+            csat: figures.csat,
+        })
+        .collect();
+    Ok(TeamsReport { scope, teams })
+}
+
+/// `metric` per hour or day over the period, every bucket present (empty ones `null` for
+/// measures, 0 for counts).
+pub async fn timeseries(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+    metric: Metric,
+    bucket: TimeBucket,
+) -> ServiceResult<TimeSeries> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    if bucket == TimeBucket::Hour
+        && filter.to.0 - filter.from.0 > LONGEST_HOURLY_DAYS * bucket_millis(TimeBucket::Day)
+    {
+        return Err(ServiceError::Invalid(format!(
+            "an hourly series covers at most {LONGEST_HOURLY_DAYS} days"
+        )));
+    }
+    let buckets = Buckets {
+        width: bucket_millis(bucket),
+        offset: UTC,
+    };
+    let reports = &svc.store.reports;
+    let filter = &filter;
+    let counted = |kind| async move { reports.count_marks_by_bucket(filter, kind, buckets).await };
+    let values: BTreeMap<Millis, f64> = match metric {
+        Metric::ConversationsOpened => {
+            let mut opened = counted(HistoryKind::Opened).await?;
+            opened.extend(counted(HistoryKind::Reopened).await?);
+            sum_by_bucket(opened)
+        }
+        Metric::ConversationsResolved => sum_by_bucket(counted(HistoryKind::Resolved).await?),
+        Metric::WindowsLapsedUnanswered => sum_by_bucket(counted(HistoryKind::WindowLapsed).await?),
+        Metric::MessagesIn | Metric::MessagesOut => {
+            let inbound = metric == Metric::MessagesIn;
+            let messages = reports.count_messages(filter, Some(buckets)).await?;
+            sum_by_bucket(
+                messages
+                    .into_iter()
+                    .filter(|count| count.inbound == inbound)
+                    .filter_map(|count| Some((count.bucket?, count.count))),
+            )
+        }
+        Metric::FirstResponseP50
+        | Metric::FirstResponseP90
+        | Metric::ResolutionP50
+        | Metric::CsatAverage => {
+            let (kind, measure): (HistoryKind, Measure) = match metric {
+                Metric::FirstResponseP50 => (HistoryKind::FirstReply, |v| {
+                    percentile(v, 0.5).map(|p| p as f64)
+                }),
+                Metric::FirstResponseP90 => (HistoryKind::FirstReply, |v| {
+                    percentile(v, 0.9).map(|p| p as f64)
+                }),
+                Metric::ResolutionP50 => (HistoryKind::Resolved, |v| {
+                    percentile(v, 0.5).map(|p| p as f64)
+                }),
+                _ => (HistoryKind::Csat, |v| report::csat(v).average),
+            };
+            let mut grouped: BTreeMap<Millis, Vec<i64>> = BTreeMap::new();
+            for mark in reports.mark_values(filter, &[kind]).await? {
+                let start = bucket_start(bucket, mark.at, UTC);
+                grouped.entry(start).or_default().push(mark.value);
+            }
+            grouped
+                .into_iter()
+                .filter_map(|(start, mut values)| Some((start, measure(&mut values)?)))
+                .collect()
+        }
+    };
+    let is_count = matches!(
+        metric,
+        Metric::ConversationsOpened
+            | Metric::ConversationsResolved
+            | Metric::MessagesIn
+            | Metric::MessagesOut
+            | Metric::WindowsLapsedUnanswered
+    );
+    let points = bucket_starts(bucket, filter.from, filter.to, UTC)
+        .into_iter()
+        .map(|start| SeriesPoint {
+            start: UnixTime::from_millis(start.0),
+            value: values
+                .get(&start)
+                .copied()
+                .or(if is_count { Some(0.0) } else { None }),
+        })
+        .collect();
+    Ok(TimeSeries {
+        scope,
+        metric,
+        bucket,
+        points,
+    })
+}
+
+/// Customers' messages by weekday and hour (UTC) over the period.
+pub async fn heatmap(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+) -> ServiceResult<Heatmap> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    let hours = Buckets {
+        width: bucket_millis(TimeBucket::Hour),
+        offset: UTC,
+    };
+    let mut cells = vec![[0i64; 24]; 7];
+    let messages = svc
+        .store
+        .reports
+        .count_messages(&filter, Some(hours))
+        .await?;
+    for count in messages.iter().filter(|count| count.inbound) {
+        if let Some(start) = count.bucket {
+            let (weekday, hour) = weekday_and_hour(start, UTC);
+            cells[weekday][hour] += count.count;
+        }
+    }
+    Ok(Heatmap { scope, cells })
+}
+
+/// What a measured series shows of a bucket's values.
+type Measure = fn(&mut [i64]) -> Option<f64>;
+
+fn sum_by_bucket(counts: impl IntoIterator<Item = (Millis, i64)>) -> BTreeMap<Millis, f64> {
+    let mut sums = BTreeMap::new();
+    for (start, count) in counts {
+        *sums.entry(start).or_insert(0.0) += count as f64;
+    }
+    sums
+}
+
+/// The filter a viewer may have: an agent's reports are their own, whatever they asked.
+fn scope_for(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+) -> ServiceResult<(ReportFilter, ReportScope)> {
+    let period = Period::parse(params.from.as_deref(), params.to.as_deref(), svc.now())
+        .map_err(ServiceError::Invalid)?;
+    let asked = params.agent_id.map(UserId);
+    let agent_id = if viewer.is_admin() {
+        asked
+    } else {
+        match asked {
+            Some(other) if other != viewer.id => return Err(ServiceError::Forbidden),
+            _ => Some(viewer.id),
+        }
+    };
+    let text = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    let filter = ReportFilter {
+        from: period.from,
+        to: period.to,
+        phone_number_id: text(&params.phone_number_id),
+        team_id: params.team_id,
+        agent_id,
+        label: text(&params.label),
+    };
+    let scope = ReportScope {
+        from: UnixTime::from_millis(filter.from.0),
+        to: UnixTime::from_millis(filter.to.0),
+        phone_number_id: filter.phone_number_id.clone(),
+        team_id: filter.team_id,
+        agent_id: filter.agent_id,
+        label: filter.label.clone(),
+    };
+    Ok((filter, scope))
+}

@@ -1,0 +1,79 @@
+//! What reports read: conversations' history (written beside the domain events) and messages,
+//! counted in the database so a report reads few rows however long the history.
+
+use super::StoreResult;
+use crate::domain::Millis;
+use crate::domain::history::HistoryKind;
+use crate::domain::report::{Counted, Measured};
+use async_trait::async_trait;
+use parley_app::model::UserId;
+
+/// The period `[from, to)` and the filters a report applies. History is filtered by what was
+/// true at each step (the number, team and member then); messages by their conversation now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportFilter {
+    pub from: Millis,
+    pub to: Millis,
+    pub phone_number_id: Option<String>,
+    pub team_id: Option<i64>,
+    pub agent_id: Option<UserId>,
+    /// A conversation label's name (any case).
+    pub label: Option<String>,
+}
+
+/// Messages one way in one bucket (`bucket` `None`: the whole period).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageCount {
+    pub inbound: bool,
+    pub bucket: Option<Millis>,
+    pub count: i64,
+}
+
+/// A step in one conversation's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub kind: HistoryKind,
+    pub actor_id: Option<UserId>,
+    pub agent_id: Option<UserId>,
+    pub team_id: Option<i64>,
+    pub value: Option<i64>,
+    pub detail: Option<String>,
+    pub at: Millis,
+}
+
+/// How a count is cut over time: buckets `width` ms wide, days starting `offset` ms from UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Buckets {
+    pub width: i64,
+    pub offset: i64,
+}
+
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The marks in the filter, counted per kind, member and team.
+    async fn count_marks(&self, filter: &ReportFilter) -> StoreResult<Vec<Counted>>;
+    /// The marks of `kind` in the filter, counted per bucket (each bucket's start).
+    async fn count_marks_by_bucket(
+        &self,
+        filter: &ReportFilter,
+        kind: HistoryKind,
+        buckets: Buckets,
+    ) -> StoreResult<Vec<(Millis, i64)>>;
+    /// The values of the marks of `kinds` in the filter.
+    async fn mark_values(
+        &self,
+        filter: &ReportFilter,
+        kinds: &[HistoryKind],
+    ) -> StoreResult<Vec<Measured>>;
+    /// Messages sent in the filter, each way, per bucket or (`None`) over the whole period.
+    async fn count_messages(
+        &self,
+        filter: &ReportFilter,
+        buckets: Option<Buckets>,
+    ) -> StoreResult<Vec<MessageCount>>;
+    /// Marks the windows that lapsed by `now` with the customer waiting (once each, whichever
+    /// node looks); how many were new.
+    async fn mark_lapsed_windows(&self, now: Millis) -> StoreResult<u64>;
+    /// One conversation's history, oldest first.
+    async fn history(&self, conversation_id: i64) -> StoreResult<Vec<HistoryEntry>>;
+}
