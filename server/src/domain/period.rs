@@ -23,7 +23,8 @@ impl Period {
     pub fn parse(from: Option<&str>, to: Option<&str>, now: Millis) -> Result<Period, String> {
         let to = match to.map(str::trim).filter(|raw| !raw.is_empty()) {
             Some(raw) => bound(raw, "to")?.1,
-            None => now,
+            // What happened at this very moment is in.
+            None => Millis(now.0 + 1),
         };
         let from = match from.map(str::trim).filter(|raw| !raw.is_empty()) {
             Some(raw) => bound(raw, "from")?.0,

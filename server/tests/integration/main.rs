@@ -19,6 +19,7 @@ mod outbox;
 mod pages;
 mod processes;
 mod properties;
+mod reports;
 mod sandbox;
 mod security;
 mod sending;
