@@ -77,7 +77,7 @@ async fn story(engine: Engine) -> Story {
     }
 }
 
-fn agent_row<'a>(report: &'a Value, id: i64) -> &'a Value {
+fn agent_row(report: &Value, id: i64) -> &Value {
     report["agents"]
         .as_array()
         .unwrap()
