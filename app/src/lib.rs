@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/labels") view=pages::LabelsPage />
                 <Route path=path!("/admin/attributes") view=pages::AttributesPage />
                 <Route path=path!("/admin/audit") view=pages::AuditPage />
+                <Route path=path!("/reports") view=pages::ReportsPage />
                 <Route path=path!("/reports/costs") view=pages::CostsPage />
                 <Route path=path!("/admin/teams") view=pages::TeamsPage />
                 <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />

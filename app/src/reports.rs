@@ -177,3 +177,86 @@ pub struct ReportParams {
     /// Only conversations with this label (by name).
     pub label: Option<String>,
 }
+
+/// Something a report can be narrowed to: its value in [`ReportParams`] and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// Everything the reports page shows for one set of parameters, read in one round trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportPage {
+    pub summary: ReportSummary,
+    pub agents: Vec<AgentReport>,
+    pub teams: Vec<TeamReport>,
+    pub series: TimeSeries,
+    pub heatmap: Heatmap,
+    pub numbers: Vec<Choice>,
+    pub team_choices: Vec<Choice>,
+    /// Empty for agents: their reports are their own.
+    pub member_choices: Vec<Choice>,
+    pub labels: Vec<Choice>,
+}
+
+impl ReportParams {
+    /// The query string the API's reports take for these parameters (empty ones left out).
+    pub fn query(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        let mut text = |name, value: &Option<String>| {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                pairs.push((name, value.to_owned()));
+            }
+        };
+        text("from", &self.from);
+        text("to", &self.to);
+        text("phone_number_id", &self.phone_number_id);
+        text("label", &self.label);
+        if let Some(team) = self.team_id {
+            pairs.push(("team_id", team.to_string()));
+        }
+        if let Some(agent) = self.agent_id {
+            pairs.push(("agent_id", agent.to_string()));
+        }
+        pairs
+            .into_iter()
+            .map(|(name, value)| format!("{name}={}", encode(&value)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes a query value (ids, dates and label names).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_become_the_apis_query_string() {
+        let params = ReportParams {
+            from: Some("2026-07-01".into()),
+            to: Some(String::new()),
+            label: Some("VIP & co".into()),
+            team_id: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(
+            params.query(),
+            "from=2026-07-01&label=VIP%20%26%20co&team_id=3"
+        );
+        assert_eq!(ReportParams::default().query(), "");
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -9,6 +9,7 @@ mod collaboration;
 mod contacts;
 mod costs;
 mod numbers;
+mod reports;
 mod team;
 
 pub use campaigns::*;
@@ -16,6 +17,7 @@ pub use collaboration::*;
 pub use contacts::*;
 pub use costs::*;
 pub use numbers::*;
+pub use reports::*;
 pub use team::*;
 
 use crate::collaboration::{NoteView, PresenceView, Priority};
@@ -377,6 +379,7 @@ pub mod ssr {
     pub use super::contacts::ssr::ContactsBackend;
     pub use super::costs::ssr::CostsBackend;
     pub use super::numbers::ssr::NumbersBackend;
+    pub use super::reports::ssr::ReportsBackend;
     pub use super::team::ssr::TeamBackend;
 
     /// The server's use cases, as server functions reach them. The server decides who may do
@@ -388,6 +391,7 @@ pub mod ssr {
         + ContactsBackend
         + CostsBackend
         + NumbersBackend
+        + ReportsBackend
         + TeamBackend
         + Send
         + Sync

@@ -44,6 +44,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
             <a href="/contacts">"Contacts"</a>
             <a href="/campaigns">"Campaigns"</a>
             <a href="/canned-replies">"Canned replies"</a>
+            <a href="/reports">"Reports"</a>
             <Show when=move || is_admin>
                 <a href="/admin/templates">"Templates"</a>
                 <a href="/admin/labels">"Labels"</a>

@@ -4,6 +4,7 @@
 use super::contacts::csv_line;
 use super::identity::RequireViewer;
 use super::{ApiError, AppState};
+use crate::charts;
 use crate::service::reports;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -27,7 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(teams_csv))
         .routes(routes!(timeseries))
         .routes(routes!(timeseries_csv))
+        .routes(routes!(timeseries_svg))
         .routes(routes!(heatmap))
+        .routes(routes!(heatmap_svg))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -198,6 +201,46 @@ async fn heatmap(
     Ok(Json(
         reports::heatmap(&app.services, &viewer, &params).await?,
     ))
+}
+
+/// The series as an accessible SVG bar chart (drawn on the server; each bar titled with its
+/// bucket and value).
+#[utoipa::path(get, path = "/api/v1/reports/timeseries.svg", tag = "reports",
+    params(ReportParams, SeriesParams),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn timeseries_svg(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Query(params): Query<ReportParams>,
+    Query(series): Query<SeriesParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let series = series_of(&app, &viewer, &params, &series).await?;
+    Ok(svg_image(charts::series_svg(&series)))
+}
+
+/// The heatmap as an accessible SVG (a titled cell per weekday and hour).
+#[utoipa::path(get, path = "/api/v1/reports/heatmap.svg", tag = "reports", params(ReportParams),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn heatmap_svg(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Query(params): Query<ReportParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let heatmap = reports::heatmap(&app.services, &viewer, &params).await?;
+    Ok(svg_image(charts::heatmap_svg(&heatmap)))
+}
+
+fn svg_image(svg: String) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            // The figures are the viewer's own business.
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        svg,
+    )
 }
 
 async fn series_of(

@@ -11,8 +11,8 @@ use crate::domain::report::{self, Figures};
 use crate::store::reports::{Buckets, ReportFilter};
 use parley_app::model::{UnixTime, UserId, Viewer};
 use parley_app::reports::{
-    AgentReport, AgentsReport, Heatmap, Metric, ReportParams, ReportScope, ReportSummary,
-    SeriesPoint, TeamReport, TeamsReport, TimeBucket, TimeSeries,
+    AgentReport, AgentsReport, Choice, Heatmap, Metric, ReportPage, ReportParams, ReportScope,
+    ReportSummary, SeriesPoint, TeamReport, TeamsReport, TimeBucket, TimeSeries,
 };
 use std::collections::BTreeMap;
 
@@ -267,6 +267,68 @@ pub async fn heatmap(
 
 /// What a measured series shows of a bucket's values.
 type Measure = fn(&mut [i64]) -> Option<f64>;
+
+/// Everything the reports page shows, with what it can be narrowed to.
+pub async fn page(
+    svc: &Services,
+    viewer: &Viewer,
+    params: &ReportParams,
+    metric: Metric,
+    bucket: TimeBucket,
+) -> ServiceResult<ReportPage> {
+    let choice = |value: String, label: String| Choice { value, label };
+    let numbers = svc.store.numbers.list().await?;
+    let numbers = numbers
+        .into_iter()
+        .map(|number| {
+            let name = number
+                .verified_name
+                .clone()
+                .or(number.display_phone_number.clone())
+                .unwrap_or_else(|| number.phone_number_id.clone());
+            choice(number.phone_number_id, name)
+        })
+        .collect();
+    let team_choices = svc
+        .store
+        .routing
+        .teams()
+        .await?
+        .into_iter()
+        .map(|team| choice(team.id.to_string(), team.name))
+        .collect();
+    let member_choices = if viewer.is_admin() {
+        let users = svc.store.team.list_users().await?;
+        users
+            .into_iter()
+            .filter(|user| !user.disabled)
+            .map(|user| choice(user.id.0.to_string(), user.name.as_str().to_owned()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let labels = svc.store.labels.list().await?;
+    let labels = labels
+        .into_iter()
+        .map(|label| {
+            choice(
+                label.name.as_str().to_owned(),
+                label.name.as_str().to_owned(),
+            )
+        })
+        .collect();
+    Ok(ReportPage {
+        summary: summary(svc, viewer, params).await?,
+        agents: agents(svc, viewer, params).await?.agents,
+        teams: teams(svc, viewer, params).await?.teams,
+        series: timeseries(svc, viewer, params, metric, bucket).await?,
+        heatmap: heatmap(svc, viewer, params).await?,
+        numbers,
+        team_choices,
+        member_choices,
+        labels,
+    })
+}
 
 fn sum_by_bucket(counts: impl IntoIterator<Item = (Millis, i64)>) -> BTreeMap<Millis, f64> {
     let mut sums = BTreeMap::new();

@@ -7,6 +7,7 @@ mod contacts;
 mod costs;
 mod members;
 mod numbers;
+mod reports;
 
 use super::AppState;
 use crate::domain::Millis;

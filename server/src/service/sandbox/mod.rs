@@ -3,6 +3,7 @@
 
 mod campaigns;
 mod crm;
+mod history;
 
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
@@ -296,6 +297,7 @@ async fn try_seed_teamwork(
     crm::seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
     campaigns::seed_campaigns(store, &conversations, admin, now).await?;
     campaigns::seed_rate_card(store).await?;
+    history::seed_report_history(store, &users, &teams, now).await?;
     let plan: [(&str, &[&str], Priority, Option<StatusChange>); 4] = [
         ("Amira Haddad", &["VIP", "sales lead"], Priority::High, None),
         ("Noa Levi", &["refund", "complaint"], Priority::Urgent, None),
