@@ -14,6 +14,7 @@
 
 mod campaign;
 mod ceiling;
+mod reports;
 mod send_rate;
 mod sse;
 mod statuses;
@@ -122,6 +123,12 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Spreads a `seed`ed database's messages over 90 days and writes their conversations'
+    /// history, for the reports measurements.
+    SeedHistory {
+        #[arg(long)]
+        database_url: String,
+    },
     /// Waits until every stored webhook is processed (between measures).
     WaitIdle {
         #[arg(long)]
@@ -200,6 +207,9 @@ async fn main() {
             messages,
         } => {
             return seed(&database_url, conversations, messages).await;
+        }
+        Command::SeedHistory { database_url } => {
+            return reports::seed_history(&database_url).await;
         }
         Command::WaitIdle { database_url } => {
             let url =
