@@ -209,6 +209,7 @@ fn ReportBody(
     let chart = with("/api/v1/reports/timeseries.svg", &series_query);
     let series_csv = with("/api/v1/reports/timeseries.csv", &series_query);
     let heatmap = with("/api/v1/reports/heatmap.svg", "");
+    let heatmap_csv = with("/api/v1/reports/heatmap.csv", "");
     let agents_csv = with("/api/v1/reports/agents.csv", "");
     let teams_csv = with("/api/v1/reports/teams.csv", "");
     view! {
@@ -242,6 +243,7 @@ fn ReportBody(
         </section>
         <section class="report-section" aria-labelledby="by-hour">
             <h2 id="by-hour">"When customers write"</h2>
+            <a class="button secondary" download href=heatmap_csv>"Export CSV"</a>
             <img class="report-chart" src=heatmap
                 alt="Customer messages by weekday and hour (UTC); the numbers are in the table below." />
             <HeatmapTable heatmap=page.heatmap />
@@ -249,12 +251,14 @@ fn ReportBody(
         <section class="report-section" aria-labelledby="per-member">
             <h2 id="per-member">"Per member"</h2>
             <a class="button secondary" download href=agents_csv>"Export CSV"</a>
-            <AgentsTable agents=page.agents />
+            <FiguresTable label="Per member" who="Member" first="Assigned"
+                rows=page.agents.into_iter().map(FigureRow::from).collect() />
         </section>
         <section class="report-section" aria-labelledby="per-team">
             <h2 id="per-team">"Per team"</h2>
             <a class="button secondary" download href=teams_csv>"Export CSV"</a>
-            <TeamsTable teams=page.teams />
+            <FiguresTable label="Per team" who="Team" first="Opened"
+                rows=page.teams.into_iter().map(FigureRow::from).collect() />
         </section>
     }
 }
@@ -333,55 +337,79 @@ fn HeatmapTable(heatmap: Heatmap) -> impl IntoView {
     }
 }
 
-#[component]
-fn AgentsTable(agents: Vec<AgentReport>) -> impl IntoView {
-    view! {
-        <table class="report-table" aria-label="Per member">
-            <thead><tr>
-                <th scope="col">"Member"</th><th scope="col">"Assigned"</th><th scope="col">"Replies"</th>
-                <th scope="col">"First response (median · p90)"</th><th scope="col">"Resolved"</th>
-                <th scope="col">"Resolution (median · p90)"</th><th scope="col">"Lapsed windows"</th>
-                <th scope="col">"CSAT"</th>
-            </tr></thead>
-            <tbody>
-                {agents.into_iter().map(|agent| view! {
-                    <tr>
-                        <th scope="row">{agent.name}</th>
-                        <td class="number">{agent.assigned}</td>
-                        <td class="number">{agent.replies}</td>
-                        <td>{format!("{} · {}", duration(agent.first_response_seconds.p50), duration(agent.first_response_seconds.p90))}</td>
-                        <td class="number">{agent.conversations_resolved}</td>
-                        <td>{format!("{} · {}", duration(agent.resolution_seconds.p50), duration(agent.resolution_seconds.p90))}</td>
-                        <td class="number">{agent.windows_lapsed_unanswered}</td>
-                        <td>{csat_text(&agent.csat)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+/// A row of the per-member or per-team table.
+struct FigureRow {
+    name: String,
+    /// Assignments (members) or conversations opened (teams).
+    first: i64,
+    replies: i64,
+    first_response: Percentiles,
+    resolved: i64,
+    resolution: Percentiles,
+    lapsed: i64,
+    csat: CsatSummary,
+}
+
+impl From<AgentReport> for FigureRow {
+    fn from(agent: AgentReport) -> FigureRow {
+        FigureRow {
+            name: agent.name,
+            first: agent.assigned,
+            replies: agent.replies,
+            first_response: agent.first_response_seconds,
+            resolved: agent.conversations_resolved,
+            resolution: agent.resolution_seconds,
+            lapsed: agent.windows_lapsed_unanswered,
+            csat: agent.csat,
+        }
     }
 }
 
+impl From<TeamReport> for FigureRow {
+    fn from(team: TeamReport) -> FigureRow {
+        FigureRow {
+            name: team.name,
+            first: team.conversations_opened,
+            replies: team.replies,
+            first_response: team.first_response_seconds,
+            resolved: team.conversations_resolved,
+            resolution: team.resolution_seconds,
+            lapsed: team.windows_lapsed_unanswered,
+            csat: team.csat,
+        }
+    }
+}
+
+fn median_and_p90(p: &Percentiles) -> String {
+    format!("{} · {}", duration(p.p50), duration(p.p90))
+}
+
 #[component]
-fn TeamsTable(teams: Vec<TeamReport>) -> impl IntoView {
+fn FiguresTable(
+    label: &'static str,
+    who: &'static str,
+    first: &'static str,
+    rows: Vec<FigureRow>,
+) -> impl IntoView {
     view! {
-        <table class="report-table" aria-label="Per team">
+        <table class="report-table" aria-label=label>
             <thead><tr>
-                <th scope="col">"Team"</th><th scope="col">"Opened"</th><th scope="col">"Replies"</th>
+                <th scope="col">{who}</th><th scope="col">{first}</th><th scope="col">"Replies"</th>
                 <th scope="col">"First response (median · p90)"</th><th scope="col">"Resolved"</th>
                 <th scope="col">"Resolution (median · p90)"</th><th scope="col">"Lapsed windows"</th>
                 <th scope="col">"CSAT"</th>
             </tr></thead>
             <tbody>
-                {teams.into_iter().map(|team| view! {
+                {rows.into_iter().map(|row| view! {
                     <tr>
-                        <th scope="row">{team.name}</th>
-                        <td class="number">{team.conversations_opened}</td>
-                        <td class="number">{team.replies}</td>
-                        <td>{format!("{} · {}", duration(team.first_response_seconds.p50), duration(team.first_response_seconds.p90))}</td>
-                        <td class="number">{team.conversations_resolved}</td>
-                        <td>{format!("{} · {}", duration(team.resolution_seconds.p50), duration(team.resolution_seconds.p90))}</td>
-                        <td class="number">{team.windows_lapsed_unanswered}</td>
-                        <td>{csat_text(&team.csat)}</td>
+                        <th scope="row">{row.name}</th>
+                        <td class="number">{row.first}</td>
+                        <td class="number">{row.replies}</td>
+                        <td>{median_and_p90(&row.first_response)}</td>
+                        <td class="number">{row.resolved}</td>
+                        <td>{median_and_p90(&row.resolution)}</td>
+                        <td class="number">{row.lapsed}</td>
+                        <td>{csat_text(&row.csat)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

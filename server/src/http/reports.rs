@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(timeseries_svg))
         .routes(routes!(heatmap))
         .routes(routes!(heatmap_svg))
+        .routes(routes!(heatmap_csv))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -241,6 +242,27 @@ fn svg_image(svg: String) -> impl IntoResponse {
         ],
         svg,
     )
+}
+
+/// The heatmap as CSV: a row per weekday (Monday first), a column per hour (UTC).
+#[utoipa::path(get, path = "/api/v1/reports/heatmap.csv", tag = "reports", params(ReportParams),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn heatmap_csv(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Query(params): Query<ReportParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let heatmap = reports::heatmap(&app.services, &viewer, &params).await?;
+    let mut header = vec!["weekday".to_owned()];
+    header.extend((0..24).map(|hour| format!("{hour:02}")));
+    let mut csv = line(&header);
+    for (day, hours) in heatmap.cells.iter().enumerate() {
+        let mut cells = vec![charts::WEEKDAYS.get(day).copied().unwrap_or("?").to_owned()];
+        cells.extend(hours.iter().map(i64::to_string));
+        csv.push_str(&line(&cells));
+    }
+    Ok(csv_file("report-heatmap.csv", csv))
 }
 
 async fn series_of(

@@ -227,6 +227,21 @@ async fn series_heatmap_and_csv_cover_the_period(engine: Engine) {
 
     let (status, csv) = story
         .admin
+        .call_text("GET", "/api/v1/reports/heatmap.csv", None)
+        .await;
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 8, "{csv}");
+    assert!(rows[0].starts_with("weekday,00,01,"));
+    assert!(rows[1].starts_with("Mon,"));
+    let counted: i64 = rows[1..]
+        .iter()
+        .flat_map(|row| row.split(',').skip(1))
+        .map(|cell| cell.parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(counted, 2);
+    let (status, csv) = story
+        .admin
         .call_text("GET", "/api/v1/reports/agents.csv", None)
         .await;
     assert_eq!(status, 200);
