@@ -113,7 +113,7 @@ test("an admin sees what the demo's campaign cost and downloads it as CSV", asyn
   await page.waitForSelector("body[data-hydrated=true]");
   // The demo's rate card, and its spring sale priced as marketing.
   await page.locator("table.rate-card tr", { hasText: "marketing" }).first().waitFor();
-  await page.locator("select").last().selectOption("campaign");
+  await page.getByLabel("Group by").selectOption("campaign");
   const sale = page.locator("table.spend tbody tr", { hasText: "Spring sale" });
   await sale.waitFor();
   assert.match(await sale.textContent(), /USD/);
@@ -145,6 +145,19 @@ test("an admin sees what the demo's campaign cost and downloads it as CSV", asyn
   const cost = parseFloat(await cells.nth(4).textContent());
   assert.ok(billable > 0);
   assert.ok(Math.abs(cost - billable * 0.05) < 1e-9, `${billable} messages cost ${cost}`);
+
+  // A single rate added in the form, then removed.
+  await page.locator("#rate-country").fill("IN");
+  await page.locator("#rate-category").selectOption("utility");
+  await page.locator("#rate-value").fill("0.0014");
+  await page.locator("#rate-from").fill("2026-07-01");
+  await page.getByRole("button", { name: "Save rate" }).click();
+  const india = page.locator("table.rate-card tbody tr", { hasText: "0.0014" });
+  await india.waitFor();
+  assert.equal(await page.locator("table.rate-card tbody tr").count(), 2);
+  await page.getByRole("button", { name: "Remove the utility rate for IN" }).click();
+  await india.waitFor({ state: "detached" });
+  assert.equal(await page.locator("table.rate-card tbody tr").count(), 1);
   assert.deepEqual(errors, []);
 
   const agent = await signedIn(team.agent);

@@ -116,7 +116,7 @@ pub fn CostsPage() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match card.await {
-                            Ok(card) => view! { <RateTable currency=card.currency rates=card.rates /> }.into_any(),
+                            Ok(card) => view! { <RateTable currency=card.currency rates=card.rates imported /> }.into_any(),
                             Err(error) => view! { <ErrorNotice error /> }.into_any(),
                         }
                     })}
@@ -218,11 +218,96 @@ fn SpendTable(report: CostReport) -> impl IntoView {
     .into_any()
 }
 
+/// Meta's pricing categories, for the rate form.
+const CATEGORIES: [&str; 6] = [
+    "marketing",
+    "marketing_lite",
+    "utility",
+    "authentication",
+    "authentication_international",
+    "service",
+];
+
+/// The card as the CSV import takes it, with `change` made: a rate added (or put in place of
+/// the one for the same country, category and day), or the rate at an index removed.
+fn card_csv(rates: &[RateView], change: &RateChange) -> String {
+    let same = |a: &RateView, b: &RateView| {
+        a.country.eq_ignore_ascii_case(&b.country)
+            && a.category == b.category
+            && a.effective_from == b.effective_from
+    };
+    let mut kept: Vec<&RateView> = rates
+        .iter()
+        .enumerate()
+        .filter(|(index, rate)| match change {
+            RateChange::Put(new) => !same(rate, new),
+            RateChange::Remove(removed) => index != removed,
+        })
+        .map(|(_, rate)| rate)
+        .collect();
+    if let RateChange::Put(new) = change {
+        kept.push(new);
+    }
+    let mut csv = String::from("country,category,rate,effective_from\n");
+    for rate in kept {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            rate.country.trim(),
+            rate.category,
+            rate.rate.trim(),
+            rate.effective_from
+        ));
+    }
+    csv
+}
+
+enum RateChange {
+    Put(RateView),
+    Remove(usize),
+}
+
 #[component]
-fn RateTable(currency: Option<String>, rates: Vec<RateView>) -> impl IntoView {
+fn RateTable(
+    currency: Option<String>,
+    rates: Vec<RateView>,
+    imported: RwSignal<u32>,
+) -> impl IntoView {
     let Some(currency) = currency else {
         return view! { <p class="hint">"No rates yet: every billable message counts as unpriced."</p> }
             .into_any();
+    };
+    let problem = RwSignal::new(None::<String>);
+    let save = {
+        let (currency, rates) = (currency.clone(), rates.clone());
+        move |change: RateChange| {
+            let (currency, csv) = (currency.clone(), card_csv(&rates, &change));
+            leptos::task::spawn_local(async move {
+                match import_rate_card(currency, csv).await {
+                    Ok(_) => {
+                        problem.set(None);
+                        imported.update(|n| *n += 1);
+                    }
+                    Err(error) => problem.set(Some(error.to_string())),
+                }
+            });
+        }
+    };
+    let (country, category) = (
+        RwSignal::new(String::new()),
+        RwSignal::new("marketing".to_owned()),
+    );
+    let (rate, from) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let put = {
+        let save = save.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            save(RateChange::Put(RateView {
+                country: country.get_untracked(),
+                category: category.get_untracked(),
+                rate: rate.get_untracked(),
+                effective_from: from.get_untracked(),
+            }));
+        }
     };
     view! {
         <table class="rate-card" aria-label="Rate card">
@@ -232,19 +317,50 @@ fn RateTable(currency: Option<String>, rates: Vec<RateView>) -> impl IntoView {
                     <th scope="col">"Category"</th>
                     <th scope="col">{format!("Rate ({currency})")}</th>
                     <th scope="col">"From"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
-                {rates.into_iter().map(|rate| view! {
-                    <tr>
-                        <td>{if rate.country == "*" { "Any other".to_owned() } else { rate.country }}</td>
-                        <td>{rate.category}</td>
-                        <td class="number">{rate.rate}</td>
-                        <td>{rate.effective_from}</td>
-                    </tr>
+                {rates.into_iter().enumerate().map(|(index, rate)| {
+                    let save = save.clone();
+                    let country = if rate.country == "*" { "Any other".to_owned() } else { rate.country };
+                    view! {
+                        <tr>
+                            <td>{country.clone()}</td>
+                            <td>{rate.category.clone()}</td>
+                            <td class="number">{rate.rate}</td>
+                            <td>{rate.effective_from}</td>
+                            <td><button type="button" class="link-button"
+                                aria-label=format!("Remove the {} rate for {}", rate.category, country)
+                                on:click=move |_| save(RateChange::Remove(index))>"Remove"</button></td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>
+        <form class="rate-edit cost-filters" on:submit=put>
+            <label>"Country"
+                <input type="text" id="rate-country" size="4" maxlength="2" placeholder="IN or *" required
+                    prop:value=country on:input=move |ev| country.set(event_target_value(&ev)) />
+            </label>
+            <label>"Category"
+                <select id="rate-category" on:change=move |ev| category.set(event_target_value(&ev))>
+                    {CATEGORIES.iter().map(|c| view! {
+                        <option value=*c selected=move || category.get() == *c>{*c}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>{format!("Rate ({currency})")}
+                <input type="text" id="rate-value" size="8" placeholder="0.0250" required
+                    prop:value=rate on:input=move |ev| rate.set(event_target_value(&ev)) />
+            </label>
+            <label>"From"
+                <input type="date" id="rate-from" required
+                    prop:value=from on:change=move |ev| from.set(event_target_value(&ev)) />
+            </label>
+            <button type="submit">"Save rate"</button>
+        </form>
+        {move || problem.get().map(|problem| view! { <p class="form-error" role="alert">{problem}</p> })}
     }
     .into_any()
 }
@@ -284,5 +400,24 @@ mod tests {
             "/api/v1/reports/costs.csv?group_by=day&from=2026-07-01"
         );
         assert_eq!(money(0.07, &Some("USD".into())), "0.0700 USD");
+    }
+
+    #[test]
+    fn a_rate_is_put_in_place_or_removed_and_the_rest_kept() {
+        let rate = |country: &str, value: &str| RateView {
+            country: country.into(),
+            category: "marketing".into(),
+            rate: value.into(),
+            effective_from: "2026-01-01".into(),
+        };
+        let card = [rate("IN", "0.01"), rate("*", "0.05")];
+        assert_eq!(
+            card_csv(&card, &RateChange::Put(rate("in", "0.02"))),
+            "country,category,rate,effective_from\n*,marketing,0.05,2026-01-01\nin,marketing,0.02,2026-01-01\n"
+        );
+        assert_eq!(
+            card_csv(&card, &RateChange::Remove(0)),
+            "country,category,rate,effective_from\n*,marketing,0.05,2026-01-01\n"
+        );
     }
 }
