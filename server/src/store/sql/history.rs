@@ -67,18 +67,23 @@ pub(super) async fn record(
                 mark.write(tx, now).await?;
             }
             HistoryStep::Replied { author } => {
+                // A response answers the customer: when the business spoke first (a member
+                // started the conversation), there was nobody waiting to measure.
                 let mut first = Mark::new(conversation_id, HistoryKind::FirstReply, actor);
                 first.agent = author;
                 first.value_sql = Some("($7 - awaiting_first_reply_since) / 1000");
-                first.only_if = "AND awaiting_first_reply_since IS NOT NULL";
-                if first.write(tx, now).await? {
-                    sqlx::query(
-                        "UPDATE conversations SET awaiting_first_reply_since = NULL WHERE id = $1",
-                    )
-                    .bind(conversation_id)
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                first.only_if = "AND awaiting_first_reply_since IS NOT NULL
+                    AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
+                      AND m.direction = 'inbound'
+                      AND m.created_at >= conversations.awaiting_first_reply_since)";
+                first.write(tx, now).await?;
+                sqlx::query(
+                    "UPDATE conversations SET awaiting_first_reply_since = NULL
+                     WHERE id = $1 AND awaiting_first_reply_since IS NOT NULL",
+                )
+                .bind(conversation_id)
+                .execute(&mut **tx)
+                .await?;
                 let mut reply = Mark::new(conversation_id, HistoryKind::Replied, actor);
                 reply.agent = author;
                 reply.write(tx, now).await?;
@@ -118,8 +123,8 @@ impl Mark {
         }
     }
 
-    /// Writes the row; false when the conversation is not there or `only_if` did not hold.
-    async fn write(&self, tx: &mut Tx<'_>, now: Millis) -> StoreResult<bool> {
+    /// Writes the row, unless the conversation is not there or `only_if` does not hold.
+    async fn write(&self, tx: &mut Tx<'_>, now: Millis) -> StoreResult<()> {
         let value = self.value_sql.unwrap_or("NULL");
         let sql = format!(
             "INSERT INTO conversation_history (conversation_id, kind, actor_id, agent_id, team_id,
@@ -129,7 +134,7 @@ impl Mark {
              FROM conversations WHERE id = $1 {only_if}",
             only_if = self.only_if,
         );
-        let written = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(self.conversation_id)
             .bind(self.kind.as_str())
             .bind(self.actor.map(|user| user.0))
@@ -139,7 +144,7 @@ impl Mark {
             .bind(now.0)
             .execute(&mut **tx)
             .await?;
-        Ok(written.rows_affected() > 0)
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use super::{add_user, conversation_with, outbound};
 use crate::on_both_engines;
 use crate::support::{Engine, fresh_store};
 use crate::wa;
+use parley_app::contacts::PhoneNumber;
 use parley_app::model::{Role, UserId};
 use parley_app::reports::TimeBucket;
 use parley_server::domain::Millis;
@@ -19,6 +20,7 @@ use parley_server::whatsapp::webhook::Notification;
 
 on_both_engines!(
     a_conversations_history_is_written_with_each_change,
+    a_conversation_the_business_started_has_no_first_response,
     reports_count_and_measure_the_history,
     a_lapsed_window_is_marked_once_and_only_on_a_waiting_customer,
 );
@@ -312,5 +314,45 @@ async fn a_lapsed_window_is_marked_once_and_only_on_a_waiting_customer(engine: E
             .unwrap()
             .iter()
             .all(|entry| entry.kind != HistoryKind::WindowLapsed)
+    );
+}
+
+async fn a_conversation_the_business_started_has_no_first_response(engine: Engine) {
+    let store = fresh_store(engine).await;
+    let ana = add_user(&store, "ana@example.com", Role::Agent).await;
+    // Number A exists once a customer has written to it.
+    writes(&store, 1, BOB, 0).await;
+    let phone = PhoneNumber::parse("+1 555 150 3").unwrap();
+    let lead = store
+        .contacts
+        .create(&phone, &Default::default(), at(10))
+        .await
+        .unwrap();
+    let id = store
+        .contacts
+        .start_conversation(lead, wa::NUMBER_A, at(20))
+        .await
+        .unwrap();
+    let hello = outbound(id, ana, "15551503", "Hello from the shop");
+    store.outbox.enqueue(&hello, at(80)).await.unwrap();
+    // The lead answers an hour later, and Ana again: the business spoke first, so no wait.
+    assert_eq!(writes(&store, 2, "15551503", 3_680).await, id, "the same conversation");
+    let again = outbound(id, ana, "15551503", "Great!");
+    store.outbox.enqueue(&again, at(3_700)).await.unwrap();
+    let kinds: Vec<HistoryKind> = store
+        .reports
+        .history(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|entry| entry.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            HistoryKind::Opened,
+            HistoryKind::Replied,
+            HistoryKind::Replied
+        ]
     );
 }
