@@ -336,7 +336,11 @@ async fn a_conversation_the_business_started_has_no_first_response(engine: Engin
     let hello = outbound(id, ana, "15551503", "Hello from the shop");
     store.outbox.enqueue(&hello, at(80)).await.unwrap();
     // The lead answers an hour later, and Ana again: the business spoke first, so no wait.
-    assert_eq!(writes(&store, 2, "15551503", 3_680).await, id, "the same conversation");
+    assert_eq!(
+        writes(&store, 2, "15551503", 3_680).await,
+        id,
+        "the same conversation"
+    );
     let again = outbound(id, ana, "15551503", "Great!");
     store.outbox.enqueue(&again, at(3_700)).await.unwrap();
     let kinds: Vec<HistoryKind> = store
