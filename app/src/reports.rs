@@ -35,6 +35,7 @@ pub struct ReportScope {
     pub team_id: Option<i64>,
     pub agent_id: Option<UserId>,
     pub label: Option<String>,
+    pub campaign_id: Option<i64>,
 }
 
 /// The team's figures over a period.
@@ -176,6 +177,8 @@ pub struct ReportParams {
     pub agent_id: Option<i64>,
     /// Only conversations with this label (by name).
     pub label: Option<String>,
+    /// Only conversations a campaign's message went to.
+    pub campaign_id: Option<i64>,
 }
 
 /// Something a report can be narrowed to: its value in [`ReportParams`] and its name.
@@ -198,6 +201,7 @@ pub struct ReportPage {
     /// Empty for agents: their reports are their own.
     pub member_choices: Vec<Choice>,
     pub labels: Vec<Choice>,
+    pub campaigns: Vec<Choice>,
 }
 
 impl ReportParams {
@@ -218,6 +222,9 @@ impl ReportParams {
         }
         if let Some(agent) = self.agent_id {
             pairs.push(("agent_id", agent.to_string()));
+        }
+        if let Some(campaign) = self.campaign_id {
+            pairs.push(("campaign_id", campaign.to_string()));
         }
         pairs
             .into_iter()

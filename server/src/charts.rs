@@ -208,6 +208,7 @@ mod tests {
             team_id: None,
             agent_id: None,
             label: None,
+            campaign_id: None,
         }
     }
 

@@ -85,6 +85,7 @@ pub fn ReportsPage() -> impl IntoView {
     let team = RwSignal::new(String::new());
     let member = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
+    let campaign = RwSignal::new(String::new());
     let metric = RwSignal::new(Metric::MessagesIn);
     let bucket = RwSignal::new(TimeBucket::Day);
     let params = Memo::new(move |_| ReportParams {
@@ -94,6 +95,7 @@ pub fn ReportsPage() -> impl IntoView {
         team_id: team.get().parse().ok(),
         agent_id: member.get().parse().ok(),
         label: Some(label.get()),
+        campaign_id: campaign.get().parse().ok(),
     });
     let report = Resource::new(
         move || (params.get(), metric.get(), bucket.get()),
@@ -140,6 +142,7 @@ pub fn ReportsPage() -> impl IntoView {
                                 <ChoiceSelect name="Team" all="All teams" choices=page.team_choices value=team />
                                 {members}
                                 <ChoiceSelect name="Label" all="Any label" choices=page.labels value=label />
+                                <ChoiceSelect name="Campaign" all="Any campaign" choices=page.campaigns value=campaign />
                             }.into_any()
                         })}
                     </Transition>

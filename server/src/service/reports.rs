@@ -317,6 +317,14 @@ pub async fn page(
             )
         })
         .collect();
+    let campaigns = svc
+        .store
+        .campaigns
+        .list()
+        .await?
+        .into_iter()
+        .map(|campaign| choice(campaign.id.to_string(), campaign.name))
+        .collect();
     Ok(ReportPage {
         summary: summary(svc, viewer, params).await?,
         agents: agents(svc, viewer, params).await?.agents,
@@ -327,6 +335,7 @@ pub async fn page(
         team_choices,
         member_choices,
         labels,
+        campaigns,
     })
 }
 
@@ -369,6 +378,7 @@ fn scope_for(
         team_id: params.team_id,
         agent_id,
         label: text(&params.label),
+        campaign_id: params.campaign_id,
     };
     let scope = ReportScope {
         from: UnixTime::from_millis(filter.from.0),
@@ -377,6 +387,7 @@ fn scope_for(
         team_id: filter.team_id,
         agent_id: filter.agent_id,
         label: filter.label.clone(),
+        campaign_id: filter.campaign_id,
     };
     Ok((filter, scope))
 }

@@ -19,6 +19,8 @@ pub struct ReportFilter {
     pub agent_id: Option<UserId>,
     /// A conversation label's name (any case).
     pub label: Option<String>,
+    /// Conversations a campaign's message went to.
+    pub campaign_id: Option<i64>,
 }
 
 /// Messages one way in one bucket (`bucket` `None`: the whole period).

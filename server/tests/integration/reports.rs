@@ -150,6 +150,12 @@ async fn summary_agents_and_teams_show_the_history_as_worked_out_by_hand(engine:
         .await;
     assert_eq!(anas["resolution_seconds"]["count"], 1);
 
+    let no_campaign = story
+        .admin
+        .get("/api/v1/reports/summary?campaign_id=404")
+        .await;
+    assert_eq!(no_campaign["scope"]["campaign_id"], 404);
+    assert_eq!(no_campaign["messages_in"], 0);
     let teams = story.admin.get("/api/v1/reports/teams").await;
     let no_team = &teams["teams"][0];
     assert_eq!(

@@ -25,7 +25,7 @@ fn push_history_filter(query: &mut QueryBuilder<'_, Db>, filter: &ReportFilter) 
     if let Some(agent) = filter.agent_id {
         query.push(" AND h.agent_id = ").push_bind(agent.0);
     }
-    push_label_filter(query, filter, "h.conversation_id");
+    push_conversation_filter(query, filter, "h.conversation_id");
 }
 
 /// Narrows messages (`m`, their conversation `c`) to the filter.
@@ -43,10 +43,22 @@ fn push_message_filter(query: &mut QueryBuilder<'_, Db>, filter: &ReportFilter) 
     if let Some(agent) = filter.agent_id {
         query.push(" AND c.assignee_id = ").push_bind(agent.0);
     }
-    push_label_filter(query, filter, "m.conversation_id");
+    push_conversation_filter(query, filter, "m.conversation_id");
 }
 
-fn push_label_filter(query: &mut QueryBuilder<'_, Db>, filter: &ReportFilter, conversation: &str) {
+/// Narrows to conversations with the label, and those a campaign's message went to.
+fn push_conversation_filter(
+    query: &mut QueryBuilder<'_, Db>,
+    filter: &ReportFilter,
+    conversation: &str,
+) {
+    if let Some(campaign) = filter.campaign_id {
+        query.push(format!(
+            " AND {conversation} IN (SELECT cm.conversation_id FROM messages cm
+               WHERE cm.campaign_id = "
+        ));
+        query.push_bind(campaign).push(")");
+    }
     if let Some(label) = &filter.label {
         query.push(format!(
             " AND EXISTS (SELECT 1 FROM conversation_labels cl

@@ -135,6 +135,7 @@ fn the_day() -> ReportFilter {
         team_id: None,
         agent_id: None,
         label: None,
+        campaign_id: None,
     }
 }
 
@@ -241,6 +242,19 @@ async fn reports_count_and_measure_the_history(engine: Engine) {
         ..the_day()
     };
     assert_eq!(figures_for(elsewhere).await.0, report::Figures::default());
+    let no_campaign_sent_here = ReportFilter {
+        campaign_id: Some(404),
+        ..the_day()
+    };
+    assert_eq!(
+        figures_for(no_campaign_sent_here.clone()).await.0,
+        report::Figures::default()
+    );
+    let messages = reports
+        .count_messages(&no_campaign_sent_here, None)
+        .await
+        .unwrap();
+    assert!(messages.is_empty(), "{messages:?}");
 
     // Messages: Ann wrote twice and Bob once; Ana twice and Ben once.
     let messages = reports.count_messages(&the_day(), None).await.unwrap();
