@@ -12,6 +12,18 @@ use std::fmt;
 #[cfg_attr(feature = "ssr", schema(value_type = i64, example = 1764763200))]
 pub struct UnixTime(pub i64);
 
+/// Percent-encodes a value for a query string (RFC 3986's unreserved characters stay).
+pub fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 impl UnixTime {
     /// The same moment in milliseconds since the epoch (JavaScript's unit).
     pub fn millis(self) -> i64 {

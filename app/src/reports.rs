@@ -1,7 +1,7 @@
 //! How fast the team answers: reports drawn from conversations' history and messages.
 
 use crate::consent::wire_enum;
-use crate::model::{UnixTime, UserId};
+use crate::model::{UnixTime, UserId, percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// Median and 90th percentile, in seconds (`null` when nothing was measured).
@@ -125,6 +125,43 @@ wire_enum!(
     }
 );
 
+impl Metric {
+    /// What the metric is called in charts and tables.
+    pub fn title(self) -> &'static str {
+        match self {
+            Metric::ConversationsOpened => "Conversations opened",
+            Metric::ConversationsResolved => "Conversations resolved",
+            Metric::MessagesIn => "Messages in",
+            Metric::MessagesOut => "Messages out",
+            Metric::FirstResponseP50 => "First response (median)",
+            Metric::FirstResponseP90 => "First response (90th percentile)",
+            Metric::ResolutionP50 => "Resolution (median)",
+            Metric::WindowsLapsedUnanswered => "Windows lapsed unanswered",
+            Metric::CsatAverage => "CSAT average",
+        }
+    }
+
+    /// A count (0 in a bucket where nothing happened), rather than a measure (nothing to show).
+    pub fn is_count(self) -> bool {
+        matches!(
+            self,
+            Metric::ConversationsOpened
+                | Metric::ConversationsResolved
+                | Metric::MessagesIn
+                | Metric::MessagesOut
+                | Metric::WindowsLapsedUnanswered
+        )
+    }
+
+    /// Whether its values are seconds.
+    pub fn is_duration(self) -> bool {
+        matches!(
+            self,
+            Metric::FirstResponseP50 | Metric::FirstResponseP90 | Metric::ResolutionP50
+        )
+    }
+}
+
 wire_enum!(
     /// How finely a time series is cut.
     TimeBucket {
@@ -228,23 +265,10 @@ impl ReportParams {
         }
         pairs
             .into_iter()
-            .map(|(name, value)| format!("{name}={}", encode(&value)))
+            .map(|(name, value)| format!("{name}={}", percent_encode(&value)))
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-/// Percent-encodes a query value (ids, dates and label names).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! names itself (`<title>`, `<desc>`) and each bar or cell says its number, for screen readers
 //! and on hover; the page shows the same numbers in a table beside it.
 
-use parley_app::reports::{Heatmap, Metric, TimeBucket, TimeSeries};
+use parley_app::model::UnixTime;
+use parley_app::reports::{Heatmap, TimeBucket, TimeSeries};
+use parley_app::time::iso;
 use std::fmt::Write;
 
 const WIDTH: f64 = 720.0;
@@ -12,28 +14,9 @@ const BOTTOM: f64 = 28.0;
 const TOP: f64 = 12.0;
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-/// What a metric is called in charts and tables.
-pub fn metric_title(metric: Metric) -> &'static str {
-    match metric {
-        Metric::ConversationsOpened => "Conversations opened",
-        Metric::ConversationsResolved => "Conversations resolved",
-        Metric::MessagesIn => "Messages in",
-        Metric::MessagesOut => "Messages out",
-        Metric::FirstResponseP50 => "First response, median (s)",
-        Metric::FirstResponseP90 => "First response, 90th percentile (s)",
-        Metric::ResolutionP50 => "Resolution, median (s)",
-        Metric::WindowsLapsedUnanswered => "Windows lapsed unanswered",
-        Metric::CsatAverage => "CSAT average",
-    }
-}
-
 /// A bar per bucket, scaled to the largest; buckets with nothing measured have no bar.
 pub fn series_svg(series: &TimeSeries) -> String {
-    let title = format!(
-        "{} per {}",
-        metric_title(series.metric),
-        series.bucket.as_str()
-    );
+    let title = format!("{} per {}", series.metric.title(), series.bucket.as_str());
     let values: Vec<f64> = series.points.iter().filter_map(|p| p.value).collect();
     let top = values.iter().copied().fold(0.0, f64::max);
     let total: f64 = values.iter().sum();
@@ -169,13 +152,10 @@ fn open(title: &str, desc: &str, width: f64, height: f64) -> String {
 
 /// A bucket's start as people read it (UTC).
 fn when(unix_seconds: i64, bucket: TimeBucket) -> String {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(unix_seconds) else {
-        return unix_seconds.to_string();
-    };
-    let day = format!("{}-{:02}-{:02}", at.year(), at.month() as u8, at.day());
+    let at = iso(UnixTime(unix_seconds));
     match bucket {
-        TimeBucket::Day => day,
-        TimeBucket::Hour => format!("{day} {:02}:00", at.hour()),
+        TimeBucket::Day => at[..10].to_owned(),
+        TimeBucket::Hour => format!("{} {}", &at[..10], &at[11..16]),
     }
 }
 
@@ -197,8 +177,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parley_app::model::UnixTime;
-    use parley_app::reports::{ReportScope, SeriesPoint};
+    use parley_app::reports::{Metric, ReportScope, SeriesPoint};
 
     fn scope() -> ReportScope {
         ReportScope {

@@ -44,29 +44,13 @@ pub fn duration(seconds: Option<i64>) -> String {
     }
 }
 
-fn metric_name(metric: Metric) -> &'static str {
-    match metric {
-        Metric::ConversationsOpened => "Conversations opened",
-        Metric::ConversationsResolved => "Conversations resolved",
-        Metric::MessagesIn => "Messages in",
-        Metric::MessagesOut => "Messages out",
-        Metric::FirstResponseP50 => "First response (median)",
-        Metric::FirstResponseP90 => "First response (90th percentile)",
-        Metric::ResolutionP50 => "Resolution (median)",
-        Metric::WindowsLapsedUnanswered => "Windows lapsed unanswered",
-        Metric::CsatAverage => "CSAT average",
-    }
-}
-
 /// A series value as its table shows it: seconds as durations, counts whole.
 fn series_value(metric: Metric, value: Option<f64>) -> String {
-    match (metric, value) {
-        (_, None) => "—".into(),
-        (Metric::FirstResponseP50 | Metric::FirstResponseP90 | Metric::ResolutionP50, Some(v)) => {
-            duration(Some(v as i64))
-        }
-        (Metric::CsatAverage, Some(v)) => format!("{v:.2}"),
-        (_, Some(v)) => format!("{v:.0}"),
+    match value {
+        None => "—".into(),
+        Some(v) if metric.is_duration() => duration(Some(v as i64)),
+        Some(v) if metric.is_count() => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
     }
 }
 
@@ -225,7 +209,7 @@ fn ReportBody(
                         if let Ok(chosen) = event_target_value(&ev).parse() { metric.set(chosen) }
                     }>
                         {Metric::ALL.iter().map(|m| view! {
-                            <option value=m.as_str() selected=move || metric.get() == *m>{metric_name(*m)}</option>
+                            <option value=m.as_str() selected=move || metric.get() == *m>{Metric::title(*m)}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -241,7 +225,7 @@ fn ReportBody(
             </div>
             <img class="report-chart" src=chart
                 alt=format!("{} per {}; the numbers are in the table below.",
-                    metric_name(page.series.metric), page.series.bucket.as_str()) />
+                    Metric::title(page.series.metric), page.series.bucket.as_str()) />
             <SeriesTable series=page.series />
         </section>
         <section class="report-section" aria-labelledby="by-hour">
@@ -304,9 +288,9 @@ fn SeriesTable(series: TimeSeries) -> impl IntoView {
     view! {
         <details>
             <summary>"The numbers"</summary>
-            <table class="report-table" aria-label=metric_name(metric)>
+            <table class="report-table" aria-label=Metric::title(metric)>
                 <thead><tr><th scope="col">{if bucket == TimeBucket::Day { "Day" } else { "Hour" }}</th>
-                    <th scope="col">{metric_name(metric)}</th></tr></thead>
+                    <th scope="col">{Metric::title(metric)}</th></tr></thead>
                 <tbody>
                     {series.points.into_iter().map(|point| {
                         let when = iso(point.start);

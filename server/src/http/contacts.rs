@@ -279,6 +279,20 @@ fn csv_rows(page: &contacts::ContactList) -> String {
 }
 
 /// One CSV line (RFC 4180): formulas defused, cells with commas, quotes or line breaks quoted.
+/// A CSV download named `name`.
+pub(super) fn csv_file(name: &str, csv: String) -> impl IntoResponse + use<> {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+}
+
 pub(super) fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     let mut line = String::new();
     for (i, cell) in cells.enumerate() {

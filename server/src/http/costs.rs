@@ -5,7 +5,6 @@ use super::{ApiError, AppState, JsonBody};
 use crate::service::costs;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::IntoResponse;
 use parley_app::costs::{CostReport, RateCardInput, RateCardView, SpendGrouping};
 use serde::Deserialize;
@@ -86,17 +85,8 @@ async fn report_csv(
             group.currency.clone().unwrap_or_default(),
         ]));
     }
-    let disposition = format!(
-        "attachment; filename=\"costs-by-{}.csv\"",
-        report.group_by.as_str()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        csv,
-    ))
+    let name = format!("costs-by-{}.csv", report.group_by.as_str());
+    Ok(super::contacts::csv_file(&name, csv))
 }
 
 async fn spend(

@@ -1,10 +1,11 @@
 //! How fast the team answers: summary, per member, per team, over time, and by weekday and
 //! hour; each table also as CSV. Admins see everyone's figures; an agent their own.
 
-use super::contacts::csv_line;
+use super::contacts::{csv_file, csv_line};
 use super::identity::RequireViewer;
 use super::{ApiError, AppState};
 use crate::charts;
+use crate::domain::Millis;
 use crate::service::reports;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -180,7 +181,7 @@ async fn timeseries_csv(
     let mut csv = line(&["start".into(), series.metric.as_str().into()]);
     for point in &series.points {
         let value = point.value.map(|v| v.to_string()).unwrap_or_default();
-        csv.push_str(&line(&[iso(point.start.0), value]));
+        csv.push_str(&line(&[Millis(point.start.millis()).to_rfc3339(), value]));
     }
     let name = format!(
         "report-{}-by-{}.csv",
@@ -319,27 +320,4 @@ fn timing_cells(
         csat.count.to_string(),
         csat.average.map(|a| a.to_string()).unwrap_or_default(),
     ]
-}
-
-fn iso(unix_seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|at| {
-            at.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-fn csv_file(name: &str, csv: String) -> impl IntoResponse + use<> {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        csv,
-    )
 }

@@ -9,6 +9,7 @@ use crate::domain::history::{
 use crate::domain::period::Period;
 use crate::domain::report::{self, Figures};
 use crate::store::reports::{Buckets, ReportFilter};
+use crate::store::{Team, User};
 use parley_app::model::{UnixTime, UserId, Viewer};
 use parley_app::reports::{
     AgentReport, AgentsReport, Choice, Heatmap, Metric, ReportPage, ReportParams, ReportScope,
@@ -33,11 +34,32 @@ pub async fn summary(
     params: &ReportParams,
 ) -> ServiceResult<ReportSummary> {
     let (filter, scope) = scope_for(svc, viewer, params)?;
-    let reports = &svc.store.reports;
-    let counts = reports.count_marks(&filter).await?;
-    let values = reports.mark_values(&filter, &MEASURED).await?;
-    let messages = reports.count_messages(&filter, None).await?;
-    let figures = report::figures(&counts, &values);
+    let marks = marks(svc, &filter).await?;
+    summary_of(svc, &filter, scope, &marks).await
+}
+
+/// The history's marks in a filter: counted, and the values of those that measure something.
+/// The summary and the member and team tables are all drawn from one reading.
+struct Marks {
+    counts: Vec<report::Counted>,
+    values: Vec<report::Measured>,
+}
+
+async fn marks(svc: &Services, filter: &ReportFilter) -> ServiceResult<Marks> {
+    Ok(Marks {
+        counts: svc.store.reports.count_marks(filter).await?,
+        values: svc.store.reports.mark_values(filter, &MEASURED).await?,
+    })
+}
+
+async fn summary_of(
+    svc: &Services,
+    filter: &ReportFilter,
+    scope: ReportScope,
+    marks: &Marks,
+) -> ServiceResult<ReportSummary> {
+    let messages = svc.store.reports.count_messages(filter, None).await?;
+    let figures = report::figures(&marks.counts, &marks.values);
     let count_of = |inbound: bool| {
         messages
             .iter()
@@ -66,10 +88,14 @@ pub async fn agents(
     params: &ReportParams,
 ) -> ServiceResult<AgentsReport> {
     let (filter, scope) = scope_for(svc, viewer, params)?;
-    let counts = svc.store.reports.count_marks(&filter).await?;
-    let values = svc.store.reports.mark_values(&filter, &MEASURED).await?;
-    let mut by_agent = report::figures_by_agent(&counts, &values);
+    let marks = marks(svc, &filter).await?;
     let users = svc.store.team.list_users().await?;
+    let agents = agents_of(&filter, &marks, &users);
+    Ok(AgentsReport { scope, agents })
+}
+
+fn agents_of(filter: &ReportFilter, marks: &Marks, users: &[User]) -> Vec<AgentReport> {
+    let mut by_agent = report::figures_by_agent(&marks.counts, &marks.values);
     let names: BTreeMap<UserId, String> = users
         .iter()
         .map(|user| (user.id, user.name.as_str().to_owned()))
@@ -101,7 +127,7 @@ pub async fn agents(
             .cmp(&(a.replies + a.conversations_resolved))
             .then_with(|| a.name.cmp(&b.name))
     });
-    Ok(AgentsReport { scope, agents })
+    agents
 }
 
 /// Every team's figures, and those of conversations in no team's queue.
@@ -111,11 +137,15 @@ pub async fn teams(
     params: &ReportParams,
 ) -> ServiceResult<TeamsReport> {
     let (filter, scope) = scope_for(svc, viewer, params)?;
-    let counts = svc.store.reports.count_marks(&filter).await?;
-    let values = svc.store.reports.mark_values(&filter, &MEASURED).await?;
-    let mut by_team = report::figures_by_team(&counts, &values);
+    let marks = marks(svc, &filter).await?;
     let teams = svc.store.routing.teams().await?;
-    for team in &teams {
+    let teams = teams_of(&filter, &marks, &teams);
+    Ok(TeamsReport { scope, teams })
+}
+
+fn teams_of(filter: &ReportFilter, marks: &Marks, teams: &[Team]) -> Vec<TeamReport> {
+    let mut by_team = report::figures_by_team(&marks.counts, &marks.values);
+    for team in teams {
         if filter.team_id.is_none_or(|id| id == team.id) {
             by_team.entry(Some(team.id)).or_default();
         }
@@ -127,7 +157,7 @@ pub async fn teams(
             .find(|team| team.id == id)
             .map_or_else(|| format!("Team {id} (deleted)"), |team| team.name.clone()),
     };
-    let teams = by_team
+    by_team
         .into_iter()
         .map(|(team_id, figures): (Option<i64>, Figures)| TeamReport {
             team_id,
@@ -140,8 +170,7 @@ pub async fn teams(
             windows_lapsed_unanswered: figures.windows_lapsed,
             csat: figures.csat,
         })
-        .collect();
-    Ok(TeamsReport { scope, teams })
+        .collect()
 }
 
 /// `metric` per hour or day over the period, every bucket present (empty ones `null` for
@@ -154,6 +183,16 @@ pub async fn timeseries(
     bucket: TimeBucket,
 ) -> ServiceResult<TimeSeries> {
     let (filter, scope) = scope_for(svc, viewer, params)?;
+    series_of(svc, &filter, scope, metric, bucket).await
+}
+
+async fn series_of(
+    svc: &Services,
+    filter: &ReportFilter,
+    scope: ReportScope,
+    metric: Metric,
+    bucket: TimeBucket,
+) -> ServiceResult<TimeSeries> {
     if bucket == TimeBucket::Hour
         && filter.to.0 - filter.from.0 > LONGEST_HOURLY_DAYS * bucket_millis(TimeBucket::Day)
     {
@@ -166,7 +205,6 @@ pub async fn timeseries(
         offset: UTC,
     };
     let reports = &svc.store.reports;
-    let filter = &filter;
     let counted = |kind| async move { reports.count_marks_by_bucket(filter, kind, buckets).await };
     let values: BTreeMap<Millis, f64> = match metric {
         Metric::ConversationsOpened => {
@@ -213,14 +251,6 @@ pub async fn timeseries(
                 .collect()
         }
     };
-    let is_count = matches!(
-        metric,
-        Metric::ConversationsOpened
-            | Metric::ConversationsResolved
-            | Metric::MessagesIn
-            | Metric::MessagesOut
-            | Metric::WindowsLapsedUnanswered
-    );
     let points = bucket_starts(bucket, filter.from, filter.to, UTC)
         .into_iter()
         .map(|start| SeriesPoint {
@@ -228,7 +258,7 @@ pub async fn timeseries(
             value: values
                 .get(&start)
                 .copied()
-                .or(if is_count { Some(0.0) } else { None }),
+                .or(metric.is_count().then_some(0.0)),
         })
         .collect();
     Ok(TimeSeries {
@@ -246,6 +276,14 @@ pub async fn heatmap(
     params: &ReportParams,
 ) -> ServiceResult<Heatmap> {
     let (filter, scope) = scope_for(svc, viewer, params)?;
+    heatmap_of(svc, &filter, scope).await
+}
+
+async fn heatmap_of(
+    svc: &Services,
+    filter: &ReportFilter,
+    scope: ReportScope,
+) -> ServiceResult<Heatmap> {
     let hours = Buckets {
         width: bucket_millis(TimeBucket::Hour),
         offset: UTC,
@@ -254,7 +292,7 @@ pub async fn heatmap(
     let messages = svc
         .store
         .reports
-        .count_messages(&filter, Some(hours))
+        .count_messages(filter, Some(hours))
         .await?;
     for count in messages.iter().filter(|count| count.inbound) {
         if let Some(start) = count.bucket {
@@ -276,6 +314,10 @@ pub async fn page(
     metric: Metric,
     bucket: TimeBucket,
 ) -> ServiceResult<ReportPage> {
+    let (filter, scope) = scope_for(svc, viewer, params)?;
+    let marks = marks(svc, &filter).await?;
+    let users = svc.store.team.list_users().await?;
+    let teams = svc.store.routing.teams().await?;
     let choice = |value: String, label: String| Choice { value, label };
     let numbers = svc.store.numbers.list().await?;
     let numbers = numbers
@@ -289,18 +331,13 @@ pub async fn page(
             choice(number.phone_number_id, name)
         })
         .collect();
-    let team_choices = svc
-        .store
-        .routing
-        .teams()
-        .await?
-        .into_iter()
-        .map(|team| choice(team.id.to_string(), team.name))
+    let team_choices = teams
+        .iter()
+        .map(|team| choice(team.id.to_string(), team.name.clone()))
         .collect();
     let member_choices = if viewer.is_admin() {
-        let users = svc.store.team.list_users().await?;
         users
-            .into_iter()
+            .iter()
             .filter(|user| !user.disabled)
             .map(|user| choice(user.id.0.to_string(), user.name.as_str().to_owned()))
             .collect()
@@ -326,11 +363,11 @@ pub async fn page(
         .map(|campaign| choice(campaign.id.to_string(), campaign.name))
         .collect();
     Ok(ReportPage {
-        summary: summary(svc, viewer, params).await?,
-        agents: agents(svc, viewer, params).await?.agents,
-        teams: teams(svc, viewer, params).await?.teams,
-        series: timeseries(svc, viewer, params, metric, bucket).await?,
-        heatmap: heatmap(svc, viewer, params).await?,
+        agents: agents_of(&filter, &marks, &users),
+        teams: teams_of(&filter, &marks, &teams),
+        series: series_of(svc, &filter, scope.clone(), metric, bucket).await?,
+        heatmap: heatmap_of(svc, &filter, scope.clone()).await?,
+        summary: summary_of(svc, &filter, scope, &marks).await?,
         numbers,
         team_choices,
         member_choices,

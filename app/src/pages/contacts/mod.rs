@@ -20,6 +20,7 @@ use super::frame::AppFrame;
 use crate::api::{contact_attributes, contact_list, create_contact, current_viewer, labels};
 use crate::contacts::{ContactListQuery, ContactPage as Page, ContactSummary, NewContactRequest};
 use crate::live::use_live;
+use crate::model::percent_encode;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -105,7 +106,7 @@ pub fn ContactsPage() -> impl IntoView {
         }
         let encoded: Vec<String> = pairs
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         format!("/api/v1/contacts/export.csv?{}", encoded.join("&"))
     };
@@ -199,18 +200,6 @@ pub fn ContactsPage() -> impl IntoView {
             </main>
         </AppFrame>
     }
-}
-
-/// Percent-encodes a query parameter.
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

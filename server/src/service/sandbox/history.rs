@@ -174,10 +174,13 @@ fn envelope(field: &str, value: Value) -> Value {
         "changes": [{"field": field, "value": value}]}]})
 }
 
+/// The demo's first number, as Meta writes it in webhooks (digits only).
+fn business_phone() -> String {
+    DEMO_NUMBERS[0].display.replace(['+', ' ', '-'], "")
+}
+
 fn metadata() -> Value {
-    let number = &DEMO_NUMBERS[0];
-    json!({"display_phone_number": number.display.replace(['+', ' ', '-'], ""),
-        "phone_number_id": number.id})
+    json!({"display_phone_number": business_phone(), "phone_number_id": DEMO_NUMBERS[0].id})
 }
 
 fn customer_writes(wa_id: &str, name: &str, wamid: &str, at: Millis, text: &str) -> Value {
@@ -193,11 +196,10 @@ fn customer_writes(wa_id: &str, name: &str, wamid: &str, at: Millis, text: &str)
 /// The agent's answer, as the WhatsApp Business app's echo records it (no send now: it was
 /// sent weeks ago).
 fn business_replies(wa_id: &str, wamid: &str, at: Millis) -> Value {
-    let number = &DEMO_NUMBERS[0];
     envelope(
         "smb_message_echoes",
         json!({"messaging_product": "whatsapp", "metadata": metadata(),
-            "message_echoes": [{"from": number.display.replace(['+', ' ', '-'], ""), "to": wa_id,
+            "message_echoes": [{"from": business_phone(), "to": wa_id,
                 "id": wamid, "timestamp": (at.0 / 1000).to_string(), "type": "text",
                 "text": {"body": "Thanks for waiting! It is sorted: you will have an update today."}}]}),
     )
