@@ -58,6 +58,9 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Count the reports' daily totals again from the conversations' history and the
+    /// messages: after restoring a backup or loading rows into the database by hand.
+    RecountReports,
     /// Manage team members.
     User {
         #[command(subcommand)]
@@ -198,6 +201,18 @@ pub async fn run(cli: Cli, config: Config) -> CliResult {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Migrations applied.");
+            Ok(())
+        }
+        Command::RecountReports => {
+            let store = store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .reports
+                .recount_totals()
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Reports' totals recounted.");
             Ok(())
         }
         Command::User { command } => {

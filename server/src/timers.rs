@@ -1,5 +1,6 @@
 //! What the clock does by itself: snoozed conversations come back when their time comes,
-//! windows that closed on a waiting customer are marked in the history reports read,
+//! windows that closed on a waiting customer are marked in the history reports read (and the
+//! reports' daily totals kept up with it),
 //! presence nobody renewed is forgotten, and (with `PARLEY_RETENTION_DAYS`) message content past
 //! its retention is forgotten. One loop per node; each step is one atomic statement,
 //! so nodes running it side by side never wake a conversation twice.
@@ -19,6 +20,8 @@ const RETENTION_BATCH: i64 = 1000;
 /// Lapsed windows are looked for this often (ticks: half a minute); each is marked at the
 /// moment it closed, however late it is noticed.
 const LAPSES_EVERY: u32 = 15;
+/// Reports' daily totals catch up this often (ticks), so a report finds little left to count.
+const ROLL_UP_EVERY: u32 = 5;
 
 pub fn spawn(store: SharedStore, clock: SharedClock, retention: Option<Duration>) {
     tokio::spawn(async move {
@@ -34,6 +37,11 @@ pub fn spawn(store: SharedStore, clock: SharedClock, retention: Option<Duration>
                 && let Err(error) = store.reports.mark_lapsed_windows(now).await
             {
                 tracing::warn!(%error, "cannot mark lapsed windows");
+            }
+            if ticks.is_multiple_of(ROLL_UP_EVERY)
+                && let Err(error) = store.reports.roll_up().await
+            {
+                tracing::warn!(%error, "cannot roll up reports' totals");
             }
             if ticks.is_multiple_of(SWEEP_EVERY)
                 && let Err(error) = store

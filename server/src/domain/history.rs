@@ -185,6 +185,15 @@ pub fn bucket_starts(bucket: TimeBucket, from: Millis, to: Millis, offset: i64) 
     starts
 }
 
+/// The whole UTC days `[first, end)` within `[from, to)`, or `None` when no whole day fits:
+/// reports sum these from daily totals and count the edges from the rows themselves.
+pub fn whole_days(from: Millis, to: Millis) -> Option<(Millis, Millis)> {
+    let day = bucket_millis(TimeBucket::Day);
+    let first = bucket_start(TimeBucket::Day, Millis(from.0 + day - 1), 0);
+    let end = bucket_start(TimeBucket::Day, to, 0);
+    (first < end).then_some((first, end))
+}
+
 /// Day of the week (0 Monday … 6 Sunday) and hour of the day of `at`, `offset` ms from UTC.
 pub fn weekday_and_hour(at: Millis, offset: i64) -> (usize, usize) {
     let local = at.0 + offset;
@@ -198,6 +207,18 @@ pub fn weekday_and_hour(at: Millis, offset: i64) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_splits_into_whole_utc_days_and_edges() {
+        const DAY: i64 = 86_400_000;
+        let noon = DAY * 10 + DAY / 2;
+        let days =
+            |from: i64, to: i64| whole_days(Millis(from), Millis(to)).map(|(a, b)| (a.0, b.0));
+        assert_eq!(days(noon, noon + 3 * DAY), Some((DAY * 11, DAY * 13)));
+        assert_eq!(days(DAY * 10, DAY * 12), Some((DAY * 10, DAY * 12)));
+        assert_eq!(days(noon, noon + DAY), None);
+        assert_eq!(days(DAY * 10, DAY * 11 - 1), None);
+    }
 
     #[test]
     fn member_replies_and_echoes_are_replies_but_parleys_own_sends_are_not() {

@@ -46,6 +46,9 @@ struct Marks {
 }
 
 async fn marks(svc: &Services, filter: &ReportFilter) -> ServiceResult<Marks> {
+    // The daily totals count what has committed so far (usually nothing new: the clock keeps
+    // them current), so a report shows a change made a moment ago.
+    svc.store.reports.roll_up().await?;
     Ok(Marks {
         counts: svc.store.reports.count_marks(filter).await?,
         values: svc.store.reports.mark_values(filter, &MEASURED).await?,

@@ -52,7 +52,8 @@ pub struct Buckets {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// The marks in the filter, counted per kind, member and team.
+    /// The marks in the filter, counted per kind, member and team. Whole days are read from
+    /// the daily totals: `roll_up` first to count what has committed since.
     async fn count_marks(&self, filter: &ReportFilter) -> StoreResult<Vec<Counted>>;
     /// The marks of `kind` in the filter, counted per bucket (each bucket's start).
     async fn count_marks_by_bucket(
@@ -67,12 +68,18 @@ pub trait ReportStore: Send + Sync {
         filter: &ReportFilter,
         kinds: &[HistoryKind],
     ) -> StoreResult<Vec<Measured>>;
-    /// Messages sent in the filter, each way, per bucket or (`None`) over the whole period.
+    /// Messages sent in the filter, each way, per bucket or (`None`, from the daily totals for
+    /// whole days) over the whole period.
     async fn count_messages(
         &self,
         filter: &ReportFilter,
         buckets: Option<Buckets>,
     ) -> StoreResult<Vec<MessageCount>>;
+    /// Brings the daily totals reports sum up to every committed history row and message
+    /// (one node at a time does it); how many rows it counted.
+    async fn roll_up(&self) -> StoreResult<u64>;
+    /// Counts the daily totals again from scratch (after a restore or a bulk load).
+    async fn recount_totals(&self) -> StoreResult<()>;
     /// Marks the windows that lapsed by `now` with the customer waiting (once each, whichever
     /// node looks); how many were new.
     async fn mark_lapsed_windows(&self, now: Millis) -> StoreResult<u64>;

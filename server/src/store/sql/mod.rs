@@ -35,6 +35,7 @@ mod outbox;
 mod presence;
 mod reports;
 mod retention;
+mod rollups;
 mod routing;
 mod second_factor;
 mod segments;

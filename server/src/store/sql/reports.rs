@@ -1,14 +1,17 @@
-//! Reports' reads: history marks and messages counted per kind, member, team and bucket.
+//! Reports' reads: history marks and messages counted per kind, member, team and bucket. Whole
+//! days come from the daily totals (`rollups.rs`) where they answer for the filter; the part
+//! days at a period's edges, and filters the totals do not know, from the rows themselves.
 
 use super::{Db, Engine};
 use crate::domain::Millis;
-use crate::domain::history::HistoryKind;
+use crate::domain::history::{HistoryKind, whole_days};
 use crate::domain::report::{Counted, Measured};
 use crate::store::StoreResult;
 use crate::store::reports::{Buckets, HistoryEntry, MessageCount, ReportFilter, ReportStore};
 use async_trait::async_trait;
 use parley_app::model::UserId;
 use sqlx::QueryBuilder;
+use std::collections::HashMap;
 
 /// Narrows history rows (`h`) to the filter: what was true when each step was taken.
 fn push_history_filter(query: &mut QueryBuilder<'_, Db>, filter: &ReportFilter) {
@@ -78,9 +81,98 @@ fn kind_of(raw: &str) -> StoreResult<HistoryKind> {
         .ok_or_else(|| crate::store::StoreError::Corrupt(format!("history kind {raw:?}")))
 }
 
-#[async_trait]
-impl ReportStore for Engine {
-    async fn count_marks(&self, filter: &ReportFilter) -> StoreResult<Vec<Counted>> {
+/// The whole days of the filter's period that the daily totals answer for, and the edges left
+/// to count from the rows; `None` when the totals cannot answer (a label or campaign filter,
+/// or no whole day in the period).
+fn split(filter: &ReportFilter) -> Option<((Millis, Millis), Vec<ReportFilter>)> {
+    if filter.label.is_some() || filter.campaign_id.is_some() {
+        return None;
+    }
+    let (first, end) = whole_days(filter.from, filter.to)?;
+    let edges = [(filter.from, first), (end, filter.to)]
+        .into_iter()
+        .filter(|(from, to)| from < to)
+        .map(|(from, to)| ReportFilter {
+            from,
+            to,
+            ..filter.clone()
+        })
+        .collect();
+    Some(((first, end), edges))
+}
+
+/// Narrows daily totals to the whole days `[first, end)` and the filter's number, team and
+/// member (0 in a total: none).
+fn push_totals_filter(
+    query: &mut QueryBuilder<'_, Db>,
+    filter: &ReportFilter,
+    days: (Millis, Millis),
+) {
+    query.push(" day >= ").push_bind(days.0.0);
+    query.push(" AND day < ").push_bind(days.1.0);
+    if let Some(number) = &filter.phone_number_id {
+        query
+            .push(" AND phone_number_id = ")
+            .push_bind(number.clone());
+    }
+    if let Some(team) = filter.team_id {
+        query.push(" AND team_id = ").push_bind(team);
+    }
+    if let Some(agent) = filter.agent_id {
+        query.push(" AND agent_id = ").push_bind(agent.0);
+    }
+}
+
+/// A total's member or team: 0 is none.
+fn some_id(id: i64) -> Option<i64> {
+    (id != 0).then_some(id)
+}
+
+/// Adds up counts of the same kind, member and team (from the totals and the edges).
+fn merged(counts: impl IntoIterator<Item = Counted>) -> Vec<Counted> {
+    let mut sums: HashMap<(HistoryKind, Option<UserId>, Option<i64>), i64> = HashMap::new();
+    for counted in counts {
+        *sums
+            .entry((counted.kind, counted.agent_id, counted.team_id))
+            .or_default() += counted.count;
+    }
+    sums.into_iter()
+        .map(|((kind, agent_id, team_id), count)| Counted {
+            kind,
+            agent_id,
+            team_id,
+            count,
+        })
+        .collect()
+}
+
+impl Engine {
+    async fn count_marks_in_totals(
+        &self,
+        filter: &ReportFilter,
+        days: (Millis, Millis),
+    ) -> StoreResult<Vec<Counted>> {
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT kind, agent_id, team_id, CAST(SUM(marks) AS BIGINT) FROM report_daily_marks
+             WHERE",
+        );
+        push_totals_filter(&mut query, filter, days);
+        query.push(" GROUP BY kind, agent_id, team_id");
+        let rows: Vec<(String, i64, i64, i64)> =
+            query.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(kind, agent, team, count)| {
+                Ok(Counted {
+                    kind: kind_of(&kind)?,
+                    agent_id: some_id(agent).map(UserId),
+                    team_id: some_id(team),
+                    count,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_marks_in_rows(&self, filter: &ReportFilter) -> StoreResult<Vec<Counted>> {
         let mut query = QueryBuilder::<Db>::new(
             "SELECT h.kind, h.agent_id, h.team_id, COUNT(*) FROM conversation_history h WHERE",
         );
@@ -98,6 +190,74 @@ impl ReportStore for Engine {
                 })
             })
             .collect()
+    }
+
+    async fn count_messages_in_totals(
+        &self,
+        filter: &ReportFilter,
+        days: (Millis, Millis),
+    ) -> StoreResult<Vec<MessageCount>> {
+        let mut query = QueryBuilder::<Db>::new(
+            "SELECT direction, CAST(SUM(messages) AS BIGINT) FROM report_daily_messages WHERE",
+        );
+        push_totals_filter(&mut query, filter, days);
+        query.push(" GROUP BY direction");
+        let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(direction, count)| MessageCount {
+                inbound: direction == "inbound",
+                bucket: None,
+                count,
+            })
+            .collect())
+    }
+
+    async fn count_messages_in_rows(
+        &self,
+        filter: &ReportFilter,
+        buckets: Option<Buckets>,
+    ) -> StoreResult<Vec<MessageCount>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT m.direction, ");
+        match buckets {
+            Some(buckets) => {
+                query.push("(m.sent_at + ").push_bind(buckets.offset);
+                query.push(") / ").push_bind(buckets.width);
+            }
+            None => {
+                query.push("CAST(0 AS BIGINT)");
+            }
+        }
+        query.push(" AS bucket, COUNT(*) FROM messages m");
+        if needs_conversation(filter) {
+            query.push(" JOIN conversations c ON c.id = m.conversation_id");
+        }
+        query.push(" WHERE");
+        push_message_filter(&mut query, filter);
+        query.push(" GROUP BY m.direction, bucket");
+        let rows: Vec<(String, i64, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(direction, bucket, count)| MessageCount {
+                inbound: direction == "inbound",
+                bucket: buckets.map(|b| Millis(bucket * b.width - b.offset)),
+                count,
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ReportStore for Engine {
+    async fn count_marks(&self, filter: &ReportFilter) -> StoreResult<Vec<Counted>> {
+        let Some((days, edges)) = split(filter) else {
+            return self.count_marks_in_rows(filter).await;
+        };
+        let mut counts = self.count_marks_in_totals(filter, days).await?;
+        for edge in &edges {
+            counts.extend(self.count_marks_in_rows(edge).await?);
+        }
+        Ok(merged(counts))
     }
 
     async fn count_marks_by_bucket(
@@ -157,32 +317,23 @@ impl ReportStore for Engine {
         filter: &ReportFilter,
         buckets: Option<Buckets>,
     ) -> StoreResult<Vec<MessageCount>> {
-        let mut query = QueryBuilder::<Db>::new("SELECT m.direction, ");
-        match buckets {
-            Some(buckets) => {
-                query.push("(m.sent_at + ").push_bind(buckets.offset);
-                query.push(") / ").push_bind(buckets.width);
-            }
-            None => {
-                query.push("CAST(0 AS BIGINT)");
-            }
+        let split = split(filter).filter(|_| buckets.is_none());
+        let Some((days, edges)) = split else {
+            return self.count_messages_in_rows(filter, buckets).await;
+        };
+        let mut counts = self.count_messages_in_totals(filter, days).await?;
+        for edge in &edges {
+            counts.extend(self.count_messages_in_rows(edge, None).await?);
         }
-        query.push(" AS bucket, COUNT(*) FROM messages m");
-        if needs_conversation(filter) {
-            query.push(" JOIN conversations c ON c.id = m.conversation_id");
-        }
-        query.push(" WHERE");
-        push_message_filter(&mut query, filter);
-        query.push(" GROUP BY m.direction, bucket");
-        let rows: Vec<(String, i64, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(direction, bucket, count)| MessageCount {
-                inbound: direction == "inbound",
-                bucket: buckets.map(|b| Millis(bucket * b.width - b.offset)),
-                count,
-            })
-            .collect())
+        Ok(counts)
+    }
+
+    async fn roll_up(&self) -> StoreResult<u64> {
+        self.roll_up_all().await
+    }
+
+    async fn recount_totals(&self) -> StoreResult<()> {
+        self.recount_all().await
     }
 
     async fn mark_lapsed_windows(&self, now: Millis) -> StoreResult<u64> {

@@ -23,6 +23,7 @@ on_both_engines!(
     a_conversation_the_business_started_has_no_first_response,
     reports_count_and_measure_the_history,
     a_lapsed_window_is_marked_once_and_only_on_a_waiting_customer,
+    daily_totals_count_whole_days_as_the_rows_do,
 );
 
 const ANN: &str = "15551501";
@@ -319,6 +320,8 @@ async fn a_lapsed_window_is_marked_once_and_only_on_a_waiting_customer(engine: E
         at(100 + 86_400),
         "when it closed, not when it was noticed"
     );
+    // The lapse fell on the next whole day, which the daily totals answer for once rolled up.
+    reports.roll_up().await.unwrap();
     let counts = reports.count_marks(&the_day()).await.unwrap();
     assert_eq!(report::figures(&counts, &[]).windows_lapsed, 1);
     assert!(
@@ -373,4 +376,81 @@ async fn a_conversation_the_business_started_has_no_first_response(engine: Engin
             HistoryKind::Replied
         ]
     );
+}
+
+/// 2026-06-30 12:00 to 2026-07-03 12:00: the story's day is a whole day inside, read from the
+/// daily totals, with half days of nothing at either edge.
+fn three_days() -> ReportFilter {
+    ReportFilter {
+        from: at(-21 * 3_600),
+        to: at(51 * 3_600),
+        ..the_day()
+    }
+}
+
+async fn daily_totals_count_whole_days_as_the_rows_do(engine: Engine) {
+    let story = story(engine).await;
+    let reports = &story.store.reports;
+    let figures_for = |filter: ReportFilter| async move {
+        let counts = reports.count_marks(&filter).await.unwrap();
+        report::figures(&counts, &[])
+    };
+    let messages_for = |filter: ReportFilter| async move {
+        let counts = reports.count_messages(&filter, None).await.unwrap();
+        let sum = |inbound: bool| -> i64 {
+            counts
+                .iter()
+                .filter(|m| m.inbound == inbound)
+                .map(|m| m.count)
+                .sum()
+        };
+        (sum(true), sum(false))
+    };
+    // Two callers at once (as two nodes' clocks): the cursor lets one count each row.
+    let (first, second) = tokio::join!(reports.roll_up(), reports.roll_up());
+    assert!(first.unwrap() + second.unwrap() > 0);
+    assert_eq!(reports.roll_up().await.unwrap(), 0, "nothing left to count");
+
+    let from_rows = figures_for(the_day()).await;
+    let from_totals = figures_for(three_days()).await;
+    assert_eq!(from_totals, from_rows);
+    assert_eq!(
+        (
+            from_totals.conversations_opened(),
+            from_totals.resolved,
+            from_totals.replies
+        ),
+        (3, 2, 3)
+    );
+    assert_eq!(messages_for(three_days()).await, (3, 3));
+    // Totals filter by the member and team at each step, and messages by the conversation's
+    // member when counted (Ann's is Ben's by then).
+    let bens = ReportFilter {
+        agent_id: Some(story.ben),
+        ..three_days()
+    };
+    let bens_figures = figures_for(bens.clone()).await;
+    assert_eq!((bens_figures.assigned, bens_figures.replies), (1, 1));
+    assert_eq!(messages_for(bens).await, (2, 3));
+    let billing = ReportFilter {
+        team_id: Some(story.team),
+        ..three_days()
+    };
+    assert_eq!(figures_for(billing).await.replies, 1);
+    let elsewhere = ReportFilter {
+        phone_number_id: Some("another-number".into()),
+        ..three_days()
+    };
+    assert_eq!(figures_for(elsewhere).await, report::Figures::default());
+
+    // What comes later counts once it is rolled up; a recount from scratch agrees.
+    writes(&story.store, 9, "15551509", 600).await;
+    reports.roll_up().await.unwrap();
+    let later = figures_for(three_days()).await;
+    assert_eq!(later.conversations_opened(), 4);
+    assert_eq!(messages_for(three_days()).await, (4, 3));
+    reports.recount_totals().await.unwrap();
+    assert_eq!(figures_for(three_days()).await, later);
+    assert_eq!(messages_for(three_days()).await, (4, 3));
+    assert_eq!(reports.roll_up().await.unwrap(), 0);
 }
