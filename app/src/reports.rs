@@ -36,6 +36,12 @@ pub struct ReportScope {
     pub agent_id: Option<UserId>,
     pub label: Option<String>,
     pub campaign_id: Option<i64>,
+    /// The workspace's time zone: where the period's dates, days and hours begin.
+    pub time_zone: String,
+    /// How far that zone's clocks are ahead of UTC at the period's end, in minutes.
+    pub utc_offset_minutes: i32,
+    /// Whether waits and resolutions count open business hours only.
+    pub business_hours: bool,
 }
 
 /// The team's figures over a period.
@@ -216,6 +222,9 @@ pub struct ReportParams {
     pub label: Option<String>,
     /// Only conversations a campaign's message went to.
     pub campaign_id: Option<i64>,
+    /// `true`: first-response and resolution times count the workspace's business hours
+    /// only (a wait from Friday evening to Monday morning: Monday's minutes).
+    pub business_hours: Option<bool>,
 }
 
 /// Something a report can be narrowed to: its value in [`ReportParams`] and its name.
@@ -262,6 +271,9 @@ impl ReportParams {
         }
         if let Some(campaign) = self.campaign_id {
             pairs.push(("campaign_id", campaign.to_string()));
+        }
+        if self.business_hours == Some(true) {
+            pairs.push(("business_hours", "true".into()));
         }
         pairs
             .into_iter()

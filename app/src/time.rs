@@ -132,11 +132,16 @@ pub fn date_time(at: UnixTime, local: bool) -> String {
 
 /// The ISO 8601 form of a moment (UTC), for `<time datetime=…>`.
 pub fn iso(at: UnixTime) -> String {
-    let (day, minutes) = wall_clock(at.millis(), 0);
+    format!("{}Z", local_iso(at, 0))
+}
+
+/// A moment as a wall clock `offset_minutes` east of UTC reads it: `YYYY-MM-DDTHH:MM:SS`.
+pub fn local_iso(at: UnixTime, offset_minutes: i32) -> String {
+    let (day, minutes) = wall_clock(at.millis(), offset_minutes);
     let (year, month, date) = civil_date(day);
     let seconds = at.0.rem_euclid(60);
     format!(
-        "{year:04}-{month:02}-{date:02}T{:02}:{:02}:{seconds:02}Z",
+        "{year:04}-{month:02}-{date:02}T{:02}:{:02}:{seconds:02}",
         minutes / 60,
         minutes % 60
     )
@@ -154,6 +159,8 @@ mod tests {
         assert_eq!(wall_clock(at, 60), (20_790, 30));
         assert_eq!(civil_date(20_789), (2026, 12, 2));
         assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(local_iso(UnixTime(at / 1000), 60), "2026-12-03T00:30:00");
+        assert_eq!(iso(UnixTime(at / 1000)), "2026-12-02T23:30:00Z");
     }
 
     #[test]

@@ -90,3 +90,33 @@ test("an agent's reports are their own", async () => {
   assert.equal(response.status(), 403);
   assert.deepEqual(errors, []);
 });
+
+test("an admin sets business hours, and reports count waits in them", async () => {
+  const { page, errors } = await signedIn(team.admin);
+  await page.goto(`${parley.url}/admin/teams`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  const hours = page.locator("section.business-hours");
+  // The demo shop's hours: Berlin, weekdays and Saturday mornings.
+  await hours.getByLabel("Saturday").waitFor();
+  assert.equal(await hours.getByLabel("Time zone").inputValue(), "Europe/Berlin");
+  assert.equal(await hours.getByLabel("Saturday").inputValue(), "10:00-14:00");
+  // A time that is no time is refused with what is wrong; closing Saturdays is saved.
+  await hours.getByLabel("Friday").fill("08:00-25:00");
+  await hours.getByRole("button", { name: "Save business hours" }).click();
+  await hours.getByRole("alert").filter({ hasText: "friday" }).waitFor();
+  await hours.getByLabel("Friday").fill("08:00-18:00");
+  await hours.getByLabel("Saturday").fill("");
+  await hours.getByRole("button", { name: "Save business hours" }).click();
+  await hours.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+  const saved = await parley.api("GET", "/business-hours");
+  assert.deepEqual(saved.hours.saturday, []);
+  assert.deepEqual(saved.hours.friday, [{ opens: "08:00", closes: "18:00" }]);
+
+  await page.goto(`${parley.url}/reports`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("Times in Europe/Berlin.").waitFor();
+  await page.getByLabel("Business hours only").check();
+  await page.getByText("waits count business hours only").waitFor();
+  assert.match(await figure(page, "First response").textContent(), /median/);
+  assert.deepEqual(errors, []);
+});

@@ -4,7 +4,7 @@
 
 use parley_app::model::UnixTime;
 use parley_app::reports::{Heatmap, TimeBucket, TimeSeries};
-use parley_app::time::iso;
+use parley_app::time::local_iso;
 use std::fmt::Write;
 
 const WIDTH: f64 = 720.0;
@@ -20,11 +20,8 @@ pub fn series_svg(series: &TimeSeries) -> String {
     let values: Vec<f64> = series.points.iter().filter_map(|p| p.value).collect();
     let top = values.iter().copied().fold(0.0, f64::max);
     let total: f64 = values.iter().sum();
-    let first = series
-        .points
-        .first()
-        .map(|p| when(p.start.0, series.bucket));
-    let last = series.points.last().map(|p| when(p.start.0, series.bucket));
+    let first = series.points.first().map(|p| when(series, p.start));
+    let last = series.points.last().map(|p| when(series, p.start));
     let desc = format!(
         "{} buckets from {} to {}; highest {}, total {}.",
         series.points.len(),
@@ -68,7 +65,7 @@ pub fn series_svg(series: &TimeSeries) -> String {
             r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="#2563eb"><title>{}: {}</title></rect>"##,
             base - height,
             (slot * 0.7).max(1.0),
-            when(point.start.0, series.bucket),
+            when(series, point.start),
             number(value)
         );
     }
@@ -99,7 +96,8 @@ pub fn heatmap_svg(heatmap: &Heatmap) -> String {
     let width = left + 24.0 * cell + 4.0;
     let height = top + 7.0 * cell + 4.0;
     let desc = format!(
-        "{total} customer messages; the busiest hour of the week had {busiest}. Times are UTC."
+        "{total} customer messages; the busiest hour of the week had {busiest}. Times are {}.",
+        heatmap.scope.time_zone
     );
     let mut svg = open(
         "Customer messages by weekday and hour",
@@ -150,10 +148,10 @@ fn open(title: &str, desc: &str, width: f64, height: f64) -> String {
     )
 }
 
-/// A bucket's start as people read it (UTC).
-fn when(unix_seconds: i64, bucket: TimeBucket) -> String {
-    let at = iso(UnixTime(unix_seconds));
-    match bucket {
+/// A bucket's start as people read it, on the workspace's clock.
+fn when(series: &TimeSeries, start: UnixTime) -> String {
+    let at = local_iso(start, series.scope.utc_offset_minutes);
+    match series.bucket {
         TimeBucket::Day => at[..10].to_owned(),
         TimeBucket::Hour => format!("{} {}", &at[..10], &at[11..16]),
     }
@@ -188,6 +186,9 @@ mod tests {
             agent_id: None,
             label: None,
             campaign_id: None,
+            time_zone: "UTC".into(),
+            utc_offset_minutes: 0,
+            business_hours: false,
         }
     }
 

@@ -5,6 +5,7 @@
 use super::AppError;
 #[cfg(feature = "ssr")]
 use super::ssr as base;
+use crate::business_hours::BusinessHours;
 use crate::model::TeamMember;
 use crate::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
@@ -32,6 +33,20 @@ pub async fn save_team(id: Option<i64>, draft: TeamDraft) -> Result<TeamView, Ap
 pub async fn delete_team(id: i64) -> Result<(), AppError> {
     let viewer = base::require_admin()?;
     base::backend()?.delete_team(&viewer, id).await
+}
+
+/// The workspace's business hours (admins edit them here; the API lets every member read).
+#[server(prefix = "/rpc", endpoint = "admin/business_hours")]
+pub async fn read_business_hours() -> Result<BusinessHours, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.business_hours(&viewer).await
+}
+
+/// Sets the workspace's business hours (admins); a clear message names what is wrong.
+#[server(prefix = "/rpc", endpoint = "admin/save_business_hours", input = leptos::server_fn::codec::Json)]
+pub async fn save_business_hours(hours: BusinessHours) -> Result<BusinessHours, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.save_business_hours(&viewer, hours).await
 }
 
 /// Business numbers and their default teams (admins).
@@ -178,6 +193,7 @@ pub async fn pending_password_link(token: String) -> Result<PendingLink, AppErro
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::api::AppError;
+    use crate::business_hours::BusinessHours;
     use crate::model::{TeamMember, Viewer};
     use crate::team::{
         AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft,
@@ -230,6 +246,12 @@ pub mod ssr {
         ) -> Result<TeamView, AppError>;
         async fn delete_team(&self, viewer: &Viewer, id: i64) -> Result<(), AppError>;
         async fn number_teams(&self, viewer: &Viewer) -> Result<Vec<NumberTeam>, AppError>;
+        async fn business_hours(&self, viewer: &Viewer) -> Result<BusinessHours, AppError>;
+        async fn save_business_hours(
+            &self,
+            viewer: &Viewer,
+            hours: BusinessHours,
+        ) -> Result<BusinessHours, AppError>;
         async fn set_number_team(
             &self,
             viewer: &Viewer,

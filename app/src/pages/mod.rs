@@ -3,6 +3,7 @@
 mod admin;
 mod audit;
 mod bell;
+mod business_hours;
 mod campaigns;
 mod canned;
 mod contacts;

@@ -11,7 +11,7 @@ use crate::reports::{
     AgentReport, Choice, CsatSummary, Heatmap, Metric, Percentiles, ReportPage, ReportParams,
     ReportSummary, TeamReport, TimeBucket, TimeSeries,
 };
-use crate::time::iso;
+use crate::time::local_iso;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -70,6 +70,7 @@ pub fn ReportsPage() -> impl IntoView {
     let member = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
     let campaign = RwSignal::new(String::new());
+    let open_hours = RwSignal::new(false);
     let metric = RwSignal::new(Metric::MessagesIn);
     let bucket = RwSignal::new(TimeBucket::Day);
     let params = Memo::new(move |_| ReportParams {
@@ -80,6 +81,7 @@ pub fn ReportsPage() -> impl IntoView {
         agent_id: member.get().parse().ok(),
         label: Some(label.get()),
         campaign_id: campaign.get().parse().ok(),
+        business_hours: open_hours.get().then_some(true),
     });
     let report = Resource::new(
         move || (params.get(), metric.get(), bucket.get()),
@@ -88,9 +90,11 @@ pub fn ReportsPage() -> impl IntoView {
     // Presets count back from the moment the last report ran up to (the server's now).
     let preset = move |days: u32| {
         let last = report.get_untracked().and_then(Result::ok);
-        if let Some(end) = last.map(|page| page.summary.scope.to) {
-            from.set(iso(UnixTime(end.0 - i64::from(days) * 86_400))[..10].to_owned());
-            to.set(iso(end)[..10].to_owned());
+        if let Some(scope) = last.map(|page| page.summary.scope) {
+            let (end, offset) = (scope.to, scope.utc_offset_minutes);
+            let start = UnixTime(end.0 - i64::from(days) * 86_400);
+            from.set(local_iso(start, offset)[..10].to_owned());
+            to.set(local_iso(end, offset)[..10].to_owned());
         }
     };
     view! {
@@ -99,8 +103,9 @@ pub fn ReportsPage() -> impl IntoView {
             <main class="admin reports">
                 <h1>"Reports"</h1>
                 <p class="hint">
-                    "How fast the team answers. Without dates: the last 30 days. Days and hours \
-                     are UTC. Steps count for the member and team in charge when they were taken."
+                    "How fast the team answers. Without dates: the last 30 days. Days and hours are \
+                     the workspace's (its time zone is set with the business hours). Steps count for \
+                     the member and team in charge when they were taken."
                 </p>
                 <div class="report-presets" role="group" aria-label="Period">
                     {PRESETS.iter().map(|(days, name)| {
@@ -114,6 +119,11 @@ pub fn ReportsPage() -> impl IntoView {
                     </label>
                     <label>"To"
                         <input type="date" name="to" prop:value=to on:change=move |ev| to.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="business_hours" prop:checked=open_hours
+                            on:change=move |ev| open_hours.set(event_target_checked(&ev)) />
+                        "Business hours only"
                     </label>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -199,10 +209,20 @@ fn ReportBody(
     let heatmap_csv = with("/api/v1/reports/heatmap.csv", "");
     let agents_csv = with("/api/v1/reports/agents.csv", "");
     let teams_csv = with("/api/v1/reports/teams.csv", "");
+    let zone = format!(
+        "Times in {}{}.",
+        page.summary.scope.time_zone,
+        if page.summary.scope.business_hours {
+            "; waits count business hours only"
+        } else {
+            ""
+        }
+    );
     view! {
         <SummaryFigures summary=page.summary />
         <section class="report-section" aria-labelledby="over-time">
             <h2 id="over-time">"Over time"</h2>
+            <p class="hint report-zone">{zone}</p>
             <div class="report-filters">
                 <label>"Show"
                     <select on:change=move |ev| {
@@ -285,6 +305,7 @@ fn SummaryFigures(summary: ReportSummary) -> impl IntoView {
 fn SeriesTable(series: TimeSeries) -> impl IntoView {
     let metric = series.metric;
     let bucket = series.bucket;
+    let offset = series.scope.utc_offset_minutes;
     view! {
         <details>
             <summary>"The numbers"</summary>
@@ -293,7 +314,7 @@ fn SeriesTable(series: TimeSeries) -> impl IntoView {
                     <th scope="col">{Metric::title(metric)}</th></tr></thead>
                 <tbody>
                     {series.points.into_iter().map(|point| {
-                        let when = iso(point.start);
+                        let when = local_iso(point.start, offset);
                         let when = if bucket == TimeBucket::Day { when[..10].to_owned() } else { when[..16].replace('T', " ") };
                         view! { <tr><th scope="row">{when}</th><td class="number">{series_value(metric, point.value)}</td></tr> }
                     }).collect_view()}

@@ -1,8 +1,10 @@
 //! `/admin/teams`: teams (Sales, Support…) with their members, how they hand out new
 //! conversations (off, round-robin, least busy) and how many open conversations a member may
-//! hold; and which team each business number's new conversations join.
+//! hold; which team each business number's new conversations join; and the workspace's
+//! business hours.
 
 use super::ErrorNotice;
+use super::business_hours::BusinessHoursForm;
 use super::frame::AppFrame;
 use crate::api::{delete_team, number_teams, save_team, team_list, team_members};
 use crate::model::{TeamMember, UserId};
@@ -46,6 +48,7 @@ pub fn TeamsPage() -> impl IntoView {
                         }
                     })}
                 </Transition>
+                <BusinessHoursForm />
             </main>
         </AppFrame>
     }

@@ -43,6 +43,8 @@ pub enum AuditAction {
     TeamCreated,
     TeamChanged,
     TeamDeleted,
+    /// The workspace's business hours were set.
+    BusinessHoursChanged,
     TwoFactorEnrolled,
     TwoFactorRemoved,
     /// An admin took a member's second factor away.
@@ -56,7 +58,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -93,6 +95,7 @@ impl AuditAction {
         AuditAction::TeamCreated,
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
+        AuditAction::BusinessHoursChanged,
         AuditAction::TwoFactorEnrolled,
         AuditAction::TwoFactorRemoved,
         AuditAction::TwoFactorReset,
@@ -141,6 +144,7 @@ impl AuditAction {
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",
+            AuditAction::BusinessHoursChanged => "team.business_hours_changed",
             AuditAction::TwoFactorEnrolled => "two_factor.enrolled",
             AuditAction::TwoFactorRemoved => "two_factor.removed",
             AuditAction::TwoFactorReset => "two_factor.reset",

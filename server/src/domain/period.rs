@@ -21,13 +21,23 @@ impl Period {
     /// From the `from` and `to` a caller gave: unix seconds, or `YYYY-MM-DD` (UTC; a `to` day
     /// is included whole). `to` defaults to now, `from` to 30 days before `to`.
     pub fn parse(from: Option<&str>, to: Option<&str>, now: Millis) -> Result<Period, String> {
+        Period::parse_local(from, to, now, 0)
+    }
+
+    /// As [`Period::parse`], days beginning at midnight in a zone `offset` ms ahead of UTC.
+    pub fn parse_local(
+        from: Option<&str>,
+        to: Option<&str>,
+        now: Millis,
+        offset: i64,
+    ) -> Result<Period, String> {
         let to = match to.map(str::trim).filter(|raw| !raw.is_empty()) {
-            Some(raw) => bound(raw, "to")?.1,
+            Some(raw) => bound(raw, "to", offset)?.1,
             // What happened at this very moment is in.
             None => Millis(now.0 + 1),
         };
         let from = match from.map(str::trim).filter(|raw| !raw.is_empty()) {
-            Some(raw) => bound(raw, "from")?.0,
+            Some(raw) => bound(raw, "from", offset)?.0,
             None => to.minus(DEFAULT_SPAN),
         };
         if from >= to {
@@ -41,8 +51,8 @@ impl Period {
 }
 
 /// The moment `raw` names as a start and as an end: a second is both; a day starts at its
-/// midnight and ends at the next.
-fn bound(raw: &str, name: &str) -> Result<(Millis, Millis), String> {
+/// midnight (`offset` ms ahead of UTC) and ends at the next.
+fn bound(raw: &str, name: &str, offset: i64) -> Result<(Millis, Millis), String> {
     if let Ok(seconds) = raw.parse::<i64>() {
         let at = Millis(seconds.saturating_mul(1000));
         return Ok((at, at));
@@ -50,7 +60,8 @@ fn bound(raw: &str, name: &str) -> Result<(Millis, Millis), String> {
     let day = parse_day(raw).ok_or_else(|| {
         format!("{name} must be unix seconds or a date such as 2026-07-01, not {raw:?}")
     })?;
-    Ok((day, day.plus(DAY)))
+    let midnight = Millis(day.0 - offset);
+    Ok((midnight, midnight.plus(DAY)))
 }
 
 #[cfg(test)]
@@ -68,6 +79,24 @@ mod tests {
         assert_eq!(
             (seconds.from, seconds.to),
             (Millis(1_767_000_000_000), Millis(1_767_100_000_000))
+        );
+    }
+
+    #[test]
+    fn dates_begin_at_the_zones_midnight() {
+        let berlin = 3_600_000;
+        let days = Period::parse_local(Some("2025-12-01"), Some("2025-12-02"), NOW, berlin);
+        let days = days.unwrap();
+        assert_eq!(
+            days.from,
+            Millis(parse_day("2025-12-01").unwrap().0 - berlin)
+        );
+        assert_eq!(days.to, Millis(parse_day("2025-12-03").unwrap().0 - berlin));
+        let seconds = Period::parse_local(Some("1767000000"), None, NOW, berlin).unwrap();
+        assert_eq!(
+            seconds.from,
+            Millis(1_767_000_000_000),
+            "a moment is a moment"
         );
     }
 

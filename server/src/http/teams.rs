@@ -8,6 +8,7 @@ use crate::views;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use parley_app::business_hours::BusinessHours;
 use parley_app::team::{Availability, TeamDraft, TeamView};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +20,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update, delete))
         .routes(routes!(set_availability))
         .routes(routes!(set_number_team))
+        .routes(routes!(business_hours, set_business_hours))
+}
+
+/// The workspace's business hours: weekly openings and holidays in a time zone (open around
+/// the clock in UTC until an admin sets them). Reports count days in this time zone and,
+/// with `business_hours=true`, waits in open hours only.
+#[utoipa::path(get, path = "/api/v1/business-hours", tag = "teams",
+    responses((status = 200, body = BusinessHours), (status = 401, body = super::error::ErrorBody)))]
+async fn business_hours(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+) -> Result<Json<BusinessHours>, ApiError> {
+    Ok(Json(
+        crate::service::business_hours::get(&app.services, &viewer).await?,
+    ))
+}
+
+/// Sets the business hours (admins): `time_zone` (IANA, e.g. `Europe/Berlin`), `hours` per
+/// weekday (`[{"opens": "09:00", "closes": "17:00"}]`; a day left out or empty is closed;
+/// `"24:00"` closes at midnight), `holidays` (`YYYY-MM-DD`, closed all day). 422 names what
+/// is wrong: an unknown zone, a time not like 09:00, an opening that closes before it opens
+/// or overlaps another, a holiday that is not a date.
+#[utoipa::path(put, path = "/api/v1/business-hours", tag = "teams", request_body = BusinessHours,
+    responses((status = 200, body = BusinessHours), (status = 403, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
+async fn set_business_hours(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    JsonBody(hours): JsonBody<BusinessHours>,
+) -> Result<Json<BusinessHours>, ApiError> {
+    let saved = crate::service::business_hours::set(&app.services, &viewer, &origin, hours).await?;
+    Ok(Json(saved))
 }
 
 async fn named(

@@ -3,6 +3,7 @@
 
 use super::{ServiceError, ServiceResult, Services};
 use crate::domain::Millis;
+use crate::domain::business_hours::Schedule;
 use crate::domain::history::{
     HistoryKind, bucket_millis, bucket_start, bucket_starts, percentile, weekday_and_hour,
 };
@@ -23,8 +24,6 @@ const MEASURED: [HistoryKind; 3] = [
     HistoryKind::Resolved,
     HistoryKind::Csat,
 ];
-/// Where days begin: reports count UTC days and hours.
-const UTC: i64 = 0;
 /// Hourly series cover at most this many days (744 points).
 const LONGEST_HOURLY_DAYS: i64 = 31;
 
@@ -33,9 +32,9 @@ pub async fn summary(
     viewer: &Viewer,
     params: &ReportParams,
 ) -> ServiceResult<ReportSummary> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    let marks = marks(svc, &filter).await?;
-    summary_of(svc, &filter, scope, &marks).await
+    let asked = asked(svc, viewer, params).await?;
+    let marks = marks(svc, &asked).await?;
+    summary_of(svc, &asked, &marks).await
 }
 
 /// The history's marks in a filter: counted, and the values of those that measure something.
@@ -45,23 +44,24 @@ struct Marks {
     values: Vec<report::Measured>,
 }
 
-async fn marks(svc: &Services, filter: &ReportFilter) -> ServiceResult<Marks> {
+async fn marks(svc: &Services, asked: &Asked) -> ServiceResult<Marks> {
     // The daily totals count what has committed so far (usually nothing new: the clock keeps
     // them current), so a report shows a change made a moment ago.
     svc.store.reports.roll_up().await?;
+    let filter = &asked.filter;
+    let values = svc.store.reports.mark_values(filter, &MEASURED).await?;
     Ok(Marks {
         counts: svc.store.reports.count_marks(filter).await?,
-        values: svc.store.reports.mark_values(filter, &MEASURED).await?,
+        values: asked.in_open_hours(values),
     })
 }
 
-async fn summary_of(
-    svc: &Services,
-    filter: &ReportFilter,
-    scope: ReportScope,
-    marks: &Marks,
-) -> ServiceResult<ReportSummary> {
-    let messages = svc.store.reports.count_messages(filter, None).await?;
+async fn summary_of(svc: &Services, asked: &Asked, marks: &Marks) -> ServiceResult<ReportSummary> {
+    let messages = svc
+        .store
+        .reports
+        .count_messages(&asked.filter, None)
+        .await?;
     let figures = report::figures(&marks.counts, &marks.values);
     let count_of = |inbound: bool| {
         messages
@@ -71,7 +71,7 @@ async fn summary_of(
             .sum()
     };
     Ok(ReportSummary {
-        scope,
+        scope: asked.scope.clone(),
         conversations_opened: figures.conversations_opened(),
         conversations_resolved: figures.resolved,
         messages_in: count_of(true),
@@ -90,11 +90,14 @@ pub async fn agents(
     viewer: &Viewer,
     params: &ReportParams,
 ) -> ServiceResult<AgentsReport> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    let marks = marks(svc, &filter).await?;
+    let asked = asked(svc, viewer, params).await?;
+    let marks = marks(svc, &asked).await?;
     let users = svc.store.team.list_users().await?;
-    let agents = agents_of(&filter, &marks, &users);
-    Ok(AgentsReport { scope, agents })
+    let agents = agents_of(&asked.filter, &marks, &users);
+    Ok(AgentsReport {
+        scope: asked.scope,
+        agents,
+    })
 }
 
 fn agents_of(filter: &ReportFilter, marks: &Marks, users: &[User]) -> Vec<AgentReport> {
@@ -139,11 +142,14 @@ pub async fn teams(
     viewer: &Viewer,
     params: &ReportParams,
 ) -> ServiceResult<TeamsReport> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    let marks = marks(svc, &filter).await?;
+    let asked = asked(svc, viewer, params).await?;
+    let marks = marks(svc, &asked).await?;
     let teams = svc.store.routing.teams().await?;
-    let teams = teams_of(&filter, &marks, &teams);
-    Ok(TeamsReport { scope, teams })
+    let teams = teams_of(&asked.filter, &marks, &teams);
+    Ok(TeamsReport {
+        scope: asked.scope,
+        teams,
+    })
 }
 
 fn teams_of(filter: &ReportFilter, marks: &Marks, teams: &[Team]) -> Vec<TeamReport> {
@@ -185,17 +191,17 @@ pub async fn timeseries(
     metric: Metric,
     bucket: TimeBucket,
 ) -> ServiceResult<TimeSeries> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    series_of(svc, &filter, scope, metric, bucket).await
+    let asked = asked(svc, viewer, params).await?;
+    series_of(svc, &asked, metric, bucket).await
 }
 
 async fn series_of(
     svc: &Services,
-    filter: &ReportFilter,
-    scope: ReportScope,
+    asked: &Asked,
     metric: Metric,
     bucket: TimeBucket,
 ) -> ServiceResult<TimeSeries> {
+    let filter = &asked.filter;
     if bucket == TimeBucket::Hour
         && filter.to.0 - filter.from.0 > LONGEST_HOURLY_DAYS * bucket_millis(TimeBucket::Day)
     {
@@ -205,7 +211,7 @@ async fn series_of(
     }
     let buckets = Buckets {
         width: bucket_millis(bucket),
-        offset: UTC,
+        offset: asked.offset,
     };
     let reports = &svc.store.reports;
     let counted = |kind| async move { reports.count_marks_by_bucket(filter, kind, buckets).await };
@@ -244,8 +250,9 @@ async fn series_of(
                 _ => (HistoryKind::Csat, |v| report::csat(v).average),
             };
             let mut grouped: BTreeMap<Millis, Vec<i64>> = BTreeMap::new();
-            for mark in reports.mark_values(filter, &[kind]).await? {
-                let start = bucket_start(bucket, mark.at, UTC);
+            let marks = asked.in_open_hours(reports.mark_values(filter, &[kind]).await?);
+            for mark in marks {
+                let start = bucket_start(bucket, mark.at, asked.offset);
                 grouped.entry(start).or_default().push(mark.value);
             }
             grouped
@@ -254,7 +261,7 @@ async fn series_of(
                 .collect()
         }
     };
-    let points = bucket_starts(bucket, filter.from, filter.to, UTC)
+    let points = bucket_starts(bucket, filter.from, filter.to, asked.offset)
         .into_iter()
         .map(|start| SeriesPoint {
             start: UnixTime::from_millis(start.0),
@@ -265,45 +272,44 @@ async fn series_of(
         })
         .collect();
     Ok(TimeSeries {
-        scope,
+        scope: asked.scope.clone(),
         metric,
         bucket,
         points,
     })
 }
 
-/// Customers' messages by weekday and hour (UTC) over the period.
+/// Customers' messages by weekday and hour (the workspace's) over the period.
 pub async fn heatmap(
     svc: &Services,
     viewer: &Viewer,
     params: &ReportParams,
 ) -> ServiceResult<Heatmap> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    heatmap_of(svc, &filter, scope).await
+    let asked = asked(svc, viewer, params).await?;
+    heatmap_of(svc, &asked).await
 }
 
-async fn heatmap_of(
-    svc: &Services,
-    filter: &ReportFilter,
-    scope: ReportScope,
-) -> ServiceResult<Heatmap> {
+async fn heatmap_of(svc: &Services, asked: &Asked) -> ServiceResult<Heatmap> {
     let hours = Buckets {
         width: bucket_millis(TimeBucket::Hour),
-        offset: UTC,
+        offset: asked.offset,
     };
     let mut cells = vec![[0i64; 24]; 7];
     let messages = svc
         .store
         .reports
-        .count_messages(filter, Some(hours))
+        .count_messages(&asked.filter, Some(hours))
         .await?;
     for count in messages.iter().filter(|count| count.inbound) {
         if let Some(start) = count.bucket {
-            let (weekday, hour) = weekday_and_hour(start, UTC);
+            let (weekday, hour) = weekday_and_hour(start, asked.offset);
             cells[weekday][hour] += count.count;
         }
     }
-    Ok(Heatmap { scope, cells })
+    Ok(Heatmap {
+        scope: asked.scope.clone(),
+        cells,
+    })
 }
 
 /// What a measured series shows of a bucket's values.
@@ -317,8 +323,8 @@ pub async fn page(
     metric: Metric,
     bucket: TimeBucket,
 ) -> ServiceResult<ReportPage> {
-    let (filter, scope) = scope_for(svc, viewer, params)?;
-    let marks = marks(svc, &filter).await?;
+    let asked = asked(svc, viewer, params).await?;
+    let marks = marks(svc, &asked).await?;
     let users = svc.store.team.list_users().await?;
     let teams = svc.store.routing.teams().await?;
     let choice = |value: String, label: String| Choice { value, label };
@@ -366,11 +372,11 @@ pub async fn page(
         .map(|campaign| choice(campaign.id.to_string(), campaign.name))
         .collect();
     Ok(ReportPage {
-        agents: agents_of(&filter, &marks, &users),
-        teams: teams_of(&filter, &marks, &teams),
-        series: series_of(svc, &filter, scope.clone(), metric, bucket).await?,
-        heatmap: heatmap_of(svc, &filter, scope.clone()).await?,
-        summary: summary_of(svc, &filter, scope, &marks).await?,
+        agents: agents_of(&asked.filter, &marks, &users),
+        teams: teams_of(&asked.filter, &marks, &teams),
+        series: series_of(svc, &asked, metric, bucket).await?,
+        heatmap: heatmap_of(svc, &asked).await?,
+        summary: summary_of(svc, &asked, &marks).await?,
         numbers,
         team_choices,
         member_choices,
@@ -387,14 +393,45 @@ fn sum_by_bucket(counts: impl IntoIterator<Item = (Millis, i64)>) -> BTreeMap<Mi
     sums
 }
 
-/// The filter a viewer may have: an agent's reports are their own, whatever they asked.
-fn scope_for(
-    svc: &Services,
-    viewer: &Viewer,
-    params: &ReportParams,
-) -> ServiceResult<(ReportFilter, ReportScope)> {
-    let period = Period::parse(params.from.as_deref(), params.to.as_deref(), svc.now())
-        .map_err(ServiceError::Invalid)?;
+/// A report request as the service counts it.
+struct Asked {
+    filter: ReportFilter,
+    /// What the answer says it covers.
+    scope: ReportScope,
+    /// How far the workspace's clocks are ahead of UTC (ms): where its days and hours begin.
+    offset: i64,
+    /// Waits and resolutions are counted in these open hours only.
+    open_hours: Option<Schedule>,
+}
+
+impl Asked {
+    /// First-response and resolution times in open seconds when asked for: each mark's value
+    /// is the time up to it, so it began `value` seconds before.
+    fn in_open_hours(&self, mut values: Vec<report::Measured>) -> Vec<report::Measured> {
+        if let Some(schedule) = &self.open_hours {
+            for mark in &mut values {
+                if matches!(mark.kind, HistoryKind::FirstReply | HistoryKind::Resolved) {
+                    let began = Millis(mark.at.0 - mark.value * 1000);
+                    mark.value = schedule.open_seconds(began, mark.at);
+                }
+            }
+        }
+        values
+    }
+}
+
+/// The request a viewer may make, in the workspace's time zone: an agent's reports are their
+/// own, whatever they asked.
+async fn asked(svc: &Services, viewer: &Viewer, params: &ReportParams) -> ServiceResult<Asked> {
+    let schedule = super::business_hours::schedule(svc).await?;
+    let now = svc.now();
+    let period = Period::parse_local(
+        params.from.as_deref(),
+        params.to.as_deref(),
+        now,
+        schedule.offset_at(now),
+    )
+    .map_err(ServiceError::Invalid)?;
     let asked = params.agent_id.map(UserId);
     let agent_id = if viewer.is_admin() {
         asked
@@ -420,6 +457,8 @@ fn scope_for(
         label: text(&params.label),
         campaign_id: params.campaign_id,
     };
+    let business_hours = params.business_hours.unwrap_or(false);
+    let offset = schedule.offset_at(filter.to);
     let scope = ReportScope {
         from: UnixTime::from_millis(filter.from.0),
         to: UnixTime::from_millis(filter.to.0),
@@ -428,6 +467,14 @@ fn scope_for(
         agent_id: filter.agent_id,
         label: filter.label.clone(),
         campaign_id: filter.campaign_id,
+        time_zone: schedule.zone_name().to_owned(),
+        utc_offset_minutes: (offset / 60_000) as i32,
+        business_hours,
     };
-    Ok((filter, scope))
+    Ok(Asked {
+        offset,
+        filter,
+        scope,
+        open_hours: business_hours.then_some(schedule),
+    })
 }

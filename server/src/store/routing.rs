@@ -4,6 +4,7 @@
 use super::{StoreError, StoreResult};
 use crate::domain::Millis;
 use async_trait::async_trait;
+use parley_app::business_hours::BusinessHours;
 use parley_app::model::UserId;
 use parley_app::team::{AutoAssignment, Availability};
 
@@ -31,6 +32,9 @@ pub struct TeamUpdate {
 
 #[async_trait]
 pub trait RoutingStore: Send + Sync {
+    /// The workspace's business hours as last saved (already checked); `None`: never set.
+    async fn business_hours(&self) -> StoreResult<Option<BusinessHours>>;
+    async fn set_business_hours(&self, hours: &BusinessHours, now: Millis) -> StoreResult<()>;
     /// Every team, by name.
     async fn teams(&self) -> StoreResult<Vec<Team>>;
     /// A new team; a conflict when the name (whatever its case) is taken.

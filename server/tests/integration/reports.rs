@@ -5,13 +5,14 @@ use crate::on_both_engines;
 use crate::support::{ApiClient, Engine, TestApp, eventually};
 use crate::wa;
 use parley_app::model::Role;
-use parley_server::domain::{Clock, ManualClock};
+use parley_server::domain::{Clock, ManualClock, Millis};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 on_both_engines!(
     summary_agents_and_teams_show_the_history_as_worked_out_by_hand,
     series_heatmap_and_csv_cover_the_period,
+    business_hours_set_the_zone_and_count_waits_in_open_hours,
 );
 
 const ANN: &str = "15551601";
@@ -284,4 +285,87 @@ async fn series_heatmap_and_csv_cover_the_period(engine: Engine) {
         .call_text("GET", "/api/v1/reports/teams.csv", None)
         .await;
     assert_eq!(status, 200, "{csv}");
+}
+
+/// Tuesday 8 December 2026, 16:30 in Berlin (15:30 UTC).
+const TUESDAY_EVENING: i64 = 1_796_743_800_000;
+
+async fn business_hours_set_the_zone_and_count_waits_in_open_hours(engine: Engine) {
+    let clock = ManualClock::new(Millis(TUESDAY_EVENING));
+    let app = TestApp::spawn_on(engine, clock.clone(), |_| {}).await;
+    let admin = app.api().await;
+    let (ana, _) = app.member("Ana", Role::Agent).await;
+    let before = ana.get("/api/v1/business-hours").await;
+    assert_eq!(
+        before["time_zone"], "UTC",
+        "open around the clock until set"
+    );
+    let day = json!([{"opens": "09:00", "closes": "17:00"}]);
+    let hours = json!({
+        "time_zone": "Europe/Berlin",
+        "hours": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day},
+        "holidays": ["2026-12-25"],
+    });
+    let (status, _) = ana
+        .call("PUT", "/api/v1/business-hours", Some(hours.clone()))
+        .await;
+    assert_eq!(status, 403, "admins set the hours");
+    let mut on_mars = hours.clone();
+    on_mars["time_zone"] = json!("Mars/Olympus");
+    let (status, body) = admin
+        .call("PUT", "/api/v1/business-hours", Some(on_mars))
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"].as_str().unwrap().contains("time zone"),
+        "{body}"
+    );
+    let (status, body) = admin
+        .call("PUT", "/api/v1/business-hours", Some(hours))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        ana.get("/api/v1/business-hours").await["time_zone"],
+        "Europe/Berlin"
+    );
+
+    // Ann writes at 16:30 on Tuesday; the answer comes at 09:30 on Wednesday: 17 hours on
+    // the clock, one of them open.
+    let ann = writes(&app, &clock, ANN, "wamid.ann.hours").await;
+    clock.advance(Duration::from_secs(17 * 3600));
+    let reply = json!({"type": "text", "text": "Good morning Ann"});
+    let (status, body) = admin
+        .call(
+            "POST",
+            &format!("/api/v1/conversations/{ann}/messages"),
+            Some(reply),
+        )
+        .await;
+    assert!(status == 201 || status == 202, "{status} {body}");
+    let summary = admin.get("/api/v1/reports/summary").await;
+    assert_eq!(
+        summary["first_response_seconds"]["p50"],
+        17 * 3600,
+        "{summary}"
+    );
+    assert_eq!(summary["scope"]["time_zone"], "Europe/Berlin");
+    assert_eq!(summary["scope"]["utc_offset_minutes"], 60);
+    let open = admin
+        .get("/api/v1/reports/summary?business_hours=true")
+        .await;
+    assert_eq!(open["first_response_seconds"]["p50"], 3600, "{open}");
+    assert_eq!(open["scope"]["business_hours"], true);
+
+    // Days begin at Berlin's midnight (23:00 UTC), dates too.
+    let series = admin
+        .get("/api/v1/reports/timeseries?metric=messages_in&bucket=day&from=2026-12-08&to=2026-12-09")
+        .await;
+    let starts: Vec<i64> = series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| point["start"].as_i64().unwrap())
+        .collect();
+    assert_eq!(starts, [1_796_684_400, 1_796_770_800], "{series}");
+    assert_eq!(series["points"][0]["value"], 1.0);
 }

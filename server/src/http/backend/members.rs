@@ -4,10 +4,11 @@
 use super::app_error;
 use crate::http::AppState;
 use crate::service::audit::Origin;
-use crate::service::{audit, team, teams, two_factor};
+use crate::service::{audit, business_hours, team, teams, two_factor};
 use crate::views;
 use parley_app::api::AppError;
 use parley_app::api::ssr::TeamBackend;
+use parley_app::business_hours::BusinessHours;
 use parley_app::model::{TeamMember, UserId, Viewer};
 use parley_app::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
@@ -159,6 +160,22 @@ impl TeamBackend for AppState {
 
     async fn delete_team(&self, viewer: &Viewer, id: i64) -> Result<(), AppError> {
         teams::delete(&self.services, viewer, &self.origin(), id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn business_hours(&self, viewer: &Viewer) -> Result<BusinessHours, AppError> {
+        business_hours::get(&self.services, viewer)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn save_business_hours(
+        &self,
+        viewer: &Viewer,
+        hours: BusinessHours,
+    ) -> Result<BusinessHours, AppError> {
+        business_hours::set(&self.services, viewer, &self.origin(), hours)
             .await
             .map_err(app_error)
     }

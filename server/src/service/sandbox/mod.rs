@@ -8,6 +8,7 @@ mod history;
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
 use crate::domain::audit::AuditAction;
+use parley_app::business_hours::{BusinessHours, Opening, WeeklyHours};
 use parley_app::model::Viewer;
 use std::time::Duration;
 
@@ -211,6 +212,37 @@ async fn seed_teams(
     })
 }
 
+/// The demo shop's hours: weekdays 08:00–18:00 and Saturday mornings in Berlin, closed for
+/// Christmas and New Year.
+fn demo_business_hours(now: crate::domain::Millis) -> BusinessHours {
+    let year = jiff::Timestamp::from_millisecond(now.0)
+        .map(|at| at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
+        .unwrap_or(2026);
+    let open = |opens: &str, closes: &str| {
+        vec![Opening {
+            opens: opens.into(),
+            closes: closes.into(),
+        }]
+    };
+    BusinessHours {
+        time_zone: "Europe/Berlin".into(),
+        hours: WeeklyHours {
+            monday: open("08:00", "18:00"),
+            tuesday: open("08:00", "18:00"),
+            wednesday: open("08:00", "18:00"),
+            thursday: open("08:00", "18:00"),
+            friday: open("08:00", "18:00"),
+            saturday: open("10:00", "14:00"),
+            sunday: Vec::new(),
+        },
+        holidays: vec![
+            format!("{year}-12-25"),
+            format!("{year}-12-26"),
+            format!("{}-01-01", year + 1),
+        ],
+    }
+}
+
 async fn try_seed_teamwork(
     store: &crate::store::Store,
     clock: &crate::domain::SharedClock,
@@ -294,6 +326,10 @@ async fn try_seed_teamwork(
         }
     }
     let teams = seed_teams(store, &users, now).await?;
+    store
+        .routing
+        .set_business_hours(&demo_business_hours(now), now)
+        .await?;
     crm::seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
     campaigns::seed_campaigns(store, &conversations, admin, now).await?;
     campaigns::seed_rate_card(store).await?;

@@ -8,6 +8,7 @@ use super::{
 };
 
 mod audit;
+mod business_hours;
 mod campaign_sending;
 mod campaigns;
 mod canned;

@@ -7,6 +7,7 @@ use crate::store::routing::{parse_assignment, parse_availability};
 use crate::store::sql_support::{conflict_on_unique, push_id_list};
 use crate::store::{RoutingStore, StoreError, StoreResult, Team, TeamUpdate};
 use async_trait::async_trait;
+use parley_app::business_hours::BusinessHours;
 use parley_app::model::UserId;
 use parley_app::team::{AutoAssignment, Availability};
 
@@ -113,6 +114,15 @@ async fn apply_update(tx: &mut Tx<'_>, id: i64, update: &TeamUpdate) -> StoreRes
 
 #[async_trait]
 impl RoutingStore for Engine {
+    async fn business_hours(&self) -> StoreResult<Option<BusinessHours>> {
+        super::business_hours::workspace_hours(&self.pool).await
+    }
+
+    async fn set_business_hours(&self, hours: &BusinessHours, now: Millis) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        super::business_hours::set_workspace_hours(&self.pool, hours, now).await
+    }
+
     async fn teams(&self) -> StoreResult<Vec<Team>> {
         let mut tx = self.pool.begin().await?;
         let teams = read_teams(&mut tx, None).await?;
