@@ -148,14 +148,25 @@ pub fn step_of(event: &DomainEvent) -> Option<(i64, HistoryStep, Option<UserId>)
 }
 
 /// The value below which `share` (0–1) of `values` lie, by nearest rank; `None` when empty.
-/// Sorts `values`.
-pub fn percentile(values: &mut [i64], share: f64) -> Option<i64> {
-    if values.is_empty() {
+pub fn percentile(values: &[i64], share: f64) -> Option<i64> {
+    let mut tallies: Vec<(i64, i64)> = values.iter().map(|&value| (value, 1)).collect();
+    percentile_of_tallies(&mut tallies, share)
+}
+
+/// As [`percentile`], of values each given with how often it occurred (`(value, times)`).
+/// Sorts `tallies`.
+pub fn percentile_of_tallies(tallies: &mut [(i64, i64)], share: f64) -> Option<i64> {
+    let total: i64 = tallies.iter().map(|(_, times)| times).sum();
+    if total <= 0 {
         return None;
     }
-    values.sort_unstable();
-    let rank = (share * values.len() as f64).ceil() as usize;
-    Some(values[rank.clamp(1, values.len()) - 1])
+    tallies.sort_unstable();
+    let rank = ((share * total as f64).ceil() as i64).clamp(1, total);
+    let mut seen = 0;
+    tallies.iter().find_map(|&(value, times)| {
+        seen += times;
+        (seen >= rank).then_some(value)
+    })
 }
 
 /// A bucket's width in milliseconds.
@@ -292,14 +303,19 @@ mod tests {
 
     #[test]
     fn percentiles_by_nearest_rank() {
-        assert_eq!(percentile(&mut [], 0.5), None);
-        assert_eq!(percentile(&mut [7], 0.9), Some(7));
-        let mut values = vec![50, 10, 40, 20, 30];
-        assert_eq!(percentile(&mut values, 0.5), Some(30));
-        assert_eq!(percentile(&mut values, 0.9), Some(50));
-        let mut ten: Vec<i64> = (1..=10).rev().collect();
-        assert_eq!(percentile(&mut ten, 0.5), Some(5));
-        assert_eq!(percentile(&mut ten, 0.9), Some(9));
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7], 0.9), Some(7));
+        let values = vec![50, 10, 40, 20, 30];
+        assert_eq!(percentile(&values, 0.5), Some(30));
+        assert_eq!(percentile(&values, 0.9), Some(50));
+        let ten: Vec<i64> = (1..=10).rev().collect();
+        assert_eq!(percentile(&ten, 0.5), Some(5));
+        assert_eq!(percentile(&ten, 0.9), Some(9));
+        // Counted values rank as if each were listed as often as it occurred.
+        let mut tallies = vec![(50, 1), (10, 3), (30, 1)];
+        assert_eq!(percentile_of_tallies(&mut tallies, 0.5), Some(10));
+        assert_eq!(percentile_of_tallies(&mut tallies, 0.9), Some(50));
+        assert_eq!(percentile_of_tallies(&mut [], 0.5), None);
     }
 
     #[test]

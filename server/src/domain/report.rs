@@ -2,7 +2,7 @@
 //! ratings, for the whole team or per member or team. Pure, so hand-computed histories check it.
 
 use super::Millis;
-use super::history::{HistoryKind, percentile};
+use super::history::{HistoryKind, percentile_of_tallies};
 use parley_app::model::UserId;
 use parley_app::reports::{CsatSummary, Percentiles};
 use std::collections::BTreeMap;
@@ -24,6 +24,30 @@ pub struct Measured {
     pub team_id: Option<i64>,
     pub at: Millis,
     pub value: i64,
+}
+
+impl Measured {
+    /// This one mark as a tally of one.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            kind: self.kind,
+            agent_id: self.agent_id,
+            team_id: self.team_id,
+            value: self.value,
+            count: 1,
+        }
+    }
+}
+
+/// How many marks of a kind, for a member and a team, measured the same `value`: figures need
+/// no more than this, and the database sends far fewer rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub kind: HistoryKind,
+    pub agent_id: Option<UserId>,
+    pub team_id: Option<i64>,
+    pub value: i64,
+    pub count: i64,
 }
 
 /// What a set of marks adds up to.
@@ -48,25 +72,25 @@ impl Figures {
 }
 
 /// The figures of every mark given.
-pub fn figures(counts: &[Counted], values: &[Measured]) -> Figures {
+pub fn figures(counts: &[Counted], values: &[Tally]) -> Figures {
     figures_by(counts, values, |_, _| Some(()))
         .remove(&())
         .unwrap_or_default()
 }
 
 /// The figures per member the marks count for (marks for nobody left out).
-pub fn figures_by_agent(counts: &[Counted], values: &[Measured]) -> BTreeMap<UserId, Figures> {
+pub fn figures_by_agent(counts: &[Counted], values: &[Tally]) -> BTreeMap<UserId, Figures> {
     figures_by(counts, values, |agent, _| agent)
 }
 
 /// The figures per team (`None`: marks taken outside any team's queue).
-pub fn figures_by_team(counts: &[Counted], values: &[Measured]) -> BTreeMap<Option<i64>, Figures> {
+pub fn figures_by_team(counts: &[Counted], values: &[Tally]) -> BTreeMap<Option<i64>, Figures> {
     figures_by(counts, values, |_, team| Some(team))
 }
 
 fn figures_by<K: Ord + Copy>(
     counts: &[Counted],
-    values: &[Measured],
+    values: &[Tally],
     key: impl Fn(Option<UserId>, Option<i64>) -> Option<K>,
 ) -> BTreeMap<K, Figures> {
     let mut figures: BTreeMap<K, Figures> = BTreeMap::new();
@@ -89,20 +113,23 @@ fn figures_by<K: Ord + Copy>(
         };
         *total += counted.count;
     }
-    let mut waits: BTreeMap<K, Vec<i64>> = BTreeMap::new();
-    let mut resolutions: BTreeMap<K, Vec<i64>> = BTreeMap::new();
-    let mut ratings: BTreeMap<K, Vec<i64>> = BTreeMap::new();
-    for measured in values {
-        let Some(key) = key(measured.agent_id, measured.team_id) else {
+    type Tallies<K> = BTreeMap<K, Vec<(i64, i64)>>;
+    let mut waits: Tallies<K> = BTreeMap::new();
+    let mut resolutions: Tallies<K> = BTreeMap::new();
+    let mut ratings: Tallies<K> = BTreeMap::new();
+    for tally in values {
+        let Some(key) = key(tally.agent_id, tally.team_id) else {
             continue;
         };
-        let list = match measured.kind {
+        let list = match tally.kind {
             HistoryKind::FirstReply => &mut waits,
             HistoryKind::Resolved => &mut resolutions,
             HistoryKind::Csat => &mut ratings,
             _ => continue,
         };
-        list.entry(key).or_default().push(measured.value);
+        list.entry(key)
+            .or_default()
+            .push((tally.value, tally.count));
     }
     for (key, mut list) in waits {
         figures.entry(key).or_default().first_response = percentiles(&mut list);
@@ -116,23 +143,23 @@ fn figures_by<K: Ord + Copy>(
     figures
 }
 
-/// Median and 90th percentile of `values` (seconds).
-pub fn percentiles(values: &mut [i64]) -> Percentiles {
+/// Median and 90th percentile of values (seconds), each with how often it was measured.
+pub fn percentiles(tallies: &mut [(i64, i64)]) -> Percentiles {
     Percentiles {
-        p50: percentile(values, 0.5),
-        p90: percentile(values, 0.9),
-        count: values.len() as i64,
+        p50: percentile_of_tallies(tallies, 0.5),
+        p90: percentile_of_tallies(tallies, 0.9),
+        count: tallies.iter().map(|(_, count)| count).sum(),
     }
 }
 
-/// Ratings 1–5 counted and averaged (others ignored).
-pub fn csat(ratings: &[i64]) -> CsatSummary {
+/// Ratings 1–5, each with how often it was given, counted and averaged (others ignored).
+pub fn csat(ratings: &[(i64, i64)]) -> CsatSummary {
     let mut summary = CsatSummary::default();
     let mut sum = 0;
-    for &rating in ratings.iter().filter(|r| (1..=5).contains(*r)) {
-        summary.distribution[(rating - 1) as usize] += 1;
-        summary.count += 1;
-        sum += rating;
+    for &(rating, times) in ratings.iter().filter(|(r, _)| (1..=5).contains(r)) {
+        summary.distribution[(rating - 1) as usize] += times;
+        summary.count += times;
+        sum += rating * times;
     }
     if summary.count > 0 {
         summary.average = Some(((sum as f64 / summary.count as f64) * 100.0).round() / 100.0);
@@ -153,14 +180,15 @@ mod tests {
         }
     }
 
-    fn measured(kind: HistoryKind, agent: Option<i64>, team: Option<i64>, value: i64) -> Measured {
-        Measured {
+    fn measured(kind: HistoryKind, agent: Option<i64>, team: Option<i64>, value: i64) -> Tally {
+        let measured = Measured {
             kind,
             agent_id: agent.map(UserId),
             team_id: team,
             at: Millis(0),
             value,
-        }
+        };
+        measured.tally()
     }
 
     #[test]
@@ -212,7 +240,7 @@ mod tests {
 
     #[test]
     fn ratings_outside_one_to_five_are_not_counted() {
-        let summary = csat(&[1, 2, 2, 9, 0]);
+        let summary = csat(&[(1, 1), (2, 2), (9, 1), (0, 1)]);
         assert_eq!(summary.count, 3);
         assert_eq!(summary.average, Some(1.67));
         assert_eq!(csat(&[]).average, None);

@@ -41,7 +41,7 @@ pub async fn summary(
 /// The summary and the member and team tables are all drawn from one reading.
 struct Marks {
     counts: Vec<report::Counted>,
-    values: Vec<report::Measured>,
+    values: Vec<report::Tally>,
 }
 
 async fn marks(svc: &Services, asked: &Asked) -> ServiceResult<Marks> {
@@ -49,10 +49,18 @@ async fn marks(svc: &Services, asked: &Asked) -> ServiceResult<Marks> {
     // them current), so a report shows a change made a moment ago.
     svc.store.reports.roll_up().await?;
     let filter = &asked.filter;
-    let values = svc.store.reports.mark_values(filter, &MEASURED).await?;
+    let reports = &svc.store.reports;
+    let values = if asked.open_hours.is_some() {
+        // Each wait is measured again in open hours, so each is read with its moment.
+        let values = reports.mark_values(filter, &MEASURED).await?;
+        let values = asked.in_open_hours(values);
+        values.iter().map(report::Measured::tally).collect()
+    } else {
+        reports.tally_values(filter, &MEASURED).await?
+    };
     Ok(Marks {
-        counts: svc.store.reports.count_marks(filter).await?,
-        values: asked.in_open_hours(values),
+        counts: reports.count_marks(filter).await?,
+        values,
     })
 }
 
@@ -247,7 +255,10 @@ async fn series_of(
                 Metric::ResolutionP50 => (HistoryKind::Resolved, |v| {
                     percentile(v, 0.5).map(|p| p as f64)
                 }),
-                _ => (HistoryKind::Csat, |v| report::csat(v).average),
+                _ => (HistoryKind::Csat, |v| {
+                    let ratings: Vec<(i64, i64)> = v.iter().map(|&rating| (rating, 1)).collect();
+                    report::csat(&ratings).average
+                }),
             };
             let mut grouped: BTreeMap<Millis, Vec<i64>> = BTreeMap::new();
             let marks = asked.in_open_hours(reports.mark_values(filter, &[kind]).await?);

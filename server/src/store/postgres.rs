@@ -30,6 +30,8 @@ const LOCK_STATUSES: &str = "SELECT pg_advisory_xact_lock(7220602, hashtext($1))
 const LOCK_STATUSES_OF: &str = "SELECT pg_advisory_xact_lock(7220602, hashtext(w)) FROM (";
 const SINGLE_NODE: bool = false;
 /// Locks the rows a read-then-write transaction decides on.
+/// A group's history values as one comma-separated text.
+const VALUE_LIST: &str = "string_agg(CAST(h.value AS TEXT), ',')";
 const FOR_UPDATE: &str = "FOR UPDATE";
 const BEGIN_READ_THEN_WRITE: &str = "BEGIN";
 /// `c.id` among a subquery's ids: as an array, so they are looked up by primary key. PostgreSQL

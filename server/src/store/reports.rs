@@ -4,7 +4,7 @@
 use super::StoreResult;
 use crate::domain::Millis;
 use crate::domain::history::HistoryKind;
-use crate::domain::report::{Counted, Measured};
+use crate::domain::report::{Counted, Measured, Tally};
 use async_trait::async_trait;
 use parley_app::model::UserId;
 
@@ -68,6 +68,12 @@ pub trait ReportStore: Send + Sync {
         filter: &ReportFilter,
         kinds: &[HistoryKind],
     ) -> StoreResult<Vec<Measured>>;
+    /// The values of the marks of `kinds` in the filter, tallied per kind, member and team.
+    async fn tally_values(
+        &self,
+        filter: &ReportFilter,
+        kinds: &[HistoryKind],
+    ) -> StoreResult<Vec<Tally>>;
     /// Messages sent in the filter, each way, per bucket or (`None`, from the daily totals for
     /// whole days) over the whole period.
     async fn count_messages(

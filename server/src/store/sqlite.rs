@@ -35,6 +35,8 @@ const LOCK_STATUSES_OF: &str = "";
 /// This process is the only one working on the database.
 const SINGLE_NODE: bool = true;
 /// Row locks: none needed, SQLite has one writer at a time.
+/// A group's history values as one comma-separated text.
+const VALUE_LIST: &str = "group_concat(h.value)";
 const FOR_UPDATE: &str = "";
 /// A transaction that reads before it writes must take the write lock up front: a read
 /// transaction cannot become a writer once another writer has committed.

@@ -2,10 +2,10 @@
 //! days come from the daily totals (`rollups.rs`) where they answer for the filter; the part
 //! days at a period's edges, and filters the totals do not know, from the rows themselves.
 
-use super::{Db, Engine};
+use super::{Db, Engine, VALUE_LIST};
 use crate::domain::Millis;
 use crate::domain::history::{HistoryKind, whole_days};
-use crate::domain::report::{Counted, Measured};
+use crate::domain::report::{Counted, Measured, Tally};
 use crate::store::StoreResult;
 use crate::store::reports::{Buckets, HistoryEntry, MessageCount, ReportFilter, ReportStore};
 use async_trait::async_trait;
@@ -310,6 +310,48 @@ impl ReportStore for Engine {
                 })
             })
             .collect()
+    }
+
+    async fn tally_values(
+        &self,
+        filter: &ReportFilter,
+        kinds: &[HistoryKind],
+    ) -> StoreResult<Vec<Tally>> {
+        // Each member and team's values come as one list: a row per value costs the driver
+        // far more than the database's reading of it.
+        let mut query = QueryBuilder::<Db>::new(format!(
+            "SELECT h.kind, h.agent_id, h.team_id, {VALUE_LIST} FROM conversation_history h
+             WHERE h.value IS NOT NULL AND h.kind IN ("
+        ));
+        let mut kinds_list = query.separated(", ");
+        for kind in kinds {
+            kinds_list.push_bind(kind.as_str());
+        }
+        query.push(") AND");
+        push_history_filter(&mut query, filter);
+        query.push(" GROUP BY h.kind, h.agent_id, h.team_id");
+        let rows: Vec<(String, Option<i64>, Option<i64>, String)> =
+            query.build_query_as().fetch_all(&self.pool).await?;
+        let mut tallies = Vec::new();
+        for (kind, agent, team, list) in rows {
+            let kind = kind_of(&kind)?;
+            let mut values = list
+                .split(',')
+                .map(|value| value.parse::<i64>())
+                .collect::<Result<Vec<i64>, _>>()
+                .map_err(|_| crate::store::StoreError::Corrupt(format!("values {list:?}")))?;
+            values.sort_unstable();
+            for same in values.chunk_by(|a, b| a == b) {
+                tallies.push(Tally {
+                    kind,
+                    agent_id: agent.map(UserId),
+                    team_id: team,
+                    value: same[0],
+                    count: same.len() as i64,
+                });
+            }
+        }
+        Ok(tallies)
     }
 
     async fn count_messages(

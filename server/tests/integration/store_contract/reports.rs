@@ -189,7 +189,18 @@ async fn reports_count_and_measure_the_history(engine: Engine) {
     ];
     let figures_for = |filter: ReportFilter| async move {
         let counts = reports.count_marks(&filter).await.unwrap();
-        let values = reports.mark_values(&filter, &measured).await.unwrap();
+        let values = reports.tally_values(&filter, &measured).await.unwrap();
+        // The tallies are the marks' values, counted.
+        let each = reports.mark_values(&filter, &measured).await.unwrap();
+        let tallied: Vec<report::Tally> = each.iter().map(report::Measured::tally).collect();
+        assert_eq!(
+            report::figures(&counts, &tallied),
+            report::figures(&counts, &values)
+        );
+        assert_eq!(
+            values.iter().map(|tally| tally.count).sum::<i64>(),
+            each.len() as i64
+        );
         (report::figures(&counts, &values), counts, values)
     };
     let (all, counts, values) = figures_for(the_day()).await;
