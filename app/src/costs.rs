@@ -74,6 +74,11 @@ pub struct RateView {
     pub rate: String,
     /// The first day (UTC, `YYYY-MM-DD`) the rate applies.
     pub effective_from: String,
+    /// A volume tier: the rate applies once the calendar month (UTC) has had this many
+    /// billable messages to the country (for `*`: to every country it prices) in the category
+    /// — Meta's "100,001 and up" is 100000; 0, the default, from the first.
+    #[serde(default)]
+    pub volume_from: u64,
 }
 
 /// The rate card: one currency, rates per country and category over time.

@@ -155,7 +155,21 @@ test("an admin sees what the demo's campaign cost and downloads it as CSV", asyn
   const india = page.locator("table.rate-card tbody tr", { hasText: "0.0014" });
   await india.waitFor();
   assert.equal(await page.locator("table.rate-card tbody tr").count(), 2);
-  await page.getByRole("button", { name: "Remove the utility rate for IN" }).click();
+  // A volume tier beside it: cheaper once the month has had 100,000.
+  await page.locator("#rate-country").fill("IN");
+  await page.locator("#rate-category").selectOption("utility");
+  await page.locator("#rate-from").fill("2026-07-01");
+  await page.locator("#rate-value").fill("0.0012");
+  await page.locator("#rate-volume").fill("100000");
+  await page.getByRole("button", { name: "Save rate" }).click();
+  const tier = page.locator("table.rate-card tbody tr", { hasText: "100000" });
+  await tier.waitFor();
+  assert.equal(await page.locator("table.rate-card tbody tr").count(), 3);
+  const card = await parley.api("GET", "/rate_card");
+  assert.ok(card.rates.some((rate) => rate.volume_from === 100000 && rate.rate === "0.0012"), JSON.stringify(card));
+  await page.getByRole("button", { name: "Remove the utility rate for IN past 100000" }).click();
+  await tier.waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Remove the utility rate for IN", exact: true }).click();
   await india.waitFor({ state: "detached" });
   assert.equal(await page.locator("table.rate-card tbody tr").count(), 1);
   assert.deepEqual(errors, []);

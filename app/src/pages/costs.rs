@@ -152,7 +152,9 @@ fn RateCardImport(imported: RwSignal<u32>) -> impl IntoView {
                 "Replace the card with Meta's current rates: a CSV file with the columns "
                 <code>"country"</code> " (a two-letter code, or * for any other), "
                 <code>"category"</code> ", " <code>"rate"</code> " and " <code>"effective_from"</code>
-                " (YYYY-MM-DD). Also through the API: " <code>"PUT /api/v1/rate_card"</code> "."
+                " (YYYY-MM-DD), and for Meta's volume tiers " <code>"volume_from"</code>
+                " (the month's message count from which a rate applies; 0 or empty for the first). "
+                "Also through the API: " <code>"PUT /api/v1/rate_card"</code> "."
             </p>
             <label>
                 "Currency"
@@ -235,6 +237,7 @@ fn card_csv(rates: &[RateView], change: &RateChange) -> String {
         a.country.eq_ignore_ascii_case(&b.country)
             && a.category == b.category
             && a.effective_from == b.effective_from
+            && a.volume_from == b.volume_from
     };
     let mut kept: Vec<&RateView> = rates
         .iter()
@@ -248,14 +251,15 @@ fn card_csv(rates: &[RateView], change: &RateChange) -> String {
     if let RateChange::Put(new) = change {
         kept.push(new);
     }
-    let mut csv = String::from("country,category,rate,effective_from\n");
+    let mut csv = String::from("country,category,rate,effective_from,volume_from\n");
     for rate in kept {
         csv.push_str(&format!(
-            "{},{},{},{}\n",
+            "{},{},{},{},{}\n",
             rate.country.trim(),
             rate.category,
             rate.rate.trim(),
-            rate.effective_from
+            rate.effective_from,
+            rate.volume_from
         ));
     }
     csv
@@ -297,15 +301,27 @@ fn RateTable(
         RwSignal::new("marketing".to_owned()),
     );
     let (rate, from) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let volume = RwSignal::new(String::new());
     let put = {
         let save = save.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            let volume_from = volume.get_untracked();
+            let Ok(volume_from) = (match volume_from.trim() {
+                "" => Ok(0),
+                given => given.parse::<u64>(),
+            }) else {
+                problem.set(Some(format!(
+                    "the monthly volume must be a whole number, not {volume_from:?}"
+                )));
+                return;
+            };
             save(RateChange::Put(RateView {
                 country: country.get_untracked(),
                 category: category.get_untracked(),
                 rate: rate.get_untracked(),
                 effective_from: from.get_untracked(),
+                volume_from,
             }));
         }
     };
@@ -317,6 +333,7 @@ fn RateTable(
                     <th scope="col">"Category"</th>
                     <th scope="col">{format!("Rate ({currency})")}</th>
                     <th scope="col">"From"</th>
+                    <th scope="col">"From monthly volume"</th>
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
@@ -324,14 +341,16 @@ fn RateTable(
                 {rates.into_iter().enumerate().map(|(index, rate)| {
                     let save = save.clone();
                     let country = if rate.country == "*" { "Any other".to_owned() } else { rate.country };
+                    let tier = if rate.volume_from > 0 { format!(" past {}", rate.volume_from) } else { String::new() };
                     view! {
                         <tr>
                             <td>{country.clone()}</td>
                             <td>{rate.category.clone()}</td>
                             <td class="number">{rate.rate}</td>
                             <td>{rate.effective_from}</td>
+                            <td class="number">{rate.volume_from}</td>
                             <td><button type="button" class="link-button"
-                                aria-label=format!("Remove the {} rate for {}", rate.category, country)
+                                aria-label=format!("Remove the {} rate for {}{tier}", rate.category, country)
                                 on:click=move |_| save(RateChange::Remove(index))>"Remove"</button></td>
                         </tr>
                     }
@@ -357,6 +376,10 @@ fn RateTable(
             <label>"From"
                 <input type="date" id="rate-from" required
                     prop:value=from on:change=move |ev| from.set(event_target_value(&ev)) />
+            </label>
+            <label>"From monthly volume"
+                <input type="text" id="rate-volume" size="8" inputmode="numeric" placeholder="0"
+                    prop:value=volume on:input=move |ev| volume.set(event_target_value(&ev)) />
             </label>
             <button type="submit">"Save rate"</button>
         </form>
@@ -409,15 +432,16 @@ mod tests {
             category: "marketing".into(),
             rate: value.into(),
             effective_from: "2026-01-01".into(),
+            volume_from: 0,
         };
         let card = [rate("IN", "0.01"), rate("*", "0.05")];
         assert_eq!(
             card_csv(&card, &RateChange::Put(rate("in", "0.02"))),
-            "country,category,rate,effective_from\n*,marketing,0.05,2026-01-01\nin,marketing,0.02,2026-01-01\n"
+            "country,category,rate,effective_from,volume_from\n*,marketing,0.05,2026-01-01,0\nin,marketing,0.02,2026-01-01,0\n"
         );
         assert_eq!(
             card_csv(&card, &RateChange::Remove(0)),
-            "country,category,rate,effective_from\n*,marketing,0.05,2026-01-01\n"
+            "country,category,rate,effective_from,volume_from\n*,marketing,0.05,2026-01-01,0\n"
         );
     }
 }

@@ -4,10 +4,10 @@
 
 use super::Millis;
 use super::inbound::StatusUpdate;
-use super::rate_card::RateCard;
+use super::rate_card::{RateCard, price_of_volume};
 use parley_app::contacts::country_of;
 use parley_app::costs::{CostEstimate, CostGroup};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -81,9 +81,59 @@ pub fn day_start(day: i64) -> Millis {
     Millis(day * DAY_MS)
 }
 
-/// Adds up counted charges per group, priced with `card`; most expensive first, then by
-/// most messages, then by key.
-pub fn tally(counts: &[ChargeCount], card: &RateCard) -> Vec<CostGroup> {
+/// The calendar month (UTC) a day since the epoch falls in, as months since year 0.
+pub fn month_of(day: i64) -> i64 {
+    let date = time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|moment| moment.date())
+        .unwrap_or(time::Date::MIN);
+    i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1
+}
+
+/// The first moment (midnight UTC) of the calendar month `at` falls in.
+pub fn month_start(at: Millis) -> Millis {
+    let date = time::OffsetDateTime::from_unix_timestamp(at.0.div_euclid(1000))
+        .map(|moment| moment.date())
+        .unwrap_or(time::Date::MIN);
+    let first = date.replace_day(1).unwrap_or(date);
+    Millis::from(first.midnight().assume_utc())
+}
+
+/// What each day's billable messages cost, per volume key (a country, or `*`) and category:
+/// `(cost in millionths, or None without a rate; messages)`. Volume tiers count the month's
+/// messages before each day, so `month` must hold every billable charge from the first of
+/// the month of the earliest day priced.
+type DayPrices = HashMap<(String, String, i64), (Option<i64>, i64)>;
+
+fn day_prices(month: &[ChargeCount], card: &RateCard) -> DayPrices {
+    let mut per_day: BTreeMap<(String, String, i64), i64> = BTreeMap::new();
+    for count in month.iter().filter(|count| count.billable) {
+        let key = card.volume_key(&count.country, &count.category).to_owned();
+        *per_day
+            .entry((key, count.category.clone(), count.day))
+            .or_default() += count.messages;
+    }
+    let mut prices = HashMap::with_capacity(per_day.len());
+    let mut sent_this_month: HashMap<(String, String, i64), i64> = HashMap::new();
+    // In day order per key and category, so each day knows the month's volume before it.
+    for ((key, category, day), messages) in per_day {
+        let already = sent_this_month
+            .entry((key.clone(), category.clone(), month_of(day)))
+            .or_default();
+        let noon = Millis(day_start(day).0 + DAY_MS / 2);
+        let cost = card
+            .tiers_for(&key, &category, noon)
+            .map(|tiers| price_of_volume(&tiers, *already, messages));
+        *already += messages;
+        prices.insert((key, category, day), (cost, messages));
+    }
+    prices
+}
+
+/// Adds up counted charges per group, priced with `card` and its volume tiers (counted over
+/// `month`: see [`day_prices`]); most expensive first, then by most messages, then by key. A
+/// group's share of a day's cost is its share of the day's messages.
+pub fn tally(counts: &[ChargeCount], card: &RateCard, month: &[ChargeCount]) -> Vec<CostGroup> {
+    let prices = day_prices(month, card);
     let mut groups: HashMap<Option<String>, CostGroup> = HashMap::new();
     for count in counts {
         let group = groups
@@ -98,10 +148,13 @@ pub fn tally(counts: &[ChargeCount], card: &RateCard) -> Vec<CostGroup> {
             continue;
         }
         group.billable += count.messages;
-        let noon = Millis(day_start(count.day).0 + DAY_MS / 2);
-        match card.rate_for(&count.country, &count.category, noon) {
-            Some(micros) => group.cost_micros += micros * count.messages,
-            None => group.unpriced += count.messages,
+        let key = card.volume_key(&count.country, &count.category).to_owned();
+        let day = prices.get(&(key, count.category.clone(), count.day));
+        match day {
+            Some(&(Some(cost), messages)) if messages > 0 => {
+                group.cost_micros += (cost * count.messages + messages / 2) / messages;
+            }
+            _ => group.unpriced += count.messages,
         }
     }
     let mut groups: Vec<CostGroup> = groups
@@ -120,12 +173,14 @@ pub fn tally(counts: &[ChargeCount], card: &RateCard) -> Vec<CostGroup> {
 }
 
 /// What sending one `category` message to each counted recipient costs at `at`: `prefixes`
-/// counts recipients by the first digits of their number (enough to tell the country).
+/// counts recipients by the first digits of their number (enough to tell the country);
+/// `this_month` (the month's billable charges so far) places them in the volume tiers.
 pub fn estimate(
     prefixes: &[(String, i64)],
     category: &str,
     card: &RateCard,
     at: Millis,
+    this_month: &[ChargeCount],
 ) -> CostEstimate {
     let mut estimate = CostEstimate {
         category: category.to_owned(),
@@ -135,11 +190,29 @@ pub fn estimate(
         cost_micros: 0,
         currency: card.currency.clone(),
     };
+    let mut already: HashMap<&str, i64> = HashMap::new();
+    for count in this_month
+        .iter()
+        .filter(|count| count.billable && count.category == category)
+    {
+        *already
+            .entry(card.volume_key(&count.country, category))
+            .or_default() += count.messages;
+    }
+    let mut by_key: BTreeMap<&str, i64> = BTreeMap::new();
     for (prefix, count) in prefixes {
         estimate.messages += count;
         let country = country_of(prefix).unwrap_or_default();
-        match card.rate_for(country, category, at) {
-            Some(micros) => estimate.cost_micros += micros * count,
+        *by_key
+            .entry(card.volume_key(country, category))
+            .or_default() += count;
+    }
+    for (key, count) in by_key {
+        match card.tiers_for(key, category, at) {
+            Some(tiers) => {
+                let sent = already.get(key).copied().unwrap_or(0);
+                estimate.cost_micros += price_of_volume(&tiers, sent, count);
+            }
             None => estimate.unpriced += count,
         }
     }
@@ -181,7 +254,7 @@ mod tests {
     use crate::domain::inbound::{CustomerKey, WaMessageId};
     use crate::domain::rate_card::parse_day;
     use crate::domain::rate_card::tests::rate;
-    use parley_app::costs::RateCardInput;
+    use parley_app::costs::{RateCardInput, RateView};
     use parley_app::model::MessageStatus;
     use serde_json::json;
 
@@ -247,15 +320,13 @@ mod tests {
                 billable,
                 messages,
             };
-        let groups = tally(
-            &[
-                count("a", "IN", "marketing", "2026-06-30", true, 10),
-                count("a", "IN", "marketing", "2026-07-01", true, 5),
-                count("a", "IN", "service", "2026-07-01", false, 7),
-                count("b", "US", "marketing", "2026-07-01", true, 3),
-            ],
-            &card,
-        );
+        let counts = [
+            count("a", "IN", "marketing", "2026-06-30", true, 10),
+            count("a", "IN", "marketing", "2026-07-01", true, 5),
+            count("a", "IN", "service", "2026-07-01", false, 7),
+            count("b", "US", "marketing", "2026-07-01", true, 3),
+        ];
+        let groups = tally(&counts, &card, &counts);
         assert_eq!(groups.len(), 2);
         let a = &groups[0];
         assert_eq!(a.key.as_deref(), Some("a"));
@@ -273,6 +344,53 @@ mod tests {
     }
 
     #[test]
+    fn volume_tiers_count_the_months_messages_before_each_day_across_groups() {
+        let tier = |price: &str, volume_from: u64| RateView {
+            volume_from,
+            ..rate("IN", "utility", price, "2026-01-01")
+        };
+        let card = RateCard::from_input(&RateCardInput {
+            currency: "USD".into(),
+            rates: vec![tier("0.01", 0), tier("0.005", 10)],
+        })
+        .unwrap();
+        let day = |raw: &str| day_of(parse_day(raw).unwrap());
+        let count = |key: &str, on: &str, messages| ChargeCount {
+            key: Some(key.into()),
+            label: None,
+            country: "IN".into(),
+            category: "utility".into(),
+            day: day(on),
+            billable: true,
+            messages,
+        };
+        // June's 20 do not count towards July. On 2 July the month has had 8 (a's 6 and b's
+        // 2 on the 1st): its 4 messages are 2 at 0.01 and 2 at 0.005, split 3:1 between a and b.
+        let month = [
+            count("a", "2026-06-30", 20),
+            count("a", "2026-07-01", 6),
+            count("b", "2026-07-01", 2),
+            count("a", "2026-07-02", 3),
+            count("b", "2026-07-02", 1),
+        ];
+        let groups = tally(&month[3..], &card, &month);
+        let cost_of = |key: &str| {
+            groups
+                .iter()
+                .find(|group| group.key.as_deref() == Some(key))
+                .unwrap()
+                .cost_micros
+        };
+        assert_eq!(cost_of("a") + cost_of("b"), 2 * 10_000 + 2 * 5_000);
+        assert_eq!((cost_of("a"), cost_of("b")), (22_500, 7_500));
+        assert_eq!(
+            month_start(parse_day("2026-07-19").unwrap()),
+            parse_day("2026-07-01").unwrap()
+        );
+        assert_eq!(month_of(day("2026-07-31")) + 1, month_of(day("2026-08-01")));
+    }
+
+    #[test]
     fn a_campaign_is_estimated_by_its_recipients_countries() {
         let card = RateCard::from_input(&RateCardInput {
             currency: "USD".into(),
@@ -284,7 +402,7 @@ mod tests {
         .unwrap();
         let prefixes = [("1555".into(), 4), ("9198".into(), 10), ("4477".into(), 2)];
         let at = parse_day("2026-07-01").unwrap();
-        let estimate = estimate(&prefixes, "marketing", &card, at);
+        let estimate = estimate(&prefixes, "marketing", &card, at, &[]);
         assert_eq!((estimate.messages, estimate.unpriced), (16, 2));
         assert_eq!(estimate.cost_micros, 4 * 25_000 + 10 * 10_700);
         assert_eq!(estimate.currency.as_deref(), Some("USD"));

@@ -11,7 +11,7 @@ pub enum RateCardError {
     Currency(String),
     #[error("rate {row}: {reason}")]
     Rate { row: usize, reason: String },
-    #[error("rate {row}: {country}/{category} from {day} is listed twice")]
+    #[error("rate {row}: {country}/{category} from {day} (at that volume) is listed twice")]
     Duplicate {
         row: usize,
         country: String,
@@ -30,6 +30,9 @@ pub struct Rate {
     pub category: String,
     /// Midnight UTC of the first day it applies.
     pub effective_from: Millis,
+    /// A volume tier: it applies once the month has had this many billable messages to the
+    /// country and category (Meta's "100,001 and up" is 100000); 0 from the first.
+    pub volume_from: i64,
     pub micros: i64,
 }
 
@@ -84,15 +87,27 @@ impl RateCard {
                     view.effective_from
                 ))
             })?;
+            let volume_from = i64::try_from(view.volume_from)
+                .map_err(|_| refuse("volume_from is too large".into()))?;
             let rate = Rate {
                 country,
                 category,
                 effective_from,
+                volume_from,
                 micros,
             };
             if rates.iter().any(|other| {
-                (&other.country, &other.category, other.effective_from)
-                    == (&rate.country, &rate.category, rate.effective_from)
+                (
+                    &other.country,
+                    &other.category,
+                    other.effective_from,
+                    other.volume_from,
+                ) == (
+                    &rate.country,
+                    &rate.category,
+                    rate.effective_from,
+                    rate.volume_from,
+                )
             }) {
                 return Err(RateCardError::Duplicate {
                     row,
@@ -109,8 +124,8 @@ impl RateCard {
         })
     }
 
-    /// Reads a CSV file with the header `country,category,rate,effective_from` (columns in any
-    /// order; others ignored) as a card in `currency`.
+    /// Reads a CSV file with the header `country,category,rate,effective_from` and, for volume
+    /// tiers, `volume_from` (columns in any order; others ignored) as a card in `currency`.
     pub fn from_csv(currency: &str, text: &str) -> Result<RateCard, RateCardError> {
         let records = parse_csv(text).map_err(RateCardError::Csv)?;
         let Some((headers, rows)) = records.split_first() else {
@@ -127,19 +142,30 @@ impl RateCard {
             column("rate")?,
             column("effective_from")?,
         ];
+        let tier_column = column("volume_from").ok();
         let rates = rows
             .iter()
             .filter(|row| row.cells.iter().any(|cell| !cell.trim().is_empty()))
-            .map(|row| {
-                let field = |at: usize| row.cells.get(columns[at]).cloned().unwrap_or_default();
-                RateView {
-                    country: field(0),
-                    category: field(1),
-                    rate: field(2),
-                    effective_from: field(3),
-                }
+            .enumerate()
+            .map(|(index, row)| {
+                let field = |at: usize| row.cells.get(at).cloned().unwrap_or_default();
+                let tier = tier_column.map(field);
+                let volume_from = match tier.as_deref().map(str::trim) {
+                    None | Some("") => 0,
+                    Some(raw) => raw.parse().map_err(|_| RateCardError::Rate {
+                        row: index + 1,
+                        reason: format!("volume_from must be a whole number, not {raw:?}"),
+                    })?,
+                };
+                Ok(RateView {
+                    country: field(columns[0]),
+                    category: field(columns[1]),
+                    rate: field(columns[2]),
+                    effective_from: field(columns[3]),
+                    volume_from,
+                })
             })
-            .collect();
+            .collect::<Result<_, RateCardError>>()?;
         RateCard::from_input(&RateCardInput {
             currency: currency.to_owned(),
             rates,
@@ -155,23 +181,63 @@ impl RateCard {
                 category: rate.category.clone(),
                 rate: format_micros(rate.micros),
                 effective_from: format_day(rate.effective_from),
+                volume_from: rate.volume_from as u64,
             })
             .collect()
     }
 
-    /// What one billable message in `category` to `country` cost at `at`: the country's own
-    /// rate, else the card's `*` rate, whichever took effect last before `at`.
+    /// What the first billable message of a month in `category` to `country` costs at `at`
+    /// (before any volume tier).
     pub fn rate_for(&self, country: &str, category: &str, at: Millis) -> Option<i64> {
-        let latest = |wanted: &str| {
-            self.rates
-                .iter()
-                .filter(|rate| rate.country == wanted && rate.category == category)
-                .filter(|rate| rate.effective_from <= at)
-                .max_by_key(|rate| rate.effective_from)
-                .map(|rate| rate.micros)
-        };
-        latest(country).or_else(|| latest("*"))
+        let tiers = self.tiers_for(country, category, at)?;
+        tiers.first().map(|tier| tier.1)
     }
+
+    /// The prices in force at `at` for `category` to `country`: the country's own rates if
+    /// the card lists the country for the category, else its `*` rates; those that took
+    /// effect last before `at`, as `(volume_from, micros)` tiers in volume order.
+    pub fn tiers_for(&self, country: &str, category: &str, at: Millis) -> Option<Vec<(i64, i64)>> {
+        let key = self.volume_key(country, category);
+        let listed = || {
+            (self.rates.iter()).filter(move |rate| rate.country == key && rate.category == category)
+        };
+        let since = listed()
+            .filter(|rate| rate.effective_from <= at)
+            .map(|rate| rate.effective_from)
+            .max()?;
+        let mut tiers: Vec<(i64, i64)> = listed()
+            .filter(|rate| rate.effective_from == since)
+            .map(|rate| (rate.volume_from, rate.micros))
+            .collect();
+        tiers.sort_unstable();
+        Some(tiers)
+    }
+
+    /// Whose volume a message counts towards: its country's, when the card prices the
+    /// country in the category at all, else every unlisted country's together (`*`).
+    pub fn volume_key<'a>(&self, country: &'a str, category: &str) -> &'a str {
+        let listed = self
+            .rates
+            .iter()
+            .any(|rate| rate.country == country && rate.category == category);
+        if listed { country } else { "*" }
+    }
+}
+
+/// What `count` messages cost, the first of them the month's message number `already + 1`,
+/// with `tiers` (`(volume_from, micros)` in volume order): each message at the tier its number
+/// falls in. Before the first tier's volume (a card without a 0 tier) the first tier applies.
+pub fn price_of_volume(tiers: &[(i64, i64)], already: i64, count: i64) -> i64 {
+    let mut cost = 0;
+    for (index, &(from, micros)) in tiers.iter().enumerate() {
+        let start = if index == 0 { i64::MIN } else { from };
+        let end = tiers.get(index + 1).map_or(i64::MAX, |next| next.0);
+        let (low, high) = (already.max(start), (already + count).min(end));
+        if high > low {
+            cost += micros * (high - low);
+        }
+    }
+    cost
 }
 
 /// `"0.025"` → 25,000 millionths; `None` for anything but a non-negative decimal of at most
@@ -234,6 +300,7 @@ pub(crate) mod tests {
             category: category.into(),
             rate: rate.into(),
             effective_from: from.into(),
+            volume_from: 0,
         }
     }
 
@@ -282,6 +349,53 @@ pub(crate) mod tests {
             rates: vec![],
         });
         assert!(matches!(currency, Err(RateCardError::Currency(_))));
+    }
+
+    #[test]
+    fn volume_tiers_price_each_message_by_its_number_in_the_month() {
+        let tier = |country: &str, price: &str, volume_from: u64| RateView {
+            volume_from,
+            ..rate(country, "utility", price, "2026-07-01")
+        };
+        let card = RateCard::from_input(&RateCardInput {
+            currency: "USD".into(),
+            rates: vec![
+                tier("IN", "0.01", 0),
+                tier("IN", "0.008", 100),
+                tier("IN", "0.005", 1000),
+            ],
+        })
+        .unwrap();
+        let at = parse_day("2026-07-15").unwrap();
+        let tiers = card.tiers_for("IN", "utility", at).unwrap();
+        assert_eq!(tiers, [(0, 10_000), (100, 8_000), (1000, 5_000)]);
+        // The 91st to the 110th message: ten at the first tier, ten past a hundred.
+        assert_eq!(price_of_volume(&tiers, 90, 20), 10 * 10_000 + 10 * 8_000);
+        assert_eq!(price_of_volume(&tiers, 2_000, 3), 3 * 5_000);
+        assert_eq!(price_of_volume(&tiers, 0, 0), 0);
+        assert_eq!(
+            card.rate_for("IN", "utility", at),
+            Some(10_000),
+            "the month's first"
+        );
+        assert_eq!(card.volume_key("IN", "utility"), "IN");
+        assert_eq!(
+            card.volume_key("BR", "utility"),
+            "*",
+            "unlisted countries count together"
+        );
+        let twice = RateCard::from_input(&RateCardInput {
+            currency: "USD".into(),
+            rates: vec![tier("IN", "0.01", 100), tier("IN", "0.02", 100)],
+        });
+        assert!(twice.unwrap_err().to_string().contains("twice"));
+        let csv = "country,category,rate,effective_from,volume_from\n\
+                   IN,utility,0.01,2026-07-01,\nIN,utility,0.008,2026-07-01,100\n";
+        let read = RateCard::from_csv("USD", csv).unwrap();
+        assert_eq!(read.rates[1].volume_from, 100);
+        assert_eq!(read.views()[1].volume_from, 100);
+        let bad = RateCard::from_csv("USD", &csv.replace(",100", ",lots"));
+        assert!(bad.unwrap_err().to_string().contains("volume_from"));
     }
 
     #[test]

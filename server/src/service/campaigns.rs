@@ -8,6 +8,7 @@ use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, labels, require_admin, segments, sending};
 use crate::domain::Millis;
 use crate::domain::audit::AuditAction;
+use crate::domain::cost;
 use crate::store::campaigns::{CampaignWrite, Eligibility};
 use crate::store::{CampaignRecord, ContactQuery};
 use parley_app::campaigns::{
@@ -15,6 +16,7 @@ use parley_app::campaigns::{
     CampaignState, CampaignTemplate, FailureCount, ParameterSource, PauseReason, RecipientFilter,
     RecipientPage, check_name, error_meaning, fill_parameters, parse_parameters,
 };
+use parley_app::costs::SpendGrouping;
 use parley_app::model::{UnixTime, Viewer};
 use parley_app::templates::TemplateView;
 use serde_json::{Value, json};
@@ -257,11 +259,17 @@ pub async fn preview(
         .await?;
     let card = svc.store.costs.rate_card().await?;
     let category = write.template_category.to_ascii_lowercase();
+    let now = svc.now();
+    let this_month = svc
+        .store
+        .costs
+        .count_charges(SpendGrouping::Category, cost::month_start(now), now)
+        .await?;
     Ok(CampaignPreview {
         counts,
         sample_contact,
         sample_text,
-        estimated_cost: crate::domain::cost::estimate(&prefixes, &category, &card, svc.now()),
+        estimated_cost: cost::estimate(&prefixes, &category, &card, now, &this_month),
     })
 }
 

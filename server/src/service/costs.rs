@@ -92,7 +92,17 @@ pub async fn report(
             count.key = Some(format_day(day_start(count.day)));
         }
     }
-    let groups = cost::tally(&counts, &card);
+    // Volume tiers price a day by the month's messages before it, whichever group sent them.
+    let month = svc
+        .store
+        .costs
+        .count_charges(
+            SpendGrouping::Category,
+            cost::month_start(period.from),
+            period.to,
+        )
+        .await?;
+    let groups = cost::tally(&counts, &card, &month);
     Ok(CostReport {
         from: UnixTime::from_millis(period.from.0),
         to: UnixTime::from_millis(period.to.0),

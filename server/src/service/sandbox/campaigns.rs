@@ -162,31 +162,35 @@ pub(super) async fn seed_rate_card(store: &Store) -> StoreResult<()> {
     if !store.costs.rate_card().await?.rates.is_empty() {
         return Ok(());
     }
-    const RATES: [(&str, &str, &str); 15] = [
-        ("US", "marketing", "0.0250"),
-        ("US", "utility", "0.0040"),
-        ("US", "authentication", "0.0135"),
-        ("IN", "marketing", "0.0107"),
-        ("IN", "utility", "0.0014"),
-        ("IN", "authentication", "0.0014"),
-        ("IN", "authentication_international", "0.0280"),
-        ("BR", "marketing", "0.0625"),
-        ("BR", "utility", "0.0068"),
-        ("GB", "marketing", "0.0529"),
-        ("GB", "utility", "0.0220"),
-        ("*", "marketing", "0.0604"),
-        ("*", "utility", "0.0077"),
-        ("*", "authentication", "0.0075"),
-        ("*", "marketing_lite", "0.0400"),
+    // Volume tiers: utility messages to the US cost less past the month's 100,000th.
+    const RATES: [(&str, &str, &str, u64); 17] = [
+        ("US", "marketing", "0.0250", 0),
+        ("US", "utility", "0.0040", 0),
+        ("US", "utility", "0.0034", 100_000),
+        ("US", "utility", "0.0028", 500_000),
+        ("US", "authentication", "0.0135", 0),
+        ("IN", "marketing", "0.0107", 0),
+        ("IN", "utility", "0.0014", 0),
+        ("IN", "authentication", "0.0014", 0),
+        ("IN", "authentication_international", "0.0280", 0),
+        ("BR", "marketing", "0.0625", 0),
+        ("BR", "utility", "0.0068", 0),
+        ("GB", "marketing", "0.0529", 0),
+        ("GB", "utility", "0.0220", 0),
+        ("*", "marketing", "0.0604", 0),
+        ("*", "utility", "0.0077", 0),
+        ("*", "authentication", "0.0075", 0),
+        ("*", "marketing_lite", "0.0400", 0),
     ];
     let input = RateCardInput {
         currency: "USD".into(),
         rates: (RATES.iter())
-            .map(|(country, category, rate)| RateView {
+            .map(|(country, category, rate, volume_from)| RateView {
                 country: (*country).into(),
                 category: (*category).into(),
                 rate: (*rate).into(),
                 effective_from: "2025-07-01".into(),
+                volume_from: *volume_from,
             })
             .collect(),
     };

@@ -82,20 +82,21 @@ type CountRow = (
 #[async_trait]
 impl CostStore for Engine {
     async fn rate_card(&self) -> StoreResult<RateCard> {
-        let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
-            "SELECT country, category, effective_from, currency, rate_micros FROM rate_card
-             ORDER BY country, category, effective_from",
+        let rows: Vec<(String, String, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT country, category, effective_from, volume_from, currency, rate_micros
+             FROM rate_card ORDER BY country, category, effective_from, volume_from",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(RateCard {
-            currency: rows.first().map(|row| row.3.clone()),
+            currency: rows.first().map(|row| row.4.clone()),
             rates: rows
                 .into_iter()
-                .map(|(country, category, from, _, micros)| Rate {
+                .map(|(country, category, from, volume_from, _, micros)| Rate {
                     country,
                     category,
                     effective_from: Millis(from),
+                    volume_from,
                     micros,
                 })
                 .collect(),
@@ -111,12 +112,14 @@ impl CostStore for Engine {
         let currency = card.currency.clone().unwrap_or_default();
         for group in card.rates.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO rate_card (country, category, effective_from, currency, rate_micros) ",
+                "INSERT INTO rate_card (country, category, effective_from, volume_from, currency,
+                   rate_micros) ",
             );
             insert.push_values(group, |mut row, rate| {
                 row.push_bind(rate.country.clone())
                     .push_bind(rate.category.clone())
                     .push_bind(rate.effective_from.0)
+                    .push_bind(rate.volume_from)
                     .push_bind(currency.clone())
                     .push_bind(rate.micros);
             });

@@ -192,6 +192,7 @@ async fn the_rate_card_is_replaced_whole(engine: Engine) {
         category: category.into(),
         rate: rate.into(),
         effective_from: from.into(),
+        volume_from: 0,
     };
     let first = RateCard::from_input(&RateCardInput {
         currency: "EUR".into(),
@@ -207,9 +208,16 @@ async fn the_rate_card_is_replaced_whole(engine: Engine) {
     assert_eq!(read.rates.len(), 2);
     assert!(read.rates.contains(&first.rates[0]));
 
+    // Volume tiers: the same country, category and day at several volumes.
     let second = RateCard::from_input(&RateCardInput {
         currency: "USD".into(),
-        rates: vec![rate("IN", "utility", "0.0014", "2026-01-01")],
+        rates: vec![
+            rate("IN", "utility", "0.0014", "2026-01-01"),
+            RateView {
+                volume_from: 100_000,
+                ..rate("IN", "utility", "0.0012", "2026-01-01")
+            },
+        ],
     })
     .unwrap();
     store.costs.replace_rate_card(&second).await.unwrap();
