@@ -2,6 +2,7 @@
 //! browser, the server functions they call, and the types both sides share.
 
 pub mod api;
+pub mod automation;
 pub mod business_hours;
 pub mod campaigns;
 pub mod collaboration;

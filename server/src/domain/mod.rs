@@ -17,6 +17,7 @@
 //! - [`events`]: the typed events every change writes, for the consumers that follow them.
 
 pub mod audit;
+pub mod automation;
 pub mod business_hours;
 pub mod contact;
 pub mod conversation;

@@ -1,0 +1,115 @@
+//! Automations as admins write them and the API carries them: when something happens, if
+//! the conditions hold, take the actions. The server checks a rule whole before saving it.
+
+use crate::collaboration::Priority;
+use crate::consent::wire_enum;
+use serde::{Deserialize, Serialize};
+
+wire_enum!(
+    /// What sets a rule off.
+    AutomationTrigger {
+        /// A customer's message arrives (each message once).
+        MessageReceived = "message_received",
+        /// A customer starts a conversation, or comes back to a resolved one.
+        ConversationOpened = "conversation_opened",
+    }
+);
+
+wire_enum!(
+    /// Whether every condition must hold, or one is enough.
+    ConditionMatch { All = "all", Any = "any" }
+);
+
+wire_enum!(
+    /// How a condition compares its field with its value. Text comparisons ignore case,
+    /// full- and half-width forms and accents, in any script.
+    ConditionOp {
+        /// The text contains the value (a phrase).
+        Contains = "contains",
+        /// The text contains one of the values (a keyword list).
+        ContainsAny = "contains_any",
+        /// The text is the value.
+        Equals = "equals",
+        /// The text is one of the values.
+        IsOneOf = "is_one_of",
+        /// The text matches the value, a regular expression (already case-insensitive).
+        Matches = "matches",
+        /// The field is the value (a label, a number's id, a team's id, `open`/`closed`,
+        /// `true`/`false`).
+        Is = "is",
+        /// The field is not the value.
+        IsNot = "is_not",
+    }
+);
+
+/// One condition: `field` is `message.text`, `contact.label`, `business_number`, `team`,
+/// `business_hours` (`open` or `closed`) or `first_message` (`true`: the conversation's first
+/// customer message).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Condition {
+    #[cfg_attr(feature = "ssr", schema(example = "message.text"))]
+    pub field: String,
+    pub op: ConditionOp,
+    /// A text, a number, `true`/`false`, or (for `contains_any` and `is_one_of`) a list of
+    /// texts.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object, example = json!(["price", "价格"])))]
+    pub value: serde_json::Value,
+}
+
+/// What a rule does, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AutomationAction {
+    /// Replies with a text, sent by "Automation" through the outbox (window rules, pacing and
+    /// retries apply).
+    SendText {
+        text: String,
+    },
+    AddLabel {
+        label: String,
+    },
+    RemoveLabel {
+        label: String,
+    },
+    /// Puts the conversation in a team's queue.
+    AssignTeam {
+        team_id: i64,
+    },
+    /// Gives the conversation to a member.
+    AssignMember {
+        member_id: i64,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    Resolve,
+}
+
+/// A rule as an admin writes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationDraft {
+    pub name: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    pub trigger: AutomationTrigger,
+    /// `all` (default) or `any` of the conditions; no conditions: always.
+    #[serde(rename = "match", default = "all_by_default")]
+    pub match_: ConditionMatch,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    pub actions: Vec<AutomationAction>,
+    /// A rule acts at most once per conversation in this many minutes (default 60).
+    #[serde(default)]
+    pub cooldown_minutes: Option<u32>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+fn all_by_default() -> ConditionMatch {
+    ConditionMatch::All
+}
