@@ -113,3 +113,98 @@ fn enabled_by_default() -> bool {
 fn all_by_default() -> ConditionMatch {
     ConditionMatch::All
 }
+
+/// A saved rule as the API answers it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Automation {
+    pub id: i64,
+    /// Rules are judged in this order (0 first).
+    pub position: i64,
+    #[serde(flatten)]
+    pub rule: AutomationDraft,
+    /// Why Parley turned the rule off (a label, team or member it names is gone).
+    pub disabled_reason: Option<String>,
+    pub created_at: crate::model::UnixTime,
+    pub updated_at: crate::model::UnixTime,
+}
+
+/// A change to a rule: any field of the rule, and `position` to move it (0 first).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationPatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub trigger: Option<AutomationTrigger>,
+    #[serde(rename = "match")]
+    pub match_: Option<ConditionMatch>,
+    pub conditions: Option<Vec<Condition>>,
+    pub actions: Option<Vec<AutomationAction>>,
+    /// `0` goes back to the default.
+    pub cooldown_minutes: Option<u32>,
+    pub position: Option<i64>,
+}
+
+/// What one action did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ActionResult {
+    pub action: AutomationAction,
+    /// `done`, or why not.
+    pub result: String,
+}
+
+/// A rule's judgement of one event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationRunView {
+    pub id: i64,
+    /// The domain event that set it off.
+    pub event_id: i64,
+    pub conversation_id: Option<i64>,
+    pub matched: bool,
+    /// A match within the cooldown does not act.
+    pub acted: bool,
+    /// Why it matched or not, a line per condition.
+    pub reasons: Vec<String>,
+    pub actions: Vec<ActionResult>,
+    pub at: crate::model::UnixTime,
+}
+
+/// A sample event to try a rule on, without acting.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationSample {
+    /// The customer's message.
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub contact_labels: Vec<String>,
+    #[serde(default)]
+    pub business_number: Option<String>,
+    #[serde(default)]
+    pub team_id: Option<i64>,
+    /// Whether the business is open (default: as it is now).
+    #[serde(default)]
+    pub business_hours_open: Option<bool>,
+    #[serde(default)]
+    pub first_message: bool,
+}
+
+/// `POST /automations/test`: a rule (saved or not) and a sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationTrial {
+    pub rule: AutomationDraft,
+    pub sample: AutomationSample,
+}
+
+/// What a rule would do with a sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AutomationVerdict {
+    pub matched: bool,
+    pub reasons: Vec<String>,
+    /// The actions it would take (none when it does not match).
+    pub actions: Vec<AutomationAction>,
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The families of audited actions (`<family>.<what>`) and their names, as the audit page's
 /// filter offers them; a server test keeps this list and the actions in step.
-pub const AUDIT_FAMILIES: [(&str, &str); 13] = [
+pub const AUDIT_FAMILIES: [(&str, &str); 14] = [
     ("member", "Members"),
     ("password", "Passwords"),
     ("token", "API tokens"),
@@ -17,6 +17,7 @@ pub const AUDIT_FAMILIES: [(&str, &str); 13] = [
     ("consent", "Consent"),
     ("number", "Business numbers"),
     ("team", "Teams"),
+    ("automation", "Automations"),
     ("two_factor", "Two-factor sign-in"),
     ("sign_in", "Sign-ins"),
     ("costs", "Costs"),

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod automation;
 pub mod charts;
 pub mod cli;
 pub mod config;
@@ -131,6 +132,7 @@ impl Application {
         store.release_orphaned_claims().await?;
         let live = live::LiveHub::spawn(store.clone()).await?;
         timers::spawn(store.clone(), clock.clone(), config.message_retention);
+        automation::spawn(store.clone(), clock.clone());
         routing::spawn(
             store.clone(),
             clock.clone(),

@@ -45,6 +45,9 @@ pub enum AuditAction {
     TeamDeleted,
     /// The workspace's business hours were set.
     BusinessHoursChanged,
+    AutomationCreated,
+    AutomationChanged,
+    AutomationDeleted,
     TwoFactorEnrolled,
     TwoFactorRemoved,
     /// An admin took a member's second factor away.
@@ -58,7 +61,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::MemberAdded,
         AuditAction::MemberRenamed,
         AuditAction::MemberRoleChanged,
@@ -96,6 +99,9 @@ impl AuditAction {
         AuditAction::TeamChanged,
         AuditAction::TeamDeleted,
         AuditAction::BusinessHoursChanged,
+        AuditAction::AutomationCreated,
+        AuditAction::AutomationChanged,
+        AuditAction::AutomationDeleted,
         AuditAction::TwoFactorEnrolled,
         AuditAction::TwoFactorRemoved,
         AuditAction::TwoFactorReset,
@@ -145,6 +151,9 @@ impl AuditAction {
             AuditAction::TeamChanged => "team.changed",
             AuditAction::TeamDeleted => "team.deleted",
             AuditAction::BusinessHoursChanged => "team.business_hours_changed",
+            AuditAction::AutomationCreated => "automation.created",
+            AuditAction::AutomationChanged => "automation.changed",
+            AuditAction::AutomationDeleted => "automation.deleted",
             AuditAction::TwoFactorEnrolled => "two_factor.enrolled",
             AuditAction::TwoFactorRemoved => "two_factor.removed",
             AuditAction::TwoFactorReset => "two_factor.reset",

@@ -5,6 +5,7 @@
 
 mod api;
 mod audit;
+mod automations;
 mod backend;
 mod body;
 mod campaigns;
@@ -99,6 +100,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(costs::router())
         .merge(reports::router())
+        .merge(automations::router())
         .merge(uploads::router())
         .merge(templates::router())
         .merge(teams::router())

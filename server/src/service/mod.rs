@@ -25,6 +25,7 @@
 //! - [`sandbox`]: simulated customers, in sandbox mode.
 
 pub mod audit;
+pub mod automations;
 pub mod business_hours;
 pub mod campaign_runner;
 pub mod campaigns;

@@ -79,6 +79,7 @@ pub async fn send(
         template_id: prepared.template_id,
         template_category: prepared.template_category,
         campaign_id: None,
+        automation_id: None,
     };
     let id = store.outbox.enqueue(&message, now).await?;
     svc.store.wakeups.sends_queued();

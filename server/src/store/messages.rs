@@ -61,7 +61,8 @@ pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.wamid
     m.kind, m.body, m.payload, m.status, m.sent_at, m.reply_to_wamid, m.media_id,
     m.media_mime_type, m.filename, m.error_code, m.error_title, m.error_details, m.edited_at,
     m.deleted_at, mf.state AS media_state, mf.size_bytes AS media_size,
-    mf.last_error AS media_error, COALESCE(u.name, 'Campaign: ' || cp.name) AS author_name
+    mf.last_error AS media_error, COALESCE(u.name, 'Campaign: ' || cp.name,
+      CASE WHEN m.automation_id IS NOT NULL THEN 'Automation' END) AS author_name
     FROM messages m LEFT JOIN media_files mf ON mf.media_id = m.media_id
     LEFT JOIN users u ON u.id = m.author_id LEFT JOIN campaigns cp ON cp.id = m.campaign_id";
 

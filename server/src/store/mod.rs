@@ -22,6 +22,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod audit;
+pub mod automations;
 pub mod campaigns;
 mod canned;
 pub mod consent;
@@ -52,6 +53,7 @@ mod wakeups;
 
 pub use crate::domain::Millis;
 pub use audit::{AuditFilter, AuditRecord, AuditStore, NewAuditEntry};
+pub use automations::AutomationStore;
 pub use campaigns::{CampaignRecord, CampaignStore};
 pub use canned::{CannedFile, CannedReply, CannedReplyStore, CannedReplyUpdate, NewCannedReply};
 pub use consent::{ConsentStore, NewConsentEntry};
@@ -196,6 +198,7 @@ pub struct Domains {
     pub campaigns: Arc<dyn CampaignStore>,
     pub costs: Arc<dyn CostStore>,
     pub reports: Arc<dyn ReportStore>,
+    pub automations: Arc<dyn AutomationStore>,
     pub conversations: Arc<dyn ConversationStore>,
     pub messages: Arc<dyn MessageStore>,
     pub outbox: Arc<dyn OutboxStore>,
@@ -233,6 +236,7 @@ impl Store {
             + CampaignStore
             + CostStore
             + ReportStore
+            + AutomationStore
             + ConversationStore
             + MessageStore
             + OutboxStore
@@ -260,6 +264,7 @@ impl Store {
             campaigns: engine.clone(),
             costs: engine.clone(),
             reports: engine.clone(),
+            automations: engine.clone(),
             conversations: engine.clone(),
             messages: engine.clone(),
             outbox: engine.clone(),

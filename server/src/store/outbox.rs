@@ -31,6 +31,8 @@ pub struct NewOutbound {
     pub template_category: Option<String>,
     /// The campaign it belongs to: it then waits behind members' messages.
     pub campaign_id: Option<i64>,
+    /// The automation that sent it: the thread shows "Automation".
+    pub automation_id: Option<i64>,
 }
 
 /// Media attached to an outbound message.

@@ -348,6 +348,7 @@ impl Engine {
                 template_id: None,
                 template_category: Some(campaign.template_category.clone()),
                 campaign_id: Some(campaign.id),
+                automation_id: None,
             };
             let message_id = super::outbox::enqueue_in(&mut tx, &message, now).await?;
             sqlx::query(

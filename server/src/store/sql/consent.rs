@@ -7,7 +7,7 @@ use crate::domain::inbound::Content;
 use crate::domain::{DomainEvent, Millis};
 use crate::store::consent::NewConsentEntry;
 use crate::store::sql_support::conflict_on_unique;
-use crate::store::{ConsentStore, NewOutbound, StoreError, StoreResult};
+use crate::store::{ConsentStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use parley_app::campaigns::RecipientState;
 use parley_app::consent::{
@@ -178,42 +178,7 @@ pub(super) async fn on_inbound(
         };
         append(tx, &entry, now).await?;
     }
-    let route: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT c.phone_number_id, ct.wa_id, ct.bsuid FROM conversations c
-         JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((phone_number_id, wa_id, bsuid)) = route else {
-        return Ok(());
-    };
-    let Some(recipient) = wa_id.or(bsuid) else {
-        return Ok(());
-    };
-    let request = json!({
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": recipient,
-        "type": "text",
-        "text": { "body": confirmation, "preview_url": false },
-    });
-    let reply = NewOutbound {
-        conversation_id,
-        author: None,
-        kind: "text".into(),
-        text: Some(confirmation),
-        phone_number_id,
-        recipient,
-        request,
-        media: None,
-        reply_to_wamid: None,
-        reacts_to: None,
-        template_id: None,
-        template_category: None,
-        campaign_id: None,
-    };
-    super::outbox::enqueue_in(tx, &reply, now).await?;
+    super::outbox::send_text_in(tx, conversation_id, &confirmation, None, now).await?;
     Ok(())
 }
 

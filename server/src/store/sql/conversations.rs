@@ -219,65 +219,7 @@ impl ConversationStore for Engine {
     ) -> StoreResult<Conversation> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound("conversation"));
-        }
-        if let Some(assignee) = change.assignee {
-            sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
-                .bind(assignee.map(|a| a.0))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let assigned = DomainEvent::Assigned {
-                conversation_id: id,
-                assignee,
-                by,
-            };
-            super::events::push(&mut tx, &assigned, now).await?;
-        }
-        if let Some(team) = change.team {
-            let moved = sqlx::query("UPDATE conversations SET team_id = $1 WHERE id = $2")
-                .bind(team)
-                .bind(id)
-                .execute(&mut *tx)
-                .await;
-            moved.map_err(|e| match e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    StoreError::NotFound("team")
-                }
-                other => other.into(),
-            })?;
-            let set = DomainEvent::TeamSet {
-                conversation_id: id,
-                team_id: team,
-                by,
-            };
-            super::events::push(&mut tx, &set, now).await?;
-        }
-        if let Some(status) = change.status {
-            set_status(&mut tx, id, status, by, now).await?;
-        }
-        if let Some(priority) = change.priority {
-            sqlx::query("UPDATE conversations SET priority = $1 WHERE id = $2")
-                .bind(priority.rank())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let changed = DomainEvent::PriorityChanged {
-                conversation_id: id,
-                priority,
-                by,
-            };
-            super::events::push(&mut tx, &changed, now).await?;
-        }
-        if let Some(labels) = &change.labels {
-            set_labels(&mut tx, id, labels, by, now).await?;
-        }
+        change_in(&mut tx, id, &change, by, now).await?;
         let row: ConversationRow =
             sqlx::query_as(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
                 .bind(id)
@@ -352,6 +294,76 @@ impl ConversationStore for Engine {
             was_unread,
         }))
     }
+}
+
+/// Applies `change` to the conversation inside the caller's transaction, with its events.
+pub(super) async fn change_in(
+    tx: &mut Tx<'_>,
+    id: i64,
+    change: &ConversationChange,
+    by: Option<UserId>,
+    now: Millis,
+) -> StoreResult<()> {
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound("conversation"));
+    }
+    if let Some(assignee) = change.assignee {
+        sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+            .bind(assignee.map(|a| a.0))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let assigned = DomainEvent::Assigned {
+            conversation_id: id,
+            assignee,
+            by,
+        };
+        super::events::push(tx, &assigned, now).await?;
+    }
+    if let Some(team) = change.team {
+        let moved = sqlx::query("UPDATE conversations SET team_id = $1 WHERE id = $2")
+            .bind(team)
+            .bind(id)
+            .execute(&mut **tx)
+            .await;
+        moved.map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::NotFound("team")
+            }
+            other => other.into(),
+        })?;
+        let set = DomainEvent::TeamSet {
+            conversation_id: id,
+            team_id: team,
+            by,
+        };
+        super::events::push(tx, &set, now).await?;
+    }
+    if let Some(status) = change.status {
+        set_status(tx, id, status, by, now).await?;
+    }
+    if let Some(priority) = change.priority {
+        sqlx::query("UPDATE conversations SET priority = $1 WHERE id = $2")
+            .bind(priority.rank())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let changed = DomainEvent::PriorityChanged {
+            conversation_id: id,
+            priority,
+            by,
+        };
+        super::events::push(tx, &changed, now).await?;
+    }
+    if let Some(labels) = &change.labels {
+        set_labels(tx, id, labels, by, now).await?;
+    }
+    Ok(())
 }
 
 /// The conversation a customer's new message belongs to (see [`landing`]), reopened or

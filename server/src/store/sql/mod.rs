@@ -8,6 +8,8 @@ use super::{
 };
 
 mod audit;
+mod automation_worker;
+mod automations;
 mod business_hours;
 mod campaign_sending;
 mod campaigns;

@@ -32,6 +32,55 @@ fn due(now: &str, limit: &str) -> String {
 const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts, priority";
 
 /// Stores an outbound message (status `queued`) and its send job in the caller's transaction.
+/// Queues a plain text to the conversation's customer from Parley itself (no member): an
+/// opt-out's confirmation, or an automation's reply (`automation_id`). `None` when the
+/// conversation has no one to send to.
+pub(super) async fn send_text_in(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    text: &str,
+    automation_id: Option<i64>,
+    now: Millis,
+) -> StoreResult<Option<i64>> {
+    let route: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT c.phone_number_id, ct.wa_id, ct.bsuid FROM conversations c
+         JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((phone_number_id, wa_id, bsuid)) = route else {
+        return Ok(None);
+    };
+    let Some(recipient) = wa_id.or(bsuid) else {
+        return Ok(None);
+    };
+    let request = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient,
+        "type": "text",
+        "text": { "body": text, "preview_url": false },
+    });
+    let reply = NewOutbound {
+        conversation_id,
+        author: None,
+        kind: "text".into(),
+        text: Some(text.to_owned()),
+        phone_number_id,
+        recipient,
+        request,
+        media: None,
+        reply_to_wamid: None,
+        reacts_to: None,
+        template_id: None,
+        template_category: None,
+        campaign_id: None,
+        automation_id,
+    };
+    enqueue_in(tx, &reply, now).await.map(Some)
+}
+
 pub(super) async fn enqueue_in(
     tx: &mut Tx<'_>,
     message: &NewOutbound,
@@ -42,8 +91,8 @@ pub(super) async fn enqueue_in(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, direction, kind, body, payload, status,
            status_rank, sent_at, created_at, author_id, media_id, media_mime_type, filename,
-           reply_to_wamid, template_category, campaign_id)
-         VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14)
+           reply_to_wamid, template_category, campaign_id, automation_id)
+         VALUES ($1, 'outbound', $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          RETURNING id",
     )
     .bind(message.conversation_id)
@@ -60,6 +109,7 @@ pub(super) async fn enqueue_in(
     .bind(&message.reply_to_wamid)
     .bind(&message.template_category)
     .bind(message.campaign_id)
+    .bind(message.automation_id)
     .fetch_one(&mut **tx)
     .await?;
     if let Some(target) = &message.reacts_to {

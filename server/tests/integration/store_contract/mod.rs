@@ -1,6 +1,7 @@
 //! The store contract: every operation of every store domain, against SQLite and PostgreSQL
 //! alike (each file runs its tests on both engines).
 
+mod automations;
 mod campaigns;
 mod canned;
 mod contacts;
@@ -121,5 +122,6 @@ pub fn outbound(conversation_id: i64, author: UserId, customer: &str, text: &str
         template_id: None,
         template_category: None,
         campaign_id: None,
+        automation_id: None,
     }
 }
