@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports") view=pages::ReportsPage />
                 <Route path=path!("/reports/costs") view=pages::CostsPage />
                 <Route path=path!("/admin/teams") view=pages::TeamsPage />
+                <Route path=path!("/admin/automations") view=pages::AutomationsPage />
                 <Route path=path!("/admin/canned-replies") view=pages::SharedCannedRepliesPage />
                 <Route path=path!("/admin/templates") view=pages::TemplatesPage />
                 <Route path=path!("/admin/templates/new") view=pages::NewTemplatePage />

@@ -4,6 +4,7 @@
 //! for running the team (members, set-password links, one's own settings, the audit log) in
 //! [`team`].
 
+mod automations;
 mod campaigns;
 mod collaboration;
 mod contacts;
@@ -12,6 +13,7 @@ mod numbers;
 mod reports;
 mod team;
 
+pub use automations::*;
 pub use campaigns::*;
 pub use collaboration::*;
 pub use contacts::*;
@@ -374,6 +376,7 @@ pub mod ssr {
     use leptos::prelude::*;
     use std::sync::Arc;
 
+    pub use super::automations::ssr::AutomationsBackend;
     pub use super::campaigns::ssr::CampaignsBackend;
     pub use super::collaboration::ssr::CollaborationBackend;
     pub use super::contacts::ssr::ContactsBackend;
@@ -386,7 +389,8 @@ pub mod ssr {
     /// what; server functions only say who is asking.
     #[async_trait::async_trait]
     pub trait Backend:
-        CampaignsBackend
+        AutomationsBackend
+        + CampaignsBackend
         + CollaborationBackend
         + ContactsBackend
         + CostsBackend

@@ -54,6 +54,7 @@ fn MainNav(viewer: Viewer) -> impl IntoView {
                 <a href="/reports/costs">"Costs"</a>
                 <a href="/admin">"Team"</a>
                 <a href="/admin/teams">"Teams"</a>
+                <a href="/admin/automations">"Automations"</a>
                 <a href="/admin/audit">"Audit"</a>
             </Show>
         </nav>

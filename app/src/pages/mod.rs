@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod automations;
 mod bell;
 mod business_hours;
 mod campaigns;
@@ -21,6 +22,7 @@ mod templates;
 
 pub use admin::AdminTeam;
 pub use audit::AuditPage;
+pub use automations::AutomationsPage;
 pub use campaigns::{CampaignPage, CampaignsPage, OptOutKeywordsPage};
 pub use canned::{CannedRepliesPage, SharedCannedRepliesPage};
 pub use contacts::{AttributesPage, ContactPage, ContactsPage};

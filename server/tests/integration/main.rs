@@ -4,6 +4,7 @@
 //! loopback and sets it); each test gets a fresh database.
 
 mod auth;
+mod automations;
 mod campaigns;
 mod collaboration;
 mod contacts;

@@ -1,6 +1,7 @@
 //! The server side of the app crate's server functions: each a thin adapter over a use case
 //! of `crate::service`, with one mapping from service errors to what the UI shows.
 
+mod automations;
 mod campaigns;
 mod collaboration;
 mod contacts;

@@ -212,6 +212,45 @@ async fn seed_teams(
     })
 }
 
+/// The demo's rules, which its customers set off: keyword replies that understand Hebrew,
+/// Chinese and Spanish without accents, and an out-of-hours reply.
+async fn seed_automations(
+    store: &crate::store::Store,
+    now: crate::domain::Millis,
+) -> crate::store::StoreResult<()> {
+    let rules = [
+        serde_json::json!({
+            "name": "Refunds",
+            "trigger": "message_received",
+            "conditions": [{"field": "message.text", "op": "contains_any",
+                "value": ["refund", "reembolso", "退货", "החזר"]}],
+            "actions": [
+                {"type": "send_text", "text": "Sorry to hear that! Refunds reach you within 5 working days; a teammate is looking at yours now."},
+                {"type": "add_label", "label": "refund"},
+            ],
+        }),
+        serde_json::json!({
+            "name": "Shipping questions",
+            "trigger": "message_received",
+            "conditions": [{"field": "message.text", "op": "contains_any",
+                "value": ["shipping", "deliver", "envio", "配送", "発送"]}],
+            "actions": [{"type": "send_text", "text": "We ship across Europe in 2–4 working days. A teammate will confirm for your address."}],
+        }),
+        serde_json::json!({
+            "name": "Out of hours",
+            "trigger": "message_received",
+            "conditions": [{"field": "business_hours", "op": "is", "value": "closed"}],
+            "actions": [{"type": "send_text", "text": "Thanks for writing! We're closed right now (weekdays 08:00–18:00, Saturdays 10:00–14:00, Berlin time) and will answer as soon as we open."}],
+            "cooldown_minutes": 720,
+        }),
+    ];
+    for rule in rules {
+        let draft = serde_json::from_value(rule).expect("the demo's rules are well formed");
+        store.automations.create_automation(&draft, now).await?;
+    }
+    Ok(())
+}
+
 /// The demo shop's hours: weekdays 08:00–18:00 and Saturday mornings in Berlin, closed for
 /// Christmas and New Year.
 fn demo_business_hours(now: crate::domain::Millis) -> BusinessHours {
@@ -330,6 +369,7 @@ async fn try_seed_teamwork(
         .routing
         .set_business_hours(&demo_business_hours(now), now)
         .await?;
+    seed_automations(store, now).await?;
     crm::seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
     campaigns::seed_campaigns(store, &conversations, admin, now).await?;
     campaigns::seed_rate_card(store).await?;
