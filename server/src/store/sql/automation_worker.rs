@@ -19,6 +19,9 @@ const BATCH: i64 = 200;
 /// customer, whatever they say.
 const AUTOMATED_PER_HOUR: i64 = 3;
 const HOUR: Duration = Duration::from_secs(3600);
+/// A customer's message older than this when judged (a backlog after an outage, history
+/// loaded late) is not answered automatically: an instant reply to an old question misleads.
+const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// A logged event as the worker reads it: id, conversation, kind, message, when.
 type EventRow = (i64, Option<i64>, String, Option<i64>, i64);
@@ -60,9 +63,18 @@ pub(super) async fn take_turn(
         if set_off.is_empty() {
             continue;
         }
-        let facts = facts_of(tx, conversation_id, *message_id, hours, Millis(*at)).await?;
+        let (facts, written_at) =
+            facts_of(tx, conversation_id, *message_id, hours, Millis(*at)).await?;
+        let stale = written_at.is_some_and(|written| written < now.minus(FRESH_FOR));
         for (rule_id, rule) in set_off {
-            let verdict = rule.judge(&facts);
+            let mut verdict = rule.judge(&facts);
+            if stale && verdict.matched {
+                verdict.matched = false;
+                verdict.reasons.push(format!(
+                    "the message was written over {} minutes ago: too late to answer",
+                    FRESH_FOR.as_secs() / 60
+                ));
+            }
             let mut reasons = verdict.reasons;
             let mut outcomes = Vec::new();
             let cooling =
@@ -107,36 +119,42 @@ pub(super) async fn take_turn(
 
 /// What a rule may ask about the conversation at the event: the message (or, for an opened
 /// conversation, the customer's latest), the contact's labels, the number, the team, whether
-/// the business was open, and whether this is the customer's first message in it.
+/// the business was open, and whether this is the customer's first message in it; with when
+/// that message was written.
 async fn facts_of(
     tx: &mut Tx<'_>,
     conversation_id: i64,
     message_id: Option<i64>,
     hours: &Schedule,
     at: Millis,
-) -> StoreResult<Facts> {
+) -> StoreResult<(Facts, Option<Millis>)> {
     let (phone_number_id, team_id, contact_id): (String, Option<i64>, i64) = sqlx::query_as(
         "SELECT phone_number_id, team_id, contact_id FROM conversations WHERE id = $1",
     )
     .bind(conversation_id)
     .fetch_one(&mut **tx)
     .await?;
-    let text: Option<Option<String>> = match message_id {
+    let message: Option<(Option<String>, i64)> = match message_id {
         Some(id) => {
-            sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+            sqlx::query_as("SELECT body, sent_at FROM messages WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut **tx)
                 .await?
         }
         None => {
-            sqlx::query_scalar(
-                "SELECT body FROM messages WHERE conversation_id = $1 AND direction = 'inbound'
+            sqlx::query_as(
+                "SELECT body, sent_at FROM messages
+                 WHERE conversation_id = $1 AND direction = 'inbound'
                  ORDER BY id DESC LIMIT 1",
             )
             .bind(conversation_id)
             .fetch_optional(&mut **tx)
             .await?
         }
+    };
+    let (text, written_at) = match message {
+        Some((text, sent_at)) => (text, Some(Millis(sent_at))),
+        None => (None, None),
     };
     let inbound: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND direction = 'inbound'",
@@ -151,14 +169,15 @@ async fn facts_of(
     .bind(contact_id)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(Facts {
-        text: text.flatten(),
+    let facts = Facts {
+        text,
         contact_labels,
         phone_number_id,
         team_id,
         open: hours.is_open(at),
         first_message: inbound == 1,
-    })
+    };
+    Ok((facts, written_at))
 }
 
 /// Whether the rule acted in the conversation within its cooldown.

@@ -53,15 +53,14 @@ fn always_open() -> Schedule {
 }
 
 async fn writes(store: &SharedStore, event: i64, text: &str) -> i64 {
+    writes_at(store, event, text, Millis::now()).await
+}
+
+/// The customer writes `text`, sent (Meta's timestamp) at `at`.
+async fn writes_at(store: &SharedStore, event: i64, text: &str, at: Millis) -> i64 {
     let wamid = format!("wamid.auto.{event}");
-    let message = wa::inbound_text(
-        wa::NUMBER_A,
-        CUSTOMER,
-        "Customer",
-        &wamid,
-        wa::now_secs(),
-        text,
-    );
+    let sent = at.0 / 1000;
+    let message = wa::inbound_text(wa::NUMBER_A, CUSTOMER, "Customer", &wamid, sent, text);
     apply(store, event, &message).await;
     conversation_with(store, CUSTOMER).await
 }
@@ -120,6 +119,23 @@ async fn a_keyword_rule_answers_and_labels_once_per_message(engine: Engine) {
             .all(|outcome| outcome.result == "done")
     );
     assert!(!ignored.matched && !ignored.acted);
+    // A message read long after it was written is not answered: too late.
+    let old = Millis::now().minus(Duration::from_secs(3600));
+    writes_at(&store, 3, "price?", old).await;
+    automations
+        .run_automations(&rules, &hours, Millis::now())
+        .await
+        .unwrap();
+    let late = &store
+        .automations
+        .automation_runs(rules[0].0, 1)
+        .await
+        .unwrap()[0];
+    assert!(
+        !late.matched && late.reasons.last().unwrap().contains("too late"),
+        "{late:?}"
+    );
+    assert_eq!(automated(&store, conversation).await.len(), 1);
     // Its own reply and label change set nothing off, and a second look judges nothing again.
     automations
         .run_automations(&rules, &hours, now)
@@ -132,7 +148,7 @@ async fn a_keyword_rule_answers_and_labels_once_per_message(engine: Engine) {
             .await
             .unwrap()
             .len(),
-        2
+        3
     );
 }
 
@@ -171,8 +187,8 @@ async fn the_cooldown_and_the_hourly_cap_hold_and_a_broken_rule_turns_itself_off
     // A one-minute cooldown: still no more than three automated messages in an hour.
     let eager = saved(&store, pricing_rule(1)).await;
     for event in 3..=6 {
-        writes(&store, event, "price").await;
         let at = later.plus(Duration::from_secs(120 * event as u64));
+        writes_at(&store, event, "price", at).await;
         store
             .automations
             .run_automations(&eager, &hours, at)
@@ -200,8 +216,8 @@ async fn the_cooldown_and_the_hourly_cap_hold_and_a_broken_rule_turns_itself_off
         .delete(pricing.id, Millis::now())
         .await
         .unwrap();
-    writes(&store, 7, "price").await;
     let much_later = later.plus(Duration::from_secs(7200));
+    writes_at(&store, 7, "price", much_later).await;
     store
         .automations
         .run_automations(&eager, &hours, much_later)
