@@ -154,7 +154,7 @@ pub struct ActionResult {
     pub result: String,
 }
 
-/// A rule's judgement of one event.
+/// An event a rule matched, and what it did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AutomationRunView {
@@ -163,7 +163,7 @@ pub struct AutomationRunView {
     pub event_id: i64,
     pub conversation_id: Option<i64>,
     pub matched: bool,
-    /// A match within the cooldown does not act.
+    /// Held back (not acted): within the cooldown, or a message too old to answer.
     pub acted: bool,
     /// Why it matched or not, a line per condition.
     pub reasons: Vec<String>,

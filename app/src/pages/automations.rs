@@ -82,13 +82,7 @@ fn summary(rule: &AutomationDraft) -> String {
 
 /// A run as its line in the rule's recent runs.
 fn run_line(run: &AutomationRunView) -> String {
-    let what = if run.acted {
-        "acted"
-    } else if run.matched {
-        "matched, held back"
-    } else {
-        "no match"
-    };
+    let what = if run.acted { "acted" } else { "held back" };
     let results: Vec<&str> = run.actions.iter().map(|a| a.result.as_str()).collect();
     let conversation = run.conversation_id.map_or("—".into(), |c| c.to_string());
     let results = if results.is_empty() {

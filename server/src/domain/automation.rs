@@ -40,6 +40,16 @@ pub struct Facts {
     pub open: bool,
     /// Whether this is the conversation's first customer message.
     pub first_message: bool,
+    /// `text` folded, once for every rule that reads it.
+    pub(crate) folded: std::sync::OnceLock<String>,
+}
+
+impl Facts {
+    /// The message text as rules compare it.
+    fn folded_text(&self) -> &str {
+        self.folded
+            .get_or_init(|| self.text.as_deref().map(fold).unwrap_or_default())
+    }
 }
 
 /// A condition ready to judge.
@@ -239,8 +249,7 @@ fn test_of(condition: &Condition) -> Result<Test, String> {
 }
 
 fn judge(test: &Test, condition: &Condition, facts: &Facts) -> (bool, String) {
-    let folded = facts.text.as_deref().map(fold);
-    let text = folded.as_deref().unwrap_or("");
+    let text = facts.folded_text();
     let field = &condition.field;
     match test {
         Test::TextContains(needles) => match needles.iter().find(|n| text.contains(n.as_str())) {

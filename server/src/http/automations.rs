@@ -86,8 +86,10 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The rule's latest 100 runs, newest first: the event, whether it matched and why (a line per
-/// condition), and what each action did.
+/// The rule's latest 100 runs (the events it matched), newest first: the event, why it
+/// matched (a line per condition), whether it acted or was held back (its cooldown, a message
+/// too old to answer) and what each action did. Why a message does not match: the test
+/// endpoints.
 #[utoipa::path(get, path = "/api/v1/automations/{id}/runs", tag = "automations",
     responses((status = 200, body = Vec<AutomationRunView>), (status = 403, body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody)))]

@@ -194,6 +194,7 @@ pub async fn test(
         team_id: sample.team_id,
         open,
         first_message: sample.first_message,
+        ..Facts::default()
     };
     let verdict = rule.judge(&facts);
     Ok(AutomationVerdict {

@@ -28,7 +28,7 @@ pub struct ActionOutcome {
     pub result: String,
 }
 
-/// A rule's judgement of one event.
+/// An event a rule matched, and what it did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AutomationRun {
     pub id: i64,
@@ -36,7 +36,7 @@ pub struct AutomationRun {
     pub event_id: i64,
     pub conversation_id: Option<i64>,
     pub matched: bool,
-    /// Whether it acted (a match in its cooldown does not).
+    /// Whether it acted (held back: within its cooldown, or a message too old to answer).
     pub acted: bool,
     pub reasons: Vec<String>,
     pub actions: Vec<ActionOutcome>,
@@ -64,7 +64,7 @@ pub trait AutomationStore: Send + Sync {
         now: Millis,
     ) -> StoreResult<AutomationRecord>;
     async fn delete_automation(&self, id: i64) -> StoreResult<()>;
-    /// A rule's latest runs, newest first.
+    /// The latest events a rule matched, newest first.
     async fn automation_runs(&self, id: i64, limit: i64) -> StoreResult<Vec<AutomationRun>>;
     /// Judges the events logged since the last turn with `rules` (enabled, in order; `hours`
     /// says whether the business is open), acting on what matches, a batch per transaction:

@@ -67,22 +67,26 @@ pub(super) async fn take_turn(
             facts_of(tx, conversation_id, *message_id, hours, Millis(*at)).await?;
         let stale = written_at.is_some_and(|written| written < now.minus(FRESH_FOR));
         for (rule_id, rule) in set_off {
-            let mut verdict = rule.judge(&facts);
-            if stale && verdict.matched {
-                verdict.matched = false;
-                verdict.reasons.push(format!(
-                    "the message was written over {} minutes ago: too late to answer",
-                    FRESH_FOR.as_secs() / 60
-                ));
+            let verdict = rule.judge(&facts);
+            // Only matches are recorded: with many rules, a row per rule and event would
+            // outweigh the work (the test endpoint says why a sample does not match).
+            if !verdict.matched {
+                continue;
             }
             let mut reasons = verdict.reasons;
             let mut outcomes = Vec::new();
-            let cooling =
-                verdict.matched && acted_within(tx, *rule_id, conversation_id, rule, now).await?;
-            if cooling {
-                reasons.push("it acted in this conversation within its cooldown".into());
-            }
-            let acted = verdict.matched && !cooling;
+            let held_back = if stale {
+                Some(format!(
+                    "the message was written over {} minutes ago: too late to answer",
+                    FRESH_FOR.as_secs() / 60
+                ))
+            } else if acted_within(tx, *rule_id, conversation_id, rule, now).await? {
+                Some("it acted in this conversation within its cooldown".into())
+            } else {
+                None
+            };
+            let acted = held_back.is_none();
+            reasons.extend(held_back);
             if acted {
                 for action in &rule.draft.actions {
                     let result = apply(tx, *rule_id, conversation_id, action, now).await?;
@@ -100,7 +104,7 @@ pub(super) async fn take_turn(
             .bind(rule_id)
             .bind(event_id)
             .bind(conversation_id)
-            .bind(verdict.matched)
+            .bind(true)
             .bind(acted)
             .bind(serde_json::to_string(&reasons).expect("reasons serialise"))
             .bind(serde_json::to_string(&outcomes).expect("outcomes serialise"))
@@ -176,6 +180,7 @@ async fn facts_of(
         team_id,
         open: hours.is_open(at),
         first_message: inbound == 1,
+        ..Facts::default()
     };
     Ok((facts, written_at))
 }
