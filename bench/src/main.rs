@@ -12,6 +12,7 @@
 //!
 //! `bench/run` runs them all and writes BENCHMARKS.md.
 
+mod automations;
 mod campaign;
 mod ceiling;
 mod reports;
@@ -96,6 +97,17 @@ enum Command {
         seconds: u64,
     },
     /// A campaign at scale: its build, its send rate, and agents' replies during it.
+    /// Keyword rules judging customers' messages: how long after each message its rule acts.
+    Automation {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 1000)]
+        rules: usize,
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     Campaign {
         #[arg(long)]
         database_url: String,
@@ -282,6 +294,12 @@ async fn main() {
             rate,
             seconds,
         } => return campaign::run(database_url, recipients, rate, seconds).await,
+        Command::Automation {
+            database_url,
+            rules,
+            rate,
+            seconds,
+        } => return automations::run(database_url, rules, rate, seconds).await,
     };
     let endpoint = format!("{}/webhooks/whatsapp", url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
