@@ -38,7 +38,10 @@ pub(crate) async fn run(database_url: String, rules: usize, rate: u64, seconds: 
         let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
         let text = if n % 10 == 0 {
-            format!("Hello, a question about topic{}x please", (n as usize * 7) % rules)
+            format!(
+                "Hello, a question about topic{}x please",
+                (n as usize * 7) % rules
+            )
         } else {
             "Hello, is anyone there?".to_owned()
         };
@@ -54,7 +57,9 @@ pub(crate) async fn run(database_url: String, rules: usize, rate: u64, seconds: 
     let sending = started.elapsed();
     let expected = total.div_ceil(10) as i64;
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&database_url).await.expect("connect");
+    let pool = sqlx::AnyPool::connect(&database_url)
+        .await
+        .expect("connect");
     let waited = Instant::now();
     loop {
         let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM automation_runs")
