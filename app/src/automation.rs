@@ -12,7 +12,38 @@ wire_enum!(
         MessageReceived = "message_received",
         /// A customer starts a conversation, or comes back to a resolved one.
         ConversationOpened = "conversation_opened",
+        /// The customer has waited `minutes` for a member's reply (automated replies do not
+        /// count as answers). Once per wait.
+        ConversationUnanswered = "conversation_unanswered",
+        /// The customer is waiting for a reply and the 24-hour window closes within
+        /// `minutes`. Once per window.
+        WindowClosing = "window_closing",
+        /// No customer message for `minutes` in an open or pending conversation. Once per
+        /// quiet spell.
+        ConversationIdle = "conversation_idle",
+        /// A label (`label`, or any when empty) is put on the conversation.
+        LabelAdded = "label_added",
+        /// The conversation is resolved (by a member, a rule or the API).
+        ConversationResolved = "conversation_resolved",
     }
+);
+
+impl AutomationTrigger {
+    /// Whether the clock sets the rule off (after `minutes`), rather than an event.
+    pub fn is_timed(self) -> bool {
+        matches!(
+            self,
+            AutomationTrigger::ConversationUnanswered
+                | AutomationTrigger::WindowClosing
+                | AutomationTrigger::ConversationIdle
+        )
+    }
+}
+
+wire_enum!(
+    /// How a customer rates a conversation: five list rows (1 to 5 stars), or two buttons
+    /// (👍 counts 5, 👎 counts 1).
+    CsatScale { Stars = "stars", Thumbs = "thumbs" }
 );
 
 wire_enum!(
@@ -85,6 +116,37 @@ pub enum AutomationAction {
         priority: Priority,
     },
     Resolve,
+    /// Replies with a shared canned reply, by its shortcut (its text, placeholders as they
+    /// are).
+    SendCanned {
+        shortcut: String,
+    },
+    /// Sends reply buttons, a list or a link button, as in the composer.
+    SendInteractive {
+        interactive: crate::compose::Interactive,
+    },
+    /// Tells members: `member_id`, or else the assignee, or else the team's members, or else
+    /// the admins.
+    Notify {
+        #[serde(default)]
+        member_id: Option<i64>,
+        text: String,
+    },
+    /// Snoozes the conversation for `minutes` (a customer's message wakes it).
+    Snooze {
+        minutes: u32,
+    },
+    /// Asks the customer to rate the conversation; the answer is stored on it and in the
+    /// reports. With `ask_comment`, a thank-you invites a comment, and the customer's next
+    /// message within an hour is kept with the rating.
+    AskCsat {
+        scale: CsatScale,
+        /// The question (default: "How did we do?").
+        #[serde(default)]
+        question: Option<String>,
+        #[serde(default)]
+        ask_comment: bool,
+    },
 }
 
 /// A rule as an admin writes it.
@@ -95,6 +157,12 @@ pub struct AutomationDraft {
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     pub trigger: AutomationTrigger,
+    /// For the clock's triggers: how many minutes (waited, before the window closes, quiet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
+    /// For `label_added`: the label's name (none: any label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// `all` (default) or `any` of the conditions; no conditions: always.
     #[serde(rename = "match", default = "all_by_default")]
     pub match_: ConditionMatch,
@@ -136,6 +204,10 @@ pub struct AutomationPatch {
     pub name: Option<String>,
     pub enabled: Option<bool>,
     pub trigger: Option<AutomationTrigger>,
+    /// `0` clears it.
+    pub minutes: Option<u32>,
+    /// An empty text clears it.
+    pub label: Option<String>,
     #[serde(rename = "match")]
     pub match_: Option<ConditionMatch>,
     pub conditions: Option<Vec<Condition>>,
@@ -159,8 +231,11 @@ pub struct ActionResult {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AutomationRunView {
     pub id: i64,
-    /// The domain event that set it off.
-    pub event_id: i64,
+    /// The domain event that set it off (none for the clock's triggers).
+    pub event_id: Option<i64>,
+    /// For the clock's triggers, the moment it was about: since when the customer waited,
+    /// when the window closes, when the customer last wrote.
+    pub occasion_at: Option<crate::model::UnixTime>,
     pub conversation_id: Option<i64>,
     pub matched: bool,
     /// Held back (not acted): within the cooldown, or a message too old to answer.

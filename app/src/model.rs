@@ -421,9 +421,35 @@ pub struct ConversationSummary {
     pub labels: Vec<String>,
     /// The team whose queue it is in.
     pub team_id: Option<i64>,
+    /// Since when the customer has waited for a member's reply (`null`: answered).
+    #[serde(default)]
+    pub awaiting_reply_since: Option<UnixTime>,
+    /// The customer's rating, once asked and answered.
+    #[serde(default)]
+    pub csat: Option<CsatRating>,
 }
 
+/// A customer's rating of a conversation: 1 to 5 (👍 is 5, 👎 is 1), and their comment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CsatRating {
+    pub rating: u8,
+    pub comment: Option<String>,
+}
+
+/// How long before the window closes a waiting customer is flagged in the list.
+pub const WINDOW_REMINDER_MS: i64 = 3_600_000;
+
 impl ConversationSummary {
+    /// Whether the customer is waiting and the window closes within the hour (`now` in ms):
+    /// answer now, or only a paid template will reach them.
+    pub fn window_closing_soon(&self, now: i64) -> bool {
+        self.awaiting_reply_since.is_some()
+            && self
+                .window_expires_at_ms()
+                .is_some_and(|closes| closes > now && closes - now <= WINDOW_REMINDER_MS)
+    }
+
     /// When the service window closes, in milliseconds since the epoch.
     pub fn window_expires_at_ms(&self) -> Option<i64> {
         self.window_expires_at.map(UnixTime::millis)

@@ -17,8 +17,8 @@ use parley_app::collaboration::{
 use parley_app::compose::media_kind_for;
 use parley_app::contacts::{ContactConversation, ContactDetails, ContactSummary, SegmentView};
 use parley_app::model::{
-    ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, MemberRef, MessageView,
-    ReactionView, TeamMember, TokenState, UnixTime,
+    ApiTokenInfo, ContactView, ConversationPage, ConversationSummary, CsatRating, MemberRef,
+    MessageView, ReactionView, TeamMember, TokenState, UnixTime,
 };
 use parley_app::templates::{TemplateChange, TemplateDetail, TemplateView};
 
@@ -56,6 +56,11 @@ pub fn conversation(conversation: &Conversation) -> ConversationSummary {
         snoozed_until: conversation.snoozed_until.map(time),
         labels: conversation.labels.clone(),
         team_id: conversation.team_id,
+        awaiting_reply_since: conversation.customer_waiting_since.map(time),
+        csat: conversation
+            .csat
+            .clone()
+            .map(|(rating, comment)| CsatRating { rating, comment }),
     }
 }
 

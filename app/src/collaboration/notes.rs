@@ -76,6 +76,8 @@ pub enum NotificationKind {
     Mention,
     /// A conversation assigned to the member came back from snooze.
     SnoozeEnded,
+    /// An automation rule asks the member to look (its text is the excerpt).
+    Automation,
 }
 
 /// Something a member should look at.
@@ -116,6 +118,13 @@ impl NotificationView {
             NotificationKind::SnoozeEnded => {
                 format!("{}'s conversation is back from snooze", self.contact_name)
             }
+            NotificationKind::Automation => format!(
+                "{}: {}",
+                self.contact_name,
+                self.excerpt
+                    .as_deref()
+                    .unwrap_or("an automation asks you to look")
+            ),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::automation::{
     Automation, AutomationAction, AutomationDraft, AutomationPatch, AutomationRunView,
-    AutomationSample, AutomationTrigger, Condition, ConditionMatch, ConditionOp,
+    AutomationSample, AutomationTrigger, Condition, ConditionMatch, ConditionOp, CsatScale,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,6 +36,8 @@ pub fn keyword_rule(name: &str, keywords: &str, reply: &str, label: &str) -> Aut
         name: name.trim().to_owned(),
         enabled: true,
         trigger: AutomationTrigger::MessageReceived,
+        minutes: None,
+        label: None,
         match_: ConditionMatch::All,
         conditions: vec![Condition {
             field: "message.text".into(),
@@ -49,9 +51,24 @@ pub fn keyword_rule(name: &str, keywords: &str, reply: &str, label: &str) -> Aut
 
 /// A rule in a sentence: when, if, then.
 fn summary(rule: &AutomationDraft) -> String {
+    let minutes = rule.minutes.map_or("?".into(), duration_words);
     let when = match rule.trigger {
-        AutomationTrigger::MessageReceived => "When a message arrives",
-        AutomationTrigger::ConversationOpened => "When a conversation opens",
+        AutomationTrigger::MessageReceived => "When a message arrives".to_owned(),
+        AutomationTrigger::ConversationOpened => "When a conversation opens".to_owned(),
+        AutomationTrigger::ConversationUnanswered => {
+            format!("When a customer has waited {minutes} for a reply")
+        }
+        AutomationTrigger::WindowClosing => {
+            format!("When a waiting customer's window closes in {minutes}")
+        }
+        AutomationTrigger::ConversationIdle => {
+            format!("When a customer has not written for {minutes}")
+        }
+        AutomationTrigger::LabelAdded => match &rule.label {
+            Some(label) => format!("When the label “{label}” is added"),
+            None => "When a label is added".to_owned(),
+        },
+        AutomationTrigger::ConversationResolved => "When a conversation is resolved".to_owned(),
     };
     let conditions: Vec<String> = (rule.conditions.iter())
         .map(|c| format!("{} {} {}", c.field, c.op.as_str(), c.value))
@@ -70,6 +87,19 @@ fn summary(rule: &AutomationDraft) -> String {
             AutomationAction::AssignMember { member_id } => format!("assign member {member_id}"),
             AutomationAction::SetPriority { priority } => format!("priority {}", priority.as_str()),
             AutomationAction::Resolve => "resolve".into(),
+            AutomationAction::SendCanned { shortcut } => format!("reply with canned “{shortcut}”"),
+            AutomationAction::SendInteractive { interactive } => {
+                format!("send buttons “{}”", interactive.body())
+            }
+            AutomationAction::Notify { text, member_id } => match member_id {
+                Some(id) => format!("notify member {id}: “{text}”"),
+                None => format!("notify the assignee or team: “{text}”"),
+            },
+            AutomationAction::Snooze { minutes } => format!("snooze {}", duration_words(*minutes)),
+            AutomationAction::AskCsat { scale, .. } => match scale {
+                CsatScale::Stars => "ask for a rating (1–5)".into(),
+                CsatScale::Thumbs => "ask for a rating (👍/👎)".into(),
+            },
         })
         .collect();
     let condition = if conditions.is_empty() {
@@ -80,11 +110,22 @@ fn summary(rule: &AutomationDraft) -> String {
     format!("{when}{condition}: {}.", actions.join(", "))
 }
 
+/// Minutes as people say them: 90 minutes, 2 hours, 1 day.
+pub fn duration_words(minutes: u32) -> String {
+    let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match minutes {
+        m if m >= 1440 && m.is_multiple_of(1440) => plural(m / 1440, "day"),
+        m if m >= 60 && m.is_multiple_of(60) => plural(m / 60, "hour"),
+        m => plural(m, "minute"),
+    }
+}
+
 /// A run as its line in the rule's recent runs.
 fn run_line(run: &AutomationRunView) -> String {
     let what = if run.acted { "acted" } else { "held back" };
     let results: Vec<&str> = run.actions.iter().map(|a| a.result.as_str()).collect();
     let conversation = run.conversation_id.map_or("—".into(), |c| c.to_string());
+    let what = if run.matched { what } else { "no match" };
     let results = if results.is_empty() {
         String::new()
     } else {

@@ -6,7 +6,9 @@
 use parley_app::automation::{
     AutomationAction, AutomationDraft, AutomationTrigger, Condition, ConditionMatch, ConditionOp,
 };
+use parley_app::compose::Outgoing;
 use regex::{Regex, RegexBuilder};
+use std::time::Duration;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -16,6 +18,13 @@ const LONGEST_TEXT: usize = 4096;
 /// A pattern compiles to at most this much memory: a rule never takes the worker down.
 const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
 const DEFAULT_COOLDOWN_MINUTES: u32 = 60;
+/// The clock's triggers and snoozes look at most thirty days ahead.
+const LONGEST_WAIT_MINUTES: u32 = 30 * 24 * 60;
+/// A window lasts a day: it closes within a day of any moment in it.
+const WINDOW_MINUTES: u32 = 24 * 60;
+const LONGEST_NOTICE: usize = 500;
+/// An interactive message's body limit.
+const LONGEST_QUESTION: usize = 1024;
 
 /// Text as rules compare it: full-width forms folded (ＰＲＩＣＥ is PRICE), accents dropped
 /// (précio is precio), lower case, in any script (价格 stays 价格).
@@ -103,11 +112,22 @@ impl Rule {
         if draft.cooldown_minutes == Some(0) {
             return Err("a cooldown is at least a minute".into());
         }
+        check_trigger(&mut draft)?;
         Ok(Rule { draft, tests })
     }
 
     pub fn trigger(&self) -> AutomationTrigger {
         self.draft.trigger
+    }
+
+    /// For the clock's triggers, how long (checked: set for those, and only those).
+    pub fn minutes(&self) -> Option<Duration> {
+        (self.draft.minutes).map(|minutes| Duration::from_secs(u64::from(minutes) * 60))
+    }
+
+    /// Whether a `label_added` rule is set off by this label (by name, whatever its case).
+    pub fn wants_label(&self, added: &str) -> bool {
+        (self.draft.label.as_deref()).is_none_or(|label| label.eq_ignore_ascii_case(added.trim()))
     }
 
     /// How long the rule waits before acting again in the same conversation.
@@ -135,8 +155,73 @@ impl Rule {
     }
 }
 
+/// The trigger's own settings: minutes for the clock's triggers (within what makes sense for
+/// each), a label for `label_added`, nothing otherwise.
+fn check_trigger(draft: &mut AutomationDraft) -> Result<(), String> {
+    let trigger = draft.trigger;
+    let name = trigger.as_str();
+    match (trigger.is_timed(), draft.minutes) {
+        (true, None) => return Err(format!("{name} needs minutes")),
+        (true, Some(minutes)) => {
+            let most = match trigger {
+                AutomationTrigger::WindowClosing => WINDOW_MINUTES - 1,
+                _ => LONGEST_WAIT_MINUTES,
+            };
+            if minutes == 0 || minutes > most {
+                return Err(format!("{name} takes 1 to {most} minutes"));
+            }
+        }
+        (false, Some(_)) => return Err(format!("{name} takes no minutes")),
+        (false, None) => {}
+    }
+    draft.label = draft.label.take().map(|label| label.trim().to_owned());
+    match (trigger, &draft.label) {
+        (AutomationTrigger::LabelAdded, Some(label)) if label.is_empty() => {
+            draft.label = None;
+        }
+        (AutomationTrigger::LabelAdded, _) | (_, None) => {}
+        (_, Some(_)) => return Err(format!("{name} takes no label")),
+    }
+    Ok(())
+}
+
 fn check_action(action: &AutomationAction) -> Result<(), String> {
     match action {
+        AutomationAction::SendCanned { shortcut } if shortcut.trim().is_empty() => {
+            return Err("send_canned needs a canned reply's shortcut".into());
+        }
+        AutomationAction::SendInteractive { interactive } => {
+            let message = Outgoing::Interactive {
+                interactive: interactive.clone(),
+            };
+            message
+                .check_limits()
+                .map_err(|why| format!("send_interactive: {why}"))?;
+        }
+        AutomationAction::Notify { text, member_id } => {
+            let length = text.trim().chars().count();
+            if length == 0 || length > LONGEST_NOTICE {
+                return Err(format!(
+                    "notify needs a text of 1 to {LONGEST_NOTICE} characters"
+                ));
+            }
+            if member_id.is_some_and(|id| id < 1) {
+                return Err("notify's member_id is a member's id".into());
+            }
+        }
+        AutomationAction::Snooze { minutes }
+            if *minutes == 0 || *minutes > LONGEST_WAIT_MINUTES =>
+        {
+            return Err(format!("snooze takes 1 to {LONGEST_WAIT_MINUTES} minutes"));
+        }
+        AutomationAction::AskCsat {
+            question: Some(question),
+            ..
+        } if question.chars().count() > LONGEST_QUESTION => {
+            return Err(format!(
+                "the rating question is at most {LONGEST_QUESTION} characters"
+            ));
+        }
         AutomationAction::SendText { text } => {
             let length = text.trim().chars().count();
             if length == 0 || length > LONGEST_TEXT {
@@ -437,5 +522,63 @@ mod tests {
         let mut nameless = draft(json!([]), reply);
         nameless.name = " ".into();
         assert!(Rule::check(nameless).unwrap_err().contains("name"));
+    }
+
+    #[test]
+    fn the_clocks_triggers_need_minutes_that_make_sense_and_only_they_take_them() {
+        let rule = |trigger: &str, minutes: Option<u32>, label: Option<&str>| {
+            let mut draft = draft(json!([]), json!([{"type": "resolve"}]));
+            draft.trigger = trigger.parse().unwrap();
+            draft.minutes = minutes;
+            draft.label = label.map(str::to_owned);
+            Rule::check(draft)
+        };
+        let idle = rule("conversation_idle", Some(1440), None).unwrap();
+        assert_eq!(idle.minutes(), Some(Duration::from_secs(86_400)));
+        assert!(
+            rule("conversation_unanswered", None, None)
+                .unwrap_err()
+                .contains("needs minutes")
+        );
+        assert!(
+            rule("window_closing", Some(1440), None)
+                .unwrap_err()
+                .contains("1 to 1439")
+        );
+        assert!(
+            rule("message_received", Some(5), None)
+                .unwrap_err()
+                .contains("no minutes")
+        );
+        assert!(
+            rule("message_received", None, Some("vip"))
+                .unwrap_err()
+                .contains("no label")
+        );
+        let vip = rule("label_added", None, Some(" VIP ")).unwrap();
+        assert!(vip.wants_label("vip") && !vip.wants_label("spam"));
+        assert!(
+            rule("label_added", None, Some(""))
+                .unwrap()
+                .wants_label("spam")
+        );
+    }
+
+    #[test]
+    fn new_actions_are_checked_whole() {
+        let refused = |action: serde_json::Value| Rule::check(draft(json!([]), json!([action])));
+        assert!(refused(json!({"type": "send_canned", "shortcut": " "})).is_err());
+        let four_buttons = json!({"type": "send_interactive", "interactive": {"type": "button",
+            "body": "Pick", "buttons": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"},
+            {"id": "c", "title": "C"}, {"id": "d", "title": "D"}]}});
+        assert!(
+            refused(four_buttons)
+                .unwrap_err()
+                .starts_with("send_interactive")
+        );
+        assert!(refused(json!({"type": "notify", "text": ""})).is_err());
+        assert!(refused(json!({"type": "snooze", "minutes": 0})).is_err());
+        let ask = json!({"type": "ask_csat", "scale": "thumbs", "ask_comment": true});
+        assert!(refused(ask).is_ok());
     }
 }

@@ -25,6 +25,10 @@ pub struct Conversation {
     pub labels: Vec<String>,
     /// The team whose queue it is in, if any.
     pub team_id: Option<i64>,
+    /// Since when the customer has waited for a member's reply.
+    pub customer_waiting_since: Option<Millis>,
+    /// The customer's rating (1 to 5) and comment.
+    pub csat: Option<(u8, Option<String>)>,
 }
 
 /// Who a conversation is with.

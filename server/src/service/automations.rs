@@ -10,6 +10,7 @@ use parley_app::automation::{
     ActionResult, Automation, AutomationDraft, AutomationPatch, AutomationRunView,
     AutomationSample, AutomationVerdict,
 };
+use parley_app::collaboration::check_shortcut;
 use parley_app::model::{UnixTime, Viewer};
 
 /// Most runs a rule's history answers with.
@@ -30,6 +31,7 @@ fn run_view(run: AutomationRun) -> AutomationRunView {
     AutomationRunView {
         id: run.id,
         event_id: run.event_id,
+        occasion_at: run.occasion_at.map(|at| UnixTime::from_millis(at.0)),
         conversation_id: run.conversation_id,
         matched: run.matched,
         acted: run.acted,
@@ -44,13 +46,15 @@ fn run_view(run: AutomationRun) -> AutomationRunView {
     }
 }
 
-/// Checks a rule and what it names: its labels, team and member must exist.
-async fn checked(svc: &Services, draft: AutomationDraft) -> ServiceResult<Rule> {
+/// Checks a rule and what it names: its labels, team, members and (shared) canned replies
+/// must exist.
+async fn checked(svc: &Services, viewer: &Viewer, draft: AutomationDraft) -> ServiceResult<Rule> {
     use parley_app::automation::AutomationAction as Action;
     let rule = Rule::check(draft).map_err(ServiceError::Invalid)?;
     let labels = svc.store.labels.list().await?;
     let teams = svc.store.routing.teams().await?;
     let users = svc.store.team.list_users().await?;
+    let canned = svc.store.canned_replies.visible_to(viewer.id).await?;
     for action in &rule.draft.actions {
         match action {
             Action::AddLabel { label } | Action::RemoveLabel { label } => {
@@ -68,9 +72,23 @@ async fn checked(svc: &Services, draft: AutomationDraft) -> ServiceResult<Rule> 
             Action::AssignTeam { team_id } if !teams.iter().any(|t| t.id == *team_id) => {
                 return Err(ServiceError::Invalid(format!("no team {team_id}")));
             }
+            Action::SendCanned { shortcut } => {
+                let wanted =
+                    check_shortcut(shortcut).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                if !canned
+                    .iter()
+                    .any(|c| c.owner.is_none() && c.shortcut == wanted)
+                {
+                    return Err(ServiceError::Invalid(format!(
+                        "no shared canned reply “{wanted}”"
+                    )));
+                }
+            }
             Action::AssignMember { member_id }
-                if !users.iter().any(|u| u.id.0 == *member_id && !u.disabled) =>
-            {
+            | Action::Notify {
+                member_id: Some(member_id),
+                ..
+            } if !users.iter().any(|u| u.id.0 == *member_id && !u.disabled) => {
                 return Err(ServiceError::Invalid(format!(
                     "no member {member_id} (or they are disabled)"
                 )));
@@ -94,7 +112,7 @@ pub async fn create(
     draft: AutomationDraft,
 ) -> ServiceResult<Automation> {
     require_admin(viewer)?;
-    let rule = checked(svc, draft).await?;
+    let rule = checked(svc, viewer, draft).await?;
     let record = svc
         .store
         .automations
@@ -134,7 +152,7 @@ pub async fn update(
     if let Some(cooldown) = patch.cooldown_minutes {
         draft.cooldown_minutes = (cooldown > 0).then_some(cooldown);
     }
-    let rule = checked(svc, draft).await?;
+    let rule = checked(svc, viewer, draft).await?;
     let record = svc
         .store
         .automations

@@ -33,7 +33,9 @@ pub struct ActionOutcome {
 pub struct AutomationRun {
     pub id: i64,
     pub automation_id: i64,
-    pub event_id: i64,
+    /// The event that set it off, or (for the clock's triggers) the moment it was about.
+    pub event_id: Option<i64>,
+    pub occasion_at: Option<Millis>,
     pub conversation_id: Option<i64>,
     pub matched: bool,
     /// Whether it acted (held back: within its cooldown, or a message too old to answer).
@@ -69,8 +71,10 @@ pub trait AutomationStore: Send + Sync {
     /// Judges the events logged since the last turn with `rules` (enabled, in order; `hours`
     /// says whether the business is open), acting on what matches, a batch per transaction:
     /// actions, runs and the cursor commit together, so each event is judged once whichever
-    /// node takes the turn. The number of events judged. Without rules, the cursor moves to
-    /// the log's end: a rule enabled later judges what comes after.
+    /// node takes the turn. Then the clock's triggers: conversations whose moment came (after
+    /// the rule was saved), each judged once per rule and moment. The number of events and
+    /// moments judged. Without rules, the cursor moves to the log's end: a rule enabled later
+    /// judges what comes after.
     async fn run_automations(
         &self,
         rules: &[(i64, Rule)],

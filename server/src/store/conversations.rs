@@ -175,7 +175,8 @@ pub trait ConversationStore: Send + Sync {
 
 pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.phone_number_id, c.status,
     c.assignee_id, c.last_message_at, c.window_expires_at, c.unread_count, c.last_message_preview,
-    c.priority, c.snoozed_until, c.team_id, ct.id AS contact_id, COALESCE(ct.edited_name, ct.name) AS contact_name, ct.username AS contact_username, ct.wa_id,
+    c.priority, c.snoozed_until, c.team_id, c.customer_waiting_since, c.csat_rating,
+    c.csat_comment, ct.id AS contact_id, COALESCE(ct.edited_name, ct.name) AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id";
 
@@ -192,6 +193,9 @@ pub(super) struct ConversationRow {
     pub(super) priority: i64,
     snoozed_until: Option<i64>,
     team_id: Option<i64>,
+    customer_waiting_since: Option<i64>,
+    csat_rating: Option<i64>,
+    csat_comment: Option<String>,
     contact_id: i64,
     contact_name: Option<String>,
     contact_username: Option<String>,
@@ -229,6 +233,10 @@ impl ConversationRow {
             snoozed_until: self.snoozed_until.map(Millis),
             labels,
             team_id: self.team_id,
+            customer_waiting_since: self.customer_waiting_since.map(Millis),
+            csat: (self.csat_rating)
+                .and_then(|rating| u8::try_from(rating).ok())
+                .map(|rating| (rating, self.csat_comment)),
         })
     }
 }

@@ -18,7 +18,7 @@ pub struct Notification {
     pub contact: ContactRef,
     pub note_id: Option<i64>,
     pub actor: Option<MemberRef>,
-    /// The note's text, for a mention.
+    /// The note's text, for a mention; the rule's text, for an automation's.
     pub note_body: Option<String>,
     pub created_at: Millis,
     pub read_at: Option<Millis>,
@@ -42,7 +42,7 @@ pub trait NotificationStore: Send + Sync {
 }
 
 pub(super) const NOTIFICATION_SELECT: &str = "SELECT n.id, n.user_id, n.kind, n.conversation_id,
-    n.note_id, n.actor_id, a.name AS actor_name, no.body AS note_body, n.created_at, n.read_at,
+    n.note_id, n.actor_id, a.name AS actor_name, COALESCE(n.detail, no.body) AS note_body, n.created_at, n.read_at,
     ct.id AS contact_id, COALESCE(ct.edited_name, ct.name) AS contact_name, ct.username AS contact_username, ct.wa_id,
     ct.bsuid
     FROM notifications n
@@ -74,6 +74,7 @@ pub(super) fn kind_str(kind: NotificationKind) -> &'static str {
     match kind {
         NotificationKind::Mention => "mention",
         NotificationKind::SnoozeEnded => "snooze_ended",
+        NotificationKind::Automation => "automation",
     }
 }
 
@@ -82,6 +83,7 @@ impl NotificationRow {
         let kind = match self.kind.as_str() {
             "mention" => NotificationKind::Mention,
             "snooze_ended" => NotificationKind::SnoozeEnded,
+            "automation" => NotificationKind::Automation,
             other => return Err(StoreError::Corrupt(format!("notification kind {other:?}"))),
         };
         let actor = match (self.actor_id, self.actor_name) {

@@ -135,10 +135,21 @@ impl AutomationStore for Engine {
     }
 
     async fn automation_runs(&self, id: i64, limit: i64) -> StoreResult<Vec<AutomationRun>> {
-        type Row = (i64, i64, i64, Option<i64>, bool, bool, String, String, i64);
+        type Row = (
+            i64,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            bool,
+            bool,
+            String,
+            String,
+            i64,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, automation_id, event_id, conversation_id, matched, acted, reasons, actions,
-               at FROM automation_runs WHERE automation_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, automation_id, event_id, occasion_at, conversation_id, matched, acted,
+               reasons, actions, at FROM automation_runs WHERE automation_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(id)
         .bind(limit)
@@ -150,6 +161,7 @@ impl AutomationStore for Engine {
                     id,
                     automation_id,
                     event_id,
+                    occasion_at,
                     conversation_id,
                     matched,
                     acted,
@@ -167,6 +179,7 @@ impl AutomationStore for Engine {
                         id,
                         automation_id,
                         event_id,
+                        occasion_at: occasion_at.map(Millis),
                         conversation_id,
                         matched,
                         acted,
@@ -211,8 +224,20 @@ impl AutomationStore for Engine {
             }
             judged += events;
             if !more {
-                return Ok(judged);
+                break;
             }
         }
+        if rules.iter().any(|(_, rule)| rule.trigger().is_timed()) {
+            let _turn = self.write_turn().await;
+            let mut tx = self.pool.begin_with(BEGIN_READ_THEN_WRITE).await?;
+            let timed =
+                super::automation_worker::take_timed_turn(&mut tx, rules, hours, now).await?;
+            tx.commit().await?;
+            if timed > 0 {
+                self.announce();
+            }
+            judged += timed;
+        }
+        Ok(judged)
     }
 }

@@ -453,6 +453,19 @@ pub(super) struct Activity<'a> {
     /// The window this message opens, for a customer's message.
     pub(super) window: Option<Millis>,
     pub(super) unread: bool,
+    /// Whether the customer now waits for a reply (their message) or has one (a member's).
+    pub(super) waiting: Waiting,
+}
+
+/// What a message does to the customer's wait for a reply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Waiting {
+    /// The customer wrote: they wait, since this message unless they already did.
+    Starts,
+    /// A member (or the business phone) answered.
+    Ends,
+    /// Automated, campaign and Parley's own messages answer nobody.
+    Unchanged,
 }
 
 pub(super) async fn record_activity(
@@ -468,7 +481,12 @@ pub(super) async fn record_activity(
            window_expires_at = CASE WHEN $3 IS NULL THEN window_expires_at
                                     WHEN window_expires_at IS NULL OR window_expires_at < $3 THEN $3
                                     ELSE window_expires_at END,
-           unread_count = unread_count + $4
+           unread_count = unread_count + $4,
+           customer_waiting_since = CASE $6 WHEN 1 THEN COALESCE(customer_waiting_since, $1)
+                                            WHEN 2 THEN NULL
+                                            ELSE customer_waiting_since END,
+           customer_wrote_at = CASE WHEN $6 <> 1 OR customer_wrote_at > $1 THEN customer_wrote_at
+                                    ELSE $1 END
          WHERE id = $5",
     )
     .bind(activity.at)
@@ -476,6 +494,11 @@ pub(super) async fn record_activity(
     .bind(activity.window.map(|w| w.0))
     .bind(i64::from(activity.unread))
     .bind(conversation_id)
+    .bind(match activity.waiting {
+        Waiting::Starts => 1_i64,
+        Waiting::Ends => 2,
+        Waiting::Unchanged => 0,
+    })
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -527,6 +550,7 @@ async fn woke(tx: &mut Tx<'_>, id: i64, assignee: Option<UserId>, now: Millis) -
             conversation_id: id,
             note_id: None,
             actor: None,
+            detail: None,
         };
         notify(tx, &ended, now).await?;
     }

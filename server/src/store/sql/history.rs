@@ -55,7 +55,8 @@ pub(super) async fn record(
                 mark.write(tx, now).await?;
                 // A conversation closed unanswered has no first response to wait for.
                 sqlx::query(
-                    "UPDATE conversations SET awaiting_first_reply_since = NULL WHERE id = $1",
+                    "UPDATE conversations SET awaiting_first_reply_since = NULL,
+                       customer_waiting_since = NULL WHERE id = $1",
                 )
                 .bind(conversation_id)
                 .execute(&mut **tx)
@@ -168,4 +169,17 @@ pub(super) async fn mark_lapsed_windows(tx: &mut Tx<'_>, now: Millis) -> StoreRe
     .execute(&mut **tx)
     .await?;
     Ok(marked.rows_affected())
+}
+
+/// Marks a customer's rating (1 to 5) in the conversation's history, counted for the member
+/// who had the conversation.
+pub(super) async fn record_csat(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    rating: u8,
+    now: Millis,
+) -> StoreResult<()> {
+    let mut mark = Mark::new(conversation_id, HistoryKind::Csat, None);
+    mark.value = Some(i64::from(rating));
+    mark.write(tx, now).await
 }

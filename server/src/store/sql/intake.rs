@@ -15,7 +15,7 @@ use crate::store::{BusinessNumber, IntakeStore, ParsedWebhook, StoreError, Store
 use async_trait::async_trait;
 use parley_app::model::{Direction, MessageStatus};
 
-use super::conversations::{Activity, conversation_for, record_activity};
+use super::conversations::{Activity, Waiting, conversation_for, record_activity};
 use super::costs::record_charges;
 use super::messages::{Delivered, apply_amendment, exists};
 use super::statuses::{apply_recorded_statuses, apply_statuses};
@@ -261,8 +261,20 @@ async fn apply_inbound(
     if exists(tx, &message.wamid).await? {
         return Ok(()); // a redelivery: already stored, nothing changes
     }
-    let conversation_id =
-        conversation_for(tx, contact_id, &change.phone_number_id, at, now).await?;
+    // A rating (or its comment) lands in the resolved conversation it answers.
+    let answer = super::csat::answered(
+        tx,
+        contact_id,
+        &change.phone_number_id,
+        &message.content,
+        at,
+        now,
+    )
+    .await?;
+    let conversation_id = match answer {
+        Some(answered) => answered,
+        None => conversation_for(tx, contact_id, &change.phone_number_id, at, now).await?,
+    };
     let delivered = Delivered {
         conversation_id,
         wamid: &message.wamid,
@@ -280,7 +292,12 @@ async fn apply_inbound(
         at,
         preview: &preview_of(&message.content),
         window: window::opened_by(message),
-        unread: true,
+        unread: answer.is_none(),
+        waiting: if answer.is_none() {
+            Waiting::Starts
+        } else {
+            Waiting::Unchanged
+        },
     };
     record_activity(tx, conversation_id, activity).await?;
     let received = DomainEvent::MessageReceived {
@@ -334,6 +351,7 @@ async fn apply_echo(
         preview: &preview_of(&echo.content),
         window: None,
         unread: false,
+        waiting: Waiting::Ends,
     };
     record_activity(tx, conversation_id, activity).await?;
     // A status may have arrived before its echo.

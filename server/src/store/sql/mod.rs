@@ -8,6 +8,7 @@ use super::{
 };
 
 mod audit;
+mod automation_actions;
 mod automation_worker;
 mod automations;
 mod business_hours;
@@ -23,6 +24,7 @@ mod contacts;
 mod conversation_labels;
 mod conversations;
 mod costs;
+mod csat;
 mod events;
 mod history;
 mod intake;

@@ -81,6 +81,7 @@ impl NoteStore for Engine {
                     conversation_id: note.conversation_id,
                     note_id: Some(id),
                     actor: Some(note.author),
+                    detail: None,
                 };
                 notify(&mut tx, &mention, now).await?;
             }

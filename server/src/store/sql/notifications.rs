@@ -16,6 +16,8 @@ pub(super) struct NewNotification {
     pub(super) conversation_id: i64,
     pub(super) note_id: Option<i64>,
     pub(super) actor: Option<UserId>,
+    /// What an automation says.
+    pub(super) detail: Option<String>,
 }
 
 /// Writes a notification and its event inside the caller's transaction, unless the member
@@ -28,10 +30,12 @@ pub(super) async fn notify(
     let wanted = match notification.kind {
         NotificationKind::Mention => "notify_mention",
         NotificationKind::SnoozeEnded => "notify_snooze_ended",
+        NotificationKind::Automation => "disabled_at IS NULL",
     };
     let id: Option<i64> = sqlx::query_scalar(&format!(
-        "INSERT INTO notifications (user_id, kind, conversation_id, note_id, actor_id, created_at)
-         SELECT $1, $2, $3, $4, $5, $6 FROM users WHERE id = $1 AND {wanted}
+        "INSERT INTO notifications (user_id, kind, conversation_id, note_id, actor_id, created_at,
+           detail)
+         SELECT $1, $2, $3, $4, $5, $6, $7 FROM users WHERE id = $1 AND {wanted}
          RETURNING id"
     ))
     .bind(notification.user.0)
@@ -40,6 +44,7 @@ pub(super) async fn notify(
     .bind(notification.note_id)
     .bind(notification.actor.map(|a| a.0))
     .bind(now.0)
+    .bind(&notification.detail)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(id) = id else { return Ok(None) };

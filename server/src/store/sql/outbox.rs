@@ -9,7 +9,7 @@ use crate::store::{NewOutbound, OutboxJob, OutboxStore, StoreResult};
 use async_trait::async_trait;
 use parley_app::model::{DeliveryError, Direction, MessageStatus};
 
-use super::conversations::{Activity, record_activity};
+use super::conversations::{Activity, Waiting, record_activity};
 
 /// Due jobs, except those queued behind a customer's job in flight or held back; `now` and
 /// `limit` name the query's parameters.
@@ -31,7 +31,6 @@ fn due(now: &str, limit: &str) -> String {
 
 const LEASED: &str = "RETURNING message_id, phone_number_id, request, attempts, priority";
 
-/// Stores an outbound message (status `queued`) and its send job in the caller's transaction.
 /// Queues a plain text to the conversation's customer from Parley itself (no member): an
 /// opt-out's confirmation, or an automation's reply (`automation_id`). `None` when the
 /// conversation has no one to send to.
@@ -39,6 +38,31 @@ pub(super) async fn send_text_in(
     tx: &mut Tx<'_>,
     conversation_id: i64,
     text: &str,
+    automation_id: Option<i64>,
+    now: Millis,
+) -> StoreResult<Option<i64>> {
+    let object = serde_json::json!({ "body": text, "preview_url": false });
+    let message = OwnMessage {
+        kind: "text",
+        text,
+        object,
+    };
+    send_own_in(tx, conversation_id, message, automation_id, now).await
+}
+
+/// A message Parley sends by itself: Meta's type, the thread's text, and Meta's object.
+pub(super) struct OwnMessage<'a> {
+    pub(super) kind: &'static str,
+    pub(super) text: &'a str,
+    pub(super) object: serde_json::Value,
+}
+
+/// Queues `message` to the conversation's customer from Parley itself; `None` when the
+/// conversation has no one to send to.
+pub(super) async fn send_own_in(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    message: OwnMessage<'_>,
     automation_id: Option<i64>,
     now: Millis,
 ) -> StoreResult<Option<i64>> {
@@ -59,14 +83,14 @@ pub(super) async fn send_text_in(
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": recipient,
-        "type": "text",
-        "text": { "body": text, "preview_url": false },
+        "type": message.kind,
+        message.kind: message.object,
     });
-    let reply = NewOutbound {
+    let own = NewOutbound {
         conversation_id,
         author: None,
-        kind: "text".into(),
-        text: Some(text.to_owned()),
+        kind: message.kind.into(),
+        text: Some(message.text.to_owned()),
         phone_number_id,
         recipient,
         request,
@@ -78,9 +102,10 @@ pub(super) async fn send_text_in(
         campaign_id: None,
         automation_id,
     };
-    enqueue_in(tx, &reply, now).await.map(Some)
+    enqueue_in(tx, &own, now).await.map(Some)
 }
 
+/// Stores an outbound message (status `queued`) and its send job in the caller's transaction.
 pub(super) async fn enqueue_in(
     tx: &mut Tx<'_>,
     message: &NewOutbound,
@@ -139,6 +164,11 @@ pub(super) async fn enqueue_in(
         preview: &preview(&message.kind, message.text.as_deref()),
         window: None,
         unread: false,
+        waiting: if message.author.is_some() {
+            Waiting::Ends
+        } else {
+            Waiting::Unchanged
+        },
     };
     record_activity(tx, message.conversation_id, activity).await?;
     let queued = DomainEvent::MessageQueued {

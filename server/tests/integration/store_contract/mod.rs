@@ -1,6 +1,7 @@
 //! The store contract: every operation of every store domain, against SQLite and PostgreSQL
 //! alike (each file runs its tests on both engines).
 
+mod automation_timers;
 mod automations;
 mod campaigns;
 mod canned;
