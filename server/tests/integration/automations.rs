@@ -1,13 +1,21 @@
 //! Automations over HTTP with the worker running: admins write, test, switch and order rules;
 //! a keyword rule answers a customer as "Automation" and its run says why; agents get 403.
+//! With the app's clock moved by hand: a member's label sets a rule off, a window about to
+//! close notifies the admins, a quiet conversation is resolved and its customer's rating is
+//! stored on it and counted in the reports.
 
 use crate::on_both_engines;
 use crate::support::{Engine, TestApp, eventually};
 use crate::wa;
 use parley_app::model::Role;
+use parley_server::domain::{Clock, ManualClock};
 use serde_json::{Value, json};
+use std::time::Duration;
 
-on_both_engines!(rules_are_written_tested_and_answer_customers,);
+on_both_engines!(
+    rules_are_written_tested_and_answer_customers,
+    the_clock_and_members_set_rules_off_and_a_rating_is_stored,
+);
 
 fn keyword_rule() -> Value {
     json!({
@@ -140,4 +148,109 @@ async fn rules_are_written_tested_and_answer_customers(engine: Engine) {
         .call("GET", &format!("/api/v1/automations/{id}/runs"), None)
         .await;
     assert_eq!(status, 404);
+}
+
+async fn the_clock_and_members_set_rules_off_and_a_rating_is_stored(engine: Engine) {
+    let clock = ManualClock::starting_now();
+    let app = TestApp::spawn_on(engine, clock.clone(), |_| {}).await;
+    let admin = app.api().await;
+    let (agent, agent_id) = app.member("Ana", Role::Agent).await;
+    let label = json!({"name": "vip", "colour": "#7c3aed"});
+    assert_eq!(
+        admin.call("POST", "/api/v1/labels", Some(label)).await.0,
+        201
+    );
+    let rules = [
+        json!({"name": "VIPs to Ana", "trigger": "label_added", "label": "VIP",
+               "actions": [{"type": "assign_member", "member_id": agent_id},
+                           {"type": "set_priority", "priority": "high"}]}),
+        json!({"name": "Window reminder", "trigger": "window_closing", "minutes": 60,
+               "actions": [{"type": "notify", "text": "The window closes within the hour"}]}),
+        json!({"name": "Auto-resolve", "trigger": "conversation_idle", "minutes": 1400,
+               "actions": [{"type": "resolve"}]}),
+        json!({"name": "CSAT", "trigger": "conversation_resolved",
+               "actions": [{"type": "ask_csat", "scale": "stars"}]}),
+    ];
+    for rule in rules {
+        let (status, body) = admin.call("POST", "/api/v1/automations", Some(rule)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, body) = admin
+        .call(
+            "POST",
+            "/api/v1/automations",
+            Some(json!({"name": "Bad", "trigger": "window_closing", "actions": [{"type": "resolve"}]})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"].as_str().unwrap().contains("needs minutes"),
+        "{body}"
+    );
+
+    let sent = clock.now().0 / 1000;
+    let asks = wa::inbound_text(wa::NUMBER_A, "15551802", "Mia", "wamid.mia.1", sent, "hi");
+    app.deliver(&asks).await;
+    let conversation = eventually("Mia's conversation", || async {
+        let page = admin.conversations("search=15551802").await;
+        page["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let path = format!("/api/v1/conversations/{conversation}");
+    let waiting = admin.get(&path).await;
+    assert!(waiting["awaiting_reply_since"].is_number(), "{waiting}");
+
+    // A member's label sets the VIP rule off.
+    let (status, _) = agent
+        .call("PATCH", &path, Some(json!({"labels": ["vip"]})))
+        .await;
+    assert_eq!(status, 200);
+    eventually("the VIP rule acted", || async {
+        let now = admin.get(&path).await;
+        (now["assignee_id"] == agent_id && now["priority"] == "high").then_some(())
+    })
+    .await;
+
+    // 23 h 10 min later the window closes within the hour: the assignee is told.
+    clock.advance(Duration::from_secs(23 * 3600 + 600));
+    let told = eventually("the window reminder", || async {
+        let list = agent.get("/api/v1/notifications").await;
+        (list["notifications"].as_array().unwrap().iter())
+            .find(|n| n["kind"] == "automation")
+            .cloned()
+    })
+    .await;
+    assert_eq!(told["conversation_id"], conversation);
+    assert_eq!(told["excerpt"], "The window closes within the hour");
+
+    // 23 h 20 min after the customer's message the conversation is resolved, and asked for a
+    // rating while the window is still open.
+    clock.advance(Duration::from_secs(900));
+    let question = eventually("the rating question", || async {
+        (admin.messages(conversation).await.into_iter())
+            .find(|m| m["type"] == "interactive" && m["author_name"] == "Automation")
+    })
+    .await;
+    assert_eq!(admin.get(&path).await["status"], "resolved");
+    assert!(question["text"].as_str().unwrap().contains("How did we do"));
+    let tap = wa::notification(vec![wa::messages_change(
+        wa::NUMBER_A,
+        vec![wa::contact(Some("15551802"), None, "Mia")],
+        vec![json!({"id": "wamid.mia.2", "from": "15551802",
+            "timestamp": (clock.now().0 / 1000).to_string(), "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply":
+                {"id": format!("csat:{conversation}:4"), "title": "★★★★☆"}}})],
+        vec![],
+    )]);
+    app.deliver(&tap).await;
+    let rated = eventually("the rating", || async {
+        let now = admin.get(&path).await;
+        now["csat"].is_object().then_some(now)
+    })
+    .await;
+    assert_eq!(rated["csat"], json!({"rating": 4, "comment": null}));
+    assert_eq!(rated["status"], "resolved");
+    let summary = admin.get("/api/v1/reports/summary").await;
+    assert_eq!(summary["csat"]["count"], 1, "{summary}");
+    assert_eq!(summary["csat"]["average"], 4.0, "{summary}");
 }
