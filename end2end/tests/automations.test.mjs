@@ -1,6 +1,8 @@
 // Automations in a real browser against the sandbox demo: an admin adds a keyword reply with
 // the quick form and tries it on a sample; a customer's question is answered by it as
-// "Automation"; with the shop closed, a customer gets the demo's out-of-hours reply once.
+// "Automation"; with the shop closed, a customer gets the demo's out-of-hours reply once; a
+// conversation resolved in the inbox sends the demo's rating request; the customer's tap and
+// comment are stored on it (still resolved) and the thread shows them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, screenshot, signedInPage, startParley, team } from "./harness.mjs";
@@ -105,4 +107,58 @@ test("with the shop closed, a customer gets the out-of-hours reply once", async 
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal((await automated(conversation, /closed right now/)).length, 1);
+});
+
+test("a resolved conversation asks for a rating and the customer's answer is stored", async () => {
+  // Open around the clock: no out-of-hours reply in the way.
+  const hours = await parley.api("GET", "/business-hours");
+  for (const day of Object.keys(hours.hours)) hours.hours[day] = [{ opens: "00:00", closes: "23:59" }];
+  await parley.api("PUT", "/business-hours", hours);
+  const { page, errors } = await signedIn(team.admin);
+  // Fatima writes only when told to (the sandbox's background traffic leaves her alone).
+  const said = "Thanks, that's all I needed";
+  await parley.customerWrites(FATIMA.waId, { type: "text", text: { body: said } });
+  const conversation = await conversationWith(FATIMA.waId, said);
+  await page.goto(`${parley.url}/inbox/${conversation}`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.locator("header").getByRole("button", { name: "Resolve", exact: true }).click();
+
+  // The demo's "Rating request" rule asks with five stars, as "Automation".
+  const [question] = await automated(conversation, /How did we do/);
+  assert.equal(question.type, "interactive");
+  const rows = question.payload.interactive.action.sections[0].rows;
+  assert.deepEqual(rows.map((row) => row.title), ["★★★★★", "★★★★☆", "★★★☆☆", "★★☆☆☆", "★☆☆☆☆"]);
+  // She taps four stars, then adds a comment when invited.
+  const four = rows[1];
+  await parley.customerWrites(FATIMA.waId, {
+    type: "interactive",
+    context: { id: question.wamid },
+    interactive: { type: "list_reply", list_reply: { id: four.id, title: four.title } },
+  });
+  let rated;
+  for (let attempt = 0; ; attempt++) {
+    rated = await parley.api("GET", `/conversations/${conversation}`);
+    if (rated.csat) break;
+    if (attempt > 100) throw new Error(`no rating: ${JSON.stringify(rated)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(rated.csat, { rating: 4, comment: null });
+  await parley.customerWrites(FATIMA.waId, { type: "text", text: { body: "Fast and friendly 🙏" } });
+  for (let attempt = 0; ; attempt++) {
+    rated = await parley.api("GET", `/conversations/${conversation}`);
+    if (rated.csat.comment) break;
+    if (attempt > 100) throw new Error(`no comment: ${JSON.stringify(rated)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(rated.csat.comment, "Fast and friendly 🙏");
+  assert.equal(rated.status, "resolved", "the answers do not reopen the conversation");
+
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  const line = page.locator(".csat-line");
+  await line.waitFor();
+  assert.equal(await line.getAttribute("aria-label"), "The customer rated this conversation 4 of 5");
+  assert.match(await line.textContent(), /★★★★☆ — .*Fast and friendly/);
+  await screenshot(page, "csat");
+  assert.deepEqual(errors, []);
 });

@@ -147,10 +147,12 @@ pub fn AutomationsPage() -> impl IntoView {
             <main class="admin automations">
                 <h1>"Automations"</h1>
                 <p class="hint">
-                    "Rules judge each customer message (or newly opened conversation) in this order, after it is saved. "
-                    "Their replies are sent as “Automation”, at most three an hour per conversation, and never set rules off."
+                    "Rules judge what happens — a customer's message, a new conversation, a label a member adds, a resolution — in this order, after they are saved; "
+                    "the clock's rules (a customer waiting, a window closing, a quiet conversation) act once per moment. "
+                    "Their messages are sent as “Automation”, at most three an hour per conversation, and never set rules off."
                 </p>
                 <KeywordForm changed />
+                <super::automation_presets::ReadyMadeRules changed />
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match rules.await {

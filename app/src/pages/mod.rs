@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod automation_presets;
 mod automations;
 mod bell;
 mod business_hours;

@@ -75,6 +75,16 @@ pub trait AutomationStore: Send + Sync {
     /// the rule was saved), each judged once per rule and moment. The number of events and
     /// moments judged. Without rules, the cursor moves to the log's end: a rule enabled later
     /// judges what comes after.
+    /// Moves the worker past everything logged so far: the demo's seeded past is not judged.
+    async fn skip_logged(&self) -> StoreResult<()>;
+    /// Records that the conversation's customer was asked for a rating at `at` (the demo's
+    /// history, whose questions went out long ago; live questions come from `ask_csat`).
+    async fn asked_for_rating(
+        &self,
+        conversation_id: i64,
+        ask_comment: bool,
+        at: Millis,
+    ) -> StoreResult<()>;
     async fn run_automations(
         &self,
         rules: &[(i64, Rule)],

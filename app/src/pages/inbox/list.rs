@@ -192,6 +192,16 @@ fn Row(
     };
     let priority = move || row.with(|row| row.as_ref().map(|row| row.priority).unwrap_or_default());
     let status = move || row.with(|row| row.as_ref().map(|row| row.status));
+    let closing_soon = move || {
+        let now = clock.get();
+        row.with(|row| row.as_ref().is_some_and(|row| row.window_closing_soon(now)))
+    };
+    let rating = move || {
+        row.with(|row| {
+            row.as_ref()
+                .and_then(|row| row.csat.as_ref().map(|c| c.rating))
+        })
+    };
     view! {
         <li>
             <a
@@ -224,6 +234,14 @@ fn Row(
                         Some(ConversationStatus::Pending) => Some(view! { <span class="status-badge">"Pending"</span> }),
                         _ => None,
                     }}
+                    {move || closing_soon().then(|| view! {
+                        <span class="status-badge window-reminder" title="The customer is waiting and the window closes within the hour">
+                            "⏰ Reply before the window closes"
+                        </span>
+                    })}
+                    {move || rating().map(|rating| view! {
+                        <span class="status-badge csat-badge" aria-label=format!("Rated {rating} of 5")>{format!("★ {rating}")}</span>
+                    })}
                     {move || labels().into_iter().map(|name| view! { <LabelChip name /> }).collect_view()}
                 </span>
             </a>

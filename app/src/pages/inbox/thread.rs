@@ -201,6 +201,16 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
                 <StatusControls id status snoozed_until priority panel=commands.panel live />
             </div>
             <LabelBar id labels panel=commands.panel />
+            // In an element of its own: an optional node beside the label bar's confuses hydration.
+            <div class="csat-slot">
+                {move || thread.conversation.with(|c| c.as_ref().and_then(|c| c.csat.clone())).map(|csat| view! {
+                    <p class="csat-line" aria-label=format!("The customer rated this conversation {} of 5", csat.rating)>
+                        "Customer's rating: "
+                        <span class="csat-stars">{"★".repeat(usize::from(csat.rating))}{"☆".repeat(5 - usize::from(csat.rating.min(5)))}</span>
+                        {csat.comment.map(|comment| view! { " — " <q dir="auto">{comment}</q> })}
+                    </p>
+                })}
+            </div>
             <PresenceLine thread live />
         </header>
         {move || contact_id.get().map(|contact_id| view! { <ContactSidePanel contact_id /> })}

@@ -2,7 +2,7 @@
 //! first start: returning customers write on weekdays (more in office hours, fewer at
 //! weekends), the demo agents take their conversations from the teams' queues, answer within
 //! minutes (now and then hours) and resolve them; a few customers are never answered and
-//! their windows lapse. It goes through the same store operations as live traffic, each at
+//! their windows lapse; most rate the conversation afterwards. It goes through the same store operations as live traffic, each at
 //! its own past moment, so the history is the one real work would have written.
 
 use super::DemoTeams;
@@ -41,6 +41,13 @@ const QUESTIONS: [&str; 4] = [
     "Can I change the delivery address?",
     "Do you have this in a larger size?",
     "My parcel arrived damaged.",
+];
+/// The ratings customers give (1 to 5), in turn: mostly good.
+const RATINGS: [u8; 8] = [5, 4, 5, 5, 3, 4, 5, 2];
+const COMMENTS: [&str; 3] = [
+    "Quick and friendly, thanks!",
+    "Took a while, but sorted in the end.",
+    "Great service as always 🙌",
 ];
 /// Hours customers write at, office hours weighted.
 const HOURS: [i64; 8] = [9, 10, 11, 11, 14, 15, 16, 19];
@@ -133,6 +140,30 @@ pub(super) async fn seed_report_history(
                 .conversations
                 .change(id, resolve, Some(agent), resolved)
                 .await?;
+            // Most customers answer the rating request (mostly happy), some with a comment.
+            if seq % 4 != 3 {
+                store
+                    .automations
+                    .asked_for_rating(id, true, resolved)
+                    .await?;
+                let rating = RATINGS[(seq % RATINGS.len() as i64) as usize];
+                let tapped = Millis(resolved.0 + (2 + seq % 7) * MINUTE);
+                let tap = customer_rates(
+                    &wa_id,
+                    &format!("wamid.demo-history.{seq}.csat"),
+                    tapped,
+                    id,
+                    rating,
+                );
+                apply(store, -(seq * 10 + 2), &tap, tapped).await?;
+                if seq % 3 == 0 {
+                    let said = Millis(tapped.0 + MINUTE);
+                    let comment = COMMENTS[(seq % COMMENTS.len() as i64) as usize];
+                    let wamid = format!("wamid.demo-history.{seq}.comment");
+                    let comment = customer_writes(&wa_id, name, &wamid, said, comment);
+                    apply(store, -(seq * 10 + 3), &comment, said).await?;
+                }
+            }
         }
     }
     Ok(())
@@ -190,6 +221,19 @@ fn customer_writes(wa_id: &str, name: &str, wamid: &str, at: Millis, text: &str)
             "contacts": [{"wa_id": wa_id, "profile": {"name": name}}],
             "messages": [{"from": wa_id, "id": wamid, "timestamp": (at.0 / 1000).to_string(),
                 "type": "text", "text": {"body": text}}]}),
+    )
+}
+
+/// The customer's tap on a rating request's row.
+fn customer_rates(wa_id: &str, wamid: &str, at: Millis, conversation_id: i64, rating: u8) -> Value {
+    envelope(
+        "messages",
+        json!({"messaging_product": "whatsapp", "metadata": metadata(),
+            "contacts": [{"wa_id": wa_id, "profile": {"name": ""}}],
+            "messages": [{"from": wa_id, "id": wamid, "timestamp": (at.0 / 1000).to_string(),
+                "type": "interactive", "interactive": {"type": "list_reply", "list_reply": {
+                    "id": format!("csat:{conversation_id}:{rating}"),
+                    "title": "★".repeat(usize::from(rating))}}}]}),
     )
 }
 

@@ -213,7 +213,8 @@ async fn seed_teams(
 }
 
 /// The demo's rules, which its customers set off: keyword replies that understand Hebrew,
-/// Chinese and Spanish without accents, and an out-of-hours reply.
+/// Chinese and Spanish without accents (one a canned reply), an out-of-hours reply, VIPs
+/// first, a window reminder, auto-resolve after a quiet day and a rating request.
 async fn seed_automations(
     store: &crate::store::Store,
     now: crate::domain::Millis,
@@ -234,7 +235,7 @@ async fn seed_automations(
             "trigger": "message_received",
             "conditions": [{"field": "message.text", "op": "contains_any",
                 "value": ["shipping", "deliver", "envio", "配送", "発送"]}],
-            "actions": [{"type": "send_text", "text": "We ship across Europe in 2–4 working days. A teammate will confirm for your address."}],
+            "actions": [{"type": "send_canned", "shortcut": "shipping"}],
         }),
         serde_json::json!({
             "name": "Out of hours",
@@ -242,6 +243,32 @@ async fn seed_automations(
             "conditions": [{"field": "business_hours", "op": "is", "value": "closed"}],
             "actions": [{"type": "send_text", "text": "Thanks for writing! We're closed right now (weekdays 08:00–18:00, Saturdays 10:00–14:00, Berlin time) and will answer as soon as we open."}],
             "cooldown_minutes": 720,
+        }),
+        serde_json::json!({
+            "name": "VIPs first",
+            "trigger": "label_added",
+            "label": "VIP",
+            "actions": [{"type": "set_priority", "priority": "high"}],
+        }),
+        serde_json::json!({
+            "name": "Window reminder",
+            "trigger": "window_closing",
+            "minutes": 60,
+            "actions": [{"type": "notify", "text": "The customer is waiting and the window closes within the hour: answer now or only a paid template will reach them."}],
+        }),
+        serde_json::json!({
+            "name": "Auto-resolve",
+            "trigger": "conversation_idle",
+            "minutes": 1440,
+            "actions": [
+                {"type": "send_text", "text": "We'll close this chat for now — write any time and we'll pick it up."},
+                {"type": "resolve"},
+            ],
+        }),
+        serde_json::json!({
+            "name": "Rating request",
+            "trigger": "conversation_resolved",
+            "actions": [{"type": "ask_csat", "scale": "stars", "ask_comment": true}],
         }),
     ];
     for rule in rules {
@@ -369,7 +396,6 @@ async fn try_seed_teamwork(
         .routing
         .set_business_hours(&demo_business_hours(now), now)
         .await?;
-    seed_automations(store, now).await?;
     crm::seed_contacts(store, &conversations, &labels, admin_viewer.as_ref(), now).await?;
     campaigns::seed_campaigns(store, &conversations, admin, now).await?;
     campaigns::seed_rate_card(store).await?;
@@ -480,5 +506,8 @@ async fn try_seed_teamwork(
             store.canned_replies.create(&reply, now).await?;
         }
     }
+    // The seeded past is not for rules to judge: they start from here.
+    store.automations.skip_logged().await?;
+    seed_automations(store, now).await?;
     Ok(())
 }

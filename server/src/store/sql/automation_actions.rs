@@ -81,7 +81,8 @@ pub(super) async fn apply(
             if sent == done {
                 sqlx::query(
                     "UPDATE conversations SET csat_asked_at = $1, csat_wants_comment = $2,
-                       csat_comment_until = NULL WHERE id = $3",
+                       csat_rating = NULL, csat_comment = NULL, csat_comment_until = NULL
+                     WHERE id = $3",
                 )
                 .bind(now.0)
                 .bind(*ask_comment)

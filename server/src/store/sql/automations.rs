@@ -192,6 +192,37 @@ impl AutomationStore for Engine {
             .collect()
     }
 
+    async fn skip_logged(&self) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE automation_cursor
+             SET event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events)
+             WHERE id = 1 AND event_id < (SELECT COALESCE(MAX(id), 0) FROM domain_events)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn asked_for_rating(
+        &self,
+        conversation_id: i64,
+        ask_comment: bool,
+        at: Millis,
+    ) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE conversations SET csat_asked_at = $1, csat_wants_comment = $2,
+               csat_rating = NULL, csat_comment = NULL, csat_comment_until = NULL WHERE id = $3",
+        )
+        .bind(at.0)
+        .bind(ask_comment)
+        .bind(conversation_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn run_automations(
         &self,
         rules: &[(i64, Rule)],
@@ -200,14 +231,7 @@ impl AutomationStore for Engine {
     ) -> StoreResult<u64> {
         if rules.is_empty() {
             // Nothing to judge with: the worker starts from here once a rule is enabled.
-            let _turn = self.write_turn().await;
-            sqlx::query(
-                "UPDATE automation_cursor
-                 SET event_id = (SELECT COALESCE(MAX(id), 0) FROM domain_events)
-                 WHERE id = 1 AND event_id < (SELECT COALESCE(MAX(id), 0) FROM domain_events)",
-            )
-            .execute(&self.pool)
-            .await?;
+            self.skip_logged().await?;
             return Ok(0);
         }
         let mut judged = 0;

@@ -21,8 +21,11 @@ pub(super) async fn record(
     for (conversation_id, step, actor) in events.iter().filter_map(step_of) {
         match step {
             HistoryStep::Opened | HistoryStep::Reopened => {
+                // A new piece of work: the last one's rating belongs to its history.
                 sqlx::query(
-                    "UPDATE conversations SET cycle_started_at = $2, awaiting_first_reply_since = $2
+                    "UPDATE conversations SET cycle_started_at = $2, awaiting_first_reply_since = $2,
+                       csat_asked_at = NULL, csat_rating = NULL, csat_comment = NULL,
+                       csat_comment_until = NULL
                      WHERE id = $1",
                 )
                 .bind(conversation_id)

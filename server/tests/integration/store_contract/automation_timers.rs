@@ -2,7 +2,8 @@
 //! an unanswered customer is flagged once per wait, and again after a member answered and
 //! they wrote again; a closing window is caught once; a quiet conversation is resolved, which
 //! asks the customer for a rating; their tap rates the resolved conversation (without
-//! reopening it) and their next message is kept as the comment.
+//! reopening it) and their next message is kept as the comment; the customer's next
+//! question starts a new piece of work, unrated.
 
 use super::labels::add_label;
 use super::{add_user, apply, conversation_with, outbound};
@@ -270,5 +271,10 @@ async fn a_quiet_conversation_is_resolved_and_its_customer_rates_it(engine: Engi
     assert_eq!(csat_runs.len(), 1);
     // Later, the customer's message opens the conversation again as usual.
     customer_sends(&store, 4, t0.plus(minutes(70)), text("one more question")).await;
-    assert_eq!(get().await.status, ConversationStatus::Open);
+    let reopened = get().await;
+    assert_eq!(reopened.status, ConversationStatus::Open);
+    assert_eq!(
+        reopened.csat, None,
+        "the last piece of work's rating is in its history"
+    );
 }
