@@ -214,12 +214,35 @@ async fn the_api_describes_itself() {
         "status",
         "window_expires_at",
         "unread_count",
+        "awaiting_reply_since",
+        "csat",
     ] {
         assert!(
             summary["properties"].get(field).is_some(),
             "ConversationSummary.{field}"
         );
     }
+    // Every trigger and action of an automation rule is described.
+    let schemas = doc["components"]["schemas"].to_string();
+    for name in [
+        "conversation_unanswered",
+        "window_closing",
+        "conversation_idle",
+        "label_added",
+        "conversation_resolved",
+        "send_canned",
+        "send_interactive",
+        "notify",
+        "snooze",
+        "ask_csat",
+    ] {
+        assert!(
+            schemas.contains(&format!("\"{name}\"")),
+            "automation {name} is described"
+        );
+    }
+    assert!(doc["components"]["schemas"].get("CsatScale").is_some());
+    assert!(doc["paths"].get("/api/v1/automations/{id}/runs").is_some());
     let message = &doc["components"]["schemas"]["MessageView"]["properties"];
     for field in [
         "wamid",
