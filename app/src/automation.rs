@@ -172,6 +172,11 @@ pub struct AutomationDraft {
     /// A rule acts at most once per conversation in this many minutes (default 60).
     #[serde(default)]
     pub cooldown_minutes: Option<u32>,
+    /// At most once per conversation while the business stays closed (the conversation's
+    /// team's hours, else the workspace's): an out-of-office reply, sent again only after the
+    /// business was open in between.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub once_per_closed_period: bool,
 }
 
 fn enabled_by_default() -> bool {
@@ -214,6 +219,7 @@ pub struct AutomationPatch {
     pub actions: Option<Vec<AutomationAction>>,
     /// `0` goes back to the default.
     pub cooldown_minutes: Option<u32>,
+    pub once_per_closed_period: Option<bool>,
     pub position: Option<i64>,
 }
 

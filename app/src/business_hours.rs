@@ -144,3 +144,13 @@ mod tests {
         assert!(parse_openings("nine to five").is_err());
     }
 }
+
+/// A team's hours: its own (`own`), or the workspace's it follows. Conversations in its queue
+/// follow them: automation's open/closed, and routing holds conversations while it is closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamBusinessHours {
+    pub team_id: i64,
+    pub own: bool,
+    pub hours: BusinessHours,
+}

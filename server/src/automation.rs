@@ -5,9 +5,7 @@
 
 use crate::domain::SharedClock;
 use crate::domain::automation::Rule;
-use crate::domain::business_hours::Schedule;
 use crate::store::{SharedStore, StoreResult};
-use parley_app::business_hours::BusinessHours;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -74,10 +72,7 @@ async fn take_turns(
         }
         *last_skip = Some(tokio::time::Instant::now());
     }
-    let hours = store.routing.business_hours().await?.unwrap_or_default();
-    let hours = Schedule::from_settings(&hours)
-        .or_else(|_| Schedule::from_settings(&BusinessHours::default()))
-        .expect("around the clock in UTC is a schedule");
+    let hours = crate::service::business_hours::load(store).await?;
     store
         .automations
         .run_automations(&enabled, &hours, clock.now())

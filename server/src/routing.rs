@@ -6,9 +6,12 @@
 //! Every node runs one. They may route the same team at the same moment; the store's locks
 //! make that safe, and a routing with nothing waiting costs one short query. A sweep every
 //! [`SWEEP`] routes every team with conversations waiting (what an event missed while a node
-//! was down), records this node's open event streams as signs of life, and takes members
-//! whose streams have all been closed for `offline_after` offline.
+//! was down, and a team's conversations that waited for it to open), records this node's open
+//! event streams as signs of life, and takes members whose streams have all been closed for
+//! `offline_after` offline. A team routes only while it is open (its own business hours, else
+//! the workspace's): what arrives while it is closed waits in its queue.
 
+use crate::domain::business_hours::Hours;
 use crate::domain::events::RecordedEvent;
 use crate::domain::{DomainEvent, SharedClock};
 use crate::live::OpenStreams;
@@ -146,14 +149,29 @@ async fn follow(
     for member in members_freed {
         teams.extend(store.routing.teams_of(member).await?);
     }
+    if teams.is_empty() {
+        return Ok(());
+    }
+    let hours = crate::service::business_hours::load(store).await?;
     for team in teams {
-        route(store, clock, team).await?;
+        route(store, clock, &hours, team).await?;
     }
     Ok(())
 }
 
-async fn route(store: &SharedStore, clock: &SharedClock, team: i64) -> StoreResult<()> {
-    match store.routing.route(team, clock.now()).await {
+/// Hands the team's waiting conversations to its members, unless the team is closed (its own
+/// hours, else the workspace's): then they wait for the sweep after it opens.
+async fn route(
+    store: &SharedStore,
+    clock: &SharedClock,
+    hours: &Hours,
+    team: i64,
+) -> StoreResult<()> {
+    let now = clock.now();
+    if !hours.of_team(Some(team)).is_open(now) {
+        return Ok(());
+    }
+    match store.routing.route(team, now).await {
         Ok(given) => {
             if !given.is_empty() {
                 tracing::debug!(team, assigned = given.len(), "routed");
@@ -186,8 +204,12 @@ async fn sweep(
             "members with no open stream went offline"
         );
     }
-    for team in store.routing.teams_with_waiting().await? {
-        route(store, clock, team).await?;
+    let waiting = store.routing.teams_with_waiting().await?;
+    if !waiting.is_empty() {
+        let hours = crate::service::business_hours::load(store).await?;
+        for team in waiting {
+            route(store, clock, &hours, team).await?;
+        }
     }
     Ok(())
 }

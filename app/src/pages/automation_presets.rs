@@ -17,6 +17,7 @@ fn rule(name: &str, trigger: AutomationTrigger, minutes: Option<u32>) -> Automat
         conditions: Vec::new(),
         actions: Vec::new(),
         cooldown_minutes: None,
+        once_per_closed_period: false,
     }
 }
 

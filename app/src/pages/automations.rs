@@ -46,6 +46,7 @@ pub fn keyword_rule(name: &str, keywords: &str, reply: &str, label: &str) -> Aut
         }],
         actions,
         cooldown_minutes: None,
+        once_per_closed_period: false,
     }
 }
 

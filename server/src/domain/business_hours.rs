@@ -1,13 +1,13 @@
-//! When the business is open, from the workspace's weekly hours and holidays in its time zone
-//! (daylight-saving changes included). Pure: reports count a customer's wait in open seconds,
-//! and out-of-office replies ask whether it is open now.
+//! When the business is open, from the workspace's (or a team's) weekly hours and holidays in
+//! its time zone (daylight-saving changes included). Pure: reports count a customer's wait in
+//! open seconds, out-of-office replies ask whether it is open now, routing whether a team is.
 
 use super::Millis;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use parley_app::business_hours::{BusinessHours, WEEKDAYS};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 const MINUTES_A_DAY: u16 = 24 * 60;
 
@@ -32,6 +32,28 @@ fn minutes(text: &str) -> Option<u16> {
         (24, 0) => Some(MINUTES_A_DAY),
         (0..=23, 0..=59) => Some(hours * 60 + minutes),
         _ => None,
+    }
+}
+
+/// The workspace's schedule and the teams' own: a conversation follows its team's hours if the
+/// team keeps its own, else the workspace's.
+#[derive(Clone, Debug)]
+pub struct Hours {
+    pub workspace: Schedule,
+    pub teams: HashMap<i64, Schedule>,
+}
+
+impl Hours {
+    /// The workspace's hours for every team.
+    pub fn workspace_only(workspace: Schedule) -> Hours {
+        Hours {
+            workspace,
+            teams: HashMap::new(),
+        }
+    }
+
+    pub fn of_team(&self, team: Option<i64>) -> &Schedule {
+        (team.and_then(|team| self.teams.get(&team))).unwrap_or(&self.workspace)
     }
 }
 

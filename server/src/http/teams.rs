@@ -8,7 +8,7 @@ use crate::views;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use parley_app::business_hours::BusinessHours;
+use parley_app::business_hours::{BusinessHours, TeamBusinessHours};
 use parley_app::team::{Availability, TeamDraft, TeamView};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_availability))
         .routes(routes!(set_number_team))
         .routes(routes!(business_hours, set_business_hours))
+        .routes(routes!(team_hours, set_team_hours, follow_workspace_hours))
 }
 
 /// The workspace's business hours: weekly openings and holidays in a time zone (open around
@@ -52,6 +53,56 @@ async fn set_business_hours(
     JsonBody(hours): JsonBody<BusinessHours>,
 ) -> Result<Json<BusinessHours>, ApiError> {
     let saved = crate::service::business_hours::set(&app.services, &viewer, &origin, hours).await?;
+    Ok(Json(saved))
+}
+
+/// A team's business hours: its own (`own: true`), or the workspace's it follows. Automation
+/// judges its conversations' `business_hours` by them, and routing holds conversations that
+/// arrive while the team is closed until it opens.
+#[utoipa::path(get, path = "/api/v1/teams/{id}/business-hours", tag = "teams",
+    responses((status = 200, body = TeamBusinessHours), (status = 404, body = super::error::ErrorBody)))]
+async fn team_hours(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    Path(id): Path<i64>,
+) -> Result<Json<TeamBusinessHours>, ApiError> {
+    let hours = crate::service::business_hours::of_team(&app.services, &viewer, id).await?;
+    Ok(Json(hours))
+}
+
+/// Gives the team its own hours (admins), checked like the workspace's (422 names what is
+/// wrong).
+#[utoipa::path(put, path = "/api/v1/teams/{id}/business-hours", tag = "teams",
+    request_body = BusinessHours,
+    responses((status = 200, body = TeamBusinessHours), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+async fn set_team_hours(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+    JsonBody(hours): JsonBody<BusinessHours>,
+) -> Result<Json<TeamBusinessHours>, ApiError> {
+    let services = &app.services;
+    let saved =
+        crate::service::business_hours::set_for_team(services, &viewer, &origin, id, Some(hours))
+            .await?;
+    Ok(Json(saved))
+}
+
+/// The team follows the workspace's hours again (admins).
+#[utoipa::path(delete, path = "/api/v1/teams/{id}/business-hours", tag = "teams",
+    responses((status = 200, body = TeamBusinessHours), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody)))]
+async fn follow_workspace_hours(
+    State(app): State<AppState>,
+    RequireViewer(viewer): RequireViewer,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<i64>,
+) -> Result<Json<TeamBusinessHours>, ApiError> {
+    let services = &app.services;
+    let saved =
+        crate::service::business_hours::set_for_team(services, &viewer, &origin, id, None).await?;
     Ok(Json(saved))
 }
 

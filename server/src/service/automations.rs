@@ -149,6 +149,9 @@ pub async fn update(
     if let Some(actions) = patch.actions {
         draft.actions = actions;
     }
+    if let Some(once) = patch.once_per_closed_period {
+        draft.once_per_closed_period = once;
+    }
     if let Some(cooldown) = patch.cooldown_minutes {
         draft.cooldown_minutes = (cooldown > 0).then_some(cooldown);
     }

@@ -4,7 +4,7 @@
 use super::StoreResult;
 use crate::domain::Millis;
 use crate::domain::automation::Rule;
-use crate::domain::business_hours::Schedule;
+use crate::domain::business_hours::Hours;
 use async_trait::async_trait;
 use parley_app::automation::{AutomationAction, AutomationDraft};
 
@@ -88,7 +88,7 @@ pub trait AutomationStore: Send + Sync {
     async fn run_automations(
         &self,
         rules: &[(i64, Rule)],
-        hours: &Schedule,
+        hours: &Hours,
         now: Millis,
     ) -> StoreResult<u64>;
 }

@@ -35,6 +35,16 @@ pub trait RoutingStore: Send + Sync {
     /// The workspace's business hours as last saved (already checked); `None`: never set.
     async fn business_hours(&self) -> StoreResult<Option<BusinessHours>>;
     async fn set_business_hours(&self, hours: &BusinessHours, now: Millis) -> StoreResult<()>;
+    /// Teams' own hours (teams without keep the workspace's), by team id.
+    async fn team_hours(&self) -> StoreResult<Vec<(i64, BusinessHours)>>;
+    /// Gives a team its own hours (checked), or with `None` the workspace's again; not found
+    /// without the team.
+    async fn set_team_hours(
+        &self,
+        team: i64,
+        hours: Option<&BusinessHours>,
+        now: Millis,
+    ) -> StoreResult<()>;
     /// Every team, by name.
     async fn teams(&self) -> StoreResult<Vec<Team>>;
     /// A new team; a conflict when the name (whatever its case) is taken.

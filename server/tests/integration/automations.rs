@@ -2,19 +2,21 @@
 //! a keyword rule answers a customer as "Automation" and its run says why; agents get 403.
 //! With the app's clock moved by hand: a member's label sets a rule off, a window about to
 //! close notifies the admins, a quiet conversation is resolved and its customer's rating is
-//! stored on it and counted in the reports.
+//! stored on it and counted in the reports. A team with its own hours holds what arrives
+//! while it is closed until it opens, and its out-of-office reply goes once per closed period.
 
 use crate::on_both_engines;
 use crate::support::{Engine, TestApp, eventually};
 use crate::wa;
 use parley_app::model::Role;
-use parley_server::domain::{Clock, ManualClock};
+use parley_server::domain::{Clock, ManualClock, Millis};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 on_both_engines!(
     rules_are_written_tested_and_answer_customers,
     the_clock_and_members_set_rules_off_and_a_rating_is_stored,
+    a_team_keeps_its_own_hours_for_routing_and_out_of_office_replies,
 );
 
 fn keyword_rule() -> Value {
@@ -253,4 +255,145 @@ async fn the_clock_and_members_set_rules_off_and_a_rating_is_stored(engine: Engi
     let summary = admin.get("/api/v1/reports/summary").await;
     assert_eq!(summary["csat"]["count"], 1, "{summary}");
     assert_eq!(summary["csat"]["average"], 4.0, "{summary}");
+}
+
+async fn a_team_keeps_its_own_hours_for_routing_and_out_of_office_replies(engine: Engine) {
+    // Monday 7 December 2026, 10:00 UTC.
+    let monday_morning = Millis(1_796_637_600_000);
+    let clock = ManualClock::new(monday_morning);
+    let app = TestApp::spawn_on(engine, clock.clone(), |_| {}).await;
+    let admin = app.api().await;
+    let (agent, agent_id) = app.member("Nell", Role::Agent).await;
+    let night = json!({"name": "Night", "members": [agent_id], "assignment": "round_robin"});
+    let (status, team) = admin.call("POST", "/api/v1/teams", Some(night)).await;
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["id"].as_i64().unwrap();
+    let online = json!({"availability": "online"});
+    assert_eq!(
+        agent
+            .call("PUT", "/api/v1/me/availability", Some(online))
+            .await
+            .0,
+        204
+    );
+    let path = format!("/api/v1/teams/{team_id}/business-hours");
+    let follows = admin.get(&path).await;
+    assert_eq!(follows["own"], false, "{follows}");
+
+    // Evenings only, in UTC. Agents may read but not set; a bad zone is refused.
+    let evenings: serde_json::Map<String, Value> =
+        ["monday", "tuesday", "wednesday", "thursday", "friday"]
+            .into_iter()
+            .map(|day| {
+                (
+                    day.to_owned(),
+                    json!([{"opens": "20:00", "closes": "24:00"}]),
+                )
+            })
+            .collect();
+    let hours = json!({"time_zone": "UTC", "hours": evenings});
+    assert_eq!(agent.call("PUT", &path, Some(hours.clone())).await.0, 403);
+    let mut bad = hours.clone();
+    bad["time_zone"] = json!("Mars/Olympus");
+    assert_eq!(admin.call("PUT", &path, Some(bad)).await.0, 422);
+    let (status, own) = admin.call("PUT", &path, Some(hours)).await;
+    assert_eq!((status, &own["own"]), (200, &json!(true)), "{own}");
+    // The number is known once a webhook names it; then the team is its default.
+    let first = wa::inbound_text(
+        wa::NUMBER_A,
+        "15551899",
+        "Pat",
+        "wamid.pat.1",
+        clock.now().0 / 1000,
+        "x",
+    );
+    app.deliver(&first).await;
+    eventually("Pat's conversation", || async {
+        admin.conversations("q=15551899").await["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let number = json!({"default_team_id": team_id});
+    let numbers = format!("/api/v1/numbers/{}", wa::NUMBER_A);
+    assert_eq!(admin.call("PATCH", &numbers, Some(number)).await.0, 204);
+    let away = json!({"name": "Away", "trigger": "message_received",
+        "conditions": [{"field": "business_hours", "op": "is", "value": "closed"}],
+        "actions": [{"type": "send_text", "text": "We're closed: back at 20:00 UTC."}],
+        "cooldown_minutes": 1, "once_per_closed_period": true});
+    let (status, away) = admin.call("POST", "/api/v1/automations", Some(away)).await;
+    assert_eq!(status, 201, "{away}");
+    let runs = format!("/api/v1/automations/{}/runs", away["id"]);
+
+    let writes = |n: u32| {
+        let sent = clock.now().0 / 1000;
+        wa::inbound_text(
+            wa::NUMBER_A,
+            "15551803",
+            "Ola",
+            &format!("wamid.ola.{n}"),
+            sent,
+            "hi?",
+        )
+    };
+    app.deliver(&writes(1)).await;
+    let conversation = eventually("Ola's conversation", || async {
+        admin.conversations("q=15551803").await["conversations"][0]["id"].as_i64()
+    })
+    .await;
+    let replies = || async {
+        (admin.messages(conversation).await.into_iter())
+            .filter(|m| m["author_name"] == "Automation")
+            .count()
+    };
+    eventually("the out-of-office reply", || async {
+        (replies().await == 1).then_some(())
+    })
+    .await;
+    // Ten minutes later (past the cooldown), still closed: judged, held back.
+    clock.advance(Duration::from_secs(600));
+    app.deliver(&writes(2)).await;
+    let held = eventually("the second message judged", || async {
+        let runs = admin.get(&runs).await;
+        (runs.as_array().unwrap().len() == 2).then_some(runs)
+    })
+    .await;
+    assert_eq!(held[0]["acted"], false, "{held}");
+    assert!(
+        held[0]["reasons"]
+            .to_string()
+            .contains("has not opened since"),
+        "{held}"
+    );
+    let conversation_path = format!("/api/v1/conversations/{conversation}");
+    let waiting = admin.get(&conversation_path).await;
+    assert_eq!(
+        (&waiting["team_id"], &waiting["assignee_id"]),
+        (&json!(team_id), &Value::Null)
+    );
+
+    // At 20:30 the team is open: its queue is routed (a change to the team routes it now;
+    // otherwise the sweep does within half a minute).
+    clock.set(Millis(monday_morning.0 + 10 * 3600 * 1000 + 30 * 60 * 1000));
+    let (status, _) = admin
+        .call(
+            "PATCH",
+            &format!("/api/v1/teams/{team_id}"),
+            Some(json!({"capacity": 10})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    eventually("routed once the team opened", || async {
+        (admin.get(&conversation_path).await["assignee_id"] == agent_id).then_some(())
+    })
+    .await;
+
+    // Tuesday 10:00, closed again: a new closed period, a new reply.
+    clock.set(Millis(monday_morning.0 + 24 * 3600 * 1000));
+    app.deliver(&writes(3)).await;
+    eventually("a reply in the new closed period", || async {
+        (replies().await == 2).then_some(())
+    })
+    .await;
+
+    let (status, follows) = admin.call("DELETE", &path, None).await;
+    assert_eq!((status, &follows["own"]), (200, &json!(false)), "{follows}");
 }

@@ -8,7 +8,7 @@
 use super::automation_actions::apply;
 use super::{FOR_UPDATE, Tx};
 use crate::domain::automation::{Facts, Rule};
-use crate::domain::business_hours::Schedule;
+use crate::domain::business_hours::{Hours, Schedule};
 use crate::domain::{DomainEvent, Millis};
 use crate::store::StoreResult;
 use crate::store::automations::ActionOutcome;
@@ -36,7 +36,7 @@ enum Occasion {
 pub(super) async fn take_turn(
     tx: &mut Tx<'_>,
     rules: &[(i64, Rule)],
-    hours: &Schedule,
+    hours: &Hours,
     now: Millis,
 ) -> StoreResult<(u64, bool)> {
     let cursor: i64 = sqlx::query_scalar(&format!(
@@ -77,18 +77,13 @@ pub(super) async fn take_turn(
         let stale = trigger == AutomationTrigger::MessageReceived
             && written_at.is_some_and(|written| written < now.minus(FRESH_FOR));
         for (rule_id, rule) in set_off {
-            let occasion = Occasion::Event(*event_id);
-            judge_and_act(
-                tx,
-                *rule_id,
-                rule,
-                conversation_id,
-                &facts,
-                occasion,
+            let turn = Turn {
+                occasion: Occasion::Event(*event_id),
                 stale,
+                schedule: hours.of_team(facts.team_id),
                 now,
-            )
-            .await?;
+            };
+            judge_and_act(tx, *rule_id, rule, conversation_id, &facts, &turn).await?;
         }
     }
     let read_up_to = events.last().map_or(cursor, |event| event.0);
@@ -130,7 +125,7 @@ fn trigger_of(kind: &str, payload: Option<&str>) -> Option<(AutomationTrigger, V
 pub(super) async fn take_timed_turn(
     tx: &mut Tx<'_>,
     rules: &[(i64, Rule)],
-    hours: &Schedule,
+    hours: &Hours,
     now: Millis,
 ) -> StoreResult<u64> {
     sqlx::query_scalar::<_, i64>(&format!(
@@ -186,38 +181,45 @@ pub(super) async fn take_timed_turn(
         .await?;
         for (conversation_id, moment) in due {
             let (facts, _, _) = facts_of(tx, conversation_id, None, hours, now).await?;
-            let occasion = Occasion::Moment(moment);
-            judge_and_act(
-                tx,
-                *rule_id,
-                rule,
-                conversation_id,
-                &facts,
-                occasion,
-                false,
+            let turn = Turn {
+                occasion: Occasion::Moment(moment),
+                stale: false,
+                schedule: hours.of_team(facts.team_id),
                 now,
-            )
-            .await?;
+            };
+            judge_and_act(tx, *rule_id, rule, conversation_id, &facts, &turn).await?;
             judged += 1;
         }
     }
     Ok(judged)
 }
 
-/// Judges the facts; acts unless held back (a stale message, the cooldown); records the run.
-/// An event's non-match is not recorded (with many rules, a row per rule and event would
-/// outweigh the work); a moment's is, so it is judged once.
-#[allow(clippy::too_many_arguments)]
+/// What a rule is judged at: the occasion, whether the message is too old to answer, the
+/// conversation's hours, and now.
+struct Turn<'a> {
+    occasion: Occasion,
+    stale: bool,
+    schedule: &'a Schedule,
+    now: Millis,
+}
+
+/// Judges the facts; acts unless held back (a stale message, the cooldown, once per closed
+/// period); records the run. An event's non-match is not recorded (with many rules, a row per
+/// rule and event would outweigh the work); a moment's is, so it is judged once.
 async fn judge_and_act(
     tx: &mut Tx<'_>,
     rule_id: i64,
     rule: &Rule,
     conversation_id: i64,
     facts: &Facts,
-    occasion: Occasion,
-    stale: bool,
-    now: Millis,
+    turn: &Turn<'_>,
 ) -> StoreResult<()> {
+    let Turn {
+        occasion,
+        stale,
+        schedule,
+        now,
+    } = *turn;
     let verdict = rule.judge(facts);
     if !verdict.matched && matches!(occasion, Occasion::Event(_)) {
         return Ok(());
@@ -233,6 +235,10 @@ async fn judge_and_act(
         ))
     } else if acted_within(tx, rule_id, conversation_id, rule, now).await? {
         Some("it acted in this conversation within its cooldown".into())
+    } else if rule.draft.once_per_closed_period
+        && closed_since_it_acted(tx, rule_id, conversation_id, schedule, now).await?
+    {
+        Some("it acted in this conversation and the business has not opened since".into())
     } else {
         None
     };
@@ -278,7 +284,7 @@ async fn facts_of(
     tx: &mut Tx<'_>,
     conversation_id: i64,
     message_id: Option<i64>,
-    hours: &Schedule,
+    hours: &Hours,
     at: Millis,
 ) -> StoreResult<(Facts, Option<Millis>, bool)> {
     let (phone_number_id, team_id, contact_id, status): (String, Option<i64>, i64, String) =
@@ -328,11 +334,30 @@ async fn facts_of(
         contact_labels,
         phone_number_id,
         team_id,
-        open: hours.is_open(at),
+        open: hours.of_team(team_id).is_open(at),
         first_message: inbound == 1,
         ..Facts::default()
     };
     Ok((facts, written_at, status == "resolved"))
+}
+
+/// Whether the rule acted in the conversation and the business has been closed ever since.
+async fn closed_since_it_acted(
+    tx: &mut Tx<'_>,
+    rule_id: i64,
+    conversation_id: i64,
+    schedule: &Schedule,
+    now: Millis,
+) -> StoreResult<bool> {
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(at) FROM automation_runs
+         WHERE conversation_id = $1 AND automation_id = $2 AND acted",
+    )
+    .bind(conversation_id)
+    .bind(rule_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last.is_some_and(|at| schedule.open_seconds(Millis(at), now) == 0))
 }
 
 /// Whether the rule acted in the conversation within its cooldown.

@@ -3,7 +3,7 @@
 use super::{BEGIN_READ_THEN_WRITE, Engine};
 use crate::domain::Millis;
 use crate::domain::automation::Rule;
-use crate::domain::business_hours::Schedule;
+use crate::domain::business_hours::Hours;
 use crate::store::automations::{ActionOutcome, AutomationRecord, AutomationRun};
 use crate::store::{AutomationStore, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -226,7 +226,7 @@ impl AutomationStore for Engine {
     async fn run_automations(
         &self,
         rules: &[(i64, Rule)],
-        hours: &Schedule,
+        hours: &Hours,
         now: Millis,
     ) -> StoreResult<u64> {
         if rules.is_empty() {

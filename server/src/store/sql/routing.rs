@@ -123,6 +123,20 @@ impl RoutingStore for Engine {
         super::business_hours::set_workspace_hours(&self.pool, hours, now).await
     }
 
+    async fn team_hours(&self) -> StoreResult<Vec<(i64, BusinessHours)>> {
+        super::business_hours::team_hours(&self.pool).await
+    }
+
+    async fn set_team_hours(
+        &self,
+        team: i64,
+        hours: Option<&BusinessHours>,
+        now: Millis,
+    ) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
+        super::business_hours::set_team_hours(&self.pool, team, hours, now).await
+    }
+
     async fn teams(&self) -> StoreResult<Vec<Team>> {
         let mut tx = self.pool.begin().await?;
         let teams = read_teams(&mut tx, None).await?;
@@ -168,6 +182,7 @@ impl RoutingStore for Engine {
             "UPDATE conversations SET team_id = NULL WHERE team_id = $1",
             "UPDATE business_numbers SET default_team_id = NULL WHERE default_team_id = $1",
             "DELETE FROM team_members WHERE team_id = $1",
+            "DELETE FROM business_hours WHERE team_id = $1",
         ] {
             sqlx::query(leave).bind(id).execute(&mut *tx).await?;
         }

@@ -15,7 +15,7 @@ use parley_app::business_hours::BusinessHours;
 use parley_app::model::{ConversationStatus, Direction, Role};
 use parley_server::domain::Millis;
 use parley_server::domain::automation::Rule;
-use parley_server::domain::business_hours::Schedule;
+use parley_server::domain::business_hours::{Hours, Schedule};
 use parley_server::store::SharedStore;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -46,8 +46,8 @@ async fn saved(store: &SharedStore, rules: Vec<Value>, at: Millis) -> Vec<(i64, 
     saved
 }
 
-fn always_open() -> Schedule {
-    Schedule::from_settings(&BusinessHours::default()).unwrap()
+fn always_open() -> Hours {
+    Hours::workspace_only(Schedule::from_settings(&BusinessHours::default()).unwrap())
 }
 
 /// The customer sends `message` (a webhook message object's `type` and content), at `at`.

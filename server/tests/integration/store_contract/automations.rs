@@ -13,7 +13,7 @@ use parley_app::business_hours::BusinessHours;
 use parley_app::model::Direction;
 use parley_server::domain::Millis;
 use parley_server::domain::automation::Rule;
-use parley_server::domain::business_hours::Schedule;
+use parley_server::domain::business_hours::{Hours, Schedule};
 use parley_server::store::SharedStore;
 use serde_json::json;
 use std::time::Duration;
@@ -48,8 +48,8 @@ async fn saved(store: &SharedStore, draft: AutomationDraft) -> Vec<(i64, Rule)> 
     vec![(record.id, Rule::check(record.draft).unwrap())]
 }
 
-fn always_open() -> Schedule {
-    Schedule::from_settings(&BusinessHours::default()).unwrap()
+fn always_open() -> Hours {
+    Hours::workspace_only(Schedule::from_settings(&BusinessHours::default()).unwrap())
 }
 
 async fn writes(store: &SharedStore, event: i64, text: &str) -> i64 {
