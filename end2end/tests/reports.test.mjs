@@ -112,6 +112,20 @@ test("an admin sets business hours, and reports count waits in them", async () =
   assert.deepEqual(saved.hours.saturday, []);
   assert.deepEqual(saved.hours.friday, [{ opens: "08:00", closes: "18:00" }]);
 
+  // The Support team gets hours of its own (Sundays too), then follows the workspace again.
+  const support = (await parley.api("GET", "/teams")).find((t) => t.name === "Support");
+  await hours.getByLabel("Hours of").selectOption({ label: "Support" });
+  await hours.getByRole("status").filter({ hasText: "follows the workspace's hours" }).waitFor();
+  await hours.getByLabel("Sunday").fill("10:00-16:00");
+  await hours.getByRole("button", { name: "Save business hours" }).click();
+  await hours.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+  const own = await parley.api("GET", `/teams/${support.id}/business-hours`);
+  assert.equal(own.own, true);
+  assert.deepEqual(own.hours.hours.sunday, [{ opens: "10:00", closes: "16:00" }]);
+  await hours.getByRole("button", { name: "Use the workspace's hours" }).click();
+  await hours.getByRole("status").filter({ hasText: "follows the workspace's hours" }).waitFor();
+  assert.equal((await parley.api("GET", `/teams/${support.id}/business-hours`)).own, false);
+
   await page.goto(`${parley.url}/reports`);
   await page.waitForSelector("body[data-hydrated=true]");
   await page.getByText("Times in Europe/Berlin.").waitFor();

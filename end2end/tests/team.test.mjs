@@ -161,6 +161,14 @@ test("the new member gets a conversation by round-robin while a colleague is awa
     assignment: "round_robin",
     capacity: 20,
   });
+  // The night shift works around the clock, whatever the shop's hours (a team routes only
+  // while it is open).
+  const always = [{ opens: "00:00", closes: "24:00" }];
+  const days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+  await parley.api("PUT", `/teams/${night.id}/business-hours`, {
+    time_zone: "UTC",
+    hours: Object.fromEntries(days.map((day) => [day, always])),
+  });
   const found = await parley.api("GET", `/conversations?q=${OLIVIA.waId}`);
   const conversation = found.conversations[0];
   await parley.api("PATCH", `/conversations/${conversation.id}`, {

@@ -5,7 +5,7 @@
 use super::AppError;
 #[cfg(feature = "ssr")]
 use super::ssr as base;
-use crate::business_hours::BusinessHours;
+use crate::business_hours::{BusinessHours, TeamBusinessHours};
 use crate::model::TeamMember;
 use crate::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
@@ -47,6 +47,25 @@ pub async fn read_business_hours() -> Result<BusinessHours, AppError> {
 pub async fn save_business_hours(hours: BusinessHours) -> Result<BusinessHours, AppError> {
     let viewer = base::require_admin()?;
     base::backend()?.save_business_hours(&viewer, hours).await
+}
+
+/// A team's business hours: its own, or the workspace's it follows (admins edit them here).
+#[server(prefix = "/rpc", endpoint = "admin/team_business_hours")]
+pub async fn read_team_business_hours(team_id: i64) -> Result<TeamBusinessHours, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?.team_business_hours(&viewer, team_id).await
+}
+
+/// Gives a team its own hours, or (`None`) the workspace's again (admins).
+#[server(prefix = "/rpc", endpoint = "admin/save_team_business_hours", input = leptos::server_fn::codec::Json)]
+pub async fn save_team_business_hours(
+    team_id: i64,
+    hours: Option<BusinessHours>,
+) -> Result<TeamBusinessHours, AppError> {
+    let viewer = base::require_admin()?;
+    base::backend()?
+        .save_team_business_hours(&viewer, team_id, hours)
+        .await
 }
 
 /// Business numbers and their default teams (admins).
@@ -193,7 +212,7 @@ pub async fn pending_password_link(token: String) -> Result<PendingLink, AppErro
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::api::AppError;
-    use crate::business_hours::BusinessHours;
+    use crate::business_hours::{BusinessHours, TeamBusinessHours};
     use crate::model::{TeamMember, Viewer};
     use crate::team::{
         AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft,
@@ -252,6 +271,17 @@ pub mod ssr {
             viewer: &Viewer,
             hours: BusinessHours,
         ) -> Result<BusinessHours, AppError>;
+        async fn team_business_hours(
+            &self,
+            viewer: &Viewer,
+            team_id: i64,
+        ) -> Result<TeamBusinessHours, AppError>;
+        async fn save_team_business_hours(
+            &self,
+            viewer: &Viewer,
+            team_id: i64,
+            hours: Option<BusinessHours>,
+        ) -> Result<TeamBusinessHours, AppError>;
         async fn set_number_team(
             &self,
             viewer: &Viewer,

@@ -1,7 +1,11 @@
-//! The business hours form on `/admin/teams`: the workspace's time zone, each weekday's
-//! openings (`09:00-12:30, 13:30-17:00`; empty is closed) and holidays, saved whole.
+//! The business hours form on `/admin/teams`: for the whole workspace or one team, the time
+//! zone, each weekday's openings (`09:00-12:30, 13:30-17:00`; empty is closed) and holidays,
+//! saved whole. A team follows the workspace's hours until it is given its own.
 
-use crate::api::{read_business_hours, save_business_hours};
+use crate::api::{
+    read_business_hours, read_team_business_hours, save_business_hours, save_team_business_hours,
+    team_list,
+};
 use crate::business_hours::{BusinessHours, WEEKDAYS, openings_text, parse_openings};
 use leptos::prelude::*;
 
@@ -14,29 +18,79 @@ fn day_title(day: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whose hours the form shows: the workspace's, or a team's (`own`: not the workspace's).
+#[derive(Clone, Debug, PartialEq)]
+struct Shown {
+    team: Option<i64>,
+    own: bool,
+    hours: BusinessHours,
+}
+
 #[component]
 pub fn BusinessHoursForm() -> impl IntoView {
-    let hours = Resource::new(|| (), |_| read_business_hours());
+    // Read after hydration, like the hours: nothing here is rendered on the server.
+    let teams = RwSignal::new(Vec::new());
+    let shown = RwSignal::new(None::<Shown>);
+    let problem = RwSignal::new(None::<String>);
+    let show = move |team: Option<i64>| {
+        leptos::task::spawn_local(async move {
+            let loaded = match team {
+                None => read_business_hours().await.map(|hours| Shown {
+                    team: None,
+                    own: true,
+                    hours,
+                }),
+                Some(id) => read_team_business_hours(id).await.map(|found| Shown {
+                    team: Some(id),
+                    own: found.own,
+                    hours: found.hours,
+                }),
+            };
+            match loaded {
+                Ok(loaded) => {
+                    problem.set(None);
+                    shown.set(Some(loaded));
+                }
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        show(None);
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = team_list().await {
+                teams.set(found);
+            }
+        });
+    });
     view! {
         <section class="business-hours" aria-labelledby="business-hours">
             <h2 id="business-hours">"Business hours"</h2>
             <p class="hint">
-                "When the team answers. Reports count days in this time zone and can count waits in these hours only."
+                "When the team answers. Reports count days in the workspace's time zone and can count waits in its hours only. "
+                "A team with hours of its own holds conversations that arrive while it is closed until it opens; automation's “business hours” follow the conversation's team."
             </p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match hours.await {
-                        Ok(hours) => view! { <HoursFields hours /> }.into_any(),
-                        Err(error) => view! { <super::ErrorNotice error /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <label>"Hours of"
+                <select name="hours_of" on:change=move |ev| show(event_target_value(&ev).parse().ok())>
+                    <option value="">"The whole workspace"</option>
+                    {move || teams.get().into_iter().map(|team| view! {
+                        <option value=team.id.to_string()>{team.name}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {move || shown.get().map(|shown| view! { <HoursFields shown reload=show /> })}
+            {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
         </section>
     }
 }
 
 #[component]
-fn HoursFields(hours: BusinessHours) -> impl IntoView {
+fn HoursFields(
+    shown: Shown,
+    reload: impl Fn(Option<i64>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let Shown { team, own, hours } = shown;
+    let own = RwSignal::new(own);
     let zone = RwSignal::new(hours.time_zone.clone());
     let days: Vec<RwSignal<String>> = hours
         .hours
@@ -72,16 +126,33 @@ fn HoursFields(hours: BusinessHours) -> impl IntoView {
             }
         }
         leptos::task::spawn_local(async move {
-            match save_business_hours(hours).await {
-                Ok(_) => {
+            let saved = match team {
+                None => save_business_hours(hours).await.map(|_| ()),
+                Some(id) => save_team_business_hours(id, Some(hours)).await.map(|_| ()),
+            };
+            match saved {
+                Ok(()) => {
                     problem.set(None);
+                    own.set(true);
                     done.set(true);
                 }
                 Err(error) => problem.set(Some(error.to_string())),
             }
         });
     };
+    let follow_workspace = move |_| {
+        let Some(id) = team else { return };
+        leptos::task::spawn_local(async move {
+            match save_team_business_hours(id, None).await {
+                Ok(_) => reload(Some(id)),
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+        });
+    };
     view! {
+        {move || (!own.get()).then(|| view! {
+            <p class="hint" role="status">"This team follows the workspace's hours. Saving gives it its own."</p>
+        })}
         <form class="hours-form" on:submit=submit>
             <label>"Time zone"
                 <input type="text" name="time_zone" required placeholder="Europe/Berlin"
@@ -98,6 +169,9 @@ fn HoursFields(hours: BusinessHours) -> impl IntoView {
                     prop:value=holidays on:input=move |ev| holidays.set(event_target_value(&ev))></textarea>
             </label>
             <button type="submit">"Save business hours"</button>
+            {move || (team.is_some() && own.get()).then(|| view! {
+                <button type="button" class="secondary" on:click=follow_workspace>"Use the workspace's hours"</button>
+            })}
             {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
             {move || done.get().then(|| view! { <p class="hint" role="status">"Saved."</p> })}
         </form>

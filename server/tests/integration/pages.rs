@@ -243,6 +243,10 @@ async fn the_api_describes_itself() {
     }
     assert!(doc["components"]["schemas"].get("CsatScale").is_some());
     assert!(doc["paths"].get("/api/v1/automations/{id}/runs").is_some());
+    let team_hours = &doc["paths"]["/api/v1/teams/{id}/business-hours"];
+    for method in ["get", "put", "delete"] {
+        assert!(team_hours.get(method).is_some(), "team hours {method}");
+    }
     let message = &doc["components"]["schemas"]["MessageView"]["properties"];
     for field in [
         "wamid",

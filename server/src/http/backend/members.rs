@@ -8,7 +8,7 @@ use crate::service::{audit, business_hours, team, teams, two_factor};
 use crate::views;
 use parley_app::api::AppError;
 use parley_app::api::ssr::TeamBackend;
-use parley_app::business_hours::BusinessHours;
+use parley_app::business_hours::{BusinessHours, TeamBusinessHours};
 use parley_app::model::{TeamMember, UserId, Viewer};
 use parley_app::team::{
     AddedMember, AuditPage, AuditQuery, Availability, Me, MemberChange, MemberDraft, NumberTeam,
@@ -176,6 +176,27 @@ impl TeamBackend for AppState {
         hours: BusinessHours,
     ) -> Result<BusinessHours, AppError> {
         business_hours::set(&self.services, viewer, &self.origin(), hours)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn team_business_hours(
+        &self,
+        viewer: &Viewer,
+        team_id: i64,
+    ) -> Result<TeamBusinessHours, AppError> {
+        business_hours::of_team(&self.services, viewer, team_id)
+            .await
+            .map_err(app_error)
+    }
+
+    async fn save_team_business_hours(
+        &self,
+        viewer: &Viewer,
+        team_id: i64,
+        hours: Option<BusinessHours>,
+    ) -> Result<TeamBusinessHours, AppError> {
+        business_hours::set_for_team(&self.services, viewer, &self.origin(), team_id, hours)
             .await
             .map_err(app_error)
     }

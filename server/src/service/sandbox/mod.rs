@@ -242,7 +242,7 @@ async fn seed_automations(
             "trigger": "message_received",
             "conditions": [{"field": "business_hours", "op": "is", "value": "closed"}],
             "actions": [{"type": "send_text", "text": "Thanks for writing! We're closed right now (weekdays 08:00–18:00, Saturdays 10:00–14:00, Berlin time) and will answer as soon as we open."}],
-            "cooldown_minutes": 720,
+            "once_per_closed_period": true,
         }),
         serde_json::json!({
             "name": "VIPs first",
