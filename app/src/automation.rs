@@ -121,6 +121,16 @@ pub enum AutomationAction {
     SendCanned {
         shortcut: String,
     },
+    /// Sends an approved template (the only message that reaches a customer whose window has
+    /// closed): `parameters` fill its body's variables in order, and may hold a canned
+    /// reply's placeholders (`{{contact.name}}`). Templates with a header image, video or
+    /// document are not sent by rules.
+    SendTemplate {
+        name: String,
+        language: String,
+        #[serde(default)]
+        parameters: Vec<String>,
+    },
     /// Sends reply buttons, a list or a link button, as in the composer.
     SendInteractive {
         interactive: crate::compose::Interactive,

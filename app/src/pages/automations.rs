@@ -89,6 +89,9 @@ fn summary(rule: &AutomationDraft) -> String {
             AutomationAction::SetPriority { priority } => format!("priority {}", priority.as_str()),
             AutomationAction::Resolve => "resolve".into(),
             AutomationAction::SendCanned { shortcut } => format!("reply with canned “{shortcut}”"),
+            AutomationAction::SendTemplate { name, language, .. } => {
+                format!("send template {name} ({language})")
+            }
             AutomationAction::SendInteractive { interactive } => {
                 format!("send buttons “{}”", interactive.body())
             }

@@ -187,6 +187,11 @@ fn check_trigger(draft: &mut AutomationDraft) -> Result<(), String> {
 
 fn check_action(action: &AutomationAction) -> Result<(), String> {
     match action {
+        AutomationAction::SendTemplate { name, language, .. }
+            if name.trim().is_empty() || language.trim().is_empty() =>
+        {
+            return Err("send_template needs the template's name and language".into());
+        }
         AutomationAction::SendCanned { shortcut } if shortcut.trim().is_empty() => {
             return Err("send_canned needs a canned reply's shortcut".into());
         }

@@ -46,8 +46,8 @@ fn run_view(run: AutomationRun) -> AutomationRunView {
     }
 }
 
-/// Checks a rule and what it names: its labels, team, members and (shared) canned replies
-/// must exist.
+/// Checks a rule and what it names: its labels, team, members, (shared) canned replies and
+/// (approved) templates must exist.
 async fn checked(svc: &Services, viewer: &Viewer, draft: AutomationDraft) -> ServiceResult<Rule> {
     use parley_app::automation::AutomationAction as Action;
     let rule = Rule::check(draft).map_err(ServiceError::Invalid)?;
@@ -71,6 +71,27 @@ async fn checked(svc: &Services, viewer: &Viewer, draft: AutomationDraft) -> Ser
             }
             Action::AssignTeam { team_id } if !teams.iter().any(|t| t.id == *team_id) => {
                 return Err(ServiceError::Invalid(format!("no team {team_id}")));
+            }
+            Action::SendTemplate {
+                name,
+                language,
+                parameters,
+            } => {
+                let template =
+                    super::templates::approved(&svc.store, None, name.trim(), language.trim())
+                        .await?;
+                if template.header_media().is_some() {
+                    return Err(ServiceError::Invalid(format!(
+                        "template {name} needs a header image, video or document: rules send templates without"
+                    )));
+                }
+                let wanted = template.parameters().len();
+                if wanted != parameters.len() {
+                    return Err(ServiceError::Invalid(format!(
+                        "template {name} takes {wanted} parameter(s); {} given",
+                        parameters.len()
+                    )));
+                }
             }
             Action::SendCanned { shortcut } => {
                 let wanted =

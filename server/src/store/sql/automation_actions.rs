@@ -17,6 +17,7 @@ use parley_app::collaboration::{
 };
 use parley_app::compose::Interactive;
 use parley_app::model::UserId;
+use parley_app::templates::TemplateStatus;
 use std::time::Duration;
 
 /// At most this many automated messages per conversation in an hour: rules never flood a
@@ -39,8 +40,22 @@ pub(super) async fn apply(
                 kind: "text",
                 text,
                 object: serde_json::json!({ "body": text, "preview_url": false }),
+                template: None,
             };
             send(tx, rule_id, conversation_id, text, now).await
+        }
+        AutomationAction::SendTemplate {
+            name,
+            language,
+            parameters,
+        } => {
+            let template =
+                template_message(tx, conversation_id, name, language, parameters).await?;
+            match template {
+                Ok(message) => send(tx, rule_id, conversation_id, message.as_own(), now).await,
+                Err(Unsendable::Gone(why)) => turn_off(tx, rule_id, why, now).await,
+                Err(Unsendable::NotNow(why)) => Ok(format!("not sent: {why}")),
+            }
         }
         AutomationAction::SendCanned { shortcut } => {
             let shortcut = check_shortcut(shortcut).unwrap_or_default();
@@ -65,6 +80,7 @@ pub(super) async fn apply(
                 kind: "text",
                 text: &filled.text,
                 object: serde_json::json!({ "body": filled.text, "preview_url": false }),
+                template: None,
             };
             send(tx, rule_id, conversation_id, text, now).await
         }
@@ -195,7 +211,104 @@ fn buttons(interactive: &Interactive) -> OwnMessage<'_> {
         kind: "interactive",
         text: interactive.body(),
         object: outgoing::interactive_object(interactive),
+        template: None,
     }
+}
+
+/// Why a rule's template cannot go: gone for good (the rule turns off), or not now.
+enum Unsendable {
+    Gone(String),
+    NotNow(String),
+}
+
+/// A template message ready to queue: the thread's text, Meta's object, id and category.
+struct TemplateMessage {
+    text: String,
+    object: serde_json::Value,
+    id: String,
+    category: String,
+}
+
+impl TemplateMessage {
+    fn as_own(&self) -> OwnMessage<'_> {
+        OwnMessage {
+            kind: "template",
+            text: &self.text,
+            object: self.object.clone(),
+            template: Some((self.id.clone(), self.category.clone())),
+        }
+    }
+}
+
+/// The named template for this conversation's number, its variables filled.
+async fn template_message(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    name: &str,
+    language: &str,
+    parameters: &[String],
+) -> StoreResult<Result<TemplateMessage, Unsendable>> {
+    let waba: Option<String> = sqlx::query_scalar(
+        "SELECT n.waba_id FROM conversations c
+         JOIN business_numbers n ON n.phone_number_id = c.phone_number_id WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
+    let Some(found) = super::templates::by_name_in(tx, waba.as_deref(), name, language).await?
+    else {
+        return Ok(Err(Unsendable::Gone(format!(
+            "the template {name} ({language}) no longer exists"
+        ))));
+    };
+    let template = crate::views::template(&found);
+    if template.status != TemplateStatus::Approved {
+        let why = format!("template {name} ({language}) is {}", template.status);
+        return Ok(Err(Unsendable::NotNow(why)));
+    }
+    if template.header_media().is_some() {
+        let why = format!("template {name} needs a header image, video or document");
+        return Ok(Err(Unsendable::Gone(why)));
+    }
+    let names = template.parameters();
+    if names.len() != parameters.len() {
+        let why = format!(
+            "template {name} takes {} parameter(s); the rule gives {}",
+            names.len(),
+            parameters.len()
+        );
+        return Ok(Err(Unsendable::Gone(why)));
+    }
+    let values = placeholders(tx, conversation_id).await?;
+    let mut filled = Vec::new();
+    for parameter in parameters {
+        let value = fill_placeholders(parameter, &values);
+        if !value.missing.is_empty() || value.text.trim().is_empty() {
+            let why = format!("no value for {parameter} in this conversation");
+            return Ok(Err(Unsendable::NotNow(why)));
+        }
+        filled.push(value.text);
+    }
+    let mut object = serde_json::json!({ "name": template.name,
+        "language": { "code": template.language } });
+    if !names.is_empty() {
+        let values: Vec<serde_json::Value> = (names.iter().zip(&filled))
+            .map(|(name, text)| match name.parse::<usize>() {
+                Ok(_) => serde_json::json!({ "type": "text", "text": text }),
+                Err(_) => {
+                    serde_json::json!({ "type": "text", "parameter_name": name, "text": text })
+                }
+            })
+            .collect();
+        object["components"] = serde_json::json!([{ "type": "body", "parameters": values }]);
+    }
+    Ok(Ok(TemplateMessage {
+        text: template.render(&filled),
+        object,
+        id: template.id.clone(),
+        category: template.category.to_ascii_uppercase(),
+    }))
 }
 
 /// Queues an automated message unless the conversation had its hour's share of them.

@@ -46,15 +46,18 @@ pub(super) async fn send_text_in(
         kind: "text",
         text,
         object,
+        template: None,
     };
     send_own_in(tx, conversation_id, message, automation_id, now).await
 }
 
-/// A message Parley sends by itself: Meta's type, the thread's text, and Meta's object.
+/// A message Parley sends by itself: Meta's type, the thread's text, Meta's object, and for
+/// a template its id and category (which the cost ledger prices).
 pub(super) struct OwnMessage<'a> {
     pub(super) kind: &'static str,
     pub(super) text: &'a str,
     pub(super) object: serde_json::Value,
+    pub(super) template: Option<(String, String)>,
 }
 
 /// Queues `message` to the conversation's customer from Parley itself; `None` when the
@@ -97,8 +100,8 @@ pub(super) async fn send_own_in(
         media: None,
         reply_to_wamid: None,
         reacts_to: None,
-        template_id: None,
-        template_category: None,
+        template_id: message.template.as_ref().map(|(id, _)| id.clone()),
+        template_category: message.template.map(|(_, category)| category),
         campaign_id: None,
         automation_id,
     };
