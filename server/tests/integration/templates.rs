@@ -7,7 +7,7 @@ use crate::support::{Engine, TestApp, eventually};
 use parley_app::model::Role;
 use serde_json::{Value, json};
 
-async fn template_named(api: &crate::support::ApiClient, name: &str) -> Value {
+pub(crate) async fn template_named(api: &crate::support::ApiClient, name: &str) -> Value {
     let name = name.to_owned();
     eventually(&format!("template {name}"), || async {
         let list = api.get("/api/v1/templates").await;
@@ -554,70 +554,5 @@ async fn a_template_with_an_image_header_is_submitted_with_a_sample_and_sent_wit
     assert_eq!(
         sent["template"]["components"][1]["parameters"][0]["text"],
         "Amira"
-    );
-}
-
-#[tokio::test]
-async fn an_automation_sends_a_template_with_the_contacts_values() {
-    use parley_server::sandbox::PERSONAS;
-    let (app, sim) = app_with_simulator().await;
-    let api = app.api().await;
-    template_named(&api, "order_update").await;
-    let rule = |parameters: Value| {
-        json!({"name": "Order updates", "trigger": "message_received",
-            "conditions": [{"field": "message.text", "op": "contains", "value": "my order"}],
-            "actions": [{"type": "send_template", "name": "order_update", "language": "en_US",
-                "parameters": parameters}]})
-    };
-    // Checked on saving: an unknown template, the wrong number of parameters.
-    let mut unknown = rule(json!(["{{contact.name}}", "#77"]));
-    unknown["actions"][0]["name"] = json!("no_such_template");
-    let (status, body) = api.call("POST", "/api/v1/automations", Some(unknown)).await;
-    assert_eq!(status, 422, "{body}");
-    let (status, body) = api
-        .call(
-            "POST",
-            "/api/v1/automations",
-            Some(rule(json!(["only one"]))),
-        )
-        .await;
-    assert!(
-        status == 422 && body["message"].as_str().unwrap().contains("takes 2"),
-        "{body}"
-    );
-    let (status, body) = api
-        .call(
-            "POST",
-            "/api/v1/automations",
-            Some(rule(json!(["{{contact.name}}", "#77"]))),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-
-    let quiet = PERSONAS.iter().find(|p| !p.responsive).unwrap();
-    sim.customer_writes(
-        quiet,
-        json!({"type": "text", "text": {"body": "Where is my order?"}}),
-        std::time::Duration::ZERO,
-    );
-    let sent = eventually("the template at Meta", || async {
-        sim.accepted().into_iter().find(|a| a["type"] == "template")
-    })
-    .await;
-    assert_eq!(sent["template"]["name"], "order_update");
-    let parameters = &sent["template"]["components"][0]["parameters"];
-    assert_eq!(
-        (&parameters[0]["text"], &parameters[1]["text"]),
-        (&json!(quiet.name), &json!("#77"))
-    );
-    let messages = api.all_messages().await;
-    let automated = messages
-        .iter()
-        .find(|m| m["type"] == "template")
-        .expect("the template in the thread");
-    assert_eq!(automated["author_name"], "Automation");
-    assert_eq!(
-        automated["text"],
-        format!("Hi {}, your order #77 is on its way.", quiet.name)
     );
 }
