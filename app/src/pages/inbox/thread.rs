@@ -39,6 +39,11 @@ pub fn ThreadPane(
     });
     let closed =
         Signal::derive(move || window_status(expires.get(), live.clock.get()).1 == Urgency::Closed);
+    // The open thread is known once the Transition's data has arrived, which a streamed page
+    // may deliver after hydration began: the composer is drawn once the page is live, so the
+    // server's HTML and hydration never disagree about it.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     view! {
         <section class="thread" aria-label="Conversation">
             <Transition fallback=|| view! { <p class="empty-state">"Loading…"</p> }>
@@ -60,7 +65,8 @@ pub fn ThreadPane(
                 })}
             </Transition>
             {move || {
-                open_id.get().map(|conversation_id| view! { <Composer conversation_id closed /> })
+                let open = open_id.get().filter(|_| mounted.get());
+                open.map(|conversation_id| view! { <Composer conversation_id closed /> })
             }}
         </section>
     }
@@ -201,16 +207,7 @@ fn OpenThread(thread: ThreadState, live: Live) -> impl IntoView {
                 <StatusControls id status snoozed_until priority panel=commands.panel live />
             </div>
             <LabelBar id labels panel=commands.panel />
-            // In an element of its own: an optional node beside the label bar's confuses hydration.
-            <div class="csat-slot">
-                {move || thread.conversation.with(|c| c.as_ref().and_then(|c| c.csat.clone())).map(|csat| view! {
-                    <p class="csat-line" aria-label=format!("The customer rated this conversation {} of 5", csat.rating)>
-                        "Customer's rating: "
-                        <span class="csat-stars">{"★".repeat(usize::from(csat.rating))}{"☆".repeat(5 - usize::from(csat.rating.min(5)))}</span>
-                        {csat.comment.map(|comment| view! { " — " <q dir="auto">{comment}</q> })}
-                    </p>
-                })}
-            </div>
+            <CsatLine thread />
             <PresenceLine thread live />
         </header>
         {move || contact_id.get().map(|contact_id| view! { <ContactSidePanel contact_id /> })}
@@ -380,4 +377,35 @@ fn AssigneePicker(id: i64, assignee: Memo<Option<UserId>>) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The customer's rating of the conversation and their comment, once rated. Drawn once this
+/// component is live (like the team picker): nothing of it is in the server's HTML, so
+/// hydration never has to match it.
+#[component]
+fn CsatLine(thread: ThreadState) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || {
+        let csat = thread
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.csat.clone()))
+            .filter(|_| mounted.get())?;
+        let label = format!("The customer rated this conversation {} of 5", csat.rating);
+        let comment = csat
+            .comment
+            .map(|comment| format!(" — “{comment}”"))
+            .unwrap_or_default();
+        Some(view! {
+            <p class="csat-line" aria-label=label>
+                {format!("Customer's rating: {}{comment}", stars(csat.rating))}
+            </p>
+        })
+    }
+}
+
+/// A rating as five stars, filled up to it.
+fn stars(rating: u8) -> String {
+    let filled = usize::from(rating.min(5));
+    format!("{}{}", "★".repeat(filled), "☆".repeat(5 - filled))
 }
