@@ -364,3 +364,46 @@ async fn a_template_submitted_on_one_node_and_reviewed_shows_on_the_other() {
     let detail = on_b.get(&format!("/api/v1/templates/{id}")).await;
     assert_eq!(detail["template"]["status"], "APPROVED", "{detail}");
 }
+
+#[tokio::test]
+async fn automations_act_once_per_event_while_both_nodes_run_them() {
+    let nodes = TwoNodes::with_simulator().await;
+    let sim = nodes.sim.as_ref().unwrap();
+    let (on_a, on_b) = nodes.member("rules@example.com", Role::Admin).await;
+    let rule = json!({"name": "Prices", "trigger": "message_received",
+        "conditions": [{"field": "message.text", "op": "contains", "value": "price"}],
+        "actions": [{"type": "send_text", "text": "Our prices: example.com/prices"}]});
+    let (status, body) = on_b.call("POST", "/api/v1/automations", Some(rule)).await;
+    assert_eq!(status, 201, "{body}");
+    let customers: Vec<_> = PERSONAS.iter().filter(|p| p.responsive).take(5).collect();
+    for persona in &customers {
+        sim.customer_writes(
+            persona,
+            json!({"type": "text", "text": {"body": "What's the price?"}}),
+            Duration::ZERO,
+        );
+    }
+    // Both nodes' workers follow the same log; each message is judged by one of them once.
+    let runs = format!("/api/v1/automations/{}/runs", body["id"]);
+    eventually("a run per message", || async {
+        let runs = on_a.get(&runs).await;
+        (runs.as_array()?.len() == customers.len()).then_some(())
+    })
+    .await;
+    let answers = on_b
+        .all_messages()
+        .await
+        .into_iter()
+        .filter(|m| m["author_name"] == "Automation")
+        .count();
+    assert_eq!(answers, customers.len(), "one automated answer per message");
+    eventually("every answer at Meta", || async {
+        let sent = sim
+            .accepted()
+            .iter()
+            .filter(|s| s["text"]["body"] == "Our prices: example.com/prices")
+            .count();
+        (sent == customers.len()).then_some(())
+    })
+    .await;
+}

@@ -99,18 +99,10 @@ impl TemplateStore for Engine {
         name: &str,
         language: &str,
     ) -> StoreResult<Option<Template>> {
-        let sql = format!(
-            "SELECT {TEMPLATE_COLUMNS} FROM templates
-             WHERE name = $1 AND language = $2 AND ($3 IS NULL OR waba_id = $3)
-             ORDER BY CASE WHEN status = 'APPROVED' THEN 0 ELSE 1 END LIMIT 1"
-        );
-        let row: Option<TemplateRow> = sqlx::query_as(&sql)
-            .bind(name)
-            .bind(language)
-            .bind(waba_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(TemplateRow::into_template).transpose()
+        let mut tx = self.pool.begin().await?;
+        let found = by_name_in(&mut tx, waba_id, name, language).await?;
+        tx.commit().await?;
+        Ok(found)
     }
 
     async fn troubled(&self, since: Millis) -> StoreResult<Vec<Template>> {
@@ -326,7 +318,7 @@ async fn announce_change(tx: &mut Tx<'_>, template_id: &str, now: Millis) -> Sto
     super::events::push(tx, &changed, now).await
 }
 
-/// The template an automation names, in the caller's transaction (an approved one first).
+/// A template by name and language (an approved one first), in the caller's transaction.
 pub(super) async fn by_name_in(
     tx: &mut super::Tx<'_>,
     waba_id: Option<&str>,
