@@ -73,7 +73,8 @@ wire_enum!(
     }
 );
 
-/// One condition: `field` is `message.text`, `contact.label`, `business_number`, `team`,
+/// One condition: `field` is `message.text`, `contact.label`, `contact.attribute.<key>`
+/// (`is`, `is_not`, `contains`; compared like text), `business_number`, `team`,
 /// `business_hours` (`open` or `closed`) or `first_message` (`true`: the conversation's first
 /// customer message).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -271,6 +272,9 @@ pub struct AutomationSample {
     pub text: Option<String>,
     #[serde(default)]
     pub contact_labels: Vec<String>,
+    /// The contact's attributes, by key.
+    #[serde(default)]
+    pub contact_attributes: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub business_number: Option<String>,
     #[serde(default)]

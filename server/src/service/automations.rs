@@ -4,7 +4,7 @@
 use super::audit::{self, Actor, Origin};
 use super::{ServiceError, ServiceResult, Services, require_admin};
 use crate::domain::audit::AuditAction;
-use crate::domain::automation::{Facts, Rule};
+use crate::domain::automation::{ATTRIBUTE, Facts, Rule};
 use crate::store::automations::{AutomationRecord, AutomationRun};
 use parley_app::automation::{
     ActionResult, Automation, AutomationDraft, AutomationPatch, AutomationRunView,
@@ -55,6 +55,16 @@ async fn checked(svc: &Services, viewer: &Viewer, draft: AutomationDraft) -> Ser
     let teams = svc.store.routing.teams().await?;
     let users = svc.store.team.list_users().await?;
     let canned = svc.store.canned_replies.visible_to(viewer.id).await?;
+    let attributes = svc.store.contacts.attributes().await?;
+    for condition in &rule.draft.conditions {
+        if let Some(key) = condition.field.strip_prefix(ATTRIBUTE)
+            && !attributes.iter().any(|a| a.key.as_str() == key)
+        {
+            return Err(ServiceError::Invalid(format!(
+                "no contact attribute “{key}”"
+            )));
+        }
+    }
     for action in &rule.draft.actions {
         match action {
             Action::AddLabel { label } | Action::RemoveLabel { label } => {
@@ -232,6 +242,7 @@ pub async fn test(
     let facts = Facts {
         text: sample.text,
         contact_labels: sample.contact_labels,
+        contact_attributes: sample.contact_attributes.into_iter().collect(),
         phone_number_id: sample.business_number.unwrap_or_default(),
         team_id: sample.team_id,
         open,

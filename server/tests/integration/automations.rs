@@ -60,6 +60,21 @@ async fn rules_are_written_tested_and_answer_customers(engine: Engine) {
         "{body}"
     );
 
+    let mut unknown = keyword_rule();
+    unknown["conditions"] =
+        json!([{"field": "contact.attribute.plan", "op": "is", "value": "gold"}]);
+    let (status, body) = admin
+        .call("POST", "/api/v1/automations", Some(unknown))
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no contact attribute"),
+        "{body}"
+    );
+
     let label = json!({"name": "pricing", "colour": "#2563eb"});
     let (status, body) = admin.call("POST", "/api/v1/labels", Some(label)).await;
     assert_eq!(status, 201, "{body}");

@@ -9,6 +9,8 @@ use parley_app::automation::{
 use parley_app::compose::Outgoing;
 use regex::RegexBuilder;
 
+/// A contact attribute's field: `contact.attribute.<key>`.
+pub const ATTRIBUTE: &str = "contact.attribute.";
 /// Longest automatic reply (WhatsApp's text limit).
 const LONGEST_TEXT: usize = 4096;
 /// A pattern compiles to at most this much memory: a rule never takes the worker down.
@@ -197,9 +199,27 @@ pub(super) fn test_of(condition: &Condition) -> Result<Test, String> {
             let first = value.as_bool().ok_or("first_message is true or false")?;
             Ok(Test::FirstMessageIs(first == positive(condition.op)?))
         }
+        field if field.starts_with(ATTRIBUTE) => {
+            let key = &field[ATTRIBUTE.len()..];
+            if key.trim().is_empty() {
+                return Err(format!("{ATTRIBUTE}<key> needs an attribute's key"));
+            }
+            let wanted = (value.as_str().map(|text| fold(text.trim())))
+                .ok_or("an attribute condition takes a text")?;
+            let key = key.to_owned();
+            match condition.op {
+                ConditionOp::Is => Ok(Test::AttributeIs(key, wanted, true)),
+                ConditionOp::IsNot => Ok(Test::AttributeIs(key, wanted, false)),
+                ConditionOp::Contains => Ok(Test::AttributeContains(key, wanted)),
+                other => Err(format!(
+                    "{field} takes is, is_not or contains, not {}",
+                    other.as_str()
+                )),
+            }
+        }
         other => Err(format!(
-            "no field {other:?} (message.text, contact.label, business_number, team, \
-             business_hours, first_message)"
+            "no field {other:?} (message.text, contact.label, contact.attribute.<key>, \
+             business_number, team, business_hours, first_message)"
         )),
     }
 }

@@ -11,6 +11,7 @@ use unicode_normalization::char::is_combining_mark;
 
 mod check;
 
+pub use check::ATTRIBUTE;
 use check::{check_action, check_trigger, test_of};
 
 /// Longest rule name.
@@ -34,6 +35,8 @@ pub struct Facts {
     /// The customer's message text (a caption, a button's title), if the event has one.
     pub text: Option<String>,
     pub contact_labels: Vec<String>,
+    /// The contact's attributes, by key.
+    pub contact_attributes: Vec<(String, String)>,
     pub phone_number_id: String,
     pub team_id: Option<i64>,
     /// Whether the workspace is open at the event.
@@ -59,6 +62,9 @@ enum Test {
     TextEquals(Vec<String>),
     TextMatches(Regex),
     LabelIs(String, bool),
+    /// A contact attribute (by key) is (or is not) the folded value.
+    AttributeIs(String, String, bool),
+    AttributeContains(String, String),
     NumberIs(String, bool),
     TeamIs(i64, bool),
     OpenIs(bool),
@@ -146,6 +152,13 @@ impl Rule {
     }
 }
 
+/// The contact's value of an attribute, if set.
+fn attribute<'a>(facts: &'a Facts, key: &str) -> Option<&'a str> {
+    (facts.contact_attributes.iter())
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value.as_str())
+}
+
 fn judge(test: &Test, condition: &Condition, facts: &Facts) -> (bool, String) {
     let text = facts.folded_text();
     let field = &condition.field;
@@ -182,6 +195,17 @@ fn judge(test: &Test, condition: &Condition, facts: &Facts) -> (bool, String) {
                 has == *wanted,
                 format!("the contact {said} the label “{label}”"),
             )
+        }
+        Test::AttributeIs(key, wanted, positive) => {
+            let value = attribute(facts, key);
+            let is = value.is_some_and(|v| fold(v.trim()) == *wanted);
+            let said = value.map_or("not set".to_owned(), |v| format!("“{v}”"));
+            (is == *positive, format!("the contact's {key} is {said}"))
+        }
+        Test::AttributeContains(key, needle) => {
+            let has = attribute(facts, key).is_some_and(|v| fold(v).contains(needle.as_str()));
+            let said = if has { "contains" } else { "does not contain" };
+            (has, format!("the contact's {key} {said} “{needle}”"))
         }
         Test::NumberIs(number, wanted) => {
             let is = facts.phone_number_id == *number;
@@ -393,5 +417,37 @@ mod tests {
         assert!(refused(json!({"type": "snooze", "minutes": 0})).is_err());
         let ask = json!({"type": "ask_csat", "scale": "thumbs", "ask_comment": true});
         assert!(refused(ask).is_ok());
+    }
+
+    #[test]
+    fn contact_attributes_are_compared_folded() {
+        let rule = Rule::check(draft(
+            json!([{"field": "contact.attribute.plan", "op": "is", "value": "Gold"},
+                   {"field": "contact.attribute.city", "op": "contains", "value": "münchen"}]),
+            json!([{"type": "resolve"}]),
+        ))
+        .unwrap();
+        let mut facts = saying("hi");
+        facts.contact_attributes = vec![
+            ("plan".into(), "GOLD".into()),
+            ("city".into(), "80331 Munchen".into()),
+        ];
+        assert!(rule.judge(&facts).matched);
+        facts.contact_attributes.truncate(1);
+        let verdict = rule.judge(&facts);
+        assert!(!verdict.matched);
+        assert_eq!(
+            verdict.reasons[1],
+            "the contact's city does not contain “munchen”"
+        );
+        let bad = draft(
+            json!([{"field": "contact.attribute.plan", "op": "matches", "value": "x"}]),
+            json!([{"type": "resolve"}]),
+        );
+        assert!(
+            Rule::check(bad)
+                .unwrap_err()
+                .contains("is, is_not or contains")
+        );
     }
 }

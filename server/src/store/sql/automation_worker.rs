@@ -329,9 +329,15 @@ async fn facts_of(
     .bind(contact_id)
     .fetch_all(&mut **tx)
     .await?;
+    let contact_attributes: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, value FROM contact_attribute_values WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_all(&mut **tx)
+            .await?;
     let facts = Facts {
         text,
         contact_labels,
+        contact_attributes,
         phone_number_id,
         team_id,
         open: hours.of_team(team_id).is_open(at),
