@@ -36,13 +36,7 @@ pub(super) async fn apply(
     let done = "done".to_owned();
     match action {
         AutomationAction::SendText { text } => {
-            let text = OwnMessage {
-                kind: "text",
-                text,
-                object: serde_json::json!({ "body": text, "preview_url": false }),
-                template: None,
-            };
-            send(tx, rule_id, conversation_id, text, now).await
+            send(tx, rule_id, conversation_id, OwnMessage::text(text), now).await
         }
         AutomationAction::SendTemplate {
             name,
@@ -76,12 +70,7 @@ pub(super) async fn apply(
                     filled.missing.join(", ")
                 ));
             }
-            let text = OwnMessage {
-                kind: "text",
-                text: &filled.text,
-                object: serde_json::json!({ "body": filled.text, "preview_url": false }),
-                template: None,
-            };
+            let text = OwnMessage::text(&filled.text);
             send(tx, rule_id, conversation_id, text, now).await
         }
         AutomationAction::SendInteractive { interactive } => {

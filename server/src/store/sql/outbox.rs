@@ -41,14 +41,14 @@ pub(super) async fn send_text_in(
     automation_id: Option<i64>,
     now: Millis,
 ) -> StoreResult<Option<i64>> {
-    let object = serde_json::json!({ "body": text, "preview_url": false });
-    let message = OwnMessage {
-        kind: "text",
-        text,
-        object,
-        template: None,
-    };
-    send_own_in(tx, conversation_id, message, automation_id, now).await
+    send_own_in(
+        tx,
+        conversation_id,
+        OwnMessage::text(text),
+        automation_id,
+        now,
+    )
+    .await
 }
 
 /// A message Parley sends by itself: Meta's type, the thread's text, Meta's object, and for
@@ -58,6 +58,18 @@ pub(super) struct OwnMessage<'a> {
     pub(super) text: &'a str,
     pub(super) object: serde_json::Value,
     pub(super) template: Option<(String, String)>,
+}
+
+impl<'a> OwnMessage<'a> {
+    /// A plain text (links not previewed).
+    pub(super) fn text(text: &'a str) -> OwnMessage<'a> {
+        OwnMessage {
+            kind: "text",
+            text,
+            object: serde_json::json!({ "body": text, "preview_url": false }),
+            template: None,
+        }
+    }
 }
 
 /// Queues `message` to the conversation's customer from Parley itself; `None` when the
